@@ -1,0 +1,44 @@
+"""The ``photosieve`` command: one subcommand per module.
+
+Each subcommand module owns its parser and exposes ``main(argv) -> int``, so
+the Beam pipelines can split their own flags from Beam's (``parse_known_args``)
+and non-Beam commands stay free of Beam imports and start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+# subcommand -> (module, one-line help). Modules are imported only when used.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "hash": ("pipelines.hash_cli", "hash image files locally (no Beam) and print one row per hash"),
+    "lists": ("pipelines.lists_cli", "check known-hash list files"),
+}
+
+
+def _usage() -> str:
+    lines = ["usage: photosieve COMMAND [ARGS...]", "", "commands:"]
+    width = max(len(name) for name in SUBCOMMANDS)
+    lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in SUBCOMMANDS.items()]
+    lines += ["", "Run 'photosieve COMMAND --help' for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in SUBCOMMANDS:
+        print(f"photosieve: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    module = importlib.import_module(SUBCOMMANDS[name][0])
+    return module.main(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
