@@ -6,3 +6,6 @@ constants citing their source, plus a batch form where batching pays.
 """
 
 from photosieve.hashes import pdq  # noqa: F401
+from photosieve.hashes import phash  # noqa: F401
+from photosieve.hashes import dhash  # noqa: F401
+from photosieve.hashes import ahash  # noqa: F401
