@@ -72,9 +72,12 @@ class HashFailure:
         stage: where it failed: ``read``, ``decode`` or ``hash``.
         reason: the failure class.
         message: a human-readable explanation (no pixel data, no bytes).
+        algorithms: the algorithms this failure accounts for (each requested
+            algorithm of each object ends in exactly one of hashes or failures).
     """
 
     uri: str
     stage: str
     reason: FailureReason
     message: str
+    algorithms: tuple[str, ...] = ()

@@ -369,7 +369,8 @@ def hash_buffers(buffers: np.ndarray, *, dihedral: bool = False) -> tuple[np.nda
     return stacked, quality
 
 
-def _results(hash_bytes: np.ndarray, quality: int, dihedral: bool):
+def results_from_hashes(hash_bytes: np.ndarray, quality: int, dihedral: bool):
+    """Wrap one image's rows of :func:`hash_buffers` output as HashResult(s)."""
     if not dihedral:
         return HashResult(HashValue("pdq", hash_bytes.tobytes()), int(quality))
     return [
@@ -407,9 +408,9 @@ def compute_batch(images: Sequence[np.ndarray], *, dihedral: bool = False) -> li
     if present:
         hashes, quality = hash_buffers(np.stack([buffers[i] for i in present]), dihedral=dihedral)
         for row, i in enumerate(present):
-            out[i] = _results(hashes[row], quality[row], dihedral)
+            out[i] = results_from_hashes(hashes[row], quality[row], dihedral)
     zero = np.tile(_ZERO, (len(ORIENTATIONS), 1)) if dihedral else _ZERO
     for i, b in enumerate(buffers):
         if b is None:
-            out[i] = _results(zero, 0, dihedral)
+            out[i] = results_from_hashes(zero, 0, dihedral)
     return out

@@ -1,0 +1,256 @@
+"""Hash stored objects: read once, decode once, compute every requested hash.
+
+This is the core's front door for pipelines and the CLI. One object (the
+bytes of one file or archive member) gives an :class:`ObjectHashes`:
+digests of the raw bytes, per-frame pixel hashes with decoder notes, and
+typed failures for the algorithms that could not run. An object is never
+lost: every requested algorithm ends in ``hashes`` or in ``failures``.
+
+>>> hasher = ImageHasher(HashPlan.parse("pdq,md5"))
+>>> out = hasher.hash_bytes("empty.jpg", b"")
+>>> [r.hash.algorithm for r in out.digests], out.failures[0].reason.value
+(['md5'], 'empty')
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from photosieve import algorithms
+from photosieve.decode import DecodedImage, DecodeOptions, decode
+from photosieve.errors import ConfigError, DecodeError, FailureReason, HashFailure
+from photosieve.hashes import digest, pdq
+from photosieve.hashes.value import HashResult
+
+_LOG = logging.getLogger(__name__)
+
+PDQ_DIHEDRAL = "pdq-dihedral"
+# Every name the CLI and configs accept; "pdq-dihedral" stores "pdq" hashes
+# for all eight orientations (rotations and mirrors) of each image.
+ALGORITHM_CHOICES = ("pdq", PDQ_DIHEDRAL, "gradient", "phash", "dhash", "ahash", "md5", "sha256")
+# The default: PDQ for robust matching (the format hash-sharing programmes
+# exchange), MD5 for the exact-copy lists that are still the most common.
+DEFAULT_ALGORITHMS = ("pdq", "md5")
+# Pixel hashes computed image by image, each module's compute_batch().
+_PIXEL_MODULES = {"gradient": "photosieve.hashes.gradient", "phash": "photosieve.hashes.phash",
+                  "dhash": "photosieve.hashes.dhash", "ahash": "photosieve.hashes.ahash"}
+# Frames buffered before one batched PDQ DCT (amortises numpy call overhead).
+DEFAULT_BATCH_SIZE = 32
+
+
+@dataclass(frozen=True)
+class HashPlan:
+    """Which hashes to compute, and how to decode for them.
+
+    Attributes:
+        algorithms: canonical stored names, in a stable order ("pdq" once,
+            even when dihedral).
+        pdq_dihedral: store PDQ hashes for all eight orientations.
+        decode: decoder options (fast/exact, EXIF, limits, frames).
+    """
+
+    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
+    pdq_dihedral: bool = False
+    decode: DecodeOptions = field(default_factory=DecodeOptions)
+
+    def __post_init__(self) -> None:
+        if not self.algorithms:
+            raise ConfigError("no hash algorithm requested")
+        for name in self.algorithms:
+            algorithms.get(name)  # raises ConfigError for unknown names
+        if self.pdq_dihedral and "pdq" not in self.algorithms:
+            raise ConfigError("pdq_dihedral needs 'pdq' among the algorithms")
+
+    @classmethod
+    def parse(cls, names: str | Iterable[str], decode: DecodeOptions | None = None) -> HashPlan:
+        """Build a plan from ``"pdq,md5"`` or a list of names (CLI/config form)."""
+        if isinstance(names, str):
+            names = [n for n in names.split(",")]
+        wanted = [n.strip().lower() for n in names if n.strip()]
+        unknown = sorted(set(wanted) - set(ALGORITHM_CHOICES))
+        if unknown:
+            raise ConfigError(
+                f"unknown algorithm(s) {', '.join(unknown)}; choose from {', '.join(ALGORITHM_CHOICES)}"
+            )
+        dihedral = PDQ_DIHEDRAL in wanted
+        stored = ["pdq" if n == PDQ_DIHEDRAL else n for n in wanted]
+        ordered = tuple(n for n in ALGORITHM_CHOICES if n in stored)
+        return cls(ordered, dihedral, decode or DecodeOptions())
+
+    @property
+    def pixel_algorithms(self) -> tuple[str, ...]:
+        return tuple(a for a in self.algorithms if algorithms.get(a).needs_pixels)
+
+    @property
+    def digest_algorithms(self) -> tuple[str, ...]:
+        return tuple(a for a in self.algorithms if not algorithms.get(a).needs_pixels)
+
+
+@dataclass(frozen=True)
+class FrameHashes:
+    """The pixel hashes of one decoded frame, with what the decoder did.
+
+    Attributes:
+        frame: frame index (0 for still images).
+        width, height: size of the pixels hashed (after draft/reduce/EXIF).
+        source_width, source_height: size as stored in the file.
+        format, source_mode: Pillow's format and mode of the stored image.
+        exif_transposed: an EXIF orientation other than 1 was applied.
+        scale: linear downscale of the fast decode path (1.0 = none).
+        results: one HashResult per algorithm (eight for dihedral PDQ).
+    """
+
+    frame: int
+    width: int
+    height: int
+    source_width: int
+    source_height: int
+    format: str
+    source_mode: str
+    exif_transposed: bool
+    scale: float
+    results: tuple[HashResult, ...]
+
+
+@dataclass(frozen=True)
+class ObjectHashes:
+    """Everything hashing one object produced.
+
+    Attributes:
+        uri: the object's path or URI.
+        size: its size in bytes.
+        digests: hashes of the raw bytes (md5, sha256), whatever the pixels.
+        frames: pixel hashes, one entry per decoded frame.
+        failures: algorithms that produced nothing, and why.
+    """
+
+    uri: str
+    size: int
+    digests: tuple[HashResult, ...] = ()
+    frames: tuple[FrameHashes, ...] = ()
+    failures: tuple[HashFailure, ...] = ()
+
+
+class ImageHasher:
+    """Hash objects' bytes according to a :class:`HashPlan`.
+
+    Stateless apart from the plan: safe to share between threads, cheap to
+    pickle (Beam ships it to workers inside a DoFn).
+    """
+
+    def __init__(self, plan: HashPlan | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE):
+        self.plan = plan or HashPlan()
+        self.batch_size = batch_size
+        self._modules = {name: importlib.import_module(_PIXEL_MODULES[name])
+                         for name in self.plan.pixel_algorithms if name in _PIXEL_MODULES}
+
+    def __getstate__(self):
+        return {"plan": self.plan, "batch_size": self.batch_size}
+
+    def __setstate__(self, state):
+        self.__init__(state["plan"], batch_size=state["batch_size"])
+
+    def hash_bytes(self, uri: str, data: bytes) -> ObjectHashes:
+        """Hash one object. Never raises for bad content: failures are values."""
+        return next(self.hash_many([(uri, data)]))
+
+    def hash_many(self, items: Iterable[tuple[str, bytes | HashFailure]]) -> Iterator[ObjectHashes]:
+        """Hash objects in order, batching PDQ's DCT over up to ``batch_size`` frames.
+
+        Items are ``(uri, data)``; ``data`` may instead be the HashFailure of an
+        object that could not be read, which passes through in order.
+        Decoded pixels are dropped as soon as each frame's 64x64 PDQ buffer and
+        other hashes are computed, so memory stays bounded on large images.
+        """
+        pending: list[_Pending] = []
+        frames_waiting = 0
+        for uri, data in items:
+            if isinstance(data, HashFailure):
+                item = _Pending(uri, 0, (), failures=[data])
+            else:
+                item = self._start(uri, data)
+            pending.append(item)
+            frames_waiting += len(item.buffers)
+            if frames_waiting >= self.batch_size:
+                yield from self._finish(pending)
+                pending, frames_waiting = [], 0
+        yield from self._finish(pending)
+
+    def read_failure(self, uri: str, reason: FailureReason, message: str) -> HashFailure:
+        """The failure for an object whose bytes could not be read: covers every algorithm."""
+        return HashFailure(uri, "read", reason, message, self.plan.algorithms)
+
+    # -- internals -------------------------------------------------------------
+
+    def _start(self, uri: str, data: bytes) -> _Pending:
+        plan = self.plan
+        digests = tuple(digest.compute(data, name) for name in plan.digest_algorithms)
+        pending = _Pending(uri, len(data), digests)
+        pixel_algorithms = plan.pixel_algorithms
+        if not pixel_algorithms:
+            return pending
+        try:
+            images = decode(data, plan.decode)
+        except DecodeError as exc:
+            pending.failures.append(HashFailure(uri, "decode", exc.reason, exc.message, pixel_algorithms))
+            return pending
+        for image in images:
+            self._hash_frame(pending, image)
+        return pending
+
+    def _hash_frame(self, pending: _Pending, image: DecodedImage) -> None:
+        pixels = image.pixels
+        results: list[HashResult] = []
+        for name, module in self._modules.items():
+            try:
+                results.extend(module.compute_batch([pixels]))
+            except ValueError as exc:  # e.g. an image below an algorithm's minimum size
+                pending.failures.append(HashFailure(
+                    pending.uri, "hash", FailureReason.TOO_SMALL, f"{name}: {exc}", (name,)))
+        buffer = None
+        if "pdq" in self.plan.algorithms:
+            buffer = pdq.buffer64(pixels, dihedral=self.plan.pdq_dihedral)
+            if buffer is None:
+                rows, cols = pixels.shape[:2]
+                pending.failures.append(HashFailure(
+                    pending.uri, "hash", FailureReason.TOO_SMALL,
+                    f"pdq needs at least {pdq.PDQ_MIN_HASHABLE_DIM}x{pdq.PDQ_MIN_HASHABLE_DIM} pixels, "
+                    f"frame {image.frame} is {cols}x{rows}", ("pdq",)))
+        height, width = pixels.shape[:2]
+        notes = dict(frame=image.frame, width=width, height=height,
+                     source_width=image.source_size[0], source_height=image.source_size[1],
+                     format=image.format, source_mode=image.source_mode,
+                     exif_transposed=image.exif_transposed, scale=image.scale)
+        pending.frames.append((notes, results))
+        pending.buffers.append(buffer)
+
+    def _finish(self, batch: Sequence[_Pending]) -> Iterator[ObjectHashes]:
+        buffers = [b for item in batch for b in item.buffers if b is not None]
+        if buffers:
+            hashes, quality = pdq.hash_buffers(np.stack(buffers), dihedral=self.plan.pdq_dihedral)
+        row = 0
+        for item in batch:
+            frames = []
+            for (notes, results), buffer in zip(item.frames, item.buffers):
+                if buffer is not None:
+                    pdq_results = pdq.results_from_hashes(hashes[row], int(quality[row]), self.plan.pdq_dihedral)
+                    results = (pdq_results if self.plan.pdq_dihedral else [pdq_results]) + results
+                    row += 1
+                if results:
+                    frames.append(FrameHashes(results=tuple(results), **notes))
+            yield ObjectHashes(item.uri, item.size, item.digests, tuple(frames), tuple(item.failures))
+
+
+@dataclass
+class _Pending:
+    uri: str
+    size: int
+    digests: tuple[HashResult, ...]
+    frames: list = field(default_factory=list)
+    buffers: list = field(default_factory=list)
+    failures: list = field(default_factory=list)

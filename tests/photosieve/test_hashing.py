@@ -1,0 +1,124 @@
+"""ImageHasher: decode once, every requested hash, failures as values."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from photosieve.decode import DecodeOptions, decode
+from photosieve.errors import ConfigError, FailureReason, HashFailure
+from photosieve.hashes import pdq, phash
+from photosieve.hashing import HashPlan, ImageHasher
+
+
+def _jpeg(seed: int, size=(96, 64)) -> bytes:
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    image = Image.fromarray(small).resize(size, Image.Resampling.BICUBIC)
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def _requested(plan: HashPlan) -> set[str]:
+    return set(plan.algorithms)
+
+
+def _accounted(result) -> list[str]:
+    names = [d.hash.algorithm for d in result.digests]
+    for frame in result.frames:
+        names += sorted({r.hash.algorithm for r in frame.results})
+    for failure in result.failures:
+        names += list(failure.algorithms)
+    return names
+
+
+def test_plan_parse_orders_names_and_maps_dihedral():
+    plan = HashPlan.parse("md5, PDQ-dihedral,phash")
+    assert plan.algorithms == ("pdq", "phash", "md5")
+    assert plan.pdq_dihedral
+    assert plan.pixel_algorithms == ("pdq", "phash")
+    assert plan.digest_algorithms == ("md5",)
+
+
+@pytest.mark.parametrize("names", ["", "pdq,nope", "crc32"])
+def test_plan_rejects_unknown_or_empty(names):
+    with pytest.raises(ConfigError):
+        HashPlan.parse(names)
+
+
+def test_hashes_equal_the_algorithms_on_decoded_pixels():
+    data = _jpeg(1)
+    plan = HashPlan.parse("pdq,phash,md5,sha256", DecodeOptions(mode="exact"))
+    result = ImageHasher(plan).hash_bytes("a.jpg", data)
+    pixels = decode(data, plan.decode)[0].pixels
+    by_algorithm = {r.hash.algorithm: r for r in result.frames[0].results}
+    assert by_algorithm["pdq"] == pdq.compute(pixels)
+    assert by_algorithm["phash"] == phash.compute(pixels)
+    assert {d.hash.algorithm: d.hash.bits for d in result.digests} == {
+        "md5": hashlib.md5(data).digest(),
+        "sha256": hashlib.sha256(data).digest(),
+    }
+    assert result.failures == ()
+    assert (result.frames[0].width, result.frames[0].height) == (96, 64)
+
+
+def test_dihedral_gives_eight_named_pdq_hashes():
+    data = _jpeg(2)
+    result = ImageHasher(HashPlan.parse("pdq-dihedral")).hash_bytes("a.jpg", data)
+    results = result.frames[0].results
+    assert [r.orientation for r in results] == list(pdq.ORIENTATIONS)
+    pixels = decode(data)[0].pixels
+    assert [r.hash for r in results] == [r.hash for r in pdq.compute_dihedral(pixels)]
+
+
+def test_undecodable_object_keeps_its_digests_and_fails_the_pixel_hashes():
+    result = ImageHasher(HashPlan.parse("pdq,phash,md5")).hash_bytes("x.jpg", b"\xff\xd8\xff garbage")
+    assert [d.hash.algorithm for d in result.digests] == ["md5"]
+    assert result.frames == ()
+    (failure,) = result.failures
+    assert failure.stage == "decode" and failure.algorithms == ("pdq", "phash")
+    assert failure.uri == "x.jpg"
+
+
+def test_empty_object_is_an_empty_failure():
+    (failure,) = ImageHasher(HashPlan.parse("pdq")).hash_bytes("e", b"").failures
+    assert failure.reason is FailureReason.EMPTY
+
+
+def test_image_below_pdq_minimum_fails_pdq_only():
+    buf = io.BytesIO()
+    Image.new("RGB", (3, 40), (10, 200, 30)).save(buf, "PNG")
+    result = ImageHasher(HashPlan.parse("pdq,dhash")).hash_bytes("thin.png", buf.getvalue())
+    assert [r.hash.algorithm for r in result.frames[0].results] == ["dhash"]
+    (failure,) = result.failures
+    assert failure.reason is FailureReason.TOO_SMALL and failure.algorithms == ("pdq",)
+
+
+def test_every_requested_algorithm_is_accounted_for_exactly_once():
+    plan = HashPlan.parse("pdq,dhash,md5")
+    good = [(f"ok{i}.jpg", _jpeg(i)) for i in range(5)]
+    bad = [("empty", b""), ("text", b"hello"), ("trunc.jpg", _jpeg(9)[:200])]
+    read_fail = ("gone.jpg", HashFailure("gone.jpg", "read", FailureReason.NOT_FOUND, "gone", plan.algorithms))
+    for result in ImageHasher(plan, batch_size=3).hash_many(good + bad + [read_fail]):
+        assert sorted(_accounted(result)) == sorted(_requested(plan)), result.uri
+
+
+def test_hash_many_batches_without_changing_results_or_order():
+    items = [(f"{i}.jpg", _jpeg(i, size=(40 + 7 * i, 50))) for i in range(11)]
+    hasher = ImageHasher(HashPlan.parse("pdq-dihedral,phash"), batch_size=4)
+    many = list(hasher.hash_many(items))
+    assert [r.uri for r in many] == [uri for uri, _ in items]
+    assert many == [hasher.hash_bytes(uri, data) for uri, data in items]
+
+
+def test_hasher_pickles_for_beam():
+    hasher = ImageHasher(HashPlan.parse("pdq,md5"))
+    clone = pickle.loads(pickle.dumps(hasher))
+    data = _jpeg(4)
+    assert clone.hash_bytes("a", data) == hasher.hash_bytes("a", data)
