@@ -1,0 +1,622 @@
+"""Decode image bytes into the H x W x 3 uint8 RGB arrays the hashes take.
+
+The pipeline hands :func:`decode` the bytes of one object from any filesystem;
+it returns one :class:`DecodedImage` per frame (only the first frame unless
+``DecodeOptions.all_frames``) or raises :class:`~photosieve.errors.DecodeError`
+with a :class:`~photosieve.errors.FailureReason`. Nothing else escapes: empty,
+unknown, truncated, corrupt, oversized and unsupported inputs are all typed.
+
+>>> import io
+>>> from PIL import Image
+>>> buffer = io.BytesIO()
+>>> Image.new("L", (2048, 1024), 128).save(buffer, "PNG")
+>>> [frame] = decode(buffer.getvalue())
+>>> frame.pixels.shape, frame.format, frame.source_mode, frame.scale
+((256, 512, 3), 'PNG', 'L', 0.25)
+>>> decode(buffer.getvalue(), DecodeOptions(mode="exact"))[0].pixels.shape
+(1024, 2048, 3)
+
+Mode conversion follows the references: python-threatexchange and the PyPI
+``pdqhash`` lists are built from Pillow's ``Image.convert("RGB")``, so
+:func:`image_to_rgb` is exactly that (see its docstring for what it does to
+alpha, 16-bit and float images, with the evidence).
+
+Decoding is the main cost of the product, hence the fast path: JPEGs are
+scaled in the DCT domain by libjpeg (``Image.draft``), everything else is
+box-reduced in C (``Image.reduce``), never below ``fast_min_side`` pixels on
+the shorter side. PDQ works on a 64x64 downsample anyway.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError, features
+
+from photosieve.errors import ConfigError, DecodeError, FailureReason
+
+__all__ = [
+    "DEFAULT_FAST_MIN_SIDE",
+    "DEFAULT_MAX_FRAMES",
+    "DEFAULT_MAX_PIXELS",
+    "SUPPORTED_FORMATS",
+    "DecodeOptions",
+    "DecodedImage",
+    "decode",
+    "image_to_rgb",
+]
+
+_LOG = logging.getLogger(__name__)
+
+# Twice Pillow's default Image.MAX_IMAGE_PIXELS (89_478_485), which is where
+# Pillow itself raises DecompressionBombError in Image.open: the largest limit
+# honoured without touching that process-global setting. It admits 150 MP
+# medium-format photos (Phase One IQ4: 14204 x 10652 = 151 MP) and 100-108 MP
+# sensors; 200 MP phone modes (16320 x 12240) are reported as bombs. Memory at
+# the limit in exact mode: Pillow keeps RGB as 4 bytes/pixel (716 MB) plus the
+# 537 MB packed array. Between 1x and 2x Pillow's default, Pillow emits a
+# DecompressionBombWarning from Image.open; it is not silenced (see decode()).
+DEFAULT_MAX_PIXELS = 2 * 89_478_485
+
+# Animated images: hashing every frame of a 10,000-frame GIF would cost as much
+# as thousands of photos. 100 frames of a typical 500x500 GIF cost about as much
+# as decoding two 12 MP photos, and cover 10 s at 10 fps.
+DEFAULT_MAX_FRAMES = 100
+
+# Fast mode never reduces the shorter side below this. PDQ downsamples to 64x64
+# after a Jarosz box filter sized from the input; 256 keeps 4x that resolution.
+# Tunable: benchmarks measure hash agreement with exact mode against speed.
+DEFAULT_FAST_MIN_SIDE = 256
+
+# Pillow format names photosieve opens, in the order Image.open tries them.
+# Restricting Image.open to these keeps Pillow's weaker identifiers (TGA has
+# no signature, so random bytes can "open") and its riskier plugins (EPS runs
+# Ghostscript) away from untrusted archive content. "MPO" (camera JPEGs with a
+# multi-picture index) is opened by the JPEG plugin. AVIF and HEIF appear only
+# when a decoder is installed (see _Registry).
+SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP", "AVIF", "HEIF")
+
+_MODES = ("fast", "exact")
+
+# libjpeg's DCT-domain scalings available through Image.draft (1/8 .. 1/1).
+_DCT_FACTORS = (8, 4, 2, 1)
+
+# Modes in which Image.reduce before convert("RGB") gives the same pixels as
+# after it (the conversion is per-pixel and linear: identity or replication).
+# Every other mode is converted first: clipping (I;16, I, F), palettes (P),
+# dithering (1), alpha (reduce premultiplies RGBA) and colour matrices are not
+# linear, and the references convert at full resolution.
+_REDUCE_BEFORE_CONVERT = frozenset({"RGB", "L"})
+
+# EXIF Orientation -> transpose, as PIL.ImageOps.exif_transpose maps it.
+_ORIENTATION_TAG = 0x0112
+_TRANSPOSE_FOR_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+_INVERSE_TRANSPOSE = {
+    **{method: method for method in _TRANSPOSE_FOR_ORIENTATION.values()},
+    Image.Transpose.ROTATE_90: Image.Transpose.ROTATE_270,
+    Image.Transpose.ROTATE_270: Image.Transpose.ROTATE_90,
+}
+
+# ISO-BMFF (ftyp) brands. "mif1"/"msf1" are generic HEIF image/sequence brands
+# that AVIF files also list, so AVIF brands are looked for first.
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
+_HEIF_BRANDS = frozenset(
+    {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
+)
+_INSTALL_HINT = {
+    "HEIF": "install the optional extra: pip install 'photosieve[heif]' (pillow-heif)",
+    "AVIF": "use Pillow >= 11.3 built with libavif, or pip install 'photosieve[avif]'",
+}
+# Image formats recognised by signature that photosieve does not decode.
+_UNSUPPORTED_SIGNATURES = (
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "JPEG 2000"),
+    (b"\xff\x4f\xff\x51", "JPEG 2000 codestream"),
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "JPEG XL"),
+    (b"\xff\x0a", "JPEG XL codestream"),
+    (b"8BPS", "Photoshop PSD"),
+)
+# Valid BMP DIB header sizes (BITMAPCOREHEADER .. BITMAPV5HEADER); "BM" alone is
+# too weak a signature (any text starting with "BM").
+_BMP_HEADER_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
+
+# Exception text is quoted in messages; Pillow's are short, but cap them.
+_MAX_DETAIL_CHARS = 200
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How to decode. Validated at construction (ConfigError names the field).
+
+    Attributes:
+        mode: ``"fast"`` scales down while decoding (JPEG DCT scaling, else
+            an integer box reduction) as far as ``fast_min_side`` allows;
+            ``"exact"`` decodes at full resolution with no resampling.
+        exif_transpose: apply the EXIF Orientation tag (ImageOps.exif_transpose
+            semantics), so the pixels are as displayed. Note that
+            python-threatexchange and the C++ reference hash the stored
+            pixels, ignoring EXIF; lists built with them match EXIF-rotated
+            photos only through dihedral (rotated) PDQ hashes. Pillow 12's
+            TIFF plugin applies the orientation while loading; with False,
+            decode undoes that so every format gives the stored pixels.
+        max_pixels: decompression-bomb limit on each frame's declared
+            width x height, checked before any pixel is decoded; with
+            ``all_frames`` also the budget for all returned frames together.
+            Limits above 2x Pillow's ``Image.MAX_IMAGE_PIXELS`` are cut to
+            that by Pillow itself (its process-global setting, left alone).
+        all_frames: return every frame of animated GIF/WebP/PNG and every page
+            of multi-page TIFF/MPO, not just the first.
+        max_frames: with ``all_frames``, stop after this many frames.
+        fast_min_side: fast mode keeps the shorter side at least this long.
+    """
+
+    mode: str = "fast"
+    exif_transpose: bool = True
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    all_frames: bool = False
+    max_frames: int = DEFAULT_MAX_FRAMES
+    fast_min_side: int = DEFAULT_FAST_MIN_SIDE
+
+    def __post_init__(self) -> None:
+        if self.mode not in _MODES:
+            raise ConfigError(f"decode mode must be one of {', '.join(_MODES)}; got {self.mode!r}")
+        for name in ("max_pixels", "max_frames", "fast_min_side"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"decode option {name} must be an integer >= 1; got {value!r}")
+        for name in ("exif_transpose", "all_frames"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise ConfigError(f"decode option {name} must be True or False; got {value!r}")
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """One decoded frame, ready for the hash functions.
+
+    Attributes:
+        pixels: H x W x 3 uint8 RGB, C-contiguous, read-only (a view of the
+            bytes Pillow produced; ``np.array(pixels)`` for a writable copy).
+        format: Pillow's format name ("JPEG", "MPO", "PNG", "WEBP", ...).
+        source_mode: the frame's Pillow mode as stored ("RGB", "P", "I;16"...).
+        source_size: (width, height) as stored, before draft, reduce or EXIF.
+        exif_transposed: True iff an EXIF orientation other than 1 was applied.
+        frame: index of this frame in the file (0 for stills).
+        n_frames: number of frames in the file (1 for stills), even when fewer
+            were returned.
+        scale: linear factor from the stored size to the decoded one before
+            EXIF transposition: 1.0 means none, 0.25 means each side is
+            ceil(side / 4). Always 1.0 in exact mode.
+    """
+
+    pixels: np.ndarray
+    format: str
+    source_mode: str
+    source_size: tuple[int, int]
+    exif_transposed: bool
+    frame: int
+    n_frames: int
+    scale: float
+
+
+def image_to_rgb(image: Image.Image) -> np.ndarray:
+    """Convert a Pillow image of any mode to H x W x 3 uint8 RGB, as the references do.
+
+    This is ``Image.convert("RGB")``, the conversion python-threatexchange
+    applies before ``pdqhash.compute``, so hashes agree with lists built by it:
+
+    * ``1``: 0 / 255. ``L``: grey copied to the three channels.
+    * ``LA``, ``RGBA``, ``PA``, ``RGBa``: alpha is dropped, not composited onto
+      a background; fully transparent pixels keep whatever colour they store.
+    * ``P``: palette lookup; a transparency index is ignored like alpha.
+    * ``I;16`` (and ``I;16L``/``I;16B``/``I;16N``), ``I``, ``F``: values are
+      clipped to 0..255, not rescaled, so a typical 16-bit image turns almost
+      white and a 0..1 float image almost black. Evidence: the reference hash
+      of python-threatexchange's ``I16.png`` (de2ef0e9...1763, quality 36) is
+      reproduced exactly by clipping; rescaling (``>> 8``) gives 628dbaa8...
+      with quality 100, wrapping (``& 255``) gives ab5f69b6....
+    * ``CMYK``: Pillow's naive formula (no ICC profile), Adobe-inverted JPEGs
+      already un-inverted by the decoder. ``YCbCr``, ``LAB``, ``HSV``:
+      Pillow's built-in conversions.
+
+    Returns the array without a second copy: ``np.asarray`` wraps the bytes
+    Pillow produces (so it is read-only) and ``np.ascontiguousarray`` is a no-op
+    on it.
+
+    Raises:
+        DecodeError: UNSUPPORTED_FORMAT for a mode Pillow cannot convert to RGB.
+    """
+    if image.mode != "RGB":
+        try:
+            image = image.convert("RGB")
+        except ValueError as exc:  # "conversion from X to RGB not supported"
+            raise DecodeError(
+                FailureReason.UNSUPPORTED_FORMAT,
+                f"{image.format or 'image'} mode {image.mode} has no RGB conversion: {exc}",
+            ) from exc
+    return np.ascontiguousarray(np.asarray(image))
+
+
+def decode(data: bytes, options: DecodeOptions = DecodeOptions()) -> list[DecodedImage]:
+    """Decode one image file's bytes.
+
+    Steps per frame: open (header only), check the declared size against
+    ``max_pixels``, fast-mode draft (JPEG), load, fast-mode reduce, EXIF
+    transpose, RGB conversion.
+
+    Pillow's DecompressionBombWarning (images between 1x and 2x its
+    ``MAX_IMAGE_PIXELS``) is left alone rather than suppressed: the only
+    per-call tool, ``warnings.catch_warnings``, swaps the process-global filter
+    list and is not thread-safe (Beam runs DoFns in several threads; an
+    interleaved enter/exit can leave the filter installed for good). If the
+    warning is configured as an error, it maps to DECOMPRESSION_BOMB.
+
+    Args:
+        data: the whole file.
+        options: see :class:`DecodeOptions`.
+
+    Returns:
+        One DecodedImage per returned frame, in file order; at least one.
+
+    Raises:
+        DecodeError: EMPTY, NOT_AN_IMAGE, UNSUPPORTED_FORMAT, TRUNCATED,
+            CORRUPT or DECOMPRESSION_BOMB. Messages name the format and what
+            failed, never pixel data.
+    """
+    if len(data) == 0:
+        raise DecodeError(FailureReason.EMPTY, "zero bytes")
+    formats = _REGISTRY.open_formats()
+    try:
+        image = Image.open(io.BytesIO(data), formats=formats)
+    except UnidentifiedImageError:
+        raise _unidentified(data) from None
+    except Exception as exc:  # any Pillow failure is a typed DecodeError
+        raise _open_failure(exc, data) from exc
+    with image:
+        try:
+            return _decode_frames(image, options)
+        except DecodeError:
+            raise
+        except Exception as exc:  # Pillow raises many types on bad data
+            size = "x".join(map(str, image.size))
+            raise _failure(exc, data, f"{image.format} {size} {image.mode}", "decoding") from exc
+
+
+def _decode_frames(image: Image.Image, options: DecodeOptions) -> list[DecodedImage]:
+    _check_pixels(image, options.max_pixels)  # before n_frames: GIF counts by scanning
+    n_frames = getattr(image, "n_frames", 1)
+    wanted = min(n_frames, options.max_frames) if options.all_frames else 1
+    frames = []
+    spent = 0
+    for index in range(wanted):
+        if index:
+            image.seek(index)
+            _check_pixels(image, options.max_pixels)
+            if spent + image.width * image.height > options.max_pixels:
+                break  # frame budget used up; n_frames tells the caller there were more
+        spent += image.width * image.height
+        # Draft only when one frame is decoded: Pillow keeps the first frame's
+        # DCT scale in decoderconfig and applies it to later MPO frames.
+        frames.append(_decode_frame(image, index, n_frames, options, allow_draft=wanted == 1))
+    return frames
+
+
+def _decode_frame(
+    image: Image.Image, index: int, n_frames: int, options: DecodeOptions, *, allow_draft: bool
+) -> DecodedImage:
+    source_size = image.size
+    source_mode = image.mode
+    factor = 1
+    if options.mode == "fast" and allow_draft and image.format in ("JPEG", "MPO"):
+        # Draft works on the stored orientation, before EXIF. The shorter
+        # side's length is the same either way, so one rule serves both.
+        wanted = _reduction_factor(min(source_size), options.fast_min_side, _DCT_FACTORS)
+        if wanted > 1:
+            # Requesting (w // k, h // k) makes Pillow pick exactly k: its
+            # scale = min(w // (w // k), h // (h // k)) lies in [k, 2k).
+            drafted = image.draft("RGB", (source_size[0] // wanted, source_size[1] // wanted))
+            if drafted is not None:
+                factor = round(source_size[0] / drafted[1][2])  # box = (0, 0, w/k, h/k)
+    # Pillow 12's TIFF plugin applies the orientation itself while loading,
+    # drops the tag and reports the displayed size even before load; older
+    # Pillows do not. Read the tag before load to tell which happened.
+    # (Only from TIFF tags: PNG's getexif() would itself load the pixels.)
+    before = _tiff_orientation(image)
+    image.load()
+    orientation = _orientation(image)
+    applied_on_load = before in _TRANSPOSE_FOR_ORIENTATION and orientation != before
+    if applied_on_load:
+        orientation = before
+    if applied_on_load and orientation >= 5:
+        source_size = (image.height, image.width)  # loaded as displayed: stored is swapped
+    frame: Image.Image = image
+    if options.mode == "fast":
+        extra = _reduction_factor(min(frame.size), options.fast_min_side)
+        if extra > 1:
+            if frame.mode not in _REDUCE_BEFORE_CONVERT:
+                frame = frame.convert("RGB")
+            frame = frame.reduce(extra)
+            factor *= extra
+    method = _TRANSPOSE_FOR_ORIENTATION.get(orientation)
+    transposed = method is not None and options.exif_transpose
+    if method is not None and applied_on_load != options.exif_transpose:
+        # Either apply the orientation, or undo the one the plugin applied.
+        frame = frame.transpose(method if options.exif_transpose else _INVERSE_TRANSPOSE[method])
+    return DecodedImage(
+        pixels=image_to_rgb(frame),
+        format=image.format or "",
+        source_mode=source_mode,
+        source_size=source_size,
+        exif_transposed=transposed,
+        frame=index,
+        n_frames=n_frames,
+        scale=1.0 / factor,
+    )
+
+
+def _reduction_factor(short_side: int, min_side: int, allowed: tuple[int, ...] = ()) -> int:
+    """Largest k (from ``allowed`` if given) with ceil(short_side / k) >= min_side.
+
+    ceil(s / k) >= m  <=>  k * (m - 1) < s, so k <= (s - 1) // (m - 1); k <= s
+    keeps at least one pixel when m == 1.
+    """
+    limit = short_side if min_side <= 1 else (short_side - 1) // (min_side - 1)
+    limit = min(limit, short_side)
+    if allowed:
+        return next((k for k in allowed if k <= limit), 1)
+    return max(1, limit)
+
+
+def _check_pixels(image: Image.Image, max_pixels: int) -> None:
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise DecodeError(
+            FailureReason.CORRUPT, f"{image.format} declares an empty {width}x{height} image"
+        )
+    if width * height > max_pixels:
+        raise DecodeError(
+            FailureReason.DECOMPRESSION_BOMB,
+            f"{image.format} declares {width}x{height} = {width * height} pixels,"
+            f" over the limit of {max_pixels}",
+        )
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF Orientation of the current, loaded frame; 1 when absent or unreadable.
+
+    Call after load(): PNG's getexif() loads the pixels when the eXIf chunk
+    comes after the image data, and a load error must not be taken for an
+    EXIF error here.
+
+    Broken EXIF does not fail the image: its pixels are fine, and the stored
+    orientation is what the references hash anyway.
+    """
+    try:
+        value = image.getexif().get(_ORIENTATION_TAG, 1)
+    except Exception as exc:  # noqa: BLE001 - metadata only; the pixels decoded
+        _LOG.debug("ignoring unreadable EXIF in a %s image: %s", image.format, type(exc).__name__)
+        return 1
+    return value if isinstance(value, int) else 1
+
+
+def _tiff_orientation(image: Image.Image) -> int | None:
+    """The Orientation tag of a not yet loaded TIFF frame (None for other formats)."""
+    tags = getattr(image, "tag_v2", None)
+    if tags is None:
+        return None
+    try:
+        value = tags.get(_ORIENTATION_TAG)
+    except Exception:  # noqa: BLE001 - metadata only, as in _orientation
+        return None
+    return value if isinstance(value, int) else None
+
+
+class _Registry:
+    """Registers optional decoders once, on first use, and lists what can open.
+
+    pillow-heif registers a "HEIF" opener when imported and told to;
+    pillow-avif-plugin registers "AVIF" on import and is only needed when
+    Pillow lacks native AVIF (< 11.3, or built without libavif).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._formats: tuple[str, ...] | None = None
+        self._decodable: frozenset[str] = frozenset()
+
+    def open_formats(self) -> tuple[str, ...]:
+        if self._formats is None:
+            with self._lock:
+                if self._formats is None:
+                    self._register()
+        assert self._formats is not None
+        return self._formats
+
+    def decodable(self, fmt: str) -> bool:
+        self.open_formats()
+        return fmt in self._decodable
+
+    def _register(self) -> None:
+        decodable = set(SUPPORTED_FORMATS) - {"AVIF", "HEIF"}
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+            decodable.add("HEIF")
+        except ImportError:
+            pass
+        if _native_avif():
+            decodable.add("AVIF")
+        else:
+            try:
+                import pillow_avif  # noqa: F401 - registers the AVIF opener on import
+
+                decodable.add("AVIF")
+            except ImportError:
+                pass
+        Image.init()
+        self._decodable = frozenset(decodable)
+        self._formats = tuple(f for f in SUPPORTED_FORMATS if f in decodable and f in Image.OPEN)
+
+
+def _native_avif() -> bool:
+    try:
+        return bool(features.check_module("avif"))
+    except ValueError:  # Pillow < 11.3 does not know the module name
+        return False
+
+
+_REGISTRY = _Registry()
+
+
+def _sniff(data: bytes) -> str | None:
+    """The format a file's signature claims, for classifying failures only."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "JPEG"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "PNG"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "TIFF"
+    if data[:2] == b"BM" and int.from_bytes(data[14:18], "little") in _BMP_HEADER_SIZES:
+        return "BMP"
+    if data[4:8] == b"ftyp":
+        brands = {data[8:12]} | {data[i : i + 4] for i in range(16, min(len(data), 64) - 3, 4)}
+        if brands & _AVIF_BRANDS:
+            return "AVIF"
+        if brands & _HEIF_BRANDS:
+            return "HEIF"
+    for signature, name in _UNSUPPORTED_SIGNATURES:
+        if data.startswith(signature):
+            return name
+    return None
+
+
+def _looks_truncated(fmt: str, data: bytes) -> bool:
+    """Whether the container says the data ends early (only asked after a failure)."""
+    if fmt == "JPEG":
+        return not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9")  # no EOI marker
+    if fmt == "PNG":
+        return not _png_complete(data)
+    if fmt == "GIF":
+        return not data.rstrip(b"\x00").endswith(b"\x3b")  # no trailer
+    if fmt == "WEBP":
+        return int.from_bytes(data[4:8], "little") + 8 > len(data)  # RIFF size
+    if fmt == "BMP":
+        return len(data) < 18 or int.from_bytes(data[2:6], "little") > len(data)
+    if fmt == "TIFF":
+        return _tiff_truncated(data)
+    if fmt in ("AVIF", "HEIF"):
+        return _bmff_truncated(data)
+    return False
+
+
+def _tiff_truncated(data: bytes) -> bool:
+    """Whether an IFD (one per page) of a TIFF lies past the end of the data."""
+    if len(data) < 8:
+        return True
+    order = "little" if data[:1] == b"I" else "big"
+    if data[2:4] in (b"+\x00", b"\x00+"):  # BigTIFF: only its first IFD offset is checked
+        return len(data) < 16 or int.from_bytes(data[8:16], order) >= len(data)
+    offset = int.from_bytes(data[4:8], order)
+    seen = set()
+    while offset and offset not in seen:  # the chain ends at 0; a loop is corrupt, not short
+        seen.add(offset)
+        if offset + 2 > len(data):
+            return True
+        entries = int.from_bytes(data[offset : offset + 2], order)
+        end = offset + 2 + 12 * entries  # count, 12-byte entries, then the next offset
+        if end + 4 > len(data):
+            return True
+        offset = int.from_bytes(data[end : end + 4], order)
+    return False
+
+
+def _png_complete(data: bytes) -> bool:
+    offset = 8
+    while offset + 8 <= len(data):
+        length = int.from_bytes(data[offset : offset + 4], "big")
+        if data[offset + 4 : offset + 8] == b"IEND":
+            return True
+        offset += 12 + length  # length, type, data, CRC
+    return False
+
+
+def _bmff_truncated(data: bytes) -> bool:
+    offset = 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        if size == 1:  # 64-bit size follows the type
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        elif size == 0:  # box runs to the end of the file
+            return False
+        if size < 8:
+            return False  # malformed, not short
+        offset += size
+    return offset != len(data)
+
+
+def _unidentified(data: bytes) -> DecodeError:
+    """Classify bytes no allowed Pillow plugin would open."""
+    fmt = _sniff(data)
+    if fmt is None:
+        return DecodeError(
+            FailureReason.NOT_AN_IMAGE,
+            f"no supported image signature in {len(data)} bytes"
+            f" (decodable here: {', '.join(_REGISTRY.open_formats())})",
+        )
+    if fmt in _INSTALL_HINT and not _REGISTRY.decodable(fmt):
+        return DecodeError(
+            FailureReason.UNSUPPORTED_FORMAT,
+            f"{fmt} image but no {fmt} decoder: {_INSTALL_HINT[fmt]}",
+        )
+    if fmt not in SUPPORTED_FORMATS:
+        return DecodeError(FailureReason.UNSUPPORTED_FORMAT, f"{fmt} images are not decoded")
+    if _looks_truncated(fmt, data):
+        return DecodeError(
+            FailureReason.TRUNCATED, f"{fmt} data ends early ({len(data)} bytes): header unreadable"
+        )
+    return DecodeError(FailureReason.CORRUPT, f"{fmt} signature but its header does not parse")
+
+
+def _open_failure(exc: BaseException, data: bytes) -> DecodeError:
+    """Map an exception from Image.open (a plugin accepted the data, then failed)."""
+    fmt = _sniff(data)
+    if fmt is None and not isinstance(exc, (Image.DecompressionBombError, MemoryError)):
+        # Some plugins accept on a weak prefix (BMP on "BM"): not a known signature.
+        not_image = _unidentified(data)
+        return DecodeError(not_image.reason, f"{not_image.message}; {type(exc).__name__}: {exc}")
+    return _failure(exc, data, fmt or "unknown format", "reading the header")
+
+
+def _failure(exc: BaseException, data: bytes, what: str, stage: str) -> DecodeError:
+    """Map an exception raised by Pillow to a typed DecodeError."""
+    detail = f"{type(exc).__name__}: {str(exc)[:_MAX_DETAIL_CHARS]}"
+    message = f"{what}: failed {stage}: {detail}"
+    if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return DecodeError(FailureReason.DECOMPRESSION_BOMB, f"{message} (Pillow's own limit)")
+    if isinstance(exc, MemoryError):
+        return DecodeError(FailureReason.DECOMPRESSION_BOMB, f"{what}: out of memory {stage}")
+    fmt = _sniff(data)
+    if (
+        isinstance(exc, EOFError)
+        or "truncated" in str(exc).lower()
+        or (fmt is not None and _looks_truncated(fmt, data))
+    ):
+        return DecodeError(FailureReason.TRUNCATED, message)
+    return DecodeError(FailureReason.CORRUPT, message)
