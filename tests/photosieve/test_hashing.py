@@ -70,11 +70,49 @@ def test_hashes_equal_the_algorithms_on_decoded_pixels():
 
 def test_dihedral_gives_eight_named_pdq_hashes():
     data = _jpeg(2)
-    result = ImageHasher(HashPlan.parse("pdq-dihedral")).hash_bytes("a.jpg", data)
+    exact = DecodeOptions(mode="exact")
+    result = ImageHasher(HashPlan.parse("pdq-dihedral", exact)).hash_bytes("a.jpg", data)
     results = result.frames[0].results
     assert [r.orientation for r in results] == list(pdq.ORIENTATIONS)
-    pixels = decode(data)[0].pixels
+    pixels = decode(data, exact)[0].pixels
     assert [r.hash for r in results] == [r.hash for r in pdq.compute_dihedral(pixels)]
+
+
+def _photo_like(size, seed=5) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    coarse = Image.fromarray(rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)).resize(size, Image.Resampling.BICUBIC)
+    detail = rng.normal(0, 12, (size[1], size[0], 3))
+    return Image.fromarray(np.clip(np.asarray(coarse) + detail, 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_fast_mode_pdq_stays_close_to_exact_mode(fmt):
+    # Fast mode decodes at 1/k and applies the full-resolution PDQ filter to
+    # the block means; it must land within a few bits of exact mode.
+    buf = io.BytesIO()
+    _photo_like((1600, 1200)).save(buf, fmt)
+    data = buf.getvalue()
+    fast = ImageHasher(HashPlan.parse("pdq")).hash_bytes("a", data)
+    exact = ImageHasher(HashPlan.parse("pdq", DecodeOptions(mode="exact"))).hash_bytes("a", data)
+    assert fast.frames[0].scale < 1  # the fast path really was taken
+    assert fast.frames[0].results[0].hash - exact.frames[0].results[0].hash <= 6
+
+
+def test_fast_mode_handles_exif_rotated_reduced_images():
+    # EXIF orientation 6 (rotate 270): the decoded pixels are transposed
+    # relative to the stored size; the fast filter must use the right axes.
+    upright = _photo_like((600, 1000), seed=7)
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    stored.save(buf, "JPEG", quality=95, exif=exif)
+    plain = io.BytesIO()
+    upright.save(plain, "JPEG", quality=95)
+    rotated = ImageHasher(HashPlan.parse("pdq")).hash_bytes("r", buf.getvalue()).frames[0]
+    reference = ImageHasher(HashPlan.parse("pdq", DecodeOptions(mode="exact"))).hash_bytes("u", plain.getvalue())
+    assert rotated.exif_transposed and rotated.scale < 1
+    assert rotated.results[0].hash - reference.frames[0].results[0].hash <= 8
 
 
 def test_undecodable_object_keeps_its_digests_and_fails_the_pixel_hashes():
