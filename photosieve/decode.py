@@ -193,6 +193,8 @@ class DecodedImage:
         source_mode: the frame's Pillow mode as stored ("RGB", "P", "I;16"...).
         source_size: (width, height) as stored, before draft, reduce or EXIF.
         exif_transposed: True iff an EXIF orientation other than 1 was applied.
+        exif_orientation: the EXIF Orientation found (1..8; 1 when absent),
+            whether or not it was applied.
         frame: index of this frame in the file (0 for stills).
         n_frames: number of frames in the file (1 for stills), even when fewer
             were returned.
@@ -209,6 +211,7 @@ class DecodedImage:
     frame: int
     n_frames: int
     scale: float
+    exif_orientation: int = 1
 
 
 def image_to_rgb(image: Image.Image) -> np.ndarray:
@@ -363,6 +366,7 @@ def _decode_frame(
         frame=index,
         n_frames=n_frames,
         scale=1.0 / factor,
+        exif_orientation=orientation if orientation in _TRANSPOSE_FOR_ORIENTATION else 1,
     )
 
 

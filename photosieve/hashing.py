@@ -40,6 +40,22 @@ DEFAULT_ALGORITHMS = ("pdq", "md5")
 # Pixel hashes computed image by image, each module's compute_batch().
 _PIXEL_MODULES = {"gradient": "photosieve.hashes.gradient", "phash": "photosieve.hashes.phash",
                   "dhash": "photosieve.hashes.dhash", "ahash": "photosieve.hashes.ahash"}
+# EXIF orientation applied -> the name (as in pdq.ORIENTATIONS: what was done
+# to the displayed image) of the transform that gives back the stored pixels.
+_STORED_ORIENTATION = {
+    2: "flipy", 3: "rotate180", 4: "flipx", 5: "flip_plus1",
+    6: "rotate90", 7: "flip_minus1", 8: "rotate270",
+}
+# Inverse of each EXIF transposition, on H x W x C arrays (numpy views).
+_UNDO_EXIF = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.transpose(1, 0, 2),
+    6: lambda a: np.rot90(a, 1),
+    7: lambda a: a[::-1, ::-1].transpose(1, 0, 2),
+    8: lambda a: np.rot90(a, -1),
+}
 # Frames buffered before one batched PDQ DCT (amortises numpy call overhead).
 DEFAULT_BATCH_SIZE = 32
 
@@ -53,11 +69,18 @@ class HashPlan:
             even when dihedral).
         pdq_dihedral: store PDQ hashes for all eight orientations.
         decode: decoder options (fast/exact, EXIF, limits, frames).
+        pdq_as_stored: when EXIF orientation was applied, also store the PDQ
+            hash of the pixels as stored, labelled with the orientation that
+            gives them back (e.g. "rotate90"). Hash lists made
+            by tools that ignore EXIF (python-threatexchange, HMA, pdqhash on
+            ``Image.open``) hold that hash; without it, rotated camera photos
+            would match those lists only with ``pdq_dihedral``.
     """
 
     algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
     pdq_dihedral: bool = False
     decode: DecodeOptions = field(default_factory=DecodeOptions)
+    pdq_as_stored: bool = True
 
     def __post_init__(self) -> None:
         if not self.algorithms:
@@ -177,7 +200,7 @@ class ImageHasher:
             else:
                 item = self._start(uri, data)
             pending.append(item)
-            frames_waiting += len(item.buffers)
+            frames_waiting += len(item.frames)
             if frames_waiting >= self.batch_size:
                 yield from self._finish(pending)
                 pending, frames_waiting = [], 0
@@ -214,43 +237,57 @@ class ImageHasher:
             except ValueError as exc:  # e.g. an image below an algorithm's minimum size
                 pending.failures.append(HashFailure(
                     pending.uri, "hash", FailureReason.TOO_SMALL, f"{name}: {exc}", (name,)))
-        buffer = None
+        buffers: list[tuple[str, np.ndarray]] = []
         if "pdq" in self.plan.algorithms:
-            if self.plan.decode.mode == "fast":
-                rows, cols = full_shape(image)
-                buffer = pdq_fast.buffer64(pixels, (rows, cols))
-            else:
-                buffer = pdq.buffer64(pixels, dihedral=self.plan.pdq_dihedral)
-                rows, cols = pixels.shape[:2]
+            buffer = self._pdq_buffer(image, pixels)
             if buffer is None:
+                rows, cols = full_shape(image)
                 pending.failures.append(HashFailure(
                     pending.uri, "hash", FailureReason.TOO_SMALL,
                     f"pdq needs at least {pdq.PDQ_MIN_HASHABLE_DIM}x{pdq.PDQ_MIN_HASHABLE_DIM} pixels, "
                     f"frame {image.frame} is {cols}x{rows}", ("pdq",)))
+            else:
+                buffers.append(("", buffer))
+                stored = _STORED_ORIENTATION.get(image.exif_orientation)
+                if image.exif_transposed and stored and self.plan.pdq_as_stored and not self.plan.pdq_dihedral:
+                    # Hash the pixels as stored, not a DCT sign flip: the flip only
+                    # approximates it (PDQ's sampling is not symmetric; 16-30 bits
+                    # off on some images), and lists made without EXIF hold this.
+                    as_stored = _UNDO_EXIF[image.exif_orientation](pixels)
+                    buffers.append((stored, self._pdq_buffer(image, as_stored)))
         height, width = pixels.shape[:2]
         notes = dict(frame=image.frame, width=width, height=height,
                      source_width=image.source_size[0], source_height=image.source_size[1],
                      format=image.format, source_mode=image.source_mode,
                      exif_transposed=image.exif_transposed, scale=image.scale)
-        pending.frames.append((notes, results))
-        pending.buffers.append(buffer)
+        pending.frames.append((notes, results, buffers))
+
+    def _pdq_buffer(self, image: DecodedImage, pixels: np.ndarray) -> np.ndarray | None:
+        if self.plan.decode.mode == "fast":
+            return pdq_fast.buffer64(pixels, full_shape(image, pixels))
+        return pdq.buffer64(np.ascontiguousarray(pixels), dihedral=self.plan.pdq_dihedral)
 
     def _finish(self, batch: Sequence[_Pending]) -> Iterator[ObjectHashes]:
-        buffers = [b for item in batch for b in item.buffers if b is not None]
+        plan = self.plan
+        buffers = [b for item in batch for (_, _, labelled) in item.frames for (_, b) in labelled]
         if buffers:
             hashes, quality = pdq.hash_buffers(
-                np.stack(buffers), dihedral=self.plan.pdq_dihedral, exact=self.plan.decode.mode == "exact"
+                np.stack(buffers), dihedral=plan.pdq_dihedral, exact=plan.decode.mode == "exact"
             )
         row = 0
         for item in batch:
             frames = []
-            for (notes, results), buffer in zip(item.frames, item.buffers):
-                if buffer is not None:
-                    pdq_results = pdq.results_from_hashes(hashes[row], int(quality[row]), self.plan.pdq_dihedral)
-                    results = (pdq_results if self.plan.pdq_dihedral else [pdq_results]) + results
+            for notes, results, labelled in item.frames:
+                pdq_results: list[HashResult] = []
+                for orientation, _ in labelled:
+                    found = pdq.results_from_hashes(hashes[row], int(quality[row]), plan.pdq_dihedral)
+                    if plan.pdq_dihedral:
+                        pdq_results.extend(found)
+                    else:
+                        pdq_results.append(HashResult(found.hash, found.quality, orientation))
                     row += 1
-                if results:
-                    frames.append(FrameHashes(results=tuple(results), **notes))
+                if pdq_results or results:
+                    frames.append(FrameHashes(results=tuple(pdq_results + results), **notes))
             yield ObjectHashes(item.uri, item.size, item.digests, tuple(frames), tuple(item.failures))
 
 
@@ -271,16 +308,16 @@ def _single_threaded_blas() -> None:
         _BLAS_LIMITED = True
 
 
-def full_shape(image: DecodedImage) -> tuple[int, int]:
-    """(rows, cols) of the frame at full resolution, in the orientation of its pixels.
+def full_shape(image: DecodedImage, pixels: np.ndarray | None = None) -> tuple[int, int]:
+    """(rows, cols) of the frame at full resolution, in the orientation of ``pixels``.
 
     The decoder reports the stored size (before EXIF transposition) and the
     reduction factor k; the pixels are ceil(stored / k) per side, possibly
-    transposed.
+    transposed. ``pixels`` defaults to the decoded frame's.
     """
     width, height = image.source_size
     k = round(1 / image.scale)
-    rows, cols = image.pixels.shape[:2]
+    rows, cols = (image.pixels if pixels is None else pixels).shape[:2]
     if (-(-height // k), -(-width // k)) == (rows, cols):
         return height, width
     return width, height
@@ -291,6 +328,6 @@ class _Pending:
     uri: str
     size: int
     digests: tuple[HashResult, ...]
+    # (notes, non-PDQ results, [(orientation label, PDQ 64x64 buffer)]) per frame
     frames: list = field(default_factory=list)
-    buffers: list = field(default_factory=list)
     failures: list = field(default_factory=list)

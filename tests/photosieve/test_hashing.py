@@ -160,3 +160,27 @@ def test_hasher_pickles_for_beam():
     clone = pickle.loads(pickle.dumps(hasher))
     data = _jpeg(4)
     assert clone.hash_bytes("a", data) == hasher.hash_bytes("a", data)
+
+
+@pytest.mark.parametrize(
+    "orientation, name",
+    [(2, "flipy"), (3, "rotate180"), (4, "flipx"), (5, "flip_plus1"), (6, "rotate90"), (7, "flip_minus1"), (8, "rotate270")],
+)
+def test_exif_rotated_photo_also_gets_its_as_stored_hash(orientation, name):
+    # Lists made by tools that ignore EXIF hold the hash of the stored pixels.
+    stored = _photo_like((400, 300), seed=orientation)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    stored.save(buf, "JPEG", quality=95, exif=exif)
+    exact = DecodeOptions(mode="exact")
+    frame = ImageHasher(HashPlan.parse("pdq", exact)).hash_bytes("r", buf.getvalue()).frames[0]
+    assert [r.orientation for r in frame.results] == ["", name]
+    as_stored = pdq.compute(np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))).hash
+    assert frame.results[1].hash == as_stored  # exact mode: pdqhash's bits on the stored pixels
+    assert frame.results[0].hash - as_stored > 31
+    fast = ImageHasher(HashPlan.parse("pdq")).hash_bytes("r", buf.getvalue()).frames[0]
+    assert fast.results[1].orientation == name and fast.results[1].hash - as_stored <= 6
+    off = HashPlan.parse("pdq", exact)
+    off = HashPlan(off.algorithms, off.pdq_dihedral, off.decode, pdq_as_stored=False)
+    assert len(ImageHasher(off).hash_bytes("r", buf.getvalue()).frames[0].results) == 1
