@@ -10,3 +10,4 @@ from photosieve.hashes import phash  # noqa: F401
 from photosieve.hashes import dhash  # noqa: F401
 from photosieve.hashes import ahash  # noqa: F401
 from photosieve.hashes import digest  # noqa: F401
+from photosieve.hashes import gradient  # noqa: F401
