@@ -16,6 +16,7 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "hash": ("pipelines.hash_cli", "hash image files locally (no Beam) and print one row per hash"),
     "lists": ("pipelines.lists_cli", "check known-hash list files"),
+    "scan": ("pipelines.scan", "hash an archive into Parquet tables, no matching (Apache Beam)"),
 }
 
 

@@ -1,0 +1,543 @@
+"""What the photosieve Beam jobs (``audit``, ``scan``, ``match``) share.
+
+* Flags, in parent parsers the subcommands combine (weather-tools style):
+  :func:`output_parser`, :func:`hash_parser`. Unknown flags are Beam's
+  pipeline options and pass through untouched.
+* ``--config configs/NAME.yaml`` profiles: :func:`parse` applies a profile's
+  settings as defaults, so flags on the command line override them.
+* Preflight before any work starts: inputs that match nothing, an output
+  directory that already holds a run (:func:`prepare_output`).
+* Running: :func:`execute` runs the pipeline (with live progress on local
+  runners), then turns the ledger into ``summary.json`` with the accounting
+  check, and returns the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+import apache_beam as beam
+import numpy as np
+import PIL
+import pyarrow as pa
+import yaml
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.runners.runner import PipelineState
+
+import photosieve
+from photosieve import schemas
+from photosieve.decode import DEFAULT_FAST_MIN_SIDE, DEFAULT_MAX_PIXELS, DecodeOptions
+from photosieve.errors import ConfigError
+from photosieve.hashing import ALGORITHM_CHOICES, DEFAULT_ALGORITHMS, HashPlan
+from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES
+from transforms.ledger import LEDGER_FILE
+from transforms.progress import ProgressMonitor
+
+__all__ = [
+    "RunContext",
+    "check_accounting",
+    "execute",
+    "expand_inputs",
+    "hash_parser",
+    "hash_plan",
+    "output_parser",
+    "parse",
+    "prepare_output",
+]
+
+_LOG = logging.getLogger(__name__)
+
+SUMMARY_FILE = "summary.json"
+# Profiles keep Beam's options under this key; every other key is a flag's dest.
+PIPELINE_OPTIONS_KEY = "pipeline_options"
+# Beam options whose values must not be copied into summary.json.
+_SECRET_WORDS = ("secret", "password", "token", "key", "credential")
+_LOCAL_RUNNERS = ("DirectRunner", "SwitchingDirectRunner", "FnApiRunner")
+# Without --runner, photosieve runs on the FnApiRunner: the engine Beam's
+# DirectRunner uses, named directly because the DirectRunner (Beam >= 2.61)
+# first tries to download and start the Prism runner, and only falls back to
+# the FnApiRunner when that fails (offline, after a network timeout).
+DEFAULT_RUNNER = "FnApiRunner"
+_GLOB_CHARS = set("*?[")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Per-run values every pipeline builder needs.
+
+    Attributes:
+        command: ``audit``, ``scan`` or ``match``.
+        run_id: written on every row and in the summary.
+        started_us: the run's start, microseconds since the epoch (UTC).
+        output: the output directory.
+        num_shards: Parquet files per table (0: the runner decides).
+        progress_dir: local directory for live progress files, or None.
+    """
+
+    command: str
+    run_id: str
+    started_us: int
+    output: str
+    num_shards: int = 0
+    progress_dir: str | None = None
+
+
+# -- flags -------------------------------------------------------------------------
+
+
+class _ExtendOrReplace(argparse.Action):
+    """``action="extend"`` whose first use on the command line replaces a profile's list."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        replaced = namespace.__dict__.setdefault("_replaced_lists", set())
+        current = [] if self.dest not in replaced else list(getattr(namespace, self.dest) or [])
+        replaced.add(self.dest)
+        setattr(namespace, self.dest, current + list(values))
+
+
+def output_parser() -> argparse.ArgumentParser:
+    """Flags of every job: output, profile, run id, shards, progress."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("-o", "--output", help="Output directory (any Beam filesystem). Required.")
+    parser.add_argument(
+        "-c",
+        "--config",
+        metavar="YAML",
+        help="Profile with defaults for these flags and Beam options under 'pipeline_options' "
+        "(see configs/). Flags on the command line override it. Default: none.",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="Replace the tables and summary of a previous run in --output. Default: refuse.",
+    )
+    parser.add_argument(
+        "--run-id", help="Identifier written on every row. Default: UTC start time + random suffix."
+    )
+    parser.add_argument(
+        "--num-shards",
+        type=int,
+        default=0,
+        help="Parquet files per table; 0 lets the runner choose (recommended). Default: 0.",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Log objects done of total, rate and errors while a local (DirectRunner) run works. Default: on.",
+    )
+    return parser
+
+
+def hash_parser() -> argparse.ArgumentParser:
+    """Flags of the jobs that read and hash objects (``audit``, ``scan``)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument(
+        "-i",
+        "--input",
+        nargs="+",
+        action=_ExtendOrReplace,
+        metavar="GLOB",
+        help="Files, directories (read recursively) or glob patterns on any Beam filesystem "
+        "(gs://, s3://, hdfs:// with the matching extras); repeatable. Required.",
+    )
+    parser.add_argument(
+        "-a",
+        "--algorithms",
+        default=",".join(DEFAULT_ALGORITHMS),
+        help=f"Comma-separated, from: {', '.join(ALGORITHM_CHOICES)}. "
+        f"Default: {','.join(DEFAULT_ALGORITHMS)}.",
+    )
+    parser.add_argument(
+        "-d",
+        "--decode",
+        choices=("fast", "exact"),
+        default="fast",
+        help="fast: decode JPEGs at reduced size (DCT scaling) and shrink others before hashing; "
+        "exact: hash full-resolution pixels. Default: fast.",
+    )
+    parser.add_argument(
+        "--exif-transpose",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Hash pixels as displayed (EXIF orientation applied). Default: on.",
+    )
+    parser.add_argument(
+        "--all-frames",
+        action="store_true",
+        help="Hash every frame of animated images. Default: first frame.",
+    )
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=DEFAULT_MAX_PIXELS,
+        help=f"Decompression-bomb limit in pixels. Default: {DEFAULT_MAX_PIXELS}.",
+    )
+    parser.add_argument(
+        "--max-bytes",
+        type=int,
+        default=DEFAULT_MAX_OBJECT_BYTES,
+        help=f"Objects larger than this are reported, unread. Default: {DEFAULT_MAX_OBJECT_BYTES}.",
+    )
+    parser.add_argument(
+        "--fast-min-side",
+        type=int,
+        default=DEFAULT_FAST_MIN_SIDE,
+        help=f"Fast decode shrinks no further than this shorter side. Default: {DEFAULT_FAST_MIN_SIDE}.",
+    )
+    parser.add_argument(
+        "--archives",
+        action="store_true",
+        help="Hash the members of .zip/.tar/.tar.gz files (as archive!/member) instead of the "
+        "archive file. Default: off.",
+    )
+    return parser
+
+
+def _profile(path: str, parser: argparse.ArgumentParser) -> tuple[dict, list[str]]:
+    """Read a profile: (flag defaults by dest, Beam option arguments)."""
+    try:
+        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            content = yaml.safe_load(handle.read()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"--config {path}: cannot read the profile: {exc}") from exc
+    except Exception as exc:
+        raise ConfigError(f"--config {path}: cannot read the profile: {exc}") from exc
+    if not isinstance(content, dict):
+        raise ConfigError(
+            f"--config {path}: expected a mapping of settings, got {type(content).__name__}"
+        )
+    beam_options = content.pop(PIPELINE_OPTIONS_KEY, None) or {}
+    if not isinstance(beam_options, dict):
+        raise ConfigError(f"--config {path}: '{PIPELINE_OPTIONS_KEY}' must be a mapping")
+    dests = {action.dest for action in parser._actions} - {"help", "config"}
+    unknown = sorted(set(content) - dests)
+    if unknown:
+        raise ConfigError(
+            f"--config {path}: unknown setting(s) {', '.join(unknown)}; this command's settings are "
+            f"{', '.join(sorted(dests))}; Beam options go under '{PIPELINE_OPTIONS_KEY}'"
+        )
+    return content, _beam_arguments(beam_options)
+
+
+def _beam_arguments(options: dict) -> list[str]:
+    """``{"runner": "X", "save_main_session": True}`` -> ``["--runner=X", "--save_main_session"]``."""
+    arguments = []
+    for name, value in options.items():
+        if value is None or value is False:
+            continue
+        if value is True:
+            arguments.append(f"--{name}")
+        elif isinstance(value, (list, tuple)):
+            arguments += [f"--{name}={item}" for item in value]
+        elif isinstance(value, dict):
+            arguments.append(f"--{name}={json.dumps(value)}")
+        else:
+            arguments.append(f"--{name}={value}")
+    return arguments
+
+
+def parse(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None, *, required: Sequence[str] = ()
+) -> tuple[argparse.Namespace, list[str]]:
+    """Parse flags over a profile's defaults; return (known_args, pipeline_args).
+
+    Beam options come from the profile first and the command line second, so
+    the command line wins (argparse keeps the last value).
+
+    Raises:
+        SystemExit: usage errors (argparse's exit status 2), naming the flag.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("-c", "--config")
+    config_path = pre.parse_known_args(argv)[0].config
+    profile_beam: list[str] = []
+    if config_path:
+        try:
+            defaults, profile_beam = _profile(config_path, parser)
+        except ConfigError as exc:
+            parser.error(str(exc))
+        parser.set_defaults(**defaults)
+    known, pipeline_args = parser.parse_known_args(argv)
+    vars(known).pop("_replaced_lists", None)
+    pipeline_args = profile_beam + pipeline_args
+    if PipelineOptions(pipeline_args).view_as(StandardOptions).runner is None:
+        pipeline_args.insert(0, f"--runner={DEFAULT_RUNNER}")
+    for dest in required:
+        if not getattr(known, dest, None):
+            flag = "--" + dest.replace("_", "-")
+            parser.error(f"{flag} is required (on the command line or in the --config profile)")
+    return known, pipeline_args
+
+
+def hash_plan(args: argparse.Namespace) -> HashPlan:
+    """The HashPlan the hash flags describe (ConfigError names the bad option)."""
+    decode = DecodeOptions(
+        mode=args.decode,
+        exif_transpose=args.exif_transpose,
+        max_pixels=args.max_pixels,
+        all_frames=args.all_frames,
+        fast_min_side=args.fast_min_side,
+    )
+    return HashPlan.parse(args.algorithms, decode)
+
+
+# -- preflight ---------------------------------------------------------------------
+
+
+def expand_inputs(inputs: Sequence[str], *, count: bool) -> tuple[list[str], int | None]:
+    """Turn inputs into glob patterns, check each matches something; return (patterns, total).
+
+    A local directory, or any path ending in ``/``, means everything below it
+    (``DIR/**``). With ``count`` the full listing is counted (local runs, for
+    progress); otherwise one match per pattern is enough to know it is not empty.
+
+    Raises:
+        ConfigError: an input that matches nothing, naming it.
+    """
+    patterns = []
+    for given in inputs:
+        pattern = given
+        if given.endswith("/") or (not _GLOB_CHARS & set(given) and os.path.isdir(given)):
+            pattern = FileSystems.join(given.rstrip("/") or "/", "**")
+        patterns.append(pattern)
+    results = FileSystems.match(patterns, None if count else [1] * len(patterns))
+    empty = [given for given, result in zip(inputs, results) if not result.metadata_list]
+    if empty:
+        raise ConfigError(f"--input {' '.join(empty)}: matches no files")
+    total = len({m.path for r in results for m in r.metadata_list}) if count else None
+    return patterns, total
+
+
+def _exists(pattern: str) -> list[str]:
+    return [m.path for m in FileSystems.match([pattern])[0].metadata_list]
+
+
+def prepare_output(output: str, *, overwrite: bool) -> None:
+    """Refuse an output directory holding a run, or with ``overwrite`` delete that run.
+
+    Only photosieve's own files are touched: the tables' shards, the ledger
+    and ``summary.json``; anything else in the directory stays.
+
+    Raises:
+        ConfigError: the directory holds a run and ``overwrite`` is False.
+    """
+    found = []
+    for name in (SUMMARY_FILE, LEDGER_FILE):
+        found += _exists(FileSystems.join(output, name))
+    for table in schemas.TABLES:
+        found += _exists(FileSystems.join(output, table, "**"))
+    if not found:
+        return
+    if not overwrite:
+        raise ConfigError(
+            f"--output {output} already holds a run ({len(found)} files, e.g. {found[0]}); "
+            "choose another directory or pass --overwrite to replace it"
+        )
+    _LOG.info("--overwrite: deleting %d files of the previous run in %s", len(found), output)
+    FileSystems.delete(found)
+
+
+# -- running -----------------------------------------------------------------------
+
+
+def new_context(command: str, args: argparse.Namespace, pipeline_args: list[str]) -> RunContext:
+    started = datetime.now(timezone.utc)
+    run_id = args.run_id or f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    return RunContext(
+        command=command,
+        run_id=run_id,
+        started_us=int(started.timestamp() * 1_000_000),
+        output=args.output,
+        num_shards=args.num_shards,
+    )
+
+
+def is_local(pipeline_args: list[str]) -> bool:
+    """True for the DirectRunner (in-process or multi-processing on this machine)."""
+    runner = PipelineOptions(pipeline_args).view_as(StandardOptions).runner or DEFAULT_RUNNER
+    return runner.rsplit(".", 1)[-1] in _LOCAL_RUNNERS
+
+
+def execute(
+    context: RunContext,
+    known_args: argparse.Namespace,
+    pipeline_args: list[str],
+    build: Callable[[beam.Pipeline, RunContext], None],
+    *,
+    check: Callable[[dict], list[str]],
+    total: int | None = None,
+) -> int:
+    """Run a built pipeline, write ``summary.json``, return the exit status.
+
+    Args:
+        context: the run's values (``progress_dir`` is set here for local runs).
+        known_args, pipeline_args: from :func:`parse`.
+        build: adds the job's steps to the pipeline, including a
+            :class:`~transforms.ledger.WriteLedger` into ``context.output``.
+        check: returns the accounting problems found in the ledger (empty
+            when every object is accounted for).
+        total: objects expected, for progress lines.
+
+    Returns:
+        0 when the run finished and balanced, 1 otherwise.
+    """
+    options = PipelineOptions(pipeline_args)
+    progress_dir = None
+    if known_args.progress and is_local(pipeline_args):
+        progress_dir = tempfile.mkdtemp(prefix="photosieve-progress-")
+        context = replace(context, progress_dir=progress_dir)
+    clock = time.monotonic()
+    try:
+        pipeline = beam.Pipeline(options=options)
+        build(pipeline, context)
+        if progress_dir:
+            with ProgressMonitor(progress_dir, total=total) as monitor:
+                state = pipeline.run().wait_until_finish()
+                _LOG.info("progress: %s", monitor.line())
+        else:
+            state = pipeline.run().wait_until_finish()
+    finally:
+        if progress_dir:
+            shutil.rmtree(progress_dir, ignore_errors=True)
+    wall = time.monotonic() - clock
+    if state not in (PipelineState.DONE, None):
+        _LOG.error("the pipeline ended in state %s; no summary written", state)
+        return 1
+    ledger = _take_ledger(context.output)
+    problems = check(ledger)
+    summary = build_summary(context, known_args, pipeline_args, ledger, problems, wall)
+    write_json(FileSystems.join(context.output, SUMMARY_FILE), summary)
+    _log_summary(summary)
+    if problems:
+        for problem in problems:
+            _LOG.error("accounting: %s", problem)
+        return 1
+    return 0
+
+
+def _take_ledger(output: str) -> dict:
+    """Read the ledger the pipeline wrote, then delete it (summary.json supersedes it)."""
+    path = FileSystems.join(output, LEDGER_FILE)
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        ledger = json.loads(handle.read().decode("utf-8") or "{}")
+    FileSystems.delete([path])
+    return ledger
+
+
+def write_json(path: str, content: dict) -> None:
+    with FileSystems.create(
+        path, mime_type="application/json", compression_type=CompressionTypes.UNCOMPRESSED
+    ) as out:
+        out.write((json.dumps(content, indent=2, sort_keys=False) + "\n").encode("utf-8"))
+
+
+def check_accounting(ledger: dict, algorithms: Sequence[str], *, all_frames: bool) -> list[str]:
+    """Problems with the rule "every object ends in hashes or errors, per algorithm".
+
+    Returns an empty list when every object the listing produced reached the
+    hashing step once, and each of its requested algorithms is in exactly
+    one of the ``hashes`` and ``errors`` tables (an animated image may have
+    both, for different frames, only when all frames were hashed).
+    """
+    objects = ledger.get("objects", {})
+    read, hashed = objects.get("read", 0), objects.get("hashed", 0)
+    problems = []
+    if read != hashed:
+        problems.append(f"{read} objects read but {hashed} hashed")
+    units = ledger.get("units", {})
+    for name in algorithms:
+        outcome = units.get(name, {})
+        accounted = sum(outcome.values())
+        if accounted != hashed:
+            problems.append(f"{name}: {accounted} outcomes for {hashed} objects")
+        for bad in ("missing", "unexpected") + (() if all_frames else ("partial",)):
+            if outcome.get(bad):
+                problems.append(f"{name}: {outcome[bad]} objects {bad}")
+    for name in sorted(set(units) - set(algorithms)):
+        problems.append(
+            f"{name}: not requested but reported for {sum(units[name].values())} objects"
+        )
+    return problems
+
+
+def build_summary(
+    context: RunContext,
+    known_args: argparse.Namespace,
+    pipeline_args: list[str],
+    ledger: dict,
+    problems: list[str],
+    wall_seconds: float,
+) -> dict:
+    """summary.json: counts, the accounting verdict, wall time, options and versions."""
+    tables = {
+        schemas.HASHES: sum(ledger.get("hashes", {}).get("algorithm", {}).values()),
+        schemas.ERRORS: sum(ledger.get("errors", {}).get("class", {}).values()),
+        schemas.MATCHES: sum(ledger.get("matches", {}).get("status", {}).values()),
+    }
+    started = datetime.fromtimestamp(context.started_us / 1e6, timezone.utc)
+    return {
+        "command": context.command,
+        "run_id": context.run_id,
+        "started_at": started.isoformat(),
+        "wall_seconds": round(wall_seconds, 3),
+        "output": context.output,
+        "accounting": {"balanced": not problems, "problems": problems},
+        "tables": tables,
+        "counts": ledger,
+        "options": dict(sorted(vars(known_args).items())),
+        "pipeline_options": _redacted(pipeline_args),
+        "versions": {
+            "photosieve": photosieve.__version__,
+            "apache_beam": beam.__version__,
+            "pyarrow": pa.__version__,
+            "numpy": np.__version__,
+            "pillow": PIL.__version__,
+            "python": platform.python_version(),
+        },
+    }
+
+
+def _redacted(pipeline_args: list[str]) -> list[str]:
+    """Beam options with the values of secret-looking ones (``--s3_secret_access_key``) hidden."""
+    out = []
+    hide_next = False
+    for argument in pipeline_args:
+        name, sep, _ = argument.partition("=")
+        secret = name.startswith("-") and any(word in name.lower() for word in _SECRET_WORDS)
+        if hide_next and not argument.startswith("-"):
+            argument = "<redacted>"
+        elif secret and sep:
+            argument = f"{name}=<redacted>"
+        hide_next = secret and not sep
+        out.append(argument)
+    return out
+
+
+def _log_summary(summary: dict) -> None:
+    tables = ", ".join(f"{count} {name}" for name, count in summary["tables"].items())
+    verdict = "balanced" if summary["accounting"]["balanced"] else "NOT balanced"
+    _LOG.info(
+        "%s %s finished in %.1f s: %s rows; accounting %s; summary in %s",
+        summary["command"],
+        summary["run_id"],
+        summary["wall_seconds"],
+        tables,
+        verdict,
+        FileSystems.join(summary["output"], SUMMARY_FILE),
+    )

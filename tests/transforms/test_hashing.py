@@ -1,0 +1,196 @@
+"""HashImages: rows equal to the core's, every bad object typed, the accounting ledger."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import apache_beam as beam
+import pytest
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from photosieve import schemas
+from photosieve.errors import FailureReason, HashFailure
+from photosieve.hashes.value import HashResult, HashValue
+from photosieve.hashing import FrameHashes, HashPlan, ImageHasher, ObjectHashes
+from tests.transforms import samples
+from transforms import hashing as hashing_transforms
+from transforms.hashing import FAILED, HASHED, MISSING, PARTIAL, UNEXPECTED, HashImages, account
+from transforms.ledger import METRICS_NAMESPACE
+from transforms.reading import ObjectRecord, ReadImages
+
+RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
+PLAN = HashPlan.parse("pdq,md5")
+HASH_KEYS = (
+    schemas.URI,
+    schemas.ALGORITHM,
+    schemas.HASH,
+    schemas.QUALITY,
+    schemas.FRAME,
+    schemas.ORIENTATION,
+)
+
+
+def _hash_key(row: dict) -> tuple:
+    return tuple(row.get(k) for k in HASH_KEYS)
+
+
+def _error_key(row: dict) -> tuple:
+    return row[schemas.URI], row[schemas.STAGE], row[schemas.ERROR], tuple(row[schemas.ALGORITHMS])
+
+
+def _sum_counters(counters) -> Counter:
+    return sum(counters, start=Counter())
+
+
+def test_rows_equal_the_core_and_bad_objects_are_typed(tmp_path):
+    objects = samples.write_archive(tmp_path, n_good=4)
+    hasher = ImageHasher(PLAN)
+    expected_hashes = [
+        _hash_key(row)
+        for name, data in objects.items()
+        for row in schemas.hash_rows(
+            hasher.hash_bytes(str(tmp_path / name), data), mtime_us=None, run_id="r"
+        )
+    ]
+    expected_errors = [
+        (str(tmp_path / name), "decode", reason, ("pdq",))
+        for name, reason in samples.BAD_OBJECTS.items()
+    ]
+    n_good, n_bad = 4, len(samples.BAD_OBJECTS)
+    expected_ledger = {
+        ("objects", "hashed"): n_good + n_bad,
+        ("units", "pdq", HASHED): n_good,
+        ("units", "pdq", FAILED): n_bad,
+        ("units", "md5", HASHED): n_good + n_bad,  # digests of the raw bytes, whatever they hold
+        ("hashes", "algorithm", "pdq"): n_good,
+        ("hashes", "algorithm", "md5"): n_good + n_bad,
+        ("errors", "stage", "decode"): n_bad,
+        **{("errors", "class", c): n for c, n in Counter(samples.BAD_OBJECTS.values()).items()},
+    }
+    with BeamTestPipeline(runner=RUNNER) as p:
+        read = p | ReadImages([str(tmp_path / "**")])
+        hashed = read.objects | HashImages(PLAN, run_id="r")
+        assert_that(
+            hashed.hashes | "KeyHashes" >> beam.Map(_hash_key),
+            equal_to(expected_hashes),
+            label="Hashes",
+        )
+        assert_that(
+            hashed.errors | "KeyErrors" >> beam.Map(_error_key),
+            equal_to(expected_errors),
+            label="Errors",
+        )
+        summed = hashed.ledger | beam.CombineGlobally(_sum_counters) | beam.Map(dict)
+        assert_that(summed, equal_to([expected_ledger]), label="Ledger")
+
+
+def test_rows_carry_listing_metadata_and_run_id():
+    record = ObjectRecord(
+        "mem://a.png", 1234, 1_700_000_000_000_000, samples.encode(samples.picture(3), "PNG")
+    )
+    with BeamTestPipeline(runner=RUNNER) as p:
+        hashed = p | beam.Create([record]) | HashImages(PLAN, run_id="run-7")
+        meta = hashed.hashes | beam.Map(
+            lambda r: (r[schemas.ALGORITHM], r[schemas.MTIME], r[schemas.RUN_ID])
+        )
+        assert_that(
+            meta,
+            equal_to(
+                [("md5", 1_700_000_000_000_000, "run-7"), ("pdq", 1_700_000_000_000_000, "run-7")]
+            ),
+        )
+
+
+def test_read_failures_cover_every_requested_algorithm():
+    failure = HashFailure(
+        "", "read", FailureReason.TOO_LARGE, "object is 9 bytes, over the 8-byte limit"
+    )
+    record = ObjectRecord("mem://big.jpg", 9, None, failure)
+    with BeamTestPipeline(runner=RUNNER) as p:
+        hashed = p | beam.Create([record]) | HashImages(PLAN, run_id="r")
+        assert_that(hashed.hashes, equal_to([]), label="NoHashes")
+        errors = hashed.errors | beam.Map(lambda r: (*_error_key(r), r[schemas.SIZE]))
+        assert_that(
+            errors,
+            equal_to([("mem://big.jpg", "read", "too_large", ("pdq", "md5"), 9)]),
+            label="Errors",
+        )
+
+
+def _explode_on_boom(self, items):
+    for uri, data in items:
+        if "boom" in uri:
+            raise RuntimeError("hash function bug")
+        yield from ImageHasher.hash_many(self, [(uri, data)])
+
+
+def test_an_unexpected_exception_is_one_error_row_not_a_failed_bundle(monkeypatch):
+    # In-process runner: the patched class is the one the DoFn uses.
+    patched = type("PatchedHasher", (ImageHasher,), {"hash_many": _explode_on_boom})
+    monkeypatch.setattr(hashing_transforms, "ImageHasher", patched)
+    good = samples.encode(samples.picture(5), "JPEG")
+    records = [
+        ObjectRecord("mem://boom.jpg", 3, None, b"abc"),
+        ObjectRecord("mem://ok.jpg", len(good), None, good),
+    ]
+    with BeamTestPipeline(runner=RUNNER) as p:
+        hashed = p | beam.Create(records) | HashImages(PLAN, run_id="r")
+        assert_that(
+            hashed.errors | beam.Map(_error_key),
+            equal_to([("mem://boom.jpg", "hash", "hash_error", ("pdq", "md5"))]),
+            label="Errors",
+        )
+        assert_that(
+            hashed.hashes | beam.Map(lambda r: r[schemas.URI]),
+            equal_to(["mem://ok.jpg"] * 2),
+            label="Hashes",
+        )
+
+
+def test_outcomes_are_counted_as_beam_counters(tmp_path):
+    samples.write_archive(tmp_path, n_good=2, bad=False)
+    (tmp_path / "zero.jpg").write_bytes(b"")
+    p = BeamTestPipeline(runner=RUNNER)
+    _ = (p | ReadImages([str(tmp_path / "**")])).objects | HashImages(PLAN, run_id="r")
+    result = p.run()
+    result.wait_until_finish()
+    counters = {
+        c.key.metric.name: c.committed
+        for c in result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))[
+            "counters"
+        ]
+    }
+    assert counters["objects.hashed"] == 3
+    assert counters["units.pdq.hashed"] == 2 and counters["units.pdq.failed"] == 1
+    assert counters["errors.class.empty"] == 1
+
+
+def _result(hashed: list[str], failed: list[str], frames: int = 1) -> ObjectHashes:
+    pdq_hash = HashResult(HashValue("pdq", bytes(32)), quality=100)
+    md5_hash = HashResult(HashValue("md5", bytes(16)))
+    frame = FrameHashes(0, 8, 8, 8, 8, "PNG", "RGB", False, 1.0, (pdq_hash,))
+    return ObjectHashes(
+        "x",
+        1,
+        digests=(md5_hash,) if "md5" in hashed else (),
+        frames=(frame,) * frames if "pdq" in hashed else (),
+        failures=tuple(
+            HashFailure("x", "decode", FailureReason.CORRUPT, "", (name,)) for name in failed
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    "hashed,failed,expected",
+    [
+        (["pdq", "md5"], [], {"pdq": HASHED, "md5": HASHED}),
+        (["md5"], ["pdq"], {"pdq": FAILED, "md5": HASHED}),
+        (["md5"], [], {"pdq": MISSING, "md5": HASHED}),
+        (["pdq", "md5"], ["pdq"], {"pdq": PARTIAL, "md5": HASHED}),
+        (["pdq", "md5"], ["phash"], {"pdq": HASHED, "md5": HASHED, "phash": UNEXPECTED}),
+    ],
+)
+def test_account_classifies_each_algorithm(hashed, failed, expected):
+    assert account(_result(hashed, failed), PLAN) == expected

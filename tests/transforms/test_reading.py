@@ -1,0 +1,188 @@
+"""ReadImages: listing, reading, size limits, storage failures and archive members."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+import zipfile
+from collections import Counter
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from photosieve.errors import HashFailure
+from tests.transforms import flaky_fs, samples
+from transforms.reading import MEMBER_SEPARATOR, ReadImages
+
+# Beam's DirectRunner would first try to download the Prism runner; the
+# FnApiRunner is what it falls back to, named directly (see pipelines/job.py).
+RUNNER = "FnApiRunner"
+
+
+def _outcome(record) -> tuple:
+    """(uri, listed size, md5 of the bytes or the failure class): stable for comparison."""
+    if isinstance(record.data, HashFailure):
+        return record.uri, record.size, record.data.stage + ":" + record.data.reason.value
+    return record.uri, record.size, hashlib.md5(record.data).hexdigest()
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def _sum_counters(counters) -> Counter:
+    return sum(counters, start=Counter())
+
+
+def _check(patterns, outcomes: list, ledger: dict | None = None, **kwargs) -> None:
+    """Run ReadImages and assert the records' outcomes (and the summed ledger)."""
+    with BeamTestPipeline(runner=RUNNER) as p:
+        read = p | ReadImages(patterns, **kwargs)
+        assert_that(read.objects | beam.Map(_outcome), equal_to(outcomes), label="CheckOutcomes")
+        if ledger is not None:
+            summed = read.ledger | beam.CombineGlobally(_sum_counters)
+            assert_that(summed | beam.Map(dict), equal_to([ledger]), label="CheckLedger")
+
+
+def test_each_file_is_read_once_with_its_listing_metadata(tmp_path):
+    objects = samples.write_archive(tmp_path, n_good=3, bad=False)
+    # The second pattern matches every file again: still one record per file.
+    patterns = [str(tmp_path / "good" / "*"), str(tmp_path / "**")]
+    with BeamTestPipeline(runner=RUNNER) as p:
+        records = p | ReadImages(patterns)
+        expected = [
+            (
+                str(tmp_path / name),
+                len(data),
+                _md5(data),
+                round(os.stat(tmp_path / name).st_mtime * 1e6),
+            )
+            for name, data in objects.items()
+        ]
+        assert_that(
+            records.objects | beam.Map(lambda r: (r.uri, r.size, _md5(r.data), r.mtime_us)),
+            equal_to(expected),
+        )
+
+
+def test_ledger_counts_files_and_objects(tmp_path):
+    objects = samples.write_archive(tmp_path, n_good=3, bad=False)
+    expected = [(str(tmp_path / n), len(d), _md5(d)) for n, d in objects.items()]
+    ledger = {("files", "listed"): 3, ("objects", "read"): 3}
+    _check([str(tmp_path / "**"), str(tmp_path / "good" / "img00.jpg")], expected, ledger)
+
+
+def test_objects_over_the_size_limit_are_failures_not_reads(tmp_path):
+    small, big = b"x" * 10, b"y" * 11
+    (tmp_path / "small.bin").write_bytes(small)
+    (tmp_path / "big.bin").write_bytes(big)
+    expected = [
+        (str(tmp_path / "big.bin"), 11, "read:too_large"),
+        (str(tmp_path / "small.bin"), 10, _md5(small)),
+    ]
+    _check([str(tmp_path / "*")], expected, max_bytes=10)
+
+
+def test_unreadable_and_vanished_files_are_failures(tmp_path):
+    (tmp_path / "ok.bin").write_bytes(b"fine")
+    (tmp_path / "denied.jpg").write_bytes(b"secret")
+    (tmp_path / "vanished.jpg").write_bytes(b"soon gone")
+    prefix = flaky_fs.FlakyFileSystem.PREFIX
+    expected = [
+        (prefix + str(tmp_path / "denied.jpg"), 6, "read:unreadable"),
+        (prefix + str(tmp_path / "ok.bin"), 4, _md5(b"fine")),
+        (prefix + str(tmp_path / "vanished.jpg"), 9, "read:not_found"),
+    ]
+    _check([prefix + str(tmp_path / "*")], expected)
+
+
+def test_a_pattern_matching_nothing_reads_nothing(tmp_path):
+    _check([str(tmp_path / "nothing-here" / "*")], [], {})
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("folder/", b"")  # a directory entry: not an object
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _tar_gz(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 1_700_000_000
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("suffix,pack", [(".zip", _zip), (".tar.gz", _tar_gz)])
+def test_archive_members_are_objects(tmp_path, suffix, pack):
+    members = {
+        "folder/a.jpg": samples.encode(samples.picture(1), "JPEG"),
+        "b.png": b"p" * 50,
+        "big.bin": b"z" * 50_000,
+    }
+    path = tmp_path / f"photos{suffix}"
+    path.write_bytes(pack(members))
+    uri = str(path) + MEMBER_SEPARATOR
+    expected = [
+        (uri + "b.png", 50, _md5(b"p" * 50)),
+        (uri + "big.bin", 50_000, "read:too_large"),
+        (uri + "folder/a.jpg", len(members["folder/a.jpg"]), _md5(members["folder/a.jpg"])),
+    ]
+    ledger = {
+        ("files", "listed"): 1,
+        ("files", "archives"): 1,
+        ("files", "archive_objects"): 3,
+        ("objects", "read"): 3,
+    }
+    _check([str(path)], expected, ledger, archives=True, max_bytes=10_000)
+
+
+def test_without_archives_an_archive_is_one_object(tmp_path):
+    path = tmp_path / "photos.zip"
+    path.write_bytes(_zip({"a.jpg": b"a"}))
+    _check([str(path)], [(str(path), path.stat().st_size, _md5(path.read_bytes()))])
+
+
+@pytest.mark.parametrize("suffix", [".zip", ".tar.gz"])
+def test_a_broken_archive_is_one_corrupt_object(tmp_path, suffix):
+    path = tmp_path / f"broken{suffix}"
+    path.write_bytes(
+        b"PK\x03\x04 this is not really an archive" if suffix == ".zip" else b"\x1f\x8b\x08 broken"
+    )
+    ledger = {
+        ("files", "listed"): 1,
+        ("files", "archives"): 1,
+        ("files", "archive_objects"): 1,
+        ("objects", "read"): 1,
+    }
+    _check([str(path)], [(str(path), path.stat().st_size, "read:corrupt")], ledger, archives=True)
+
+
+def test_a_truncated_tar_keeps_the_members_before_the_damage(tmp_path):
+    data = _tar_gz({"a.bin": b"a" * 3000, "b.bin": os.urandom(30_000)})
+    path = tmp_path / "cut.tar.gz"
+    path.write_bytes(data[: len(data) - 2000])
+    uri = str(path) + MEMBER_SEPARATOR
+    expected = [
+        (str(path), path.stat().st_size, "read:corrupt"),
+        (uri + "a.bin", 3000, _md5(b"a" * 3000)),
+    ]
+    _check([str(path)], expected, archives=True)
+
+
+def test_bad_configuration_fails_at_construction():
+    with pytest.raises(ValueError, match="at least one"):
+        ReadImages([])
+    with pytest.raises(ValueError, match="max_bytes"):
+        ReadImages(["x"], max_bytes=0)

@@ -1,0 +1,108 @@
+"""Counts that travel with the data: per-bundle ledgers, summed into one JSON file.
+
+Every photosieve DoFn keeps a :class:`Tally` per bundle and emits it from
+``finish_bundle`` on its ``ledger`` output: one small Counter per bundle,
+keyed by tuples such as ``("errors", "class", "corrupt")``. A retried bundle's
+ledger is discarded with its other outputs, so the sum is exact where Beam
+counters (also incremented, for the runner's UI) count attempts.
+
+Transforms:
+
+* :class:`WriteLedger`: ledger PCollections in; ``OUTPUT/_ledger.json`` out,
+  their sum as nested JSON (see :func:`nest_counts`), which the launcher folds
+  into ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+from apache_beam.pvalue import TaggedOutput
+from apache_beam.transforms.window import GlobalWindows
+
+__all__ = ["LEDGER", "LEDGER_FILE", "METRICS_NAMESPACE", "Tally", "WriteLedger", "nest_counts"]
+
+# Tag of the ledger output of every photosieve DoFn.
+LEDGER = "ledger"
+LEDGER_FILE = "_ledger.json"
+METRICS_NAMESPACE = "photosieve"
+
+
+class Tally:
+    """One DoFn's counts for the current bundle, mirrored into Beam counters."""
+
+    def __init__(self) -> None:
+        self._metrics: dict[tuple, object] = {}
+        self.counts: Counter = Counter()
+
+    def add(self, key: tuple[str, ...], n: int = 1) -> None:
+        self.counts[key] += n
+        counter = self._metrics.get(key)
+        if counter is None:
+            counter = self._metrics[key] = Metrics.counter(METRICS_NAMESPACE, ".".join(key))
+        counter.inc(n)
+
+    def flush(self) -> Iterator[TaggedOutput]:
+        """Emit the bundle's counts (from ``finish_bundle``) and start afresh."""
+        if self.counts:
+            yield TaggedOutput(LEDGER, GlobalWindows.windowed_value(self.counts))
+        self.counts = Counter()
+
+
+def nest_counts(counts: Counter | dict) -> dict:
+    """``{("a", "b"): 1}`` -> ``{"a": {"b": 1}}``, keys sorted: the ledger as JSON."""
+    nested: dict = {}
+    for key in sorted(counts):
+        node = nested
+        for part in key[:-1]:
+            node = node.setdefault(part, {})
+        node[key[-1]] = node.get(key[-1], 0) + counts[key]
+    return nested
+
+
+class _SumCountersFn(beam.CombineFn):
+    """Sums Counters (ledgers); empty input gives an empty Counter."""
+
+    def create_accumulator(self) -> Counter:
+        return Counter()
+
+    def add_input(self, accumulator: Counter, counts: Counter) -> Counter:
+        accumulator.update(counts)
+        return accumulator
+
+    def merge_accumulators(self, accumulators) -> Counter:
+        merged = Counter()
+        for accumulator in accumulators:
+            merged.update(accumulator)
+        return merged
+
+    def extract_output(self, accumulator: Counter) -> Counter:
+        return accumulator
+
+
+class WriteLedger(beam.PTransform):
+    """Sums ledger Counters from several steps into ``output_dir/_ledger.json``.
+
+    Apply to a tuple of ledger PCollections (a list would be taken as data). The file holds one JSON
+    object (see :func:`nest_counts`), written even when every input is empty.
+    """
+
+    def __init__(self, output_dir: str):
+        super().__init__()
+        self._output_dir = output_dir
+
+    def expand(self, ledgers):
+        path = FileSystems.join(self._output_dir, LEDGER_FILE)
+        return (
+            tuple(ledgers)
+            | "FlattenLedgers" >> beam.Flatten()
+            | "SumLedgers" >> beam.CombineGlobally(_SumCountersFn())
+            | "LedgerToJson"
+            >> beam.Map(lambda counts: json.dumps(nest_counts(counts), sort_keys=True))
+            | "WriteLedgerJson" >> beam.io.WriteToText(path, num_shards=1, shard_name_template="")
+        )

@@ -1,0 +1,258 @@
+"""Read the objects of an archive of images from any Beam filesystem.
+
+Transforms:
+
+* :class:`ReadImages`: glob patterns in, one :class:`ObjectRecord` per object
+  out: ``(uri, size, mtime_us, data)``, where ``data`` is the object's bytes,
+  or a :class:`~photosieve.errors.HashFailure` when they could not be had
+  (too large, gone, permission denied, a broken archive). Its tagged output
+  ``ledger`` carries per-bundle counts for the run summary.
+
+Objects are files, or with ``archives=True`` the members of ``.zip``,
+``.tar``, ``.tar.gz``/``.tgz`` files, named ``archive.zip!/member.jpg``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from typing import BinaryIO, NamedTuple
+
+import apache_beam as beam
+from apache_beam.io import fileio
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from photosieve.errors import FailureReason, HashFailure
+from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES, ReadError, classify_os_error, read_object
+from transforms.ledger import LEDGER, Tally
+
+__all__ = ["ARCHIVE_SUFFIXES", "MEMBER_SEPARATOR", "ObjectRecord", "ReadImages"]
+
+_LOG = logging.getLogger(__name__)
+
+# ``archive.zip!/dir/member.jpg``: the separator Java's jar: URLs and
+# Hadoop's har: paths use; "!" is rare in real file names.
+MEMBER_SEPARATOR = "!/"
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+
+
+class ObjectRecord(NamedTuple):
+    """One object to hash: its name, listing metadata and bytes (or why there are none).
+
+    Attributes:
+        uri: path or URI; archive members are ``archive!/member``.
+        size: bytes as listed (the archive's declared size for members).
+        mtime_us: last-modified time, microseconds since the epoch (UTC), or None.
+        data: the bytes, or a HashFailure (stage ``read``) whose ``algorithms``
+            are left empty for the hashing step to fill in.
+    """
+
+    uri: str
+    size: int | None
+    mtime_us: int | None
+    data: bytes | HashFailure
+
+
+def _open_raw(path: str) -> BinaryIO:
+    # Images are read as stored: Beam's default (AUTO) would gunzip "x.gz".
+    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+
+
+def _is_archive(path: str) -> bool:
+    return path.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def _read_failure(uri: str, reason: FailureReason, message: str) -> HashFailure:
+    return HashFailure(uri, "read", reason, message)
+
+
+class _ReadObjectsFn(beam.DoFn):
+    """``(path, [(size, mtime_s), ...])`` -> ObjectRecords, expanding archives."""
+
+    def __init__(self, max_bytes: int, archives: bool):
+        self._max_bytes = max_bytes
+        self._archives = archives
+        self._tally: Tally | None = None
+
+    def setup(self) -> None:
+        self._tally = Tally()
+
+    def process(self, listed: tuple[str, Sequence[tuple[int, float]]]) -> Iterator[ObjectRecord]:
+        path, metadata = listed
+        size, mtime_s = next(iter(metadata))  # several when globs overlap: one object
+        mtime_us = None if mtime_s is None else round(mtime_s * 1e6)
+        self._tally.add(("files", "listed"))
+        if self._archives and _is_archive(path):
+            self._tally.add(("files", "archives"))
+            yield from self._read_archive(path, size, mtime_us)
+            return
+        try:
+            data = read_object(path, _open_raw, max_bytes=self._max_bytes, size_hint=size)
+        except ReadError as exc:
+            data = _read_failure(path, exc.reason, exc.message)
+        self._tally.add(("objects", "read"))
+        yield ObjectRecord(path, size, mtime_us, data)
+
+    def finish_bundle(self):
+        yield from self._tally.flush()
+
+    def _read_archive(self, path: str, size: int, mtime_us: int | None) -> Iterator[ObjectRecord]:
+        members = 0
+        try:
+            with _open_raw(path) as handle:
+                reader = _zip_members if path.lower().endswith(".zip") else _tar_members
+                for record in reader(path, handle, self._max_bytes):
+                    members += 1
+                    yield record
+        except Exception as exc:  # noqa: BLE001 - any archive damage is one error row
+            reason = _archive_failure_reason(exc)
+            message = f"archive after {members} member(s): {type(exc).__name__}: {exc}"[:300]
+            members += 1
+            yield ObjectRecord(path, size, mtime_us, _read_failure(path, reason, message))
+        self._tally.add(("objects", "read"), members)
+        self._tally.add(("files", "archive_objects"), members)
+
+
+def _zip_members(path: str, handle: BinaryIO, max_bytes: int) -> Iterator[ObjectRecord]:
+    with zipfile.ZipFile(handle) as archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            uri = f"{path}{MEMBER_SEPARATOR}{info.filename}"
+            mtime_us = _zip_time_us(info.date_time)
+            if info.file_size > max_bytes:
+                yield ObjectRecord(
+                    uri, info.file_size, mtime_us, _too_large(uri, info.file_size, max_bytes)
+                )
+                continue
+            try:
+                with archive.open(info) as member:
+                    data = member.read(max_bytes + 1)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+                failure = _read_failure(
+                    uri, FailureReason.CORRUPT, f"zip member: {type(exc).__name__}: {exc}"[:300]
+                )
+                yield ObjectRecord(uri, info.file_size, mtime_us, failure)
+                continue
+            if len(data) > max_bytes:  # the declared size lied
+                data = _too_large(uri, len(data), max_bytes)
+            yield ObjectRecord(uri, info.file_size, mtime_us, data)
+
+
+def _tar_members(path: str, handle: BinaryIO, max_bytes: int) -> Iterator[ObjectRecord]:
+    # Stream mode ("r|*"): no seeking, so it works on any filesystem's stream.
+    with tarfile.open(fileobj=handle, mode="r|*") as archive:
+        for info in archive:
+            if not info.isfile():
+                continue
+            uri = f"{path}{MEMBER_SEPARATOR}{info.name}"
+            mtime_us = int(info.mtime * 1_000_000)
+            if info.size > max_bytes:
+                yield ObjectRecord(uri, info.size, mtime_us, _too_large(uri, info.size, max_bytes))
+                continue
+            member = archive.extractfile(info)
+            yield ObjectRecord(uri, info.size, mtime_us, member.read())
+
+
+def _archive_failure_reason(exc: BaseException) -> FailureReason:
+    """Damaged archive data is CORRUPT; storage trouble keeps its own reason."""
+    if isinstance(exc, ReadError):
+        return exc.reason
+    damaged = (
+        tarfile.TarError,
+        zipfile.BadZipFile,
+        gzip.BadGzipFile,
+        EOFError,
+        zlib.error,
+        ValueError,
+    )
+    if isinstance(exc, OSError) and not isinstance(exc, damaged):
+        return classify_os_error(exc)
+    return FailureReason.CORRUPT
+
+
+def _too_large(uri: str, size: int, max_bytes: int) -> HashFailure:
+    return _read_failure(
+        uri, FailureReason.TOO_LARGE, f"object is {size} bytes, over the {max_bytes}-byte limit"
+    )
+
+
+def _zip_time_us(date_time: tuple[int, ...]) -> int | None:
+    try:  # zip times are local wall-clock without a zone; read them as UTC
+        return int(datetime(*date_time, tzinfo=timezone.utc).timestamp() * 1_000_000)
+    except ValueError:
+        return None
+
+
+class ReadImages(beam.PTransform):
+    """Lists the objects matching glob patterns and reads each one's bytes.
+
+    Each matched file is read once even when several patterns match it: the
+    listing is grouped by path, which also spreads the reads over the workers
+    (without that, a pattern's whole listing would stay in one bundle).
+    Objects above ``max_bytes`` are not read; they come out with a
+    ``too_large`` failure, like files that vanish or refuse to open.
+
+    Example::
+
+        with beam.Pipeline() as p:
+            read = p | ReadImages(["gs://bucket/photos/**"], archives=True)
+            hashed = read.objects | HashImages(HashPlan.parse("pdq,md5"), run_id="r1")
+
+    Args:
+        patterns: Beam glob patterns (``*`` within a directory, ``**`` across).
+        max_bytes: larger objects become failures, unread.
+            Default: ``photosieve.reading.DEFAULT_MAX_OBJECT_BYTES``.
+        archives: read members of ``.zip``/``.tar``/``.tar.gz`` files as
+            objects instead of hashing the archive file itself.
+
+    Returns a tuple-like result: the main output is ObjectRecords, the
+    ``ledger`` output per-bundle counts (see :class:`Tally`).
+
+    See also: :class:`transforms.hashing.HashImages`, which consumes the records.
+    """
+
+    def __init__(
+        self,
+        patterns: Sequence[str],
+        *,
+        max_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
+        archives: bool = False,
+    ):
+        super().__init__()
+        if isinstance(patterns, str):
+            patterns = [patterns]
+        if not patterns:
+            raise ValueError("ReadImages needs at least one glob pattern")
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be >= 1, got {max_bytes}")
+        self._patterns = list(patterns)
+        self._max_bytes = max_bytes
+        self._archives = archives
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "CreatePatterns" >> beam.Create(self._patterns)
+            | "MatchPatterns" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
+            | "KeyByPath"
+            >> beam.Map(lambda m: (m.path, (m.size_in_bytes, m.last_updated_in_seconds)))
+            | "GroupByPath" >> beam.GroupByKey()
+            | "ReadObjects"
+            >> beam.ParDo(_ReadObjectsFn(self._max_bytes, self._archives)).with_outputs(
+                LEDGER, main="objects"
+            )
+        )
+
+    def display_data(self):
+        return {
+            "patterns": ", ".join(self._patterns),
+            "max_bytes": self._max_bytes,
+            "archives": self._archives,
+        }

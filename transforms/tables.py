@@ -1,0 +1,79 @@
+"""Write an audit's tables as Parquet with the fixed schemas.
+
+Transforms:
+
+* :class:`WriteTables`: ``{table name: PCollection of row dicts}`` in; each
+  table becomes Parquet shards ``OUTPUT/<name>/part-SSSSS-of-NNNNN.parquet``
+  with its schema from :mod:`photosieve.schemas`.
+
+Beam's file sinks write temporary files and rename them when the step is
+committed: a retried bundle never leaves duplicate rows behind.
+
+See also: :class:`transforms.ledger.WriteLedger` for the run's counts.
+"""
+
+from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.io.parquetio import WriteToParquet
+
+from photosieve import schemas
+
+__all__ = ["WriteTables", "table_prefix"]
+
+PARQUET_SUFFIX = ".parquet"
+SHARD_PREFIX = "part"
+
+
+def table_prefix(output_dir: str, table: str) -> str:
+    """``OUTPUT/<table>/part``: the path prefix of a table's shards."""
+    return FileSystems.join(output_dir, table, SHARD_PREFIX)
+
+
+class WriteTables(beam.PTransform):
+    """Writes each table's rows as Parquet under ``output_dir/<table>/``.
+
+    Apply to a dict of PCollections keyed by table name (``hashes``,
+    ``errors``, ``matches``)::
+
+        {"hashes": hashed.hashes, "errors": hashed.errors} | WriteTables("out/")
+
+    Args:
+        output_dir: any Beam filesystem path.
+        num_shards: files per table; 0 lets the runner decide (recommended,
+            except in tests that want one predictable file).
+        shard_name_template: Beam's template; ``""`` with ``num_shards=1``
+            writes ``<table>/part.parquet``. Default: ``-SSSSS-of-NNNNN``.
+
+    Raises:
+        ValueError: a table name without a schema in ``photosieve.schemas.TABLES``.
+    """
+
+    def __init__(
+        self, output_dir: str, *, num_shards: int = 0, shard_name_template: str | None = None
+    ):
+        super().__init__()
+        self._output_dir = output_dir
+        self._num_shards = num_shards
+        self._shard_name_template = shard_name_template
+
+    def expand(self, tables: dict):
+        unknown = sorted(set(tables) - set(schemas.TABLES))
+        if unknown:
+            raise ValueError(f"no schema for table(s) {unknown}; known: {sorted(schemas.TABLES)}")
+        return {
+            name: rows
+            | f"Write{name.capitalize()}"
+            >> WriteToParquet(
+                table_prefix(self._output_dir, name),
+                schema=schemas.TABLES[name],
+                file_name_suffix=PARQUET_SUFFIX,
+                num_shards=self._num_shards,
+                shard_name_template=self._shard_name_template,
+            )
+            for name, rows in tables.items()
+        }
+
+    def display_data(self):
+        return {"output_dir": self._output_dir, "num_shards": self._num_shards}
