@@ -31,9 +31,13 @@ AHASH_HASH_SIZE = 8
 AHASH_BITS = AHASH_HASH_SIZE * AHASH_HASH_SIZE
 AHASH_BYTES = AHASH_BITS // 8
 
-# Policy: provisional 64-bit Hamming threshold; see benchmarks/README.md
-# ("Threshold calibration") for how it is measured.
-AHASH_MATCH_THRESHOLD = 10
+# Policy: the largest distance whose false-positive rate stays <= 1e-4 on the
+# public benchmark photos (4.4M different-photo pairs; measured FPR 7.2e-5).
+# aHash is the weakest of the four: unrelated dark or low-detail photos come
+# within 5 bits, so only 4 are allowed. Recall there: 1.00 for recompression
+# and rescaling, 0.86-0.93 for gamma/brightness, 0.34 crop 90%, 0.51 10%
+# overlay. See benchmarks/README.md.
+AHASH_MATCH_THRESHOLD = 4
 
 SPEC = register(AlgorithmSpec("ahash", AHASH_BYTES, Metric.HAMMING, AHASH_MATCH_THRESHOLD))
 

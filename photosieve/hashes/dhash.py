@@ -32,9 +32,12 @@ DHASH_HASH_SIZE = 8
 DHASH_BITS = DHASH_HASH_SIZE * DHASH_HASH_SIZE
 DHASH_BYTES = DHASH_BITS // 8
 
-# Policy: provisional 64-bit Hamming threshold; see benchmarks/README.md
-# ("Threshold calibration") for how it is measured.
-DHASH_MATCH_THRESHOLD = 10
+# Policy: the largest distance whose false-positive rate stays <= 1e-4 on the
+# public benchmark photos (4.4M different-photo pairs; measured FPR 8.6e-5).
+# Recall there: 1.00 for recompression, rescaling and tone edits; 0.87 crop
+# 90%, 0.82 rotation 5 deg, 0.99 10% overlay; ~0 for 90-degree turns, mirror,
+# 25% crops and screenshots. See benchmarks/README.md.
+DHASH_MATCH_THRESHOLD = 13
 
 SPEC = register(AlgorithmSpec("dhash", DHASH_BYTES, Metric.HAMMING, DHASH_MATCH_THRESHOLD))
 
