@@ -53,7 +53,11 @@ REPORT_PERCENTILES = (0.01, 0.1, 1, 5, 50)
 def run(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "-p", "--photos", type=Path, default=DEFAULT_PHOTOS, help=f"Folder of photos. Default: {DEFAULT_PHOTOS}"
+        "-p",
+        "--photos",
+        type=Path,
+        default=DEFAULT_PHOTOS,
+        help=f"Folder of photos. Default: {DEFAULT_PHOTOS}",
     )
     parser.add_argument(
         "-a",
@@ -61,9 +65,19 @@ def run(argv: list[str] | None = None) -> argparse.Namespace:
         default=",".join(MODULES),
         help=f"Comma-separated algorithms. Default: {','.join(MODULES)}",
     )
-    parser.add_argument("-n", "--limit", type=int, default=0, help="Use only the first N photos (0: all). Default: 0")
-    parser.add_argument("-s", "--seed", type=int, default=20260101, help="Seed of the edits. Default: 20260101")
-    parser.add_argument("-f", "--fpr", type=float, default=1e-4, help="Target false-positive rate. Default: 1e-4")
+    parser.add_argument(
+        "-n",
+        "--limit",
+        type=int,
+        default=0,
+        help="Use only the first N photos (0: all). Default: 0",
+    )
+    parser.add_argument(
+        "-s", "--seed", type=int, default=20260101, help="Seed of the edits. Default: 20260101"
+    )
+    parser.add_argument(
+        "-f", "--fpr", type=float, default=1e-4, help="Target false-positive rate. Default: 1e-4"
+    )
     parser.add_argument(
         "-c",
         "--cache",
@@ -72,7 +86,11 @@ def run(argv: list[str] | None = None) -> argparse.Namespace:
         help="Keep the hashes in this .npz and reuse them when photos, seed and edits match. Default: none",
     )
     parser.add_argument(
-        "-o", "--output", type=Path, default=None, help="Write the Markdown report here. Default: stdout"
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="Write the Markdown report here. Default: stdout",
     )
     args = parser.parse_args(argv)
     args.algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
@@ -92,7 +110,10 @@ def list_photos(folder: Path, limit: int) -> list[Path]:
 def hash_versions(paths: list[Path], names: list[str], seed: int) -> dict[str, np.ndarray]:
     """{algorithm: (photos, 1 + edits, nbytes) uint8}: version 0 is the original."""
     edit_names = list(EDITS)
-    out = {name: np.zeros((len(paths), 1 + len(edit_names), algorithms.get(name).nbytes), np.uint8) for name in names}
+    out = {
+        name: np.zeros((len(paths), 1 + len(edit_names), algorithms.get(name).nbytes), np.uint8)
+        for name in names
+    }
     started = time.monotonic()
     for i, path in enumerate(paths):
         with Image.open(path) as image:
@@ -101,9 +122,13 @@ def hash_versions(paths: list[Path], names: list[str], seed: int) -> dict[str, n
         arrays = [np.asarray(v) for v in versions]
         for name in names:
             results = MODULES[name].compute_batch(arrays)
-            out[name][i] = np.frombuffer(b"".join(r.hash.bits for r in results), np.uint8).reshape(len(arrays), -1)
+            out[name][i] = np.frombuffer(b"".join(r.hash.bits for r in results), np.uint8).reshape(
+                len(arrays), -1
+            )
         if (i + 1) % 50 == 0:
-            logger.info("hashed %d/%d photos (%.0f s)", i + 1, len(paths), time.monotonic() - started)
+            logger.info(
+                "hashed %d/%d photos (%.0f s)", i + 1, len(paths), time.monotonic() - started
+            )
     return out
 
 
@@ -129,7 +154,11 @@ def distances(name: str, hashes: np.ndarray) -> np.ndarray:
     if algorithms.get(name).metric is algorithms.Metric.HAMMING:
         q = queries.view(np.uint64) if nbytes % 8 == 0 else queries
         r = references.view(np.uint64) if nbytes % 8 == 0 else references
-        d = np.bitwise_count(q[:, None, :] ^ r[None, :, :]).sum(axis=2, dtype=np.int64).astype(np.float64)
+        d = (
+            np.bitwise_count(q[:, None, :] ^ r[None, :, :])
+            .sum(axis=2, dtype=np.int64)
+            .astype(np.float64)
+        )
     else:
         q = queries.astype(np.float64)
         r = references.astype(np.float64)
@@ -171,7 +200,9 @@ def analyse(name: str, hashes: np.ndarray, fpr: float) -> dict:
         "percentiles": np.percentile(different, REPORT_PERCENTILES),
         "min_original_pair": float(originals.min()),
         "recall": recall,
-        "median_genuine": {edit: float(np.median(genuine[:, k + 1])) for k, edit in enumerate(EDITS)},
+        "median_genuine": {
+            edit: float(np.median(genuine[:, k + 1])) for k, edit in enumerate(EDITS)
+        },
     }
 
 
@@ -186,8 +217,13 @@ def report(results: dict[str, dict], photos: int, fpr: float) -> str:
 
     row("different-photo pairs", [f"{results[n]['pairs']:,}" for n in names])
     for k, p in enumerate(REPORT_PERCENTILES):
-        row(f"different pairs, {p:g}th percentile", [f"{results[n]['percentiles'][k]:.1f}" for n in names])
-    row("closest two different originals", [f"{results[n]['min_original_pair']:.1f}" for n in names])
+        row(
+            f"different pairs, {p:g}th percentile",
+            [f"{results[n]['percentiles'][k]:.1f}" for n in names],
+        )
+    row(
+        "closest two different originals", [f"{results[n]['min_original_pair']:.1f}" for n in names]
+    )
     row(
         f"**threshold at FPR <= {fpr:g}**",
         [f"**{results[n]['threshold']:g}**" for n in names],
@@ -199,7 +235,10 @@ def report(results: dict[str, dict], photos: int, fpr: float) -> str:
     for edit in EDITS:
         row(
             f"recall: {edit}",
-            [f"{results[n]['recall'][edit]:.2f} (med {results[n]['median_genuine'][edit]:.0f})" for n in names],
+            [
+                f"{results[n]['recall'][edit]:.2f} (med {results[n]['median_genuine'][edit]:.0f})"
+                for n in names
+            ],
         )
     mean_recall = [np.mean(list(results[n]["recall"].values())) for n in names]
     row("mean recall over edits", [f"{r:.2f}" for r in mean_recall])
@@ -212,7 +251,9 @@ def report(results: dict[str, dict], photos: int, fpr: float) -> str:
 def main(argv: list[str] | None = None) -> None:
     args = run(argv)
     paths = list_photos(args.photos, args.limit)
-    logger.info("hashing %d photos x %d versions with %s", len(paths), 1 + len(EDITS), args.algorithms)
+    logger.info(
+        "hashing %d photos x %d versions with %s", len(paths), 1 + len(EDITS), args.algorithms
+    )
     hashes = cached_hashes(args, paths)
     results = {name: analyse(name, hashes[name], args.fpr) for name in args.algorithms}
     text = report(results, len(paths), args.fpr)

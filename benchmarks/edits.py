@@ -55,7 +55,9 @@ def _squeeze(percent: int) -> Edit:
 
     def edit(image: Image.Image, rng: np.random.Generator) -> Image.Image:
         width, height = image.size
-        return image.resize((max(1, round(width * percent / 100)), height), Image.Resampling.BICUBIC)
+        return image.resize(
+            (max(1, round(width * percent / 100)), height), Image.Resampling.BICUBIC
+        )
 
     return edit
 
@@ -141,7 +143,9 @@ def _overlay(fraction: float) -> Edit:
         draw.rectangle((left, top, left + w - 1, top + h - 1), fill=colour)
         for line in range(1, 4):
             y = top + line * h // 4
-            draw.line((left + w // 10, y, left + w - w // 10, y), fill=(20, 20, 20), width=max(1, h // 12))
+            draw.line(
+                (left + w // 10, y, left + w - w // 10, y), fill=(20, 20, 20), width=max(1, h // 12)
+            )
         return out
 
     return edit
@@ -160,8 +164,12 @@ def _screenshot(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     draw.rectangle((0, bar, canvas_w // 6, canvas_h), fill=(225, 228, 232))  # side panel
     for i in range(6):  # menu entries
         y = bar + (i + 1) * canvas_h // 10
-        draw.line((canvas_w // 40, y, canvas_w // 7, y), fill=(90, 90, 90), width=max(1, canvas_h // 150))
-    shown = image.resize((max(1, round(width * 0.8)), max(1, round(height * 0.8))), Image.Resampling.BILINEAR)
+        draw.line(
+            (canvas_w // 40, y, canvas_w // 7, y), fill=(90, 90, 90), width=max(1, canvas_h // 150)
+        )
+    shown = image.resize(
+        (max(1, round(width * 0.8)), max(1, round(height * 0.8))), Image.Resampling.BILINEAR
+    )
     left = canvas_w // 6 + int(rng.integers(0, max(1, canvas_w - canvas_w // 6 - shown.width) + 1))
     top = bar + int(rng.integers(0, max(1, canvas_h - bar - shown.height) + 1))
     canvas.paste(shown, (min(left, canvas_w - shown.width), min(top, canvas_h - shown.height)))
@@ -224,7 +232,9 @@ EDITS: dict[str, Edit] = {
 }
 
 
-def apply_all(image: Image.Image, seed: int, names: list[str] | None = None) -> dict[str, Image.Image]:
+def apply_all(
+    image: Image.Image, seed: int, names: list[str] | None = None
+) -> dict[str, Image.Image]:
     """Every edit (or those in ``names``) of ``image``, each with its own generator.
 
     The generator of edit ``name`` is seeded with ``(seed, crc32(name))``, so

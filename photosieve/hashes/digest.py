@@ -30,9 +30,13 @@ SHA256_BYTES = hashlib.sha256().digest_size
 EXACT_MATCH_THRESHOLD = 0
 
 SPECS = {
-    "md5": register(AlgorithmSpec("md5", MD5_BYTES, Metric.EXACT, EXACT_MATCH_THRESHOLD, needs_pixels=False)),
+    "md5": register(
+        AlgorithmSpec("md5", MD5_BYTES, Metric.EXACT, EXACT_MATCH_THRESHOLD, needs_pixels=False)
+    ),
     "sha256": register(
-        AlgorithmSpec("sha256", SHA256_BYTES, Metric.EXACT, EXACT_MATCH_THRESHOLD, needs_pixels=False)
+        AlgorithmSpec(
+            "sha256", SHA256_BYTES, Metric.EXACT, EXACT_MATCH_THRESHOLD, needs_pixels=False
+        )
     ),
 }
 

@@ -104,12 +104,16 @@ _RESAMPLE_CHUNK_ROWS = 512
 # 90-degree turns and screenshots. See benchmarks/README.md.
 GRADIENT_MATCH_THRESHOLD = 230.0
 
-SPEC = register(AlgorithmSpec("gradient", GRADIENT_BYTES, Metric.EUCLIDEAN, GRADIENT_MATCH_THRESHOLD))
+SPEC = register(
+    AlgorithmSpec("gradient", GRADIENT_BYTES, Metric.EUCLIDEAN, GRADIENT_MATCH_THRESHOLD)
+)
 
 
 def _check_rgb(image: np.ndarray) -> np.ndarray:
     if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"gradient needs an H x W x 3 RGB array, got shape {getattr(image, 'shape', None)}")
+        raise ValueError(
+            f"gradient needs an H x W x 3 RGB array, got shape {getattr(image, 'shape', None)}"
+        )
     if image.dtype != np.uint8:
         raise ValueError(f"gradient needs uint8 pixels, got {image.dtype}")
     if image.shape[0] == 0 or image.shape[1] == 0:
@@ -165,7 +169,9 @@ def hash_normalised(luma: np.ndarray) -> np.ndarray:
     dy = luma[:, 2:, 1:-1] - luma[:, :-2, 1:-1]
     dx[np.abs(dx) < GRADIENT_DEADZONE] = 0
     dy[np.abs(dy) < GRADIENT_DEADZONE] = 0
-    maps = np.stack([np.maximum(dx, 0), np.maximum(-dx, 0), np.maximum(dy, 0), np.maximum(-dy, 0)], axis=1)
+    maps = np.stack(
+        [np.maximum(dx, 0), np.maximum(-dx, 0), np.maximum(dy, 0), np.maximum(-dy, 0)], axis=1
+    )
     # Integral images (B, 4, 29, 29) in float64, zero first row and column.
     integral = np.zeros((batch, 4, GRADIENT_MAP_SIZE + 1, GRADIENT_MAP_SIZE + 1))
     integral[:, :, 1:, 1:] = maps.cumsum(axis=2, dtype=np.float64).cumsum(axis=3)

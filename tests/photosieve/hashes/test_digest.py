@@ -35,7 +35,9 @@ def test_named_helpers_and_default():
     assert digest.COMPUTE["md5"](data) == digest.compute(data, "md5")
     with pytest.raises(TypeError):
         digest.compute(data)  # type: ignore[call-arg]  (no silent default digest)
-    assert digest.compute(bytearray(data), "MD5").hash == digest.compute(memoryview(data), "md5").hash
+    assert (
+        digest.compute(bytearray(data), "MD5").hash == digest.compute(memoryview(data), "md5").hash
+    )
 
 
 @pytest.mark.parametrize("name, nbytes", [("md5", 16), ("sha256", 32)])

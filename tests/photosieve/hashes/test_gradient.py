@@ -130,7 +130,13 @@ def test_rotation_by_90_degrees_is_not_matched():
     assert h(original) - h(np.ascontiguousarray(np.rot90(original))) > THRESHOLD
 
 
-BRIDGE_EDITS = ("blur-a-little.jpg", "high-contrast.jpg", "high-saturation.jpg", "shrink-a-lot.jpg", "sharpen-a-lot.jpg")
+BRIDGE_EDITS = (
+    "blur-a-little.jpg",
+    "high-contrast.jpg",
+    "high-saturation.jpg",
+    "shrink-a-lot.jpg",
+    "sharpen-a-lot.jpg",
+)
 
 
 def _open(relpath: str) -> np.ndarray:

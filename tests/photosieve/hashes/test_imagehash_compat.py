@@ -51,7 +51,9 @@ def make_image(kind: str, height: int, width: int, seed: int) -> np.ndarray:
         img = levels[rng.integers(0, 3, (height, width))]
     elif kind == "ramp":
         y, x = np.mgrid[0:height, 0:width]
-        img = np.stack([(x * 255) // max(width - 1, 1), (y * 255) // max(height - 1, 1), x * 0], axis=2)
+        img = np.stack(
+            [(x * 255) // max(width - 1, 1), (y * 255) // max(height - 1, 1), x * 0], axis=2
+        )
     elif kind == "one_pixel":
         img = rng.integers(0, 256, (1, 1, 3))
     elif kind == "stripe":  # a bright vertical band in a flat field: symmetric, many zeros
@@ -101,7 +103,21 @@ def test_equals_imagehash_on_degenerate_grid(name, kind, shape):
 # Modes where imagehash on the original image equals imagehash on its RGB
 # conversion (measured on Pillow 12). Not here: YCbCr (see below), LAB and La
 # (Pillow cannot convert them to RGB / to L).
-SAME_AFTER_RGB = ("1", "L", "LA", "P", "PA", "RGBA", "RGBa", "RGBX", "CMYK", "HSV", "I", "I;16", "F")
+SAME_AFTER_RGB = (
+    "1",
+    "L",
+    "LA",
+    "P",
+    "PA",
+    "RGBA",
+    "RGBa",
+    "RGBX",
+    "CMYK",
+    "HSV",
+    "I",
+    "I;16",
+    "F",
+)
 
 
 def make_mode_image(mode: str, height: int, width: int, seed: int) -> Image.Image:
@@ -123,7 +139,9 @@ def make_mode_image(mode: str, height: int, width: int, seed: int) -> Image.Imag
     width=st.integers(1, 60),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_other_modes_converted_to_rgb_equal_imagehash_on_the_original(name, mode, height, width, seed):
+def test_other_modes_converted_to_rgb_equal_imagehash_on_the_original(
+    name, mode, height, width, seed
+):
     image = make_mode_image(mode, height, width, seed)
     rgb = np.asarray(image.convert("RGB"))
     assert ours(name, rgb).to_hex() == theirs(name, image)
@@ -163,7 +181,9 @@ def test_equals_imagehash_on_reference_photos(name, relpath):
 @given(rgb=images)
 def test_dct_is_bit_identical_to_scipy(rgb):
     """Every coefficient, not just the bits: the strongest check of the port."""
-    pixels = np.asarray(Image.fromarray(rgb).convert("L").resize((32, 32), Image.Resampling.LANCZOS))
+    pixels = np.asarray(
+        Image.fromarray(rgb).convert("L").resize((32, 32), Image.Resampling.LANCZOS)
+    )
     expected = fftpack.dct(fftpack.dct(pixels, axis=0), axis=1)
     got = phash.dct2(phash.dct2(pixels, axis=0), axis=1)
     assert np.array_equal(got.view(np.uint64), expected.view(np.uint64))
