@@ -169,7 +169,9 @@ def estimate(geometry: Geometry | None, n: int, nbits: int, threshold: int) -> P
         candidates += probes_f * per_key
         # A random neighbour chunk is within r2 - f bits with this probability.
         survivors += probes_f * per_key * _ball_size(b, r2 - f) / float(1 << b) if r2 >= f else 0
-    index_ns = COST_PROBE_NS * probes + COST_CANDIDATE_NS * candidates + COST_SURVIVOR_NS * survivors
+    index_ns = (
+        COST_PROBE_NS * probes + COST_CANDIDATE_NS * candidates + COST_SURVIVOR_NS * survivors
+    )
     method = "index" if index_ns < scan_ns else "scan"
     return Plan(method, probes, candidates, survivors, index_ns, scan_ns)
 
@@ -460,7 +462,9 @@ class MultiIndex:
         plan = self.plan(t)
         # One (chunk, query batch) step should touch ~CANDIDATES_PER_STEP entries.
         per_query_chunk = (plan.candidates + plan.probes) / m
-        batch = int(min(MAX_QUERIES_PER_BATCH, max(1, CANDIDATES_PER_STEP // max(per_query_chunk, 1))))
+        batch = int(
+            min(MAX_QUERIES_PER_BATCH, max(1, CANDIDATES_PER_STEP // max(per_query_chunk, 1)))
+        )
         q = qwords.shape[1]
         parts_q, parts_item = [], []
         for lo in range(0, q, batch):
@@ -488,7 +492,6 @@ class MultiIndex:
         geometry = self._geometry
         assert geometry is not None
         m, b = geometry.chunks, geometry.chunk_bits
-        q = qkeys.shape[1]
         r1, r2 = geometry.radii(t)
         # The query's key of chunk j + 1, compared with the stored neighbour keys.
         query_neighbours = np.roll(qkeys, -1, axis=0).astype(self._neighbour_keys.dtype)

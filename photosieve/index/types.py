@@ -79,7 +79,9 @@ class BatchMatches:
         first = np.ones(order.size, dtype=bool)
         first[1:] = (q[1:] != q[:-1]) | (it[1:] != it[:-1])
         keep = order[first]
-        return BatchMatches(self.query[keep], self.variant[keep], self.item[keep], self.distance[keep])
+        return BatchMatches(
+            self.query[keep], self.variant[keep], self.item[keep], self.distance[keep]
+        )
 
     def for_query(self, query: int) -> BatchMatches:
         lo, hi = np.searchsorted(self.query, [query, query + 1])
@@ -124,7 +126,7 @@ def as_hash_rows(hashes: object, nbytes: int, *, what: str = "hashes") -> np.nda
 def as_query_batch(
     queries: object, nbytes: int, valid: np.ndarray | None
 ) -> tuple[np.ndarray, int, np.ndarray | None]:
-    """Flatten ``[q, k, nbytes]`` (or ``[q, nbytes]``) queries to rows; return (rows, k, valid rows).
+    """Flatten ``[q, k, nbytes]`` (or ``[q, nbytes]``) queries; return (rows, k, valid rows).
 
     ``valid`` (bool ``[q, k]``) marks which of the k hashes exist: an image may
     have fewer hashes than the batch's widest one. Rows it marks False are
@@ -135,7 +137,8 @@ def as_query_batch(
         array = array[:, None, :]
     if array.ndim != 3 or array.dtype != np.uint8 or array.shape[2] != nbytes:
         raise ConfigError(
-            f"queries must be uint8 [q, k, {nbytes}] or [q, {nbytes}], got {array.dtype} {array.shape}"
+            f"queries must be uint8 [q, k, {nbytes}] or [q, {nbytes}],"
+            f" got {array.dtype} {array.shape}"
         )
     q, k, _ = array.shape
     rows = np.ascontiguousarray(array.reshape(q * k, nbytes))

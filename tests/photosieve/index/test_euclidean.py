@@ -14,7 +14,9 @@ from photosieve.errors import ConfigError
 from photosieve.index import EuclideanIndex
 
 
-def brute_force(hashes: np.ndarray, queries: np.ndarray, t: float) -> set[tuple[int, int, int, float]]:
+def brute_force(
+    hashes: np.ndarray, queries: np.ndarray, t: float
+) -> set[tuple[int, int, int, float]]:
     """Per pair, the formula of HashValue.distance: sqrt of an exact integer sum."""
     found = set()
     for qi in range(queries.shape[0]):
@@ -38,7 +40,9 @@ def cases(draw: st.DrawFn):
     n = draw(st.integers(0, 40))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     hashes = rng.integers(0, 256, size=(n, nbytes), dtype=np.uint8)
-    queries = rng.integers(0, 256, size=(draw(st.integers(1, 4)), draw(st.integers(1, 3)), nbytes), dtype=np.uint8)
+    queries = rng.integers(
+        0, 256, size=(draw(st.integers(1, 4)), draw(st.integers(1, 3)), nbytes), dtype=np.uint8
+    )
     for qi in range(queries.shape[0]):
         if n and rng.random() < 0.8:
             near = hashes[rng.integers(0, n)].astype(np.int64) + rng.integers(-3, 4, size=nbytes)
@@ -78,7 +82,9 @@ def test_empty_index_and_pickle():
     index = EuclideanIndex.build(rng.integers(0, 256, size=(50, 144), dtype=np.uint8))
     clone = pickle.loads(pickle.dumps(index))
     q = rng.integers(0, 256, size=(5, 144), dtype=np.uint8)
-    assert as_set(clone.query_batch(q, threshold=1500)) == as_set(index.query_batch(q, threshold=1500))
+    assert as_set(clone.query_batch(q, threshold=1500)) == as_set(
+        index.query_batch(q, threshold=1500)
+    )
 
 
 def test_negative_threshold_is_a_config_error():
