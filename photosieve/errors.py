@@ -13,7 +13,9 @@ Two kinds of trouble, handled differently:
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 class PhotosieveError(Exception):
@@ -81,3 +83,38 @@ class HashFailure:
     reason: FailureReason
     message: str
     algorithms: tuple[str, ...] = ()
+
+
+class ListFormatError(PhotosieveError, ValueError):
+    """A known-hash list file that cannot be used as given.
+
+    Raised by strict reading for bad lines (every problem of every list is
+    collected first; the message shows the first ``MAX_LISTED`` and the
+    total), and in any mode for a file that cannot be read at all (no hash
+    column, not Parquet, not a list).
+
+    Attributes:
+        path: the (first) offending file.
+        line: 1-based line (or row) of the first problem; None for the whole file.
+        reason: why the first problem is one.
+        text: the offending text of the first problem, as given (truncated).
+        problems: the problems, as :class:`photosieve.lists.ListProblem` values.
+        total: how many problems there were in all.
+    """
+
+    MAX_LISTED = 20
+
+    def __init__(self, problems: Sequence[Any], *, total: int | None = None):
+        problems = tuple(problems)
+        if not problems:
+            raise ValueError("ListFormatError needs at least one problem")
+        self.problems = problems
+        self.total = len(problems) if total is None else total
+        first = problems[0]
+        self.path, self.line, self.reason, self.text = first.path, first.line, first.reason, first.text
+        shown = "\n".join(f"  {problem}" for problem in problems[: self.MAX_LISTED])
+        more = self.total - min(len(problems), self.MAX_LISTED)
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        files = sorted({problem.path for problem in problems})
+        where = files[0] if len(files) == 1 else f"{len(files)} list files"
+        super().__init__(f"{self.total} problem(s) in {where}:\n{shown}{tail}")

@@ -1,0 +1,131 @@
+"""CSV and TSV lists with a header row; also the engine of the fixed-layout CSV formats.
+
+The header names the columns (see :mod:`photosieve.lists.columns` for the
+names recognised as hash, algorithm, id, labels, bank, quality); every
+other column is carried as metadata. A hash column may be named after its
+algorithm (``pdq``, ``md5``...), and a file may have several, e.g.
+``md5,pdq,id``: each row then gives one entry per non-empty hash column.
+
+Rows with too few or too many fields are problems; blank lines are skipped.
+Line numbers count CSV records, which are lines unless a quoted value spans
+several (not expected in hash lists).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from photosieve.errors import ListFormatError
+from photosieve.lists.columns import Columns
+from photosieve.lists.hash_list import ListProblem, ProblemKind
+from photosieve.lists.source import Source, decode_text
+from photosieve.lists.validate import ReadResult
+
+FORMATS = {"csv": ",", "tsv": "\t"}
+
+
+def header_fields(first_line: str, delimiter: str) -> list[str]:
+    """The fields of a header line, parsed with the stdlib csv rules."""
+    return next(csv.reader([first_line], delimiter=delimiter), [])
+
+
+def read(
+    source: Source,
+    *,
+    delimiter: str,
+    names: list[str] | None = None,
+    columns: Columns | None = None,
+) -> ReadResult:
+    """Read a delimited file.
+
+    Args:
+        source: the file's content.
+        delimiter: "," or "\\t".
+        names: column names of a headerless file; None reads them from line 1.
+        columns: roles of the columns; None recognises them by name.
+
+    Raises:
+        ListFormatError: no header, or no hash column in it.
+    """
+    text, problems = decode_text(source)
+    header_lines = 0
+    if names is None:
+        first = text.split("\n", 1)[0].rstrip("\r")
+        names = [name.strip() for name in header_fields(first, delimiter)]
+        header_lines = 1
+        if not any(names):
+            raise ListFormatError(
+                [ListProblem.make(source.path, 1, ProblemKind.UNREADABLE, "no header row", first)]
+            )
+    names = _unique(names)
+    if columns is None:
+        columns = Columns.recognise(names)
+    if not columns.hashes:
+        reason = f"no hash column in the header (columns: {', '.join(names)})"
+        raise ListFormatError([ListProblem.make(source.path, 1, ProblemKind.UNREADABLE, reason)])
+
+    skipped: list[int] = []
+
+    def invalid_row(row: pa_csv.InvalidRow) -> str:
+        kind = (
+            ProblemKind.MISSING_FIELD
+            if row.actual_columns < row.expected_columns
+            else ProblemKind.EXTRA_FIELDS
+        )
+        reason = (
+            f"expected {row.expected_columns} fields ({', '.join(names)}), got {row.actual_columns}"
+        )
+        if row.text.strip():
+            problems.append(ListProblem.make(source.path, row.number, kind, reason, row.text))
+        skipped.append(row.number)
+        return "skip"
+
+    table = pa_csv.read_csv(
+        io.BytesIO(text.encode("utf-8")),
+        read_options=pa_csv.ReadOptions(
+            use_threads=False, column_names=names, skip_rows=header_lines
+        ),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=delimiter, invalid_row_handler=invalid_row, ignore_empty_lines=False
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    # Records are numbered from 1 with the header; skipped ones are not in the table.
+    first_record = header_lines + 1
+    records = np.arange(first_record, first_record + table.num_rows + len(skipped), dtype=np.int64)
+    lines = records[~np.isin(records, np.array(skipped, dtype=np.int64))]
+    # Blank lines come through as rows of empty fields.
+    blank = np.ones(table.num_rows, dtype=bool)
+    for name in names:
+        blank &= np.asarray(pc.equal(pc.utf8_trim_whitespace(table.column(name)), ""))
+    keep = np.flatnonzero(~blank)
+    rows = int(keep.size) + len(problems)  # so far, every problem is one dropped line
+    return ReadResult(
+        table=table.take(pa.array(keep)),
+        lines=lines[keep],
+        columns=columns,
+        problems=problems,
+        rows=rows,
+    )
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Header names made unique (``tag``, ``tag_2``...) so every column stays addressable."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        name = name or "column"
+        count = seen.get(name, 0) + 1
+        seen[name] = count
+        out.append(name if count == 1 else f"{name}_{count}")
+    return out

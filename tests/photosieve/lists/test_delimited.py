@@ -1,0 +1,108 @@
+"""CSV/TSV with a header, ThreatExchange dataset CSV, HMA bank CSV."""
+
+from __future__ import annotations
+
+import pytest
+
+from photosieve.errors import ListFormatError
+from photosieve.lists import ProblemKind, read_list
+
+MD5 = "d41d8cd98f00b204e9800998ecf8427e"
+
+
+def test_csv_header_roles_labels_banks_quality_and_extra_columns(write, pdq_hashes):
+    path = write(
+        "cases.csv",
+        "ID,Hash,Tags,List,Quality,Source\n"
+        f"c1,{pdq_hashes[0]},csam  known,bank-a,90,upload\n"
+        f'c2,{pdq_hashes[1]},"a,b;c|d",bank-b,,\n',
+    )
+    hash_list = read_list(path)
+    assert hash_list.format == "csv"
+    group = hash_list.group("pdq")
+    rows = group.metadata.to_pylist()
+    assert rows[0] == {
+        "ids": ["c1"],
+        "labels": ["csam", "known"],
+        "banks": ["bank-a"],
+        "lines": [2],
+        "quality": 90,
+        "Source": ["upload"],
+    }
+    assert rows[1]["labels"] == ["a", "b", "c", "d"] and rows[1]["quality"] is None
+    assert rows[1]["Source"] == []
+
+
+def test_tsv_with_algorithm_named_columns_gives_one_entry_per_hash_column(write, pdq_hashes):
+    path = write(
+        "multi.tsv", f"md5\tpdq\tlabel\n{MD5}\t{pdq_hashes[0]}\tone label\n\t{pdq_hashes[1]}\tx\n"
+    )
+    hash_list = read_list(path)
+    assert hash_list.format == "tsv" and hash_list.algorithms == ["md5", "pdq"]
+    assert hash_list.group("md5").metadata.column("labels").to_pylist() == [["one label"]]
+    assert len(hash_list.group("pdq")) == 2
+
+
+def test_rows_with_missing_or_extra_fields_are_problems_with_their_line(write, pdq_hashes):
+    path = write(
+        "short.csv",
+        f"hash,id\n{pdq_hashes[0]},1\n\n{pdq_hashes[1]}\n"
+        f"{pdq_hashes[2]},3,oops\n,5\n{pdq_hashes[3]},6\n",
+    )
+    hash_list = read_list(path, strict=False)
+    assert [(p.line, p.kind) for p in hash_list.problems] == [
+        (4, ProblemKind.MISSING_FIELD),
+        (5, ProblemKind.EXTRA_FIELDS),
+        (6, ProblemKind.MISSING_FIELD),  # the hash cell is empty
+    ]
+    assert hash_list.group("pdq").metadata.column("lines").to_pylist() == [[2], [7]]
+
+
+def test_header_without_a_hash_column_is_unreadable(write):
+    path = write("nohash.csv", "name,id\nfoo,1\n")
+    with pytest.raises(ListFormatError, match="neither a header naming a hash column"):
+        read_list(path)
+    with pytest.raises(ListFormatError, match="no hash column"):
+        read_list(path, format="csv")
+
+
+def test_threatexchange_dataset_csv(write, pdq_hashes):
+    path = write(
+        "te.csv",
+        "signal_type,signal_str,collab,category,tags\n"
+        f"pdq,{pdq_hashes[0]},Sample Signals,INVESTIGATION_SEED,tag1 tag2\n"
+        f"video_md5,{MD5},Sample Signals,INVESTIGATION_SEED,\n"
+        "url,https://developers.facebook.com/docs/threat-exchange/,"
+        "Sample Signals,INVESTIGATION_SEED,\n"
+        f"pdq,{pdq_hashes[0]},Other Collab,NON_MATCH,tag3\n",
+    )
+    hash_list = read_list(path, strict=False)
+    assert hash_list.format == "threatexchange"
+    assert [(p.line, p.kind) for p in hash_list.problems] == [(4, ProblemKind.UNKNOWN_ALGORITHM)]
+    pdq = hash_list.group("pdq")
+    assert (len(pdq), pdq.entries, pdq.duplicates) == (1, 2, 1)
+    assert pdq.metadata.to_pylist()[0] == {
+        "ids": [],
+        "labels": ["tag1", "tag2", "tag3"],
+        "banks": ["Sample Signals", "Other Collab"],
+        "lines": [2, 5],
+        "quality": None,
+        "category": ["INVESTIGATION_SEED", "NON_MATCH"],
+    }
+    assert hash_list.group("md5").hex_of(0) == MD5
+
+
+def test_hma_bank_csv_without_header(write, pdq_hashes):
+    path = write(
+        "bank.csv",
+        f'{pdq_hashes[0]},1001,2021-03-01T00:00:00,"bridge,sample"\n'
+        f"{pdq_hashes[1]},1002,2021-03-02T00:00:00\n"
+        f"{pdq_hashes[2]},1003,2021-03-03T00:00:00,other\n",
+    )
+    hash_list = read_list(path, strict=False)
+    assert hash_list.format == "hma"
+    assert [(p.line, p.kind) for p in hash_list.problems] == [(2, ProblemKind.MISSING_FIELD)]
+    rows = hash_list.group("pdq").metadata.to_pylist()
+    assert rows[0]["ids"] == ["1001"] and rows[0]["labels"] == ["bridge", "sample"]
+    assert rows[0]["timestamp"] == ["2021-03-01T00:00:00"]
+    assert [r["lines"] for r in rows] == [[1], [3]]
