@@ -1,0 +1,164 @@
+"""``photosieve lists check``: validate known-hash list files before a run uses them.
+
+    photosieve lists check ncmec.csv.gz benign.txt --algorithm pdq
+    photosieve lists check cases.parquet --lenient --format json
+
+For each file: the format it was read as, the version (SHA-256 of the file
+as stored, which match rows cite), counts per algorithm (entries, distinct
+hashes, merged duplicates) and every bad line as ``file:line: reason``.
+
+Exit status: 0 when every list is clean (or ``--lenient``), 1 when a list
+has bad lines or cannot be read at all, 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from photosieve import algorithms
+from photosieve.errors import ConfigError, PhotosieveError
+from photosieve.lists import FORMATS, HashList, read_list
+
+DEFAULT_MAX_PROBLEMS = 100  # per list in text output; JSON always has them all
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="photosieve lists", description="Work with known-hash lists."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    check = commands.add_parser(
+        "check",
+        help="validate list files and print their counts, problems and versions",
+        description="Validate list files; print per-list counts, bad lines and versions.",
+    )
+    check.add_argument(
+        "files", nargs="+", metavar="FILE", help="List files (any supported format, .gz too)."
+    )
+    check.add_argument(
+        "-a",
+        "--algorithm",
+        default=None,
+        help="Read every hash as this algorithm (lines naming another are problems). "
+        "Default: from each line's column or prefix, else its length.",
+    )
+    check.add_argument(
+        "-l",
+        "--lenient",
+        action="store_true",
+        help="Report bad lines but exit 0 (a lenient run skips them). Default: strict.",
+    )
+    check.add_argument(
+        "-f",
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="Output format. Default: text.",
+    )
+    check.add_argument(
+        "-i",
+        "--input-format",
+        choices=tuple(FORMATS),
+        default=None,
+        help="Read every file as this list format. Default: sniffed per file.",
+    )
+    check.add_argument(
+        "-m",
+        "--max-problems",
+        type=int,
+        default=DEFAULT_MAX_PROBLEMS,
+        help=f"Bad lines shown per list in text output (0: all). Default: {DEFAULT_MAX_PROBLEMS}.",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
+        return int(exit_.code or 0)
+    if args.algorithm is not None:
+        try:
+            args.algorithm = algorithms.get(args.algorithm).name
+        except ConfigError as exc:
+            print(f"photosieve lists: error: --algorithm: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    return check(args)
+
+
+def check(args: argparse.Namespace) -> int:
+    reports, status = [], EXIT_OK
+    for path in args.files:
+        try:
+            hash_list = read_list(
+                path, algorithm=args.algorithm, strict=False, format=args.input_format
+            )
+        except PhotosieveError as exc:  # unreadable file, no hash column...
+            reports.append({"path": path, "error": str(exc)})
+            status = EXIT_PROBLEMS
+            continue
+        reports.append(_report(hash_list))
+        if hash_list.problems and not args.lenient:
+            status = EXIT_PROBLEMS
+    if args.format == "json":
+        print(
+            json.dumps(
+                {"lists": reports, "strict": not args.lenient, "exit_status": status}, indent=2
+            )
+        )
+    else:
+        for report in reports:
+            print(_text(report, args.max_problems))
+    return status
+
+
+def _report(hash_list: HashList) -> dict:
+    report = hash_list.summary()
+    report["bad_lines"] = [
+        {"path": p.path, "line": p.line, "kind": p.kind.value, "reason": p.reason, "text": p.text}
+        for p in hash_list.problems
+    ]
+    return report
+
+
+def _text(report: dict, max_problems: int) -> str:
+    if "error" in report:
+        return f"{report['path']}: cannot be used:\n  " + report["error"].replace("\n", "\n  ")
+    lines = [
+        f"{report['name']}: {report['path']}",
+        f"  format {report['format']}, version sha256:{report['version']}",
+        f"  {report['rows']} rows, {report['entries']} valid entries, "
+        f"{report['distinct']} distinct hashes, "
+        f"{report['duplicates']} duplicates merged, {report['problems']} bad lines",
+    ]
+    for algorithm, counts in report["algorithms"].items():
+        lines.append(
+            f"  {algorithm}: {counts['distinct']} distinct ({counts['entries']} entries, "
+            f"{counts['duplicates']} duplicates)"
+        )
+    if not report["algorithms"]:
+        lines.append("  no valid hashes")
+    bad = report["bad_lines"]
+    shown = bad if max_problems <= 0 else bad[:max_problems]
+    for problem in shown:
+        where = (
+            problem["path"] if problem["line"] is None else f"{problem['path']}:{problem['line']}"
+        )
+        text = f": {problem['text']!r}" if problem["text"] else ""
+        lines.append(f"  {where}: {problem['reason']}{text}")
+    if len(bad) > len(shown):
+        lines.append(
+            f"  ... and {len(bad) - len(shown)} more bad lines (--max-problems 0 shows all)"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""``photosieve lists check`` through main(argv)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines import cli, lists_cli
+
+HASH_LISTS = Path(__file__).resolve().parents[1] / "data" / "hash-lists"
+
+
+def test_reference_lists_are_clean(capsys):
+    files = [str(HASH_LISTS / name) for name in ("haystack.txt", "needles.txt", "short256.dat")]
+    assert lists_cli.main(["check", *files]) == 0
+    out = capsys.readouterr().out
+    version = hashlib.sha256((HASH_LISTS / "haystack.txt").read_bytes()).hexdigest()
+    assert f"version sha256:{version}" in out
+    assert "pdq: 1350 distinct (1350 entries, 0 duplicates)" in out
+    assert "pdq: 100 distinct" in out and "0 bad lines" in out
+
+
+def test_64_bit_list_fails_strict_until_the_algorithm_is_named(capsys):
+    path = str(HASH_LISTS / "short64.dat")
+    assert lists_cli.main(["check", path]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:1: 16 characters fits ahash, dhash, phash: name the algorithm" in out
+    assert lists_cli.main(["check", path, "--algorithm", "phash"]) == 0
+    assert "phash: 6 distinct" in capsys.readouterr().out
+
+
+def test_broken_file_lists_bad_lines_and_duplicates(tmp_path, capsys):
+    good = (HASH_LISTS / "needles.txt").read_text().split()
+    path = tmp_path / "broken.csv"
+    path.write_text(
+        "hash,id,tags\n"
+        f"{good[0]},a,x\n"
+        f"{good[0][:-2]},b,y\n"  # too short
+        f"{good[1]},c\n"  # missing field
+        f"{good[0]},d,z\n"  # duplicate of line 2
+        f"{'q' * 64},e,\n"  # not hex
+    )
+    assert lists_cli.main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "5 rows, 2 valid entries, 1 distinct hashes, 1 duplicates merged, 3 bad lines" in out
+    assert f"{path}:3: no algorithm has hashes of 62 characters (known: " in out
+    assert f"{path}:4: expected 3 fields (hash, id, tags), got 2" in out
+    assert f"{path}:6: pdq hash is not hexadecimal" in out
+    assert lists_cli.main(["check", str(path), "--lenient"]) == 0
+
+
+def test_json_output_has_counts_versions_and_every_bad_line(tmp_path, capsys):
+    path = tmp_path / "list.txt"
+    path.write_text("\n".join(["zz"] * 150))
+    assert lists_cli.main(["check", str(path), "--format", "json", "--lenient"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    (entry,) = report["lists"]
+    assert report["strict"] is False and report["exit_status"] == 0
+    assert entry["version"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert entry["problems"] == 150 and len(entry["bad_lines"]) == 150
+    assert entry["bad_lines"][0] == {
+        "path": str(path),
+        "line": 1,
+        "kind": "wrong_length",
+        "reason": "no algorithm has hashes of 2 characters (known: "
+        + entry["bad_lines"][0]["reason"].split("(known: ")[1],
+        "text": "zz",
+    }
+
+
+def test_text_output_caps_bad_lines(tmp_path, capsys):
+    path = tmp_path / "list.txt"
+    path.write_text("\n".join(["zz"] * 150))
+    assert lists_cli.main(["check", str(path), "-m", "5"]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:5:" in out and f"{path}:6:" not in out and "... and 145 more bad lines" in out
+
+
+def test_unreadable_files_exit_1_and_usage_errors_exit_2(tmp_path, capsys):
+    nohash = tmp_path / "nohash.csv"
+    nohash.write_text("name,id\nfoo,1\n")
+    assert lists_cli.main(["check", str(tmp_path / "missing.txt"), str(nohash)]) == 1
+    out = capsys.readouterr().out
+    assert "missing.txt: cannot be used" in out and "nohash.csv: cannot be used" in out
+    assert lists_cli.main([]) == 2
+    assert lists_cli.main(["check"]) == 2
+    assert lists_cli.main(["check", "x.txt", "--algorithm", "nope"]) == 2
+    assert lists_cli.main(["check", "x.txt", "--format", "xml"]) == 2
+    assert "unknown hash algorithm 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["lists", "check", "--help"], ["lists", "--help"]])
+def test_help_through_the_photosieve_command(argv, capsys):
+    assert cli.main(argv) == 0
+    assert "photosieve lists" in capsys.readouterr().out
