@@ -16,7 +16,9 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "hash": ("pipelines.hash_cli", "hash image files locally (no Beam) and print one row per hash"),
     "lists": ("pipelines.lists_cli", "check known-hash list files"),
+    "audit": ("pipelines.audit", "hash an archive and match it against known-hash lists (Apache Beam)"),
     "scan": ("pipelines.scan", "hash an archive into Parquet tables, no matching (Apache Beam)"),
+    "match": ("pipelines.match", "match stored hashes against known-hash lists, no decoding (Apache Beam)"),
 }
 
 

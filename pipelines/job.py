@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import platform
+import re
 import secrets
 import shutil
 import sys
@@ -39,12 +40,15 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from apache_beam.runners.runner import PipelineState
 
 import photosieve
-from photosieve import schemas
+from photosieve import algorithms, schemas
 from photosieve.decode import DEFAULT_FAST_MIN_SIDE, DEFAULT_MAX_PIXELS, DecodeOptions
-from photosieve.errors import ConfigError
+from photosieve.errors import ConfigError, ListFormatError
+from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
 from photosieve.hashing import ALGORITHM_CHOICES, DEFAULT_ALGORITHMS, HashPlan
+from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
 from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES
 from transforms.ledger import LEDGER_FILE
+from transforms.matching import SHUFFLE, SIDE_INPUT, STRATEGIES, open_stored, spec_fields
 from transforms.progress import ProgressMonitor
 
 __all__ = [
@@ -135,6 +139,12 @@ def output_parser() -> argparse.ArgumentParser:
         help="Parquet files per table; 0 lets the runner choose (recommended). Default: 0.",
     )
     parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="Show Apache Beam's own INFO logs. Default: only its warnings.",
+    )
+    parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -204,6 +214,59 @@ def hash_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Hash the members of .zip/.tar/.tar.gz files (as archive!/member) instead of the "
         "archive file. Default: off.",
+    )
+    return parser
+
+
+def list_parser() -> argparse.ArgumentParser:
+    """Flags of the jobs that match (``audit``, ``match``)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument(
+        "-l",
+        "--list",
+        nargs="+",
+        action=_ExtendOrReplace,
+        metavar="[NAME=]FILE",
+        help="Known-hash list to report matches against (any format photosieve reads, .gz too, "
+        "any Beam filesystem); NAME defaults to the file name; repeatable. In a profile, entries "
+        "may also be mappings: {path, name, role, thresholds, algorithm, format}. Required.",
+    )
+    parser.add_argument(
+        "-s",
+        "--suppress-list",
+        nargs="+",
+        action=_ExtendOrReplace,
+        metavar="[NAME=]FILE",
+        help="Known-benign list: a hash within its threshold is not reported as a match against "
+        "the other lists; the suppression is recorded. Default: none.",
+    )
+    parser.add_argument(
+        "-t",
+        "--threshold",
+        nargs="+",
+        action=_ExtendOrReplace,
+        metavar="[LIST:]ALG=N",
+        help="Match distance for an algorithm, for every list or for one list (pdq=24, "
+        "ncmec:phash=10). Default: each algorithm's calibrated threshold (pdq 31).",
+    )
+    parser.add_argument(
+        "--quality-cutoff",
+        type=int,
+        default=PDQ_QUALITY_THRESHOLD,
+        help="PDQ hashes below this quality are stored but not matched: flat or blurry images "
+        f"collide with each other. Default: {PDQ_QUALITY_THRESHOLD}.",
+    )
+    parser.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default=SIDE_INPUT,
+        help="side-input: every worker builds the list indexes once (fast); shuffle: join bucket "
+        f"keys with a CoGroupByKey, for lists too big to copy to every worker. Default: {SIDE_INPUT}.",
+    )
+    parser.add_argument(
+        "--lenient-lists",
+        action="store_true",
+        help="Skip and count bad list lines instead of failing before any work. Default: strict.",
     )
     return parser
 
@@ -297,6 +360,101 @@ def hash_plan(args: argparse.Namespace) -> HashPlan:
     return HashPlan.parse(args.algorithms, decode)
 
 
+_NAMED_PATH = re.compile(r"^([A-Za-z0-9_.-]+)=(.+)$")
+_THRESHOLD = re.compile(r"^(?:([A-Za-z0-9_.-]+):)?([A-Za-z0-9-]+)=([0-9.]+)$")
+
+
+def list_specs(args: argparse.Namespace) -> list[ListSpec]:
+    """The run's lists from ``--list``/``--suppress-list``/``--threshold`` (or the profile).
+
+    Raises:
+        ConfigError: a malformed entry or threshold, or duplicate names (named in the message).
+    """
+    entries: list[dict] = []
+    for role, given in (
+        (ListRole.MATCH, args.list or []),
+        (ListRole.SUPPRESS, args.suppress_list or []),
+    ):
+        for entry in given:
+            if isinstance(entry, dict):
+                fields = {"role": role.value, **entry}
+            else:
+                named = _NAMED_PATH.match(entry)
+                fields = (
+                    {"path": named.group(2), "name": named.group(1)} if named else {"path": entry}
+                )
+                fields["role"] = role.value
+            entries.append(fields)
+    overrides: dict[str | None, dict[str, float]] = {}
+    for text in args.threshold or []:
+        parsed = _THRESHOLD.match(text)
+        if not parsed:
+            raise ConfigError(
+                f"--threshold {text!r}: expected [LIST:]ALGORITHM=NUMBER, e.g. pdq=24"
+            )
+        name, algorithm, value = parsed.groups()
+        overrides.setdefault(name, {})[algorithm] = float(value)
+    specs = load_list_specs(entries)
+    names = {spec.name for spec in specs}
+    unknown = sorted(name for name in overrides if name is not None and name not in names)
+    if unknown:
+        raise ConfigError(
+            f"--threshold names unknown list(s) {', '.join(unknown)}; lists: {', '.join(sorted(names))}"
+        )
+    return [
+        ListSpec(
+            **{
+                **spec_fields(spec),
+                "thresholds": {
+                    **spec.thresholds,
+                    **overrides.get(None, {}),
+                    **overrides.get(spec.name, {}),
+                },
+            }
+        )
+        for spec in specs
+    ]
+
+
+def check_lists(
+    specs: Sequence[ListSpec], *, strict: bool, plan_algorithms: Sequence[str] | None, strategy: str
+) -> list[dict]:
+    """Read every list before any work starts; return their summaries for summary.json.
+
+    Raises:
+        ConfigError: unreadable lists, bad lines in strict mode (the first 20
+            problems of all lists and the count), or lists the strategy cannot join.
+    """
+    try:
+        hash_lists = read_lists(specs, strict=strict, open_fn=open_stored)
+    except ListFormatError as exc:
+        raise ConfigError(
+            f"--list: {exc}\n(pass --lenient-lists to skip bad lines and count them)"
+        ) from exc
+    summaries = []
+    for spec, hash_list in zip(specs, hash_lists):
+        for algorithm in hash_list.algorithms:
+            if plan_algorithms is not None and algorithm not in plan_algorithms:
+                _LOG.warning(
+                    "list %s holds %s hashes, which this run does not compute (--algorithms); "
+                    "they will not be matched",
+                    spec.name,
+                    algorithm,
+                )
+            metric = algorithms.get(algorithm).metric
+            if strategy == SHUFFLE and metric is algorithms.Metric.EUCLIDEAN:
+                raise ConfigError(
+                    f"list {spec.name} holds {algorithm} hashes ({metric.value} distance), which "
+                    f"--strategy {SHUFFLE} cannot join; use --strategy {SIDE_INPUT}"
+                )
+        summary = hash_list.summary()
+        summary.update(
+            role=spec.role.value, thresholds={a: spec.threshold(a) for a in hash_list.algorithms}
+        )
+        summaries.append(summary)
+    return summaries
+
+
 # -- preflight ---------------------------------------------------------------------
 
 
@@ -382,6 +540,7 @@ def execute(
     *,
     check: Callable[[dict], list[str]],
     total: int | None = None,
+    extra: dict | None = None,
 ) -> int:
     """Run a built pipeline, write ``summary.json``, return the exit status.
 
@@ -392,14 +551,17 @@ def execute(
             :class:`~transforms.ledger.WriteLedger` into ``context.output``.
         check: returns the accounting problems found in the ledger (empty
             when every object is accounted for).
-        total: objects expected, for progress lines.
+        total: objects expected, for progress lines (None: no progress lines).
+        extra: more sections for summary.json (e.g. ``lists``).
 
     Returns:
         0 when the run finished and balanced, 1 otherwise.
     """
+    if not known_args.verbose:
+        logging.getLogger("apache_beam").setLevel(logging.WARNING)
     options = PipelineOptions(pipeline_args)
     progress_dir = None
-    if known_args.progress and is_local(pipeline_args):
+    if known_args.progress and total is not None and is_local(pipeline_args):
         progress_dir = tempfile.mkdtemp(prefix="photosieve-progress-")
         context = replace(context, progress_dir=progress_dir)
     clock = time.monotonic()
@@ -422,6 +584,7 @@ def execute(
     ledger = _take_ledger(context.output)
     problems = check(ledger)
     summary = build_summary(context, known_args, pipeline_args, ledger, problems, wall)
+    summary.update(extra or {})
     write_json(FileSystems.join(context.output, SUMMARY_FILE), summary)
     _log_summary(summary)
     if problems:
@@ -474,6 +637,14 @@ def check_accounting(ledger: dict, algorithms: Sequence[str], *, all_frames: boo
             f"{name}: not requested but reported for {sum(units[name].values())} objects"
         )
     return problems
+
+
+def check_queries(ledger: dict, hash_rows: int) -> list[str]:
+    """Problems with the rule "every stored hash row is queried or skipped for a reason"."""
+    queried = sum(n for reasons in ledger.get("queries", {}).values() for n in reasons.values())
+    return (
+        [] if queried == hash_rows else [f"{hash_rows} hash rows but {queried} queried or skipped"]
+    )
 
 
 def build_summary(

@@ -1,0 +1,241 @@
+"""``photosieve audit`` and ``photosieve match``: lists from flags and profiles, strict and
+lenient lists, planted copies found, re-matching stored hashes."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from photosieve import schemas
+from photosieve.hashing import HashPlan, ImageHasher
+from photosieve.lists import ListRole
+from pipelines import audit, cli, job, match
+from tests.transforms import samples
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    """Listed originals, an archive with edited copies of them, bad files and decoys, two lists."""
+    root = tmp_path_factory.mktemp("case")
+    originals = {i: samples.picture(i, (320, 240)) for i in (1, 2, 3)}
+    archive = root / "archive"
+    (archive / "sub").mkdir(parents=True)
+    copies = {
+        "sub/one-copy.png": samples.encode(originals[1], "PNG"),
+        "sub/one-small.jpg": samples.encode(
+            originals[1].resize((240, 180), Image.Resampling.LANCZOS), "JPEG"
+        ),
+        "two-recompressed.jpg": samples.encode(originals[2], "JPEG", quality=35),
+        "three.png": samples.encode(originals[3], "PNG"),
+        "decoy.png": samples.encode(samples.picture(50, (320, 240)), "PNG"),
+        "broken.jpg": b"\xff\xd8\xff\xe0 truncated",
+    }
+    for name, data in copies.items():
+        (archive / name).write_bytes(data)
+    hasher = ImageHasher(HashPlan.parse("pdq,md5"))
+    lines = ["hash,algorithm,id,labels"]
+    for i, image in originals.items():
+        result = hasher.hash_bytes(str(i), samples.encode(image, "PNG"))
+        lines.append(f"{result.frames[0].results[0].hash.to_hex()},pdq,id{i},case-{i}")
+        lines.append(f"{result.digests[0].hash.to_hex()},md5,id{i}m,case-{i}")
+    (root / "known.csv").write_text("\n".join(lines) + "\n")
+    three = (
+        hasher.hash_bytes("3", samples.encode(originals[3], "PNG"))
+        .frames[0]
+        .results[0]
+        .hash.to_hex()
+    )
+    (root / "benign.txt").write_text(f"pdq {three}\n")
+    return root
+
+
+def _matches(output) -> list[dict]:
+    return pq.read_table(output / schemas.MATCHES).to_pylist()
+
+
+def _keys(rows) -> set[tuple]:
+    return {
+        (
+            r[schemas.URI].rsplit("/", 1)[-1],
+            r[schemas.ALGORITHM],
+            r[schemas.LIST_NAME],
+            r[schemas.STATUS],
+        )
+        for r in rows
+    }
+
+
+def _summary(output) -> dict:
+    return json.loads((output / job.SUMMARY_FILE).read_text())
+
+
+def _audit(case, output, *extra) -> int:
+    argv = ["audit", "-i", str(case / "archive"), "-l", f"known={case / 'known.csv'}"]
+    return cli.main(
+        [*argv, "-s", str(case / "benign.txt"), "-o", str(output), "--num-shards", "1", *extra]
+    )
+
+
+def test_audit_finds_the_planted_copies(case, tmp_path):
+    output = tmp_path / "out"
+    assert _audit(case, output, "--run-id", "a1") == 0
+    assert _keys(_matches(output)) == {
+        ("one-copy.png", "md5", "known", "match"),
+        ("one-copy.png", "pdq", "known", "match"),
+        ("one-small.jpg", "pdq", "known", "match"),
+        ("two-recompressed.jpg", "pdq", "known", "match"),
+        ("three.png", "md5", "known", "match"),  # a digest hit: PDQ's suppression does not reach it
+        ("three.png", "pdq", "known", "suppressed"),
+        ("three.png", "pdq", "benign", "suppress"),
+    }
+    assert pq.read_table(output / schemas.MATCHES).schema.equals(schemas.MATCHES_SCHEMA)
+    summary = _summary(output)
+    assert summary["accounting"]["balanced"] and summary["tables"]["matches"] == 7
+    assert summary["counts"]["matches"]["status"] == {"match": 5, "suppress": 1, "suppressed": 1}
+    assert summary["counts"]["matches"]["label"]["known"] == {"case-1": 3, "case-2": 1, "case-3": 2}
+    lists = {entry["name"]: entry for entry in summary["lists"]}
+    assert lists["benign"]["role"] == "suppress" and lists["known"]["thresholds"] == {
+        "md5": 0,
+        "pdq": 31,
+    }
+    assert {
+        r[schemas.LIST_VERSION] for r in _matches(output) if r[schemas.LIST_NAME] == "known"
+    } == {lists["known"]["version"]}
+    errors = pq.read_table(output / schemas.ERRORS).to_pylist()
+    assert [(e[schemas.URI].rsplit("/", 1)[-1], e[schemas.ERROR]) for e in errors] == [
+        ("broken.jpg", "truncated")
+    ]
+
+
+def test_a_tighter_threshold_for_one_list_drops_the_edited_copies(case, tmp_path):
+    output = tmp_path / "out"
+    assert _audit(case, output, "-t", "known:pdq=0") == 0
+    found = {
+        (name, algorithm)
+        for name, algorithm, list_name, _ in _keys(_matches(output))
+        if list_name == "known"
+    }
+    assert found == {
+        ("one-copy.png", "md5"),
+        ("one-copy.png", "pdq"),
+        ("three.png", "md5"),
+        ("three.png", "pdq"),
+    }
+
+
+def test_strict_lists_with_bad_lines_fail_before_any_work(case, tmp_path, caplog):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("pdq " + "0" * 64 + "\npdq 12345\nnot a hash at all\n")
+    output = tmp_path / "out"
+    status = cli.main(["audit", "-i", str(case / "archive"), "-l", str(bad), "-o", str(output)])
+    assert status == 2
+    assert (
+        f"{bad}:2" in caplog.text and f"{bad}:3" in caplog.text and "--lenient-lists" in caplog.text
+    )
+    assert not output.exists()
+
+
+def test_lenient_lists_skip_and_count_bad_lines(case, tmp_path):
+    bad = tmp_path / "mixed.txt"
+    bad.write_text((case / "benign.txt").read_text() + "pdq 12345\n")
+    output = tmp_path / "out"
+    argv = [
+        "audit",
+        "-i",
+        str(case / "archive"),
+        "-l",
+        str(bad),
+        "-o",
+        str(output),
+        "--lenient-lists",
+    ]
+    assert cli.main(argv) == 0
+    [entry] = _summary(output)["lists"]
+    assert entry["problems"] == 1 and entry["distinct"] == 1
+    assert _keys(_matches(output)) == {("three.png", "pdq", "mixed", "match")}
+
+
+def test_lists_from_a_profile_with_roles_and_thresholds(case, tmp_path):
+    profile = tmp_path / "weekly.yaml"
+    profile.write_text(
+        f"input: [{case / 'archive'}]\n"
+        "list:\n"
+        f"  - {{name: ncmec, path: {case / 'known.csv'}, thresholds: {{pdq: 20}}}}\n"
+        f"suppress_list: [{case / 'benign.txt'}]\n"
+    )
+    known, _ = audit.run(["-c", str(profile), "-o", str(tmp_path / "out")])
+    specs = job.list_specs(known)
+    assert [(s.name, s.role, s.threshold("pdq")) for s in specs] == [
+        ("ncmec", ListRole.MATCH, 20),
+        ("benign", ListRole.SUPPRESS, 31),
+    ]
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        ("-i x -o o", "--list is required"),
+        ("-i x -o o -l a.txt -t pdq:31", "expected [LIST:]ALGORITHM=NUMBER"),
+        ("-i x -o o -l a.txt -t other:pdq=3", "unknown list(s) other"),
+        ("-i x -o o -l a.txt b/a.txt", "two lists are named 'a'"),
+        ("-i x -o o -l a.txt -a md5 --dihedral", "--dihedral needs pdq"),
+    ],
+)
+def test_list_usage_errors_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        audit.run(argv.split())
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_dihedral_flag_asks_for_eight_pdq_orientations():
+    known, _ = audit.run(["-i", "x", "-o", "o", "-l", "a.txt", "-a", "pdq,md5", "--dihedral"])
+    assert job.hash_plan(known).pdq_dihedral
+
+
+def test_match_re_matches_stored_hashes_without_decoding(case, tmp_path):
+    first = tmp_path / "audit"
+    assert _audit(case, first, "--run-id", "a1") == 0
+    again = tmp_path / "again"
+    argv = [
+        "match",
+        "--hashes",
+        str(first),
+        "-l",
+        f"known={case / 'known.csv'}",
+        "-s",
+        str(case / "benign.txt"),
+    ]
+    assert cli.main([*argv, "-o", str(again), "--run-id", "a1", "--strategy", "shuffle"]) == 0
+    drop = [schemas.MATCHED_AT]  # the run's start time
+    assert sorted(
+        map(str, pq.read_table(again / schemas.MATCHES).drop_columns(drop).to_pylist())
+    ) == sorted(map(str, pq.read_table(first / schemas.MATCHES).drop_columns(drop).to_pylist()))
+    summary = _summary(again)
+    assert summary["accounting"]["balanced"]
+    assert summary["counts"]["hashes"]["read"] == _summary(first)["tables"]["hashes"]
+    assert not (again / schemas.HASHES).exists()
+
+
+def test_match_refuses_to_write_over_its_input(case, tmp_path):
+    first = tmp_path / "audit"
+    assert _audit(case, first) == 0
+    argv = [
+        "match",
+        "--hashes",
+        str(first),
+        "-l",
+        str(case / "known.csv"),
+        "-o",
+        str(first),
+        "--overwrite",
+    ]
+    assert cli.main(argv) == 2
+    assert (first / schemas.HASHES).exists()
+
+
+def test_match_needs_parquet_hashes(tmp_path):
+    with pytest.raises(Exception, match="no Parquet files"):
+        match.hashes_pattern(str(tmp_path))
