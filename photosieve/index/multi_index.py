@@ -36,12 +36,15 @@ The geometry ``(m, b)`` is chosen at build time for a hint threshold by
 :func:`choose_geometry`: among the geometries whose memory fits the budget
 (``DEFAULT_MAX_BYTES_PER_HASH``), the one with the lowest estimated query
 cost (probes, candidates and survivors, each weighted by a per-element cost
-measured with ``benchmarks/bench_index.py``). At query time the same model
+measured with ``benchmarks/bench_index.py``; estimates within 25% count as a
+tie, won by the smaller index). At query time the same model
 compares the index with a brute-force scan for the actual threshold and runs
 the cheaper one, so a large ``t`` (where probes explode) or a tiny list still
-costs no more than a scan. For PDQ at ``t = 31``: 16 x 16 bits up to a few
-million hashes, 12 x 21 bits beyond (each probe then finds ~0.5-5 items
-instead of 15-150); see ``benchmarks/README.md`` for the measurements.
+costs no more than a scan. For PDQ at ``t = 31``: 16 x 16 bits from about
+100k to 10M hashes (the geometry of Meta's matcher), 11 x 22-23 bits beyond
+(fewer items per probe, more probes); 32 chunks of 8 bits, which need no
+flipped bits at all, are 25x slower at 1M (every probe finds ~4000 items).
+See ``benchmarks/README.md`` for the measurements.
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -87,12 +90,21 @@ MIN_BUDGET_BYTES = 1 << 20
 MAX_CHUNK_BITS = 24
 
 # Per-element costs in nanoseconds, one thread, numpy 2.4 on an AMD EPYC
-# (Zen 4) core; measured with benchmarks/bench_index.py --calibrate. Only
-# their ratios matter: they rank geometries and decide index vs brute force.
-COST_PROBE_NS = 14.0  # one bucket lookup (two offset reads)
-COST_CANDIDATE_NS = 9.0  # one bucket entry through the pigeonring filter
+# (Zen 4) core: a least-squares fit to 12 measured geometries at 1M and 10M
+# PDQ hashes (benchmarks/bench_index.py --geometries; see benchmarks/README.md).
+# The fit is within about +-25% of each measurement; only ratios matter:
+# they rank geometries and decide index vs brute force.
+COST_PROBE_NS = 27.5  # one bucket lookup (offset reads, per-probe bookkeeping)
+COST_MISS_NS = 32.0  # reaching a non-empty bucket whose chunk's entries are out of cache
+COST_CANDIDATE_NS = 4.5  # one bucket entry through the pigeonring filter
 COST_SURVIVOR_NS = 60.0  # one full-hash popcount verification (random gathers)
-COST_SCAN_WORD_NS = 0.9  # one 64-bit word of one list hash in a brute-force scan
+COST_SCAN_WORD_NS = 1.5  # one 64-bit word of one list hash in a brute-force scan
+# A chunk's item numbers and neighbour keys beyond this size are read from DRAM.
+CACHE_BYTES = 16 << 20
+# Geometries estimated within this factor of the cheapest are a tie (the
+# model's error); the smallest index wins it. At 10M PDQ hashes this picks
+# 16 x 16 (measured 6.6k q/s, 128 B/hash) over 11 x 22 (6.2k q/s, 138 B/hash).
+TIE_FACTOR = 1.25
 
 # A query batch is sized so that one chunk's step handles about this many
 # bucket entries: its temporaries then stay in cache (measured best at 1M
@@ -169,8 +181,14 @@ def estimate(geometry: Geometry | None, n: int, nbits: int, threshold: int) -> P
         candidates += probes_f * per_key
         # A random neighbour chunk is within r2 - f bits with this probability.
         survivors += probes_f * per_key * _ball_size(b, r2 - f) / float(1 << b) if r2 >= f else 0
+    # Probes that land in a non-empty bucket of an out-of-cache chunk miss.
+    out_of_cache = n * geometry.entry_bytes() / m > CACHE_BYTES
+    misses = probes * -math.expm1(-per_key) if out_of_cache else 0.0
     index_ns = (
-        COST_PROBE_NS * probes + COST_CANDIDATE_NS * candidates + COST_SURVIVOR_NS * survivors
+        COST_PROBE_NS * probes
+        + COST_MISS_NS * misses
+        + COST_CANDIDATE_NS * candidates
+        + COST_SURVIVOR_NS * survivors
     )
     method = "index" if index_ns < scan_ns else "scan"
     return Plan(method, probes, candidates, survivors, index_ns, scan_ns)
@@ -181,14 +199,15 @@ def choose_geometry(
 ) -> Geometry | None:
     """The cheapest geometry for ``n`` hashes of ``nbits`` at ``threshold`` that fits the budget.
 
-    Returns None when no geometry beats a brute-force scan (tiny lists, or
-    thresholds so large that the probes explode).
+    Among geometries estimated within ``TIE_FACTOR`` of the cheapest, the
+    one using the least memory. Returns None when no geometry beats a
+    brute-force scan (tiny lists, or thresholds so large that probes explode).
     """
     if n == 0:
         return None
     budget = max(max_bytes_per_hash * n, MIN_BUDGET_BYTES)
     hash_bytes = -(-nbits // BITS_PER_WORD) * 8
-    best: tuple[float, int, Geometry] | None = None
+    fits: list[tuple[float, int, Geometry]] = []
     for b in range(4, min(MAX_CHUNK_BITS, nbits) + 1):
         for m in range(1, nbits // b + 1):
             geometry = Geometry(m, b)
@@ -196,12 +215,18 @@ def choose_geometry(
             if size > budget:
                 continue
             plan = estimate(geometry, n, nbits, threshold)
-            if plan.method != "index":
-                continue
-            key = (plan.index_ns, size, geometry)
-            if best is None or key[:2] < best[:2]:
-                best = key
-    return None if best is None else best[2]
+            if plan.method == "index":
+                fits.append((plan.index_ns, size, geometry))
+    if not fits:
+        return None
+    cheapest = min(cost for cost, _, _ in fits)
+    ties = [
+        (size, cost, g.chunks, g.chunk_bits)
+        for cost, size, g in fits
+        if cost <= cheapest * TIE_FACTOR
+    ]
+    _, _, m, b = min(ties)
+    return Geometry(m, b)
 
 
 def _to_words(rows: np.ndarray, nwords: int) -> np.ndarray:

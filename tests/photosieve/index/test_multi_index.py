@@ -240,3 +240,11 @@ def test_wrong_query_width_is_a_config_error():
         index.query_batch(np.zeros((1, 8), np.uint8), threshold=5)
     with pytest.raises(ConfigError, match="does not fit"):
         MultiIndex.build(np.zeros((3, 8), np.uint8), threshold=5, geometry=Geometry(5, 16))
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"), [(10_000_000, Geometry(16, 16)), (1000, Geometry(32, 8))]
+)
+def test_cost_model_choices_across_list_sizes(n, expected):
+    # 10M: 16 x 16 (6.6k q/s measured) ties 11 x 22 (6.2k) and is the smaller index.
+    assert choose_geometry(n, 256, 31) == expected
