@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
-from types import MappingProxyType
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -80,7 +79,7 @@ class ListProblem:
         return f"{where}: {self.reason}" + (f": {self.text!r}" if self.text else "")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: equality is identity
 class AlgorithmHashes:
     """The distinct hashes of one algorithm in one list, with their merged entries.
 
@@ -144,12 +143,13 @@ class HashList:
     path: str
     version: str
     format: str
-    groups: Mapping[str, AlgorithmHashes]
+    groups: Mapping[str, AlgorithmHashes] = field(hash=False)
     problems: tuple[ListProblem, ...] = ()
     rows: int = 0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "groups", MappingProxyType(dict(self.groups)))
+        # A plain dict (copied): frozen-ish, and it pickles for Beam.
+        object.__setattr__(self, "groups", dict(self.groups))
         object.__setattr__(self, "problems", tuple(self.problems))
 
     @property

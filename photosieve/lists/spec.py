@@ -23,7 +23,6 @@ import enum
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from photosieve import algorithms
 from photosieve.errors import ConfigError, ListFormatError
@@ -54,7 +53,7 @@ class ListSpec:
     path: str
     name: str = ""
     role: ListRole = ListRole.MATCH
-    thresholds: Mapping[str, float] = field(default_factory=dict)
+    thresholds: Mapping[str, float] = field(default_factory=dict, hash=False)
     algorithm: str | None = None
     format: str | None = None
 
@@ -85,7 +84,7 @@ class ListSpec:
                     f" got {value!r}"
                 )
             thresholds[spec.name] = value
-        object.__setattr__(self, "thresholds", MappingProxyType(thresholds))
+        object.__setattr__(self, "thresholds", thresholds)  # a plain dict: it pickles
         if self.algorithm is not None:
             object.__setattr__(self, "algorithm", algorithms.get(self.algorithm).name)
         if self.format is not None and self.format not in FORMATS:

@@ -61,3 +61,17 @@ def test_spec_algorithm_is_applied(hash_lists_dir):
     spec = ListSpec(path=str(hash_lists_dir / "short64.dat"), algorithm="PHash")
     (hash_list,) = read_lists([spec])
     assert spec.algorithm == "phash" and hash_list.algorithms == ["phash"]
+
+
+def test_specs_and_lists_pickle_for_beam(hash_lists_dir):
+    import pickle
+
+    spec = ListSpec(
+        path=str(hash_lists_dir / "needles.txt"), role="suppress", thresholds={"pdq": 20}
+    )
+    (hash_list,) = read_lists([spec])
+    spec_again, list_again = pickle.loads(pickle.dumps((spec, hash_list)))
+    assert spec_again == spec and spec_again.threshold("pdq") == 20
+    assert (list_again.group("pdq").hashes == hash_list.group("pdq").hashes).all()
+    assert list_again.group("pdq").metadata.equals(hash_list.group("pdq").metadata)
+    assert list_again.version == hash_list.version
