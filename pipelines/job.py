@@ -37,6 +37,9 @@ import yaml
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.portability.api import beam_provision_api_pb2
+from apache_beam.runners.portability.fn_api_runner import fn_runner
+from apache_beam.runners.portability.portable_runner import JobServiceHandle
 from apache_beam.runners.runner import PipelineState
 
 import photosieve
@@ -560,13 +563,14 @@ def execute(
     if not known_args.verbose:
         logging.getLogger("apache_beam").setLevel(logging.WARNING)
     options = PipelineOptions(pipeline_args)
+    runner = _local_runner(options)
     progress_dir = None
     if known_args.progress and total is not None and is_local(pipeline_args):
         progress_dir = tempfile.mkdtemp(prefix="photosieve-progress-")
         context = replace(context, progress_dir=progress_dir)
     clock = time.monotonic()
     try:
-        pipeline = beam.Pipeline(options=options)
+        pipeline = beam.Pipeline(runner=runner, options=options)
         build(pipeline, context)
         if progress_dir:
             with ProgressMonitor(progress_dir, total=total) as monitor:
@@ -592,6 +596,23 @@ def execute(
             _LOG.error("accounting: %s", problem)
         return 1
     return 0
+
+
+def _local_runner(options: PipelineOptions):
+    """The FnApiRunner set up as Beam's DirectRunner sets it up, or None for other runners.
+
+    Named directly (``--runner=FnApiRunner``), Beam builds it without the
+    pipeline options, so SDK worker processes would not see options such as
+    ``--default_sdk_harness_log_level``; the DirectRunner hands them over in
+    the provision info, and so does this (same four calls as
+    ``apache_beam/runners/direct/direct_runner.py``).
+    """
+    runner = options.view_as(StandardOptions).runner or DEFAULT_RUNNER
+    if runner.rsplit(".", 1)[-1] != "FnApiRunner":
+        return None
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    provision = beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)
+    return fn_runner.FnApiRunner(provision_info=fn_runner.ExtendedProvisionInfo(provision))
 
 
 def _take_ledger(output: str) -> dict:
