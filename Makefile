@@ -22,8 +22,17 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[test,bench]'
 	touch $@ $(VENV)/.installed $(VENV)/.installed-test
 
+# The audit on generated sample data (the BSD PDQ test images and edited
+# copies of five of them, planted among the others), then a check that
+# every planted copy shows up in the matches table.
+DEMO ?= out/demo
 demo: $(VENV)/.installed
-	$(BIN)/photosieve hash tests/data/pdq-reference/images --algorithms pdq,phash,md5
+	rm -rf $(DEMO)
+	$(BIN)/python -m pipelines.demo_data make $(DEMO)
+	$(BIN)/photosieve audit --config configs/local.yaml --input $(DEMO)/archive --archives --dihedral \
+		--list known=$(DEMO)/lists/known.csv --suppress-list benign=$(DEMO)/lists/benign.txt \
+		--output $(DEMO)/run
+	$(BIN)/python -m pipelines.demo_data check $(DEMO)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

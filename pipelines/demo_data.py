@@ -1,0 +1,216 @@
+"""Sample data for ``make demo``: an archive with planted copies of listed images, and the lists.
+
+    python -m pipelines.demo_data make out/demo     # archive/, lists/, planted.json
+    photosieve audit -i out/demo/archive -l known=out/demo/lists/known.csv ... -o out/demo/run
+    python -m pipelines.demo_data check out/demo    # every planted copy matched?
+
+The images are Meta's BSD-licensed PDQ test images bundled in
+``tests/data/pdq-reference/images`` (see the LICENSE there). Five of them
+are "known": their PDQ and MD5 hashes make the sample list, computed with
+photosieve's own hasher as a list maker would. The archive holds other
+reference images, edited copies of the known ones (resized, recompressed,
+trimmed, greyscale, mirrored, rotated, a byte-identical copy and one inside
+a zip file), a known-benign image with its suppress list, and broken files.
+``check`` prints the matches and fails unless every planted copy is found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import logging
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from PIL import Image, ImageOps
+
+from photosieve import schemas
+from photosieve.hashing import HashPlan, ImageHasher
+
+_LOG = logging.getLogger(__name__)
+
+REFERENCE_IMAGES = (
+    Path(__file__).resolve().parents[1] / "tests" / "data" / "pdq-reference" / "images"
+)
+# name in the list -> reference image: the "known" images.
+KNOWN = {
+    "bridge": "bridge-mods/aaa-orig.jpg",
+    "pen": "reg-test-input/pen-and-coaster.png",
+    "street": "reg-test-input/labelme-subset/q2821.jpg",
+    "portrait": "python-threatexchange/rgb.jpeg",
+    "letterbox": "python-threatexchange/letterboxed_sample-b.jpg",
+}
+# Archive content that is on no list (one of them on the benign list).
+OTHERS = [
+    "reg-test-input/labelme-subset/q0003.jpg",
+    "reg-test-input/labelme-subset/q0004.jpg",
+    "reg-test-input/labelme-subset/q0122.jpg",
+    "reg-test-input/labelme-subset/q0291.jpg",
+    "reg-test-input/labelme-subset/q0746.jpg",
+    "reg-test-input/labelme-subset/q1050.jpg",
+    "misc-images/wee.jpg",
+    "misc-images/small.jpg",  # PDQ quality 0: hashed, stored, never matched
+]
+BENIGN = "reg-test-input/labelme-subset/q0746.jpg"
+
+
+def _jpeg(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _scaled(image: Image.Image, factor: float) -> Image.Image:
+    size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _cropped(image: Image.Image, keep: float) -> Image.Image:
+    dx, dy = round(image.width * (1 - keep) / 2), round(image.height * (1 - keep) / 2)
+    return image.crop((dx, dy, image.width - dx, image.height - dy))
+
+
+# Planted copy file name -> (known image, edit producing its bytes).
+EDITS: dict[str, tuple[str, Callable[[Image.Image, bytes], bytes]]] = {
+    "bridge-copy.jpg": ("bridge", lambda image, data: data),  # byte-identical: MD5 too
+    "bridge-half-size.jpg": ("bridge", lambda image, data: _jpeg(_scaled(image, 0.5), 85)),
+    "bridge-trimmed.png": ("bridge", lambda image, data: _png(_cropped(image, 0.98))),
+    "pen-recompressed.jpg": ("pen", lambda image, data: _jpeg(image, 30)),
+    # Rotations and mirror images match through --dihedral. (PDQ's dihedral
+    # hashes are exact only up to its box filter's edges: fine on photos of
+    # a few hundred pixels and more, tens of bits off on 256 px thumbnails.)
+    "pen-rotated.jpg": (
+        "pen",
+        lambda image, data: _jpeg(image.transpose(Image.Transpose.ROTATE_90), 90),
+    ),
+    "letterbox-mirrored.png": ("letterbox", lambda image, data: _png(ImageOps.mirror(image))),
+    "letterbox-small.png": ("letterbox", lambda image, data: _png(_scaled(image, 0.3))),
+    "street-greyscale.jpg": ("street", lambda image, data: _jpeg(ImageOps.grayscale(image), 90)),
+    "portrait-recompressed.jpg": ("portrait", lambda image, data: _jpeg(image, 50)),
+}
+# A planted copy inside a zip file (read with --archives).
+ZIPPED = (
+    "holiday.zip",
+    "2019/bridge-thumbnail.jpg",
+    "bridge",
+    lambda image, data: _jpeg(_scaled(image, 0.25), 75),
+)
+BROKEN = {
+    "broken/truncated.jpg": lambda data: data[: len(data) // 3],
+    "broken/empty.png": lambda data: b"",
+    "broken/readme.txt": lambda data: b"Not an image: the errors table says so.\n",
+}
+
+
+def make(root: Path, images: Path = REFERENCE_IMAGES) -> dict:
+    """Write ``root/archive``, ``root/lists`` and ``root/planted.json``; return the planted names."""
+    archive, lists = root / "archive", root / "lists"
+    for directory in (archive / "photos", archive / "uploads", archive / "broken", lists):
+        directory.mkdir(parents=True, exist_ok=True)
+    hasher = ImageHasher(HashPlan.parse("pdq,md5"))
+    originals = {name: (images / path).read_bytes() for name, path in KNOWN.items()}
+    rows = ["hash,algorithm,id,labels"]
+    for number, (name, data) in enumerate(originals.items(), start=1):
+        result = hasher.hash_bytes(name, data)
+        rows.append(f"{result.frames[0].results[0].hash.to_hex()},pdq,case-{number:03d},{name}")
+        rows.append(f"{result.digests[0].hash.to_hex()},md5,case-{number:03d},{name}")
+    (lists / "known.csv").write_text("\n".join(rows) + "\n")
+    benign = hasher.hash_bytes(BENIGN, (images / BENIGN).read_bytes()).frames[0].results[0]
+    (lists / "benign.txt").write_text(
+        f"# a known-benign image: its matches are suppressed\npdq {benign.hash.to_hex()}\n"
+    )
+
+    for path in OTHERS:
+        (archive / "photos" / Path(path).name).write_bytes((images / path).read_bytes())
+    planted = {}
+    for file_name, (name, edit) in EDITS.items():
+        data = originals[name]
+        with Image.open(io.BytesIO(data)) as image:
+            (archive / "uploads" / file_name).write_bytes(edit(image.convert("RGB"), data))
+        planted[f"uploads/{file_name}"] = name
+    zip_name, member, name, edit = ZIPPED
+    with (
+        Image.open(io.BytesIO(originals[name])) as image,
+        zipfile.ZipFile(archive / zip_name, "w") as zipped,
+    ):
+        zipped.writestr(member, edit(image.convert("RGB"), originals[name]))
+    planted[f"{zip_name}!/{member}"] = name
+    sample = (images / OTHERS[0]).read_bytes()
+    for path, damage in BROKEN.items():
+        (archive / path).write_bytes(damage(sample))
+    (root / "planted.json").write_text(json.dumps(planted, indent=2) + "\n")
+    return planted
+
+
+def check(root: Path, run: Path | None = None) -> int:
+    """Print the run's matches; return 0 if every planted copy matched the known list, 1 if not."""
+    run = run or root / "run"
+    planted = json.loads((root / "planted.json").read_text())
+    archive = str((root / "archive").resolve())
+    rows = sorted(
+        pq.read_table(run / schemas.MATCHES).to_pylist(),
+        key=lambda r: (r[schemas.URI], r[schemas.LIST_NAME], r[schemas.ALGORITHM]),
+    )
+    lines = [
+        f"{'object':<42} {'list':<7} {'algo':<4} {'dist':>4}  {'orientation':<11} {'labels':<10} status"
+    ]
+    found = set()
+    for row in rows:
+        relative = str(Path(row[schemas.URI].split("!/")[0]).resolve())[len(archive) + 1 :]
+        if "!/" in row[schemas.URI]:
+            relative += "!/" + row[schemas.URI].split("!/", 1)[1]
+        if row[schemas.LIST_NAME] == "known" and row[schemas.STATUS] == schemas.STATUS_MATCH:
+            found.add(relative)
+        lines.append(
+            f"{relative:<42} {row[schemas.LIST_NAME]:<7} {row[schemas.ALGORITHM]:<4} {row[schemas.DISTANCE]:>4.0f}  "
+            f"{row[schemas.ORIENTATION] or '-':<11} {','.join(row[schemas.LABELS]) or '-':<10} {row[schemas.STATUS]}"
+        )
+    summary = json.loads((run / "summary.json").read_text())
+    errors = summary["counts"].get("errors", {}).get("class", {})
+    print("\n".join(lines))
+    print(
+        f"\n{summary['tables']['hashes']} hashes, {summary['tables']['errors']} errors "
+        f"({', '.join(f'{n} {c}' for c, n in sorted(errors.items()))}), {summary['tables']['matches']} match rows "
+        f"in {summary['wall_seconds']:.1f} s; accounting {'balanced' if summary['accounting']['balanced'] else 'NOT balanced'}"
+    )
+    missing = sorted(set(planted) - found)
+    unexpected = sorted(found - set(planted))
+    if missing:
+        print(f"MISSED {len(missing)} planted copies: {', '.join(missing)}")
+    if unexpected:
+        print(f"{len(unexpected)} unexpected matches: {', '.join(unexpected)}")
+    if not missing:
+        print(f"all {len(planted)} planted copies found")
+    return 1 if missing or not summary["accounting"]["balanced"] else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.demo_data", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "action", choices=("make", "check"), help="make the sample data, or check a run on it"
+    )
+    parser.add_argument("root", type=Path, help="The demo directory (e.g. out/demo).")
+    parser.add_argument("--run", type=Path, help="The audit's output directory. Default: ROOT/run.")
+    args = parser.parse_args(argv)
+    if args.action == "make":
+        planted = make(args.root)
+        print(f"wrote {args.root}/archive ({len(planted)} planted copies) and {args.root}/lists")
+        return 0
+    return check(args.root, args.run)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""The ``make demo`` data: the audit finds every planted copy, and the check notices a miss."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipelines import cli, demo_data
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    planted = demo_data.make(root)
+    return root, planted
+
+
+def _audit(root, output, *extra) -> int:
+    return cli.main(
+        [
+            "audit",
+            "--input", str(root / "archive"), "--archives", "--dihedral",
+            "--list", f"known={root / 'lists' / 'known.csv'}",
+            "--suppress-list", f"benign={root / 'lists' / 'benign.txt'}",
+            "--output", str(output), *extra,
+        ]
+    )  # fmt: skip
+
+
+def test_the_demo_finds_every_planted_copy(demo, capsys):
+    root, planted = demo
+    assert len(planted) == len(demo_data.EDITS) + 1  # and the one inside the zip file
+    assert _audit(root, root / "run") == 0
+    assert demo_data.check(root) == 0
+    out = capsys.readouterr().out
+    assert f"all {len(planted)} planted copies found" in out
+    summary = json.loads((root / "run" / "summary.json").read_text())
+    assert summary["counts"]["errors"]["class"] == {"empty": 1, "not_an_image": 1, "truncated": 1}
+
+
+def test_the_check_fails_when_a_planted_copy_is_missed(demo, tmp_path, capsys):
+    root, _ = demo
+    # Exact PDQ matches only: the edited copies can no longer match.
+    assert _audit(root, tmp_path / "strict", "--threshold", "known:pdq=0") == 0
+    assert demo_data.check(root, tmp_path / "strict") == 1
+    assert "MISSED" in capsys.readouterr().out
