@@ -51,11 +51,13 @@ class EuclideanIndex:
 
     nbytes: int
 
-    def __init__(self, *, vectors: np.ndarray, norms: np.ndarray) -> None:
+    def __init__(self, *, rows: np.ndarray, norms: np.ndarray) -> None:
         """Assemble from arrays; use :meth:`build` instead."""
-        self._vectors = vectors
+        self._rows = rows  # uint8: 4x smaller than float32; blocks are converted per product
         self._norms = norms
-        self.nbytes = int(vectors.shape[1])
+        self.nbytes = int(rows.shape[1])
+        exact_in_float32 = self.nbytes * _MAX_BYTE**2 < _FLOAT32_EXACT_LIMIT
+        self._dtype = np.float32 if exact_in_float32 else np.float64
 
     @classmethod
     def build(cls, hashes: np.ndarray, *, nbytes: int | None = None) -> EuclideanIndex:
@@ -66,22 +68,20 @@ class EuclideanIndex:
                 raise ConfigError(f"hashes must be uint8 [n, nbytes], got shape {array.shape}")
             nbytes = array.shape[1]
         rows = as_hash_rows(array, nbytes)
-        dtype = np.float32 if nbytes * _MAX_BYTE**2 < _FLOAT32_EXACT_LIMIT else np.float64
-        vectors = rows.astype(dtype)
         norms = np.einsum("ij,ij->i", rows.astype(np.int64), rows.astype(np.int64))
-        return cls(vectors=vectors, norms=norms)
+        return cls(rows=rows, norms=norms)
 
     def __len__(self) -> int:
-        return int(self._vectors.shape[0])
+        return int(self._rows.shape[0])
 
     def nbytes_used(self) -> int:
-        return int(self._vectors.nbytes + self._norms.nbytes)
+        return int(self._rows.nbytes + self._norms.nbytes)
 
     def __getstate__(self) -> dict:
-        return {"vectors": self._vectors, "norms": self._norms}
+        return {"rows": self._rows, "norms": self._norms}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(vectors=state["vectors"], norms=state["norms"])
+        self.__init__(rows=state["rows"], norms=state["norms"])
 
     def __repr__(self) -> str:
         return f"EuclideanIndex(n={len(self)}, nbytes={self.nbytes})"
@@ -111,10 +111,10 @@ class EuclideanIndex:
         parts_q, parts_item, parts_d = [], [], []
         for q_lo in range(0, rows.shape[0], QUERY_BLOCK):
             block = rows[q_lo : q_lo + QUERY_BLOCK]
-            q_vectors = block.astype(self._vectors.dtype)
+            q_vectors = block.astype(self._dtype)
             q_norms = np.einsum("ij,ij->i", block.astype(np.int64), block.astype(np.int64))
             for lo in range(0, len(self), item_block):
-                dots = q_vectors @ self._vectors[lo : lo + item_block].T
+                dots = q_vectors @ self._rows[lo : lo + item_block].astype(self._dtype).T
                 d2 = q_norms[:, None] + self._norms[None, lo : lo + item_block]
                 d2 -= 2 * dots.astype(np.int64)
                 qq, ii = np.nonzero(d2 <= limit)
