@@ -24,7 +24,7 @@ import pyarrow.csv as pa_csv
 from photosieve.errors import ListFormatError
 from photosieve.lists.columns import Columns
 from photosieve.lists.hash_list import ListProblem, ProblemKind
-from photosieve.lists.source import Source, decode_text
+from photosieve.lists.source import Source, utf8_bytes
 from photosieve.lists.validate import ReadResult
 
 FORMATS = {"csv": ",", "tsv": "\t"}
@@ -53,10 +53,10 @@ def read(
     Raises:
         ListFormatError: no header, or no hash column in it.
     """
-    text, problems = decode_text(source)
+    data, problems = utf8_bytes(source)
     header_lines = 0
     if names is None:
-        first = text.split("\n", 1)[0].rstrip("\r")
+        first = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
         names = [name.strip() for name in header_fields(first, delimiter)]
         header_lines = 1
         if not any(names):
@@ -87,7 +87,7 @@ def read(
         return "skip"
 
     table = pa_csv.read_csv(
-        io.BytesIO(text.encode("utf-8")),
+        io.BytesIO(data),
         read_options=pa_csv.ReadOptions(
             use_threads=False, column_names=names, skip_rows=header_lines
         ),

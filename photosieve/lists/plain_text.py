@@ -11,52 +11,110 @@ by any whitespace, so ``\\r\\n`` endings and tab-separated pairs work too::
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from photosieve.lists.columns import Columns
 from photosieve.lists.hash_list import ListProblem, ProblemKind
-from photosieve.lists.source import Source, decode_text
+from photosieve.lists.source import Source, utf8_bytes
 from photosieve.lists.validate import ReadResult
 
 FORMAT = "text"
 COMMENT = "#"
+_NEVER = "\x1f"  # ASCII unit separator: the CSV reader's delimiter, never in a list
 
 
 def read(source: Source) -> ReadResult:
-    text, problems = decode_text(source)
+    data, problems = utf8_bytes(source)
     encoding_problems = len(problems)  # those lines were blanked
-    lines = pa.array(text.split("\n"), pa.string())
+    lines, problems = _physical_lines(data, source.path, problems)
     trimmed = pc.utf8_trim_whitespace(lines)
-    tokens = pc.utf8_split_whitespace(trimmed)  # "" splits to [""]: blank lines are masked
+    data_rows = ~np.asarray(pc.equal(trimmed, "")) & ~np.asarray(pc.starts_with(trimmed, COMMENT))
+    # Most lines are one hash: only lines with inner whitespace are split.
+    spaced = np.asarray(pc.match_substring_regex(trimmed, r"\s"))
+    single = np.flatnonzero(data_rows & ~spaced)
+    several = np.flatnonzero(data_rows & spaced)
+    tokens = pc.utf8_split_whitespace(trimmed.take(pa.array(several)))
     counts = np.asarray(pc.list_value_length(tokens))
-    blank = np.asarray(pc.equal(trimmed, ""))
-    comment = np.asarray(pc.starts_with(trimmed, COMMENT))
-    data = ~blank & ~comment
-    for row in np.flatnonzero(data & (counts > 2)):
+    for row in several[counts > 2]:
         problems.append(
             ListProblem.make(
                 source.path,
                 int(row) + 1,
                 ProblemKind.EXTRA_FIELDS,
                 "expected '<hash>' or '<algorithm> <hash>'",
-                lines[int(row)].as_py().strip(),
+                trimmed[int(row)].as_py(),
             )
         )
-    keep = np.flatnonzero(data & (counts <= 2))
-    kept = tokens.take(pa.array(keep))
-    lengths = counts[keep]
-    flat = pc.list_flatten(kept)
-    ends = np.cumsum(lengths)
-    hashes = flat.take(pa.array(ends - 1))
-    # Two tokens: the first names the algorithm.
-    named = flat.take(pa.array(ends - lengths))
-    algorithm = pc.if_else(pa.array(lengths == 2), named, pa.scalar("", pa.string()))
+    pairs = tokens.filter(pa.array(counts == 2))
+    rows = np.concatenate([single, several[counts == 2]])
+    order = np.argsort(rows, kind="stable")  # back to file order
+    algorithm = pa.concat_arrays(
+        [pa.nulls(single.size, pa.string()).fill_null(""), pc.list_element(pairs, 0)]
+        if len(pairs)
+        else [pa.nulls(single.size, pa.string()).fill_null("")]
+    )
+    hashes = pa.concat_arrays(
+        [trimmed.take(pa.array(single))] + ([pc.list_element(pairs, 1)] if len(pairs) else [])
+    )
+    order_array = pa.array(order)
     return ReadResult(
-        table=pa.table({"algorithm": algorithm, "hash": hashes}),
-        lines=keep + 1,
+        table=pa.table(
+            {"algorithm": algorithm.take(order_array), "hash": hashes.take(order_array)}
+        ),
+        lines=rows[order] + 1,
         columns=Columns(hashes=[("hash", None)], algorithm="algorithm"),
         problems=problems,
-        rows=int(data.sum()) + encoding_problems,
+        rows=int(data_rows.sum()) + encoding_problems,
     )
+
+
+def _physical_lines(
+    data: bytes, path: str, problems: list[ListProblem]
+) -> tuple[pa.StringArray, list[ListProblem]]:
+    """One string per line (``\n``, ``\r\n``), split by pyarrow's CSV reader.
+
+    No quoting and a delimiter that text lists never contain (the ASCII unit
+    separator); a line that does contain it is a problem and left blank.
+    """
+    bad: list[int] = []
+
+    def invalid_row(row: pa_csv.InvalidRow) -> str:
+        problems.append(
+            ListProblem.make(
+                path,
+                row.number,
+                ProblemKind.EXTRA_FIELDS,
+                "control character 0x1f in the line",
+                row.text,
+            )
+        )
+        bad.append(row.number)
+        return "skip"
+
+    table = pa_csv.read_csv(
+        io.BytesIO(data),
+        read_options=pa_csv.ReadOptions(use_threads=False, column_names=["line"]),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=_NEVER,
+            quote_char=False,
+            escape_char=False,
+            ignore_empty_lines=False,
+            invalid_row_handler=invalid_row,
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={"line": pa.string()}, strings_can_be_null=False
+        ),
+    )
+    lines = table.column("line").combine_chunks() if table.num_rows else pa.array([], pa.string())
+    if bad:  # put the skipped lines back, blank, so row i stays line i + 1
+        total = table.num_rows + len(bad)
+        keep = np.setdiff1d(np.arange(1, total + 1), np.array(bad)) - 1
+        full = np.full(total, "", dtype=object)
+        full[keep] = lines.to_numpy(zero_copy_only=False)
+        lines = pa.array(full, pa.string())
+    return lines, problems

@@ -12,6 +12,7 @@ magic bytes and decompressed here.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import zlib
@@ -73,6 +74,28 @@ def read_source(path: str, open_fn: OpenFn | None = None) -> Source:
                 [ListProblem.make(path, None, ProblemKind.UNREADABLE, f"broken gzip data: {exc}")]
             ) from exc
     return Source(path=path, version=version, data=data, compressed=compressed)
+
+
+# UTF-8 is checked in slices of this size (no full-size str is built).
+_UTF8_CHECK_BYTES = 16 << 20
+
+
+def utf8_bytes(source: Source) -> tuple[bytes, list[ListProblem]]:
+    """The content as UTF-8 bytes without a BOM; lines that are not UTF-8 blanked and reported.
+
+    The common case (valid UTF-8) costs one incremental decoding pass and no
+    copy of the content beyond the BOM slice.
+    """
+    data = source.data[len(UTF8_BOM) :] if source.data.startswith(UTF8_BOM) else source.data
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for start in range(0, len(data), _UTF8_CHECK_BYTES):
+            decoder.decode(data[start : start + _UTF8_CHECK_BYTES])
+        decoder.decode(b"", final=True)
+        return data, []
+    except UnicodeDecodeError:
+        text, problems = decode_text(source)
+        return text.encode("utf-8"), problems
 
 
 def decode_text(source: Source) -> tuple[str, list[ListProblem]]:

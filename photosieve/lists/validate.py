@@ -47,6 +47,8 @@ LENGTH_DEFAULTS = {64: "pdq"}
 # PDQ quality is a percentage (ThreatExchange pdq_hasher: 0..100).
 QUALITY_RANGE = (0, 100)
 
+# Hex is decoded this many rows at a time (a few tens of MB of temporaries).
+_DECODE_BLOCK_ROWS = 1 << 18
 _HEX_VALUES = np.full(256, 255, dtype=np.uint8)
 _HEX_VALUES[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
 _HEX_VALUES[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
@@ -279,17 +281,18 @@ def _decode_column(
                 f"{s.name} hash must be {s.hex_len} hex{also} characters, got {lengths[r]}"
             ),
         )
-        if hex_rows.size:
-            chars = _fixed_width(values.take(pa.array(hex_rows)), spec.hex_len)
+        for start in range(0, hex_rows.size, _DECODE_BLOCK_ROWS):  # bounded temporaries
+            block = hex_rows[start : start + _DECODE_BLOCK_ROWS]
+            chars = _fixed_width(values.take(pa.array(block)), spec.hex_len)
             nibbles = np.take(_HEX_VALUES, chars)
             not_hex = (nibbles == 255).any(axis=1)
             report(
-                hex_rows[not_hex],
+                block[not_hex],
                 ProblemKind.NOT_HEX,
                 lambda r, s=spec: f"{s.name} hash is not hexadecimal",
             )
             good = nibbles[~not_hex]
-            out.append((name, hex_rows[~not_hex], (good[:, 0::2] << 4) | good[:, 1::2]))
+            out.append((name, block[~not_hex], (good[:, 0::2] << 4) | good[:, 1::2]))
         if b64_rows.size:
             decoded_rows, decoded = [], []
             for row in b64_rows:
@@ -412,7 +415,7 @@ def _merge(
 ) -> AlgorithmHashes:
     """Merge entries with the same hash: one row per distinct hash, in order of first appearance."""
     # Put entries in file order, then number distinct hashes by first appearance.
-    order = np.argsort(rows, kind="stable")
+    order = np.argsort(lines[rows], kind="stable")
     rows, hashes = rows[order], np.ascontiguousarray(hashes[order])
     group = _distinct_groups(hashes)
     _, firsts = np.unique(group, return_index=True)

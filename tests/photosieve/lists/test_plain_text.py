@@ -107,3 +107,10 @@ def test_invalid_utf8_line_is_a_problem_and_other_lines_keep_their_numbers(write
     hash_list = read_list(path, strict=False)
     assert [(p.line, p.kind) for p in hash_list.problems] == [(2, ProblemKind.BAD_ENCODING)]
     assert hash_list.group("pdq").metadata.column("lines").to_pylist() == [[1], [3]]
+
+
+def test_control_character_line_is_a_problem_and_numbering_holds(write, pdq_hashes):
+    path = write("ctl.txt", f"{pdq_hashes[0]}\nab\x1fcd\n\n{pdq_hashes[1]}\n")
+    hash_list = read_list(path, strict=False)
+    assert [(p.line, p.kind) for p in hash_list.problems] == [(2, ProblemKind.EXTRA_FIELDS)]
+    assert hash_list.group("pdq").metadata.column("lines").to_pylist() == [[1], [4]]
