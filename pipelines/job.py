@@ -279,9 +279,7 @@ def _profile(path: str, parser: argparse.ArgumentParser) -> tuple[dict, list[str
     try:
         with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
             content = yaml.safe_load(handle.read()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"--config {path}: cannot read the profile: {exc}") from exc
-    except Exception as exc:
+    except Exception as exc:  # OSError, YAMLError, or a filesystem client's own error types
         raise ConfigError(f"--config {path}: cannot read the profile: {exc}") from exc
     if not isinstance(content, dict):
         raise ConfigError(

@@ -194,3 +194,10 @@ def _result(hashed: list[str], failed: list[str], frames: int = 1) -> ObjectHash
 )
 def test_account_classifies_each_algorithm(hashed, failed, expected):
     assert account(_result(hashed, failed), PLAN) == expected
+
+
+def test_display_data_reports_the_configuration():
+    assert HashImages(HashPlan.parse("pdq-dihedral,md5"), run_id="r").display_data() == {
+        "algorithms": "pdq,md5",
+        "decode": "fast",
+    }

@@ -318,3 +318,11 @@ def test_bad_configuration_fails_at_construction(tmp_path):
         MatchHashes([spec, spec], run_id="r", matched_at_us=0)
     with pytest.raises(ValueError, match="quality_cutoff"):
         MatchHashes([spec], run_id="r", matched_at_us=0, quality_cutoff=101)
+
+
+def test_display_data_reports_the_configuration(tmp_path):
+    specs = [ListSpec(str(tmp_path / "a.txt")), ListSpec(str(tmp_path / "b.txt"), role="suppress")]
+    data = MatchHashes(
+        specs, run_id="r", matched_at_us=0, strategy=SHUFFLE, quality_cutoff=40
+    ).display_data()
+    assert data == {"lists": "a (match), b (suppress)", "strategy": SHUFFLE, "quality_cutoff": 40}

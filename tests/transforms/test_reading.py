@@ -186,3 +186,8 @@ def test_bad_configuration_fails_at_construction():
         ReadImages([])
     with pytest.raises(ValueError, match="max_bytes"):
         ReadImages(["x"], max_bytes=0)
+
+
+def test_display_data_reports_the_configuration():
+    data = ReadImages(["gs://b/a/**", "gs://b/c/*"], max_bytes=10, archives=True).display_data()
+    assert data == {"patterns": "gs://b/a/**, gs://b/c/*", "max_bytes": 10, "archives": True}

@@ -116,3 +116,10 @@ def test_no_ledgers_still_write_an_empty_ledger(tmp_path):
 
 def test_nest_counts_nests_tuple_keys():
     assert nest_counts({("a", "b", "c"): 1, ("a", "d"): 2}) == {"a": {"b": {"c": 1}, "d": 2}}
+
+
+def test_display_data_reports_the_configuration():
+    assert WriteTables("gs://b/out", num_shards=3).display_data() == {
+        "output_dir": "gs://b/out",
+        "num_shards": 3,
+    }
