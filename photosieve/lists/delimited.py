@@ -86,20 +86,17 @@ def read(
         skipped.append(row.number)
         return "skip"
 
-    table = pa_csv.read_csv(
-        io.BytesIO(data),
-        read_options=pa_csv.ReadOptions(
-            use_threads=False, column_names=names, skip_rows=header_lines
-        ),
-        parse_options=pa_csv.ParseOptions(
-            delimiter=delimiter, invalid_row_handler=invalid_row, ignore_empty_lines=False
-        ),
-        convert_options=pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in names},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    body = data.split(b"\n", 1)[1] if b"\n" in data else b""
+    if not (body if header_lines else data).strip():
+        # A header and nothing else: pyarrow refuses an empty body.
+        empty = pa.table({name: pa.array([], pa.string()) for name in names})
+        return ReadResult(empty, np.zeros(0, np.int64), columns, problems, len(problems))
+    try:
+        table = _read_csv(data, names, header_lines, delimiter, invalid_row)
+    except pa.ArrowInvalid as exc:
+        reason = f"not readable as CSV: {exc}"
+        problem = ListProblem.make(source.path, None, ProblemKind.UNREADABLE, reason)
+        raise ListFormatError([problem]) from exc
     # Records are numbered from 1 with the header; skipped ones are not in the table.
     first_record = header_lines + 1
     records = np.arange(first_record, first_record + table.num_rows + len(skipped), dtype=np.int64)
@@ -116,6 +113,26 @@ def read(
         columns=columns,
         problems=problems,
         rows=rows,
+    )
+
+
+def _read_csv(
+    data: bytes, names: list[str], header_lines: int, delimiter: str, invalid_row
+) -> pa.Table:
+    """Every column as strings; bad rows go to ``invalid_row``; blank lines kept as empty rows."""
+    return pa_csv.read_csv(
+        io.BytesIO(data),
+        read_options=pa_csv.ReadOptions(
+            use_threads=False, column_names=names, skip_rows=header_lines
+        ),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=delimiter, invalid_row_handler=invalid_row, ignore_empty_lines=False
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
     )
 
 

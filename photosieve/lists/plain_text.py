@@ -81,6 +81,8 @@ def _physical_lines(
     No quoting and a delimiter that text lists never contain (the ASCII unit
     separator); a line that does contain it is a problem and left blank.
     """
+    if not data:
+        return pa.array([], pa.string()), problems  # pyarrow refuses an empty CSV
     bad: list[int] = []
 
     def invalid_row(row: pa_csv.InvalidRow) -> str:

@@ -106,3 +106,23 @@ def test_hma_bank_csv_without_header(write, pdq_hashes):
     assert rows[0]["ids"] == ["1001"] and rows[0]["labels"] == ["bridge", "sample"]
     assert rows[0]["timestamp"] == ["2021-03-01T00:00:00"]
     assert [r["lines"] for r in rows] == [[1], [3]]
+
+
+def test_excel_style_csv_with_bom_and_crlf(write, pdq_hashes):
+    content = f"\ufeffHash,Label\r\n{pdq_hashes[0]},a\r\n{pdq_hashes[1]},b\r\n".encode()
+    hash_list = read_list(write("excel.csv", content))
+    assert hash_list.format == "csv"
+    group = hash_list.group("pdq")
+    assert group.metadata.column("labels").to_pylist() == [["a"], ["b"]]
+    assert group.metadata.column("lines").to_pylist() == [[2], [3]]
+
+
+def test_empty_file_is_an_empty_list(write):
+    hash_list = read_list(write("empty.txt", ""))
+    assert (hash_list.algorithms, hash_list.rows, hash_list.problems) == ([], 0, ())
+
+
+@pytest.mark.parametrize("content", ["hash,id\n", "hash,id"])
+def test_header_only_csv_is_an_empty_list(write, content):
+    hash_list = read_list(write("header.csv", content))
+    assert (hash_list.format, hash_list.algorithms, hash_list.rows) == ("csv", [], 0)
