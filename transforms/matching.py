@@ -94,20 +94,17 @@ class KnownList(NamedTuple):
     does not pickle, so it cannot travel between Beam steps as it is.)
 
     Attributes:
-        name, path, version, role: from the spec and the file.
+        name, version, role: from the spec and the file.
         thresholds: algorithm -> threshold, for the algorithms it holds.
         groups: algorithm -> (hashes ``uint8 [n, nbytes]``, ids and labels
             table parallel to them).
-        problems: bad lines skipped (lenient reading).
     """
 
     name: str
-    path: str
     version: str
     role: str
     thresholds: dict
     groups: dict
-    problems: int
 
 
 def open_stored(path: str, mode: str = "rb"):
@@ -143,12 +140,10 @@ def read_known_list(
     }
     return KnownList(
         name=spec.name,
-        path=spec.path,
         version=hash_list.version,
         role=spec.role.value,
         thresholds={name: float(spec.threshold(name)) for name in groups},
         groups=groups,
-        problems=len(hash_list.problems),
     )
 
 

@@ -15,7 +15,6 @@ Objects are files, or with ``archives=True`` the members of ``.zip``,
 from __future__ import annotations
 
 import gzip
-import logging
 import tarfile
 import zipfile
 import zlib
@@ -33,8 +32,6 @@ from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES, ReadError, classify_os_
 from transforms.ledger import LEDGER, Tally
 
 __all__ = ["ARCHIVE_SUFFIXES", "MEMBER_SEPARATOR", "ObjectRecord", "ReadImages"]
-
-_LOG = logging.getLogger(__name__)
 
 # ``archive.zip!/dir/member.jpg``: the separator Java's jar: URLs and
 # Hadoop's har: paths use; "!" is rare in real file names.
