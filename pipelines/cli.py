@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("pipelines.audit", "hash an archive and match it against known-hash lists (Apache Beam)"),
     "scan": ("pipelines.scan", "hash an archive into Parquet tables, no matching (Apache Beam)"),
     "match": ("pipelines.match", "match stored hashes against known-hash lists, no decoding (Apache Beam)"),
+    "report": ("pipelines.report_cli", "write an HTML page and a Markdown summary of an audit run"),
 }
 
 

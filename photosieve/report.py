@@ -1,0 +1,381 @@
+"""A readable report of an audit run: one self-contained HTML page and a Markdown summary.
+
+The report is for the people who act on an audit: how much was scanned,
+what failed and why (with example paths), what matched which list and label,
+what is new since the previous run, and two plots people would rather look
+at than read: each algorithm's match distances against its threshold (matches
+near the threshold deserve a closer look) and matches over the chain of runs.
+
+It reads only the run's ``summary.json`` and its ``matches`` and ``errors``
+tables; the ``hashes`` table (the big one) is never loaded. It never embeds
+or links image content: paths are text, the page loads nothing (inline CSS
+and SVG, no scripts, no external URLs).
+
+Run chains: a run's ``summary.json`` may name the runs it built on under
+``previous`` (a list of output directories, latest last); the report walks
+that chain for the history plot. A match row's ``new_reason`` column, when
+present, says why it is new (``new object``, ``new list``, ``new list
+entry``...); otherwise rows are compared with the previous run's matches.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from photosieve import algorithms, schemas
+
+SUMMARY_FILE = "summary.json"
+# Examples of each error class shown in the report (paths and messages only).
+ERROR_EXAMPLES = 5
+# Match rows listed in full in the report; beyond this, counts only.
+MAX_LISTED_MATCHES = 200
+# Runs shown in the history plot, most recent last.
+MAX_HISTORY = 24
+# The key under which a run's summary names its predecessor runs.
+PREVIOUS_KEY = "previous"
+NEW_REASON = "new_reason"  # optional matches column written by incremental audits
+
+# Row identity of a match across runs: the same object, frame and query
+# orientation matching the same list entry.
+_MATCH_KEY = (
+    schemas.URI, schemas.FRAME, schemas.ALGORITHM, schemas.ORIENTATION,
+    schemas.LIST_NAME, schemas.MATCHED_HASH,
+)
+
+
+@dataclass
+class RunData:
+    """What the report reads of one run."""
+
+    path: str
+    summary: dict[str, Any]
+    matches: list[dict]
+    errors: list[dict]
+
+    @property
+    def run_id(self) -> str:
+        return str(self.summary.get("run_id", os.path.basename(self.path.rstrip("/"))))
+
+    @property
+    def previous_paths(self) -> list[str]:
+        previous = self.summary.get(PREVIOUS_KEY) or []
+        if isinstance(previous, (str, dict)):
+            previous = [previous]
+        return [p["output"] if isinstance(p, dict) else str(p) for p in previous]
+
+
+def _read_table(run_dir: str, name: str) -> list[dict]:
+    path = os.path.join(run_dir, name)
+    if not os.path.exists(path):
+        return []
+    files = sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith(".parquet"))
+    if not files:
+        return []
+    return pa.concat_tables([pq.read_table(f) for f in files], promote_options="default").to_pylist()
+
+
+def load_run(run_dir: str) -> RunData:
+    """Read a run's summary and its ``matches`` and ``errors`` tables."""
+    with open(os.path.join(run_dir, SUMMARY_FILE)) as handle:
+        summary = json.load(handle)
+    return RunData(run_dir, summary, _read_table(run_dir, schemas.MATCHES), _read_table(run_dir, schemas.ERRORS))
+
+
+@dataclass
+class Report:
+    """Everything the renderers show, computed once."""
+
+    run: RunData
+    previous: RunData | None
+    errors_by_class: list[tuple[str, int, list[tuple[str, str]]]]
+    matches_by_list: list[tuple[str, str, int]]  # (list, label, rows with status match)
+    status_counts: dict[str, int]
+    new_matches: list[dict] | None  # None when there is nothing to compare with
+    new_by_reason: dict[str, int]
+    distances: dict[str, tuple[list[float], float]]  # algorithm -> (distances, threshold)
+    history: list[tuple[str, str, int, int]]  # (run id, started, matches, new)
+    listed_matches: list[dict] = field(default_factory=list)
+
+
+def _is_exact(algorithm: str) -> bool:
+    try:
+        return algorithms.get(algorithm).metric is algorithms.Metric.EXACT
+    except Exception:  # an algorithm this version does not know: plot it
+        return False
+
+
+def _key(row: dict) -> tuple:
+    return tuple(row.get(k) for k in _MATCH_KEY)
+
+
+def _new_matches(run: RunData, previous: RunData | None) -> tuple[list[dict] | None, dict[str, int]]:
+    current = [m for m in run.matches if m.get(schemas.STATUS) == schemas.STATUS_MATCH]
+    if current and NEW_REASON in current[0]:
+        new = [m for m in current if m.get(NEW_REASON)]
+        return new, dict(Counter(m[NEW_REASON] for m in new))
+    if previous is None:
+        return None, {}
+    seen = {_key(m) for m in previous.matches}
+    new = [m for m in current if _key(m) not in seen]
+    return new, ({"not in the previous run": len(new)} if new else {})
+
+
+def _history(run: RunData, limit: int = MAX_HISTORY) -> list[RunData]:
+    """The run and its predecessors, oldest first (follows ``previous`` links)."""
+    chain, seen, current = [run], {os.path.abspath(run.path)}, run
+    while len(chain) < limit and current.previous_paths:
+        path = current.previous_paths[-1]
+        if os.path.abspath(path) in seen or not os.path.exists(os.path.join(path, SUMMARY_FILE)):
+            break
+        seen.add(os.path.abspath(path))
+        current = load_run(path)
+        chain.append(current)
+    return chain[::-1]
+
+
+def build_report(run_dir: str, previous_dir: str | None = None) -> Report:
+    """Compute the report of ``run_dir``, compared with ``previous_dir`` (or the run's own chain)."""
+    run = load_run(run_dir)
+    if previous_dir is None and run.previous_paths and os.path.exists(os.path.join(run.previous_paths[-1], SUMMARY_FILE)):
+        previous_dir = run.previous_paths[-1]
+    previous = load_run(previous_dir) if previous_dir else None
+
+    by_class: dict[str, list[dict]] = defaultdict(list)
+    for row in run.errors:
+        by_class[row[schemas.ERROR]].append(row)
+    errors_by_class = sorted(
+        ((name, len(rows), [(r[schemas.URI], r.get(schemas.MESSAGE) or "") for r in rows[:ERROR_EXAMPLES]])
+         for name, rows in by_class.items()),
+        key=lambda item: (-item[1], item[0]),
+    )
+
+    matched = [m for m in run.matches if m.get(schemas.STATUS) == schemas.STATUS_MATCH]
+    per_label: Counter = Counter()
+    for m in matched:
+        for label in m.get(schemas.LABELS) or ["(no label)"]:
+            per_label[(m[schemas.LIST_NAME], label)] += 1
+    matches_by_list = sorted(((lst, lab, n) for (lst, lab), n in per_label.items()), key=lambda t: (t[0], -t[2], t[1]))
+
+    distances: dict[str, tuple[list[float], float]] = {}
+    for m in run.matches:
+        if m.get(schemas.STATUS) == schemas.STATUS_SUPPRESS or _is_exact(m[schemas.ALGORITHM]):
+            continue  # digests match at distance 0 or not at all: nothing to plot
+        values, threshold = distances.get(m[schemas.ALGORITHM], ([], 0.0))
+        values.append(float(m[schemas.DISTANCE]))
+        distances[m[schemas.ALGORITHM]] = (values, max(threshold, float(m[schemas.THRESHOLD])))
+
+    new, new_by_reason = _new_matches(run, previous)
+    chain = _history(run)
+    if previous is not None and all(os.path.abspath(r.path) != os.path.abspath(previous.path) for r in chain):
+        chain = [previous] + chain
+    history = []
+    for i, item in enumerate(chain):
+        count = sum(1 for m in item.matches if m.get(schemas.STATUS) == schemas.STATUS_MATCH)
+        fresh, _ = _new_matches(item, chain[i - 1] if i else None)
+        history.append((item.run_id, str(item.summary.get("started_at", ""))[:19], count,
+                        count if fresh is None else len(fresh)))
+
+    listed = sorted(matched, key=lambda m: (m[schemas.LIST_NAME], m[schemas.URI], m[schemas.DISTANCE]))
+    return Report(
+        run=run,
+        previous=previous,
+        errors_by_class=errors_by_class,
+        matches_by_list=matches_by_list,
+        status_counts=dict(Counter(m.get(schemas.STATUS) for m in run.matches)),
+        new_matches=new,
+        new_by_reason=new_by_reason,
+        distances=distances,
+        history=history,
+        listed_matches=listed[:MAX_LISTED_MATCHES],
+    )
+
+
+# -- plots (inline SVG) ----------------------------------------------------------
+
+_W, _H, _PAD = 520, 200, 36
+
+
+def _svg(body: list[str], title: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" viewBox="0 0 {_W} {_H}" '
+        f'role="img" aria-label="{html.escape(title)}"><title>{html.escape(title)}</title>'
+        + "".join(body) + "</svg>"
+    )
+
+
+def distance_histogram_svg(algorithm: str, distances: list[float], threshold: float) -> str:
+    """Bars of match counts per distance bin, with the threshold as a red line."""
+    top = max(threshold, max(distances, default=0.0)) or 1.0
+    bins = int(min(top, 40)) + 1 if float(top).is_integer() else 20
+    width = top / (bins - 1) if bins > 1 else 1.0
+    counts = [0] * bins
+    for d in distances:
+        counts[min(bins - 1, int(round(d / width)))] += 1
+    peak = max(counts) or 1
+    plot_w, plot_h = _W - 2 * _PAD, _H - 2 * _PAD
+    bar_w = plot_w / bins
+    body = [f'<line x1="{_PAD}" y1="{_H - _PAD}" x2="{_W - _PAD}" y2="{_H - _PAD}" stroke="#333"/>']
+    for i, n in enumerate(counts):
+        h = plot_h * n / peak
+        body.append(
+            f'<rect class="bar" x="{_PAD + i * bar_w + 1:.1f}" y="{_H - _PAD - h:.1f}" width="{max(bar_w - 2, 1):.1f}" '
+            f'height="{h:.1f}" fill="#4a7ab5"><title>distance {i * width:g}: {n}</title></rect>'
+        )
+    x = _PAD + (threshold / width + 0.5) * bar_w if width else _PAD
+    body.append(f'<line class="threshold" x1="{x:.1f}" y1="{_PAD - 8}" x2="{x:.1f}" y2="{_H - _PAD}" stroke="#c0392b" stroke-width="2" stroke-dasharray="4 3"/>')
+    anchor, dx = ("end", -4) if x > _W / 2 else ("start", 4)
+    body.append(f'<text x="{x + dx:.1f}" y="{_PAD}" font-size="11" fill="#c0392b" text-anchor="{anchor}">threshold {threshold:g}</text>')
+    body.append(f'<text x="{_PAD}" y="{_H - 18}" font-size="11">0</text>')
+    body.append(f'<text x="{_W - _PAD}" y="{_H - 18}" font-size="11" text-anchor="end">{top:g}</text>')
+    body.append(f'<text x="{_W / 2:.0f}" y="{_H - 4}" font-size="11" text-anchor="middle">distance of the matched list hash</text>')
+    body.append(f'<text x="{_PAD}" y="16" font-size="12" font-weight="bold">{html.escape(algorithm)}: {len(distances)} matches, max {peak} per bin</text>')
+    return _svg(body, f"{algorithm} match distances against threshold {threshold:g}")
+
+
+def history_svg(history: list[tuple[str, str, int, int]]) -> str:
+    """Matches per run (grey) with the new ones (orange), oldest run first."""
+    peak = max((h[2] for h in history), default=0) or 1
+    plot_w, plot_h = _W - 2 * _PAD, _H - 2 * _PAD
+    step = plot_w / max(len(history), 1)
+    body = [f'<line x1="{_PAD}" y1="{_H - _PAD}" x2="{_W - _PAD}" y2="{_H - _PAD}" stroke="#333"/>']
+    for i, (run_id, started, total, new) in enumerate(history):
+        x = _PAD + i * step + step * 0.15
+        w = step * 0.7
+        h_total, h_new = plot_h * total / peak, plot_h * new / peak
+        body.append(f'<rect class="run" x="{x:.1f}" y="{_H - _PAD - h_total:.1f}" width="{w:.1f}" height="{h_total:.1f}" fill="#b8c4d0"><title>{html.escape(run_id)}: {total} matches</title></rect>')
+        body.append(f'<rect class="new" x="{x:.1f}" y="{_H - _PAD - h_new:.1f}" width="{w:.1f}" height="{h_new:.1f}" fill="#e67e22"><title>{html.escape(run_id)}: {new} new</title></rect>')
+        body.append(f'<text x="{x + w / 2:.1f}" y="{_H - _PAD + 14}" font-size="10" text-anchor="middle">{html.escape(started[:10] or run_id[:10])}</text>')
+        body.append(f'<text x="{x + w / 2:.1f}" y="{_H - _PAD - h_total - 3:.1f}" font-size="10" text-anchor="middle">{total}</text>')
+    body.append(f'<text x="{_PAD}" y="16" font-size="12" font-weight="bold">matches per run (orange: new in that run)</text>')
+    return _svg(body, "matches over runs")
+
+
+# -- renderers -------------------------------------------------------------------
+
+def _overview(report: Report) -> list[tuple[str, str]]:
+    s = report.run.summary
+    counts = s.get("counts", {})
+    objects = counts.get("objects", {})
+    accounting = s.get("accounting", {})
+    rows = [
+        ("run", report.run.run_id),
+        ("command", str(s.get("command", ""))),
+        ("started", str(s.get("started_at", ""))),
+        ("wall time", f"{s.get('wall_seconds', 0):.1f} s"),
+        ("objects listed / hashed", f"{counts.get('files', {}).get('listed', '?')} / {objects.get('hashed', '?')}"),
+        ("hash rows", str(s.get("tables", {}).get(schemas.HASHES, "?"))),
+        ("error rows", str(s.get("tables", {}).get(schemas.ERRORS, len(report.run.errors)))),
+        ("match rows", ", ".join(f"{n} {k}" for k, n in sorted(report.status_counts.items())) or "0"),
+        ("accounting", "balanced" if accounting.get("balanced") else f"NOT balanced: {accounting.get('problems')}"),
+    ]
+    if report.previous is not None:
+        rows.append(("compared with", report.previous.run_id))
+    return rows
+
+
+def _lists(report: Report) -> list[tuple[str, str, str, str, str]]:
+    return [
+        (str(l.get("name")), str(l.get("role", "")), str(l.get("version", ""))[:12], str(l.get("distinct", "")),
+         ", ".join(f"{a} {t:g}" for a, t in sorted((l.get("thresholds") or {}).items())))
+        for l in report.run.summary.get("lists", [])
+    ]
+
+
+def render_html(report: Report) -> str:
+    """A self-contained page: inline CSS and SVG, no scripts, no external resources."""
+    e = html.escape
+
+    def table(headers, rows, cls=""):
+        head = "".join(f"<th>{e(h)}</th>" for h in headers) if any(headers) else ""
+        body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+        thead = f"<thead><tr>{head}</tr></thead>" if head else ""
+        return f'<table class="{cls}">{thead}<tbody>{body}</tbody></table>'
+
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+        f"<title>photosieve report {e(report.run.run_id)}</title><style>",
+        "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}",
+        "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ddd}",
+        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}",
+        "th{background:#f3f5f7}.plots{display:flex;flex-wrap:wrap;gap:1em}.warn{color:#c0392b;font-weight:bold}",
+        "td.path,.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}",
+        "table.errors td:last-child{white-space:pre-line;font-family:ui-monospace,monospace;font-size:12px}",
+        "</style></head><body>",
+        f"<h1>photosieve audit report: {e(report.run.run_id)}</h1>",
+        "<p>Paths and hashes only: this report contains and links no image content.</p>",
+        "<h2>Overview</h2>", table(("", ""), _overview(report), "overview"),
+        "<h2>Lists</h2>", table(("list", "role", "version", "distinct hashes", "thresholds"), _lists(report), "lists"),
+        "<h2>Matches per list and label</h2>",
+        table(("list", "label", "matches"), report.matches_by_list, "by-label") if report.matches_by_list else "<p>No matches.</p>",
+    ]
+    if report.new_matches is not None:
+        reasons = ", ".join(f"{n} {r}" for r, n in sorted(report.new_by_reason.items())) or "none"
+        parts += [f"<h2>New since the previous run ({len(report.new_matches)})</h2>", f"<p>{e(reasons)}</p>"]
+        if report.new_matches:
+            parts.append(table(
+                ("object", "list", "algorithm", "distance", "labels", "why new"),
+                [(m[schemas.URI], m[schemas.LIST_NAME], m[schemas.ALGORITHM], f"{m[schemas.DISTANCE]:g}",
+                  ", ".join(m.get(schemas.LABELS) or []), m.get(NEW_REASON) or "not in the previous run")
+                 for m in report.new_matches[:MAX_LISTED_MATCHES]], "new"))
+    parts.append("<h2>Plots</h2><div class='plots'>")
+    for algorithm, (values, threshold) in sorted(report.distances.items()):
+        parts.append(f"<figure>{distance_histogram_svg(algorithm, values, threshold)}</figure>")
+    if report.history:
+        parts.append(f"<figure>{history_svg(report.history)}</figure>")
+    parts.append("</div>")
+    parts.append("<h2>Errors</h2>")
+    if report.errors_by_class:
+        rows = [(name, n, "\n".join(f"{uri}: {msg}" for uri, msg in examples)) for name, n, examples in report.errors_by_class]
+        parts.append(table(("class", "objects", f"examples (first {ERROR_EXAMPLES})"), rows, "errors"))
+    else:
+        parts.append("<p>No errors.</p>")
+    if report.listed_matches:
+        parts += [f"<h2>Matches (first {MAX_LISTED_MATCHES})</h2>", table(
+            ("object", "frame", "list", "algorithm", "orientation", "distance", "entries", "labels"),
+            [(m[schemas.URI], m.get(schemas.FRAME) if m.get(schemas.FRAME) is not None else "", m[schemas.LIST_NAME],
+              m[schemas.ALGORITHM], m.get(schemas.ORIENTATION) or "", f"{m[schemas.DISTANCE]:g}",
+              ", ".join(m.get(schemas.ENTRY_IDS) or []), ", ".join(m.get(schemas.LABELS) or []))
+             for m in report.listed_matches], "matches")]
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def render_markdown(report: Report) -> str:
+    """The same facts as text: for terminals and tickets."""
+    lines = [f"# photosieve audit report: {report.run.run_id}", ""]
+    lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in _overview(report)] + [""]
+    lines += ["## Matches per list and label", ""]
+    if report.matches_by_list:
+        lines += ["| list | label | matches |", "|---|---|---|"] + [f"| {a} | {b} | {n} |" for a, b, n in report.matches_by_list]
+    else:
+        lines.append("No matches.")
+    if report.new_matches is not None:
+        lines += ["", f"## New since the previous run: {len(report.new_matches)}", ""]
+        for reason, n in sorted(report.new_by_reason.items()):
+            lines.append(f"- {n} {reason}")
+        for m in report.new_matches[:20]:
+            lines.append(f"  - `{m[schemas.URI]}` {m[schemas.LIST_NAME]}/{m[schemas.ALGORITHM]} distance {m[schemas.DISTANCE]:g}")
+    lines += ["", "## Match distances", ""]
+    for algorithm, (values, threshold) in sorted(report.distances.items()):
+        near = sum(1 for v in values if v > 0.8 * threshold)
+        lines.append(f"- {algorithm}: {len(values)} matches, median distance {sorted(values)[len(values) // 2]:g}, "
+                     f"{near} in the top fifth below the threshold {threshold:g}")
+    lines += ["", "## Errors", ""]
+    if report.errors_by_class:
+        for name, n, examples in report.errors_by_class:
+            lines.append(f"- {name}: {n} (e.g. `{examples[0][0]}`: {examples[0][1]})")
+    else:
+        lines.append("No errors.")
+    if len(report.history) > 1:
+        lines += ["", "## Runs", "", "| run | started | matches | new |", "|---|---|---|---|"]
+        lines += [f"| {r} | {s} | {t} | {n} |" for r, s, t, n in report.history]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,46 @@
+"""``photosieve report``: an HTML page and a Markdown summary of an audit run.
+
+    photosieve report out/run-2026-11-24 --previous out/run-2026-11-17
+
+writes ``report.html`` and ``report.md`` into the run directory (or where
+``--html``/``--markdown`` say) and prints the Markdown. No Beam needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from photosieve.report import SUMMARY_FILE, build_report, render_html, render_markdown
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="photosieve report", description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", metavar="RUN_DIR", help="An audit's output directory (holds summary.json).")
+    parser.add_argument("-p", "--previous", metavar="RUN_DIR", default=None,
+                        help="Compare with this earlier run. Default: the run's own previous run, if it names one.")
+    parser.add_argument("--html", default=None, help="Where to write the HTML page. Default: RUN_DIR/report.html.")
+    parser.add_argument("--markdown", default=None, help="Where to write the Markdown. Default: RUN_DIR/report.md.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="Do not print the Markdown. Default: print it.")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for path in filter(None, (args.run, args.previous)):
+        if not os.path.exists(os.path.join(path, SUMMARY_FILE)):
+            parser.error(f"{path} is not a run directory (no {SUMMARY_FILE})")
+    report = build_report(args.run, args.previous)
+    html_path = args.html or os.path.join(args.run, "report.html")
+    md_path = args.markdown or os.path.join(args.run, "report.md")
+    markdown = render_markdown(report)
+    with open(html_path, "w", encoding="utf-8") as handle:
+        handle.write(render_html(report))
+    with open(md_path, "w", encoding="utf-8") as handle:
+        handle.write(markdown)
+    if not args.quiet:
+        sys.stdout.write(markdown)
+    print(f"wrote {html_path} and {md_path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,121 @@
+"""The run report: facts right, plots present, no image content, chains followed."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from photosieve import schemas
+from photosieve.report import build_report, render_html, render_markdown
+from pipelines import cli
+
+
+def _match(uri, distance, *, lst="known", label="cat", algorithm="pdq", status="match", **extra):
+    return {
+        schemas.URI: uri, schemas.FRAME: 0, schemas.ALGORITHM: algorithm, schemas.QUERY_HASH: "ab" * 32,
+        schemas.ORIENTATION: None, schemas.QUALITY: 90, schemas.LIST_NAME: lst, schemas.LIST_VERSION: "v1",
+        schemas.LIST_ROLE: "match", schemas.ENTRY_IDS: ["e1"], schemas.LABELS: [label],
+        schemas.MATCHED_HASH: f"{hash(uri) & 0xffff:064x}", schemas.DISTANCE: float(distance),
+        schemas.THRESHOLD: 31.0 if algorithm == "pdq" else 0.0, schemas.STATUS: status, schemas.SUPPRESSED_BY: None,
+        schemas.RUN_ID: "r", schemas.MATCHED_AT: 0, **extra,
+    }
+
+
+def _write_run(path: Path, matches, errors=(), previous=None, run_id="r", started="2026-11-01T00:00:00"):
+    path.mkdir(parents=True)
+    for name, rows in ((schemas.MATCHES, matches), (schemas.ERRORS, errors)):
+        (path / name).mkdir()
+        schema = schemas.TABLES[name]
+        if rows and "new_reason" in rows[0]:
+            schema = schema.append(pa.field("new_reason", pa.string()))
+        pq.write_table(pa.Table.from_pylist(list(rows), schema=schema), path / name / "part-0.parquet")
+    summary = {
+        "run_id": run_id, "command": "audit", "started_at": started, "wall_seconds": 1.5,
+        "accounting": {"balanced": True, "problems": []},
+        "tables": {"hashes": 10, "errors": len(errors), "matches": len(matches)},
+        "counts": {"files": {"listed": 5}, "objects": {"hashed": 5}},
+        "lists": [{"name": "known", "role": "match", "version": "f" * 64, "distinct": 3, "thresholds": {"pdq": 31}}],
+    }
+    if previous:
+        summary["previous"] = [str(previous)]
+    (path / "summary.json").write_text(json.dumps(summary))
+    return path
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _parse(page: str) -> list[tuple[str, dict]]:
+    collector = _Collector()
+    collector.feed(page)
+    return collector.tags
+
+
+ERROR = {schemas.URI: "x/<b>evil</b>.jpg", schemas.SIZE: 3, schemas.MTIME: None, schemas.STAGE: "decode",
+         schemas.ERROR: "truncated", schemas.MESSAGE: "JPEG: image file is truncated", schemas.ALGORITHMS: ["pdq"],
+         schemas.RUN_ID: "r"}
+
+
+def test_report_counts_plots_and_no_image_content(tmp_path):
+    run = _write_run(tmp_path / "run", [_match("a.jpg", 3), _match("b.jpg", 30, label="dog"),
+                                        _match("c.jpg", 0, algorithm="md5")], [ERROR])
+    report = build_report(str(run))
+    page = render_html(report)
+    tags = _parse(page)
+    names = [t for t, _ in tags]
+    assert "img" not in names and "script" not in names and "a" not in names and "iframe" not in names
+    assert not any("src" in attrs or "href" in attrs for _, attrs in tags)
+    bars = [a for t, a in tags if t == "rect" and a.get("class") == "bar"]
+    assert len(bars) == 32  # one bin per Hamming distance 0..31 (md5 is exact: not plotted)
+    assert any(t == "line" and a.get("class") == "threshold" for t, a in tags)
+    assert "&lt;b&gt;evil&lt;/b&gt;" in page and "<b>evil" not in page
+    assert report.matches_by_list == [("known", "cat", 2), ("known", "dog", 1)]
+    assert report.errors_by_class == [("truncated", 1, [("x/<b>evil</b>.jpg", "JPEG: image file is truncated")])]
+    assert report.new_matches is None  # nothing to compare with
+    markdown = render_markdown(report)
+    assert "| known | cat | 2 |" in markdown and "truncated: 1" in markdown
+
+
+def test_new_matches_against_an_explicit_previous_run(tmp_path):
+    old = _write_run(tmp_path / "old", [_match("a.jpg", 3)], run_id="r1")
+    new = _write_run(tmp_path / "new", [_match("a.jpg", 3), _match("b.jpg", 5)], run_id="r2")
+    report = build_report(str(new), str(old))
+    assert [m[schemas.URI] for m in report.new_matches] == ["b.jpg"]
+    assert "New since the previous run (1)" in render_html(report)
+
+
+def test_new_reason_column_and_history_chain(tmp_path):
+    r1 = _write_run(tmp_path / "r1", [_match("a.jpg", 1)], run_id="r1", started="2026-11-01T00:00:00")
+    r2 = _write_run(tmp_path / "r2", [_match("a.jpg", 1), _match("b.jpg", 2)], previous=r1, run_id="r2",
+                    started="2026-11-08T00:00:00")
+    r3 = _write_run(tmp_path / "r3", [_match("a.jpg", 1, new_reason=None), _match("b.jpg", 2, new_reason=None),
+                                      _match("c.jpg", 2, new_reason="new object"),
+                                      _match("d.jpg", 9, new_reason="new list entry")],
+                    previous=r2, run_id="r3", started="2026-11-15T00:00:00")
+    report = build_report(str(r3))
+    assert report.new_by_reason == {"new object": 1, "new list entry": 1}
+    assert [h[0] for h in report.history] == ["r1", "r2", "r3"]
+    assert [(h[2], h[3]) for h in report.history] == [(1, 1), (2, 1), (4, 2)]
+    tags = _parse(render_html(report))
+    assert len([a for t, a in tags if t == "rect" and a.get("class") == "run"]) == 3
+
+
+def test_cli_writes_both_files_and_rejects_non_runs(tmp_path, capsys):
+    run = _write_run(tmp_path / "run", [_match("a.jpg", 3)])
+    assert cli.main(["report", str(run), "-q"]) == 0
+    assert (run / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert (run / "report.md").read_text().startswith("# photosieve audit report")
+    with pytest.raises(SystemExit) as info:
+        cli.main(["report", str(tmp_path)])
+    assert info.value.code == 2
