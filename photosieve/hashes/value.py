@@ -103,8 +103,12 @@ class HashResult:
             hashes match unrelated images); None for algorithms without one.
         orientation: for dihedral PDQ, which of the eight transforms of the
             image this hash is of (see ``pdq.ORIENTATIONS``); "" otherwise.
+        variant: "" for a hash of the whole image; otherwise which part or
+            hypothesis of it was hashed, e.g. ``"region x,y,w,h"`` or
+            ``"window x,y,w,h"`` (see :mod:`photosieve.robust`).
     """
 
     hash: HashValue
     quality: int | None = None
     orientation: str = ""
+    variant: str = ""
