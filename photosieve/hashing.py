@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from photosieve import algorithms
+from photosieve import algorithms, robust
 from photosieve.decode import DecodedImage, DecodeOptions, decode
 from photosieve.errors import ConfigError, DecodeError, FailureReason, HashFailure
 from photosieve.hashes import digest, pdq, pdq_fast
@@ -75,12 +75,19 @@ class HashPlan:
             by tools that ignore EXIF (python-threatexchange, HMA, pdqhash on
             ``Image.open``) hold that hash; without it, rotated camera photos
             would match those lists only with ``pdq_dihedral``.
+        query_expansion: extra PDQ query hashes for robust matching (border-
+            stripped, region, rotation, uncrop hypotheses; see
+            :mod:`photosieve.robust`), appended to each frame's results with
+            ``HashResult.variant`` set. None: none. Its ``dihedral`` must equal
+            ``pdq_dihedral``. Match them with the threshold of the mode they
+            belong to (:mod:`photosieve.match_modes`), not PDQ's default.
     """
 
     algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
     pdq_dihedral: bool = False
     decode: DecodeOptions = field(default_factory=DecodeOptions)
     pdq_as_stored: bool = True
+    query_expansion: robust.QueryExpansion | None = None
 
     def __post_init__(self) -> None:
         if not self.algorithms:
@@ -89,6 +96,14 @@ class HashPlan:
             algorithms.get(name)  # raises ConfigError for unknown names
         if self.pdq_dihedral and "pdq" not in self.algorithms:
             raise ConfigError("pdq_dihedral needs 'pdq' among the algorithms")
+        if self.query_expansion is not None:
+            if "pdq" not in self.algorithms:
+                raise ConfigError("query_expansion needs 'pdq' among the algorithms")
+            if self.query_expansion.dihedral != self.pdq_dihedral:
+                raise ConfigError(
+                    f"query_expansion.dihedral ({self.query_expansion.dihedral}) must equal "
+                    f"pdq_dihedral ({self.pdq_dihedral}): a mode's thresholds assume both"
+                )
 
     @classmethod
     def parse(cls, names: str | Iterable[str], decode: DecodeOptions | None = None) -> HashPlan:
@@ -248,6 +263,9 @@ class ImageHasher:
                     f"frame {image.frame} is {cols}x{rows}", ("pdq",)))
             else:
                 buffers.append(("", buffer))
+                if self.plan.query_expansion is not None:
+                    shape = full_shape(image) if self.plan.decode.mode == "fast" else None
+                    results.extend(robust.query_hashes(pixels, shape, self.plan.query_expansion))
                 stored = _STORED_ORIENTATION.get(image.exif_orientation)
                 if image.exif_transposed and stored and self.plan.pdq_as_stored and not self.plan.pdq_dihedral:
                     # Hash the pixels as stored, not a DCT sign flip: the flip only
