@@ -2,6 +2,10 @@
 
     photosieve lists check ncmec.csv.gz benign.txt --algorithm pdq
     photosieve lists check cases.parquet --lenient --format json
+    photosieve lists build --from-images known/ -o known.csv.gz
+
+``lists build`` hashes a folder of images into a list that also holds
+sub-window hashes, so crops of those images match (photosieve.lists.from_images).
 
 For each file: the format it was read as, the version (SHA-256 of the file
 as stored, which match rows cite), counts per algorithm (entries, distinct
@@ -75,6 +79,42 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_PROBLEMS,
         help=f"Bad lines shown per list in text output (0: all). Default: {DEFAULT_MAX_PROBLEMS}.",
     )
+    build = commands.add_parser(
+        "build",
+        help="build a list from image files (plain PDQ plus sub-window hashes, so crops match)",
+        description="Hash every image under a folder into a list file: the plain PDQ hash, "
+        "sub-window hashes (crops), border-stripped/region hashes, optional second opinions.",
+    )
+    build.add_argument(
+        "--from-images", required=True, metavar="DIR", help="Folder of images (searched recursively)."
+    )
+    build.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="List file to write: .csv, .tsv, .jsonl or .parquet (optionally .gz).",
+    )
+    build.add_argument(
+        "-w",
+        "--windows",
+        choices=("default", "none"),
+        default="default",
+        help="Sub-windows to store: the calibrated default grid, or none (a plain list). "
+        "Default: default.",
+    )
+    build.add_argument(
+        "-s",
+        "--second-opinions",
+        default="",
+        help="Also store these hashes of every picture (comma-separated: gradient, phash). "
+        "Default: none.",
+    )
+    build.add_argument(
+        "--no-borders",
+        action="store_true",
+        help="Do not store border-stripped and region hashes of images that have them. "
+        "Default: store them.",
+    )
     return parser
 
 
@@ -84,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
         return int(exit_.code or 0)
+    if args.command == "build":
+        return build_command(args)
     if args.algorithm is not None:
         try:
             args.algorithm = algorithms.get(args.algorithm).name
@@ -91,6 +133,32 @@ def main(argv: list[str] | None = None) -> int:
             print(f"photosieve lists: error: --algorithm: {exc}", file=sys.stderr)
             return EXIT_USAGE
     return check(args)
+
+
+def build_command(args: argparse.Namespace) -> int:
+    """``lists build --from-images DIR -o FILE``: see photosieve.lists.from_images."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from photosieve import robust  # noqa: PLC0415
+    from photosieve.lists.from_images import ListBuildOptions, build_list  # noqa: PLC0415
+
+    try:
+        options = ListBuildOptions(
+            windows=robust.DEFAULT_WINDOWS if args.windows == "default" else (),
+            borders=not args.no_borders,
+            second_opinions=tuple(a.strip() for a in args.second_opinions.split(",") if a.strip()),
+        )
+        report = build_list(Path(args.from_images), args.output, options)
+    except ConfigError as exc:
+        print(f"photosieve lists build: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"{args.output}: {report.images} images, {report.rows} hashes"
+        + (f", {len(report.failures)} images not listed" if report.failures else "")
+    )
+    for image_id, reason in report.failures:
+        print(f"  {image_id}: {reason}")
+    return EXIT_PROBLEMS if report.failures else EXIT_OK
 
 
 def check(args: argparse.Namespace) -> int:
