@@ -1,0 +1,821 @@
+"""Robustness benchmark: which edited copies each matching mode finds at a fixed false-positive rate.
+
+For every photo in ``--photos`` this makes the edited copies of
+:mod:`benchmarks.edits` (the issue's 32 kinds, plus :data:`EXTRA_EDITS` as a
+generalisation check), hashes every version as a query the way each mode
+would, and hashes each original as a list entry (its plain PDQ hash, and for
+lists built from images its sub-windows). Then, per mode:
+
+* the *distance* of a (query image, list image) pair is the smallest
+  Hamming distance between any query hash and any list hash the mode uses;
+* the threshold is the largest distance at which at most ``--fpr`` of the
+  *different-photo* pairs match: every version (original or edit) of photo
+  i against the list entry of photo j != i, as in
+  ``benchmarks/calibrate_thresholds.py``;
+* recall, per kind of edit, is the share of copies within that threshold
+  of their own original.
+
+Modes are defined by :data:`MODES` in terms of the shipped configurations
+(:mod:`photosieve.matching`), so the table measures exactly what the
+pipeline runs.
+
+Split: ``--split A`` or ``B`` takes half the photos (by a hash of the file
+name); ``--calibrate-on A --split B`` applies thresholds calibrated on A to
+B, which is how the design was checked for overfitting (tune on A, report
+B).
+
+Usage (from the repository root; faiss from the ``bench`` extra)::
+
+    .venv/bin/python -m benchmarks.bench_robustness --limit 40          # a quick look
+    .venv/bin/python -m benchmarks.bench_robustness -o table.md         # all photos
+    .venv/bin/python -m benchmarks.bench_robustness --split B --calibrate-on A
+
+Hashes are cached per photo in ``--cache`` (default: a folder under the
+system temp dir), keyed by the photo's bytes, the seed and this module's
+hashing configuration, so re-running the analysis costs seconds. The photos
+(``../shared/data/photos``) are research-licensed: this script reads them
+and writes only hashes and numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import math
+import sys
+import tempfile
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from threadpoolctl import threadpool_limits
+
+from benchmarks.edits import EDITS, EXTRA_EDITS, apply_all
+from photosieve import match_modes as matching
+from photosieve import robust
+from photosieve.hashes import pdq
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "photos"
+DEFAULT_CACHE = Path(tempfile.gettempdir()) / "photosieve-bench-robustness"
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+EDIT_NAMES = list(EDITS)
+EXTRA_NAMES = list(EXTRA_EDITS)
+VERSION_NAMES = ["original", *EDIT_NAMES, *EXTRA_NAMES]
+# Pairs farther apart than this are never counted as matches by any mode
+# (every calibrated threshold is checked to be below it). Different photos
+# are ~128 bits apart on average; at 100, about 1% of their pairs are kept.
+SEARCH_RADIUS = 100
+
+# Query hash kinds (the variant's name; PLAIN is the whole image).
+PLAIN, BORDERS, REGION, ROTATION, UNCROP = range(5)
+KIND_NAMES = {
+    robust.BORDERS: BORDERS,
+    robust.REGION: REGION,
+    robust.ROTATION: ROTATION,
+    robust.UNCROP: UNCROP,
+}
+# List hash kinds.
+FULL, WINDOW = range(2)
+
+# What is hashed: supersets, from which each mode picks (so modes can be
+# compared without rehashing). Changing them invalidates the cache.
+SUPERSET_UNCROPS = robust.grid_windows((0.95, 0.9, 0.85, 0.8, 0.75), 3)
+SUPERSET_WINDOWS = robust.grid_windows((0.9, 0.85, 0.8, 0.75), (5, 7, 5, 5))
+# The windows searched (all of the superset; a larger superset, e.g. 357
+# windows down to 70%, keeps ~10^9 pairs within the radius).
+SEARCHED_WINDOWS = frozenset(w.label for w in SUPERSET_WINDOWS)
+CACHE_VERSION = "3"
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One column of the table: a shipped configuration, measured as a filter over the hashed supersets.
+
+    Attributes:
+        name: column label.
+        config: the configuration (photosieve.match_modes.CONFIGS).
+    """
+
+    name: str
+    config: matching.MatchConfig
+
+
+MODES = [
+    Mode(name, matching.CONFIGS[config])
+    for name, config in (
+        ("PDQ", "pdq"),
+        ("PDQ dihedral", "pdq-dihedral"),
+        ("robust (hash lists)", "robust"),
+        ("robust-windows (image lists)", "robust-windows"),
+        ("+ gradient combine", "robust-windows-gradient"),
+        ("+ pHash require", "robust-windows-phash"),
+    )
+]
+# A stricter operating point, reported beside the target: per pair at 1e-6,
+# a list of 10,000 images gives one false match per 100 query images.
+STRICT_FPR = 1e-6
+
+
+# -- hashing -------------------------------------------------------------------------
+
+
+@dataclass
+class PhotoHashes:
+    """Every hash of one photo: queries of all versions, list entries of the original.
+
+    Query rows: ``bits`` (n, 32) PDQ with ``version`` (index into
+    VERSION_NAMES), ``kind`` (PLAIN..UNCROP), ``hypothesis`` (index into
+    SUPERSET_UNCROPS for UNCROP, else 0), ``orientation`` (index into
+    pdq.ORIENTATIONS), and the second opinions of the same picture
+    ``gradient`` (n, 144) and ``phash`` (n, 8) (zeros for uncrop rows,
+    which have none). List rows: ``list_bits``, ``list_gradient``,
+    ``list_phash`` with ``list_kind`` (FULL, WINDOW) and ``list_window``
+    (index into SUPERSET_WINDOWS, or -1).
+    """
+
+    bits: np.ndarray
+    version: np.ndarray
+    kind: np.ndarray
+    hypothesis: np.ndarray
+    orientation: np.ndarray
+    gradient: np.ndarray
+    phash: np.ndarray
+    list_bits: np.ndarray
+    list_kind: np.ndarray
+    list_window: np.ndarray
+    list_gradient: np.ndarray
+    list_phash: np.ndarray
+    seconds: dict = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        arrays = {k: v for k, v in vars(self).items() if isinstance(v, np.ndarray)}
+        np.savez(path, **arrays, seconds=np.array(sorted(self.seconds.items()), dtype=object))
+
+    @classmethod
+    def load(cls, path: Path) -> PhotoHashes:
+        z = np.load(path, allow_pickle=True)
+        seconds = {k: float(v) for k, v in z["seconds"]}
+        return cls(**{k: z[k] for k in z.files if k != "seconds"}, seconds=seconds)
+
+
+_UNCROP_INDEX = {w.label: i for i, w in enumerate(SUPERSET_UNCROPS)}
+_ORIENTATION_INDEX = {"": 0, **{name: i for i, name in enumerate(pdq.ORIENTATIONS)}}
+SECOND = ("gradient", "phash")
+_SECOND_BYTES = {"gradient": 144, "phash": 8}
+
+
+def _stack(values: list[bytes], nbytes: int) -> np.ndarray:
+    return np.frombuffer(b"".join(values), np.uint8).reshape(-1, nbytes)
+
+
+def hash_photo(path: Path, seed: int) -> PhotoHashes:
+    """Hash one photo's versions (queries) and original (list entries)."""
+    with Image.open(path) as image:
+        original = image.convert("RGB")
+    versions = {"original": original, **apply_all(original, seed, EDIT_NAMES + EXTRA_NAMES)}
+    rows: list[tuple[int, int, int, int, bytes, bytes, bytes]] = []
+    seconds = {"plain": 0.0, "extra": 0.0}
+    expansion = robust.QueryExpansion(
+        dihedral=True, uncrop=SUPERSET_UNCROPS, uncrop_dihedral=True, second_opinions=SECOND
+    )
+    none = {name: bytes(_SECOND_BYTES[name]) for name in SECOND}
+    for v, name in enumerate(VERSION_NAMES):
+        pixels = np.asarray(versions[name])
+        started = time.perf_counter()
+        # The plain hashes exactly as a PDQ list maker computes them (bit-exact path).
+        plain = pdq.compute_batch([pixels], dihedral=True)[0]
+        seconds["plain"] += time.perf_counter() - started
+        started = time.perf_counter()
+        extra = robust.query_hashes(pixels, None, expansion)
+        seconds["extra"] += time.perf_counter() - started
+        second = {
+            (r.hash.algorithm, r.variant, r.orientation): r.hash.bits
+            for r in extra
+            if r.hash.algorithm != "pdq"
+        }
+        for result in plain + [r for r in extra if r.hash.algorithm == "pdq"]:
+            kind_name, _, label = result.variant.partition(" ")
+            kind = KIND_NAMES[kind_name] if kind_name else PLAIN
+            hypothesis = _UNCROP_INDEX[label] if kind == UNCROP else 0
+            opinions = [
+                second.get((a, result.variant, result.orientation), none[a]) for a in SECOND
+            ]
+            rows.append(
+                (
+                    v,
+                    kind,
+                    hypothesis,
+                    _ORIENTATION_INDEX[result.orientation],
+                    result.hash.bits,
+                    *opinions,
+                )
+            )
+    pixels = np.asarray(original)
+    full = robust.second_opinion_hashes(
+        [pixels], [""], "gradient", False
+    ) + robust.second_opinion_hashes([pixels], [""], "phash", False)
+    list_rows = [(FULL, -1, pdq.compute(pixels).hash.bits, full[0].hash.bits, full[1].hash.bits)]
+    started = time.perf_counter()
+    windows = robust.window_hashes(pixels, None, SUPERSET_WINDOWS, SECOND)
+    by_label: dict[tuple[str, str], bytes] = {
+        (r.hash.algorithm, r.variant): r.hash.bits for r in windows
+    }
+    for i, w in enumerate(SUPERSET_WINDOWS):
+        label = f"{robust.WINDOW} {w.label}"
+        list_rows.append(
+            (
+                WINDOW,
+                i,
+                by_label[("pdq", label)],
+                by_label[("gradient", label)],
+                by_label[("phash", label)],
+            )
+        )
+    seconds["windows"] = time.perf_counter() - started
+    c = list(zip(*rows))
+    lc = list(zip(*list_rows))
+    return PhotoHashes(
+        bits=_stack(c[4], pdq.PDQ_BYTES),
+        version=np.array(c[0], np.int16),
+        kind=np.array(c[1], np.int8),
+        hypothesis=np.array(c[2], np.int16),
+        orientation=np.array(c[3], np.int8),
+        gradient=_stack(c[5], 144),
+        phash=_stack(c[6], 8),
+        list_bits=_stack(lc[2], pdq.PDQ_BYTES),
+        list_kind=np.array(lc[0], np.int8),
+        list_window=np.array(lc[1], np.int16),
+        list_gradient=_stack(lc[3], 144),
+        list_phash=_stack(lc[4], 8),
+        seconds=seconds,
+    )
+
+
+def _code_digest() -> bytes:
+    """The source of the modules that produce the hashes: editing them invalidates the cache."""
+    from photosieve import regions
+    from photosieve.hashes import pdq_fast
+
+    h = hashlib.sha256()
+    for module in (robust, regions, pdq, pdq_fast):
+        h.update(Path(module.__file__).read_bytes())
+    return h.digest()
+
+
+def cache_key(path: Path, seed: int) -> str:
+    h = hashlib.sha256(path.read_bytes())
+    h.update(_code_digest())
+    h.update(
+        f"{seed}/{CACHE_VERSION}/{[w.label for w in SUPERSET_UNCROPS]}/{[w.label for w in SUPERSET_WINDOWS]}".encode()
+    )
+    h.update(",".join(VERSION_NAMES).encode())
+    return h.hexdigest()[:24]
+
+
+def hash_all(paths: list[Path], seeds: list[int], cache: Path) -> list[PhotoHashes]:
+    cache.mkdir(parents=True, exist_ok=True)
+    out = []
+    started = time.monotonic()
+    for i, (path, seed) in enumerate(zip(paths, seeds)):
+        file = cache / f"{path.stem}-{cache_key(path, seed)}.npz"
+        if file.exists():
+            out.append(PhotoHashes.load(file))
+        else:
+            hashes = hash_photo(path, seed)
+            hashes.save(file)
+            out.append(hashes)
+        if (i + 1) % 20 == 0:
+            logger.info(
+                "hashed %d/%d photos (%.0f s)", i + 1, len(paths), time.monotonic() - started
+            )
+    return out
+
+
+# -- search ----------------------------------------------------------------------------
+
+
+@dataclass
+class Pairs:
+    """Every (query hash, list hash) pair within SEARCH_RADIUS, flattened over photos.
+
+    Arrays are parallel: ``photo``/``version``/``kind``/``hypothesis``/
+    ``orientation`` describe the query hash, ``list_photo``/``list_kind``/
+    ``list_window`` the list hash, ``distance`` is their PDQ distance and
+    ``second[algorithm]`` the distance of their second opinions (NaN where
+    the query hash has none).
+    """
+
+    photo: np.ndarray
+    version: np.ndarray
+    kind: np.ndarray
+    hypothesis: np.ndarray
+    orientation: np.ndarray
+    list_photo: np.ndarray
+    list_kind: np.ndarray
+    list_window: np.ndarray
+    distance: np.ndarray
+    query_row: np.ndarray
+    list_row: np.ndarray
+    query_second: dict
+    list_second: dict
+
+    def second(self, algorithm: str, mask: np.ndarray) -> np.ndarray:
+        """Second-opinion distances of the pairs selected by ``mask`` (NaN for uncrop rows)."""
+        rows = np.flatnonzero(mask)
+        out = _second_distances(
+            self.query_second[algorithm],
+            self.query_row[rows],
+            self.list_second[algorithm],
+            self.list_row[rows],
+            algorithm,
+        )
+        out[self.kind[rows] == UNCROP] = np.nan
+        return out
+
+
+def _range_search(
+    queries: np.ndarray, database: np.ndarray, radius: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(query row, database row, distance) of all pairs with distance <= radius."""
+    try:
+        import faiss
+    except ImportError:
+        return _range_search_numpy(queries, database, radius)
+    index = faiss.IndexBinaryFlat(pdq.PDQ_BITS)
+    index.add(database)
+    q_rows, d_rows, dists = [], [], []
+    for start in range(0, len(queries), 200_000):
+        lims, d, i = index.range_search(
+            queries[start : start + 200_000], radius + 1
+        )  # faiss: d < radius
+        q_rows.append(start + np.repeat(np.arange(len(lims) - 1), np.diff(lims).astype(np.int64)))
+        d_rows.append(i)
+        dists.append(d)
+    return (
+        np.concatenate(q_rows),
+        np.concatenate(d_rows).astype(np.int64),
+        np.concatenate(dists).astype(np.int16),
+    )
+
+
+def _range_search_numpy(queries: np.ndarray, database: np.ndarray, radius: int):
+    q = queries.view(np.uint64)
+    d = database.view(np.uint64)
+    out_q, out_d, out_dist = [], [], []
+    step = max(1, 4_000_000 // max(1, len(d)))
+    for start in range(0, len(q), step):
+        dist = np.bitwise_count(q[start : start + step, None, :] ^ d[None, :, :]).sum(
+            axis=2, dtype=np.int16
+        )
+        rows, cols = np.nonzero(dist <= radius)
+        out_q.append(start + rows)
+        out_d.append(cols)
+        out_dist.append(dist[rows, cols])
+    return np.concatenate(out_q), np.concatenate(out_d), np.concatenate(out_dist)
+
+
+def _second_distances(
+    queries: np.ndarray, q_rows: np.ndarray, entries: np.ndarray, l_rows: np.ndarray, algorithm: str
+) -> np.ndarray:
+    """Distances between ``queries[q_rows]`` and ``entries[l_rows]``, gathered in chunks."""
+    out = np.empty(len(q_rows), dtype=np.float32)
+    step = 500_000
+    for start in range(0, len(q_rows), step):
+        x = queries[q_rows[start : start + step]]
+        y = entries[l_rows[start : start + step]]
+        if algorithm == "gradient":
+            diff = x.astype(np.int16) - y.astype(np.int16)
+            out[start : start + len(x)] = np.sqrt(
+                np.einsum("ij,ij->i", diff, diff, dtype=np.int64).astype(np.float64)
+            )
+        else:
+            out[start : start + len(x)] = np.bitwise_count(x ^ y).sum(axis=1)
+    return out
+
+
+def search(photos: list[PhotoHashes]) -> Pairs:
+    """All near pairs: every query hash against plain list hashes; non-uncrop query hashes against windows."""
+    counts = [len(p.bits) for p in photos]
+    q_photo = np.repeat(np.arange(len(photos)), counts)
+    names = ("bits", "version", "kind", "hypothesis", "orientation", "gradient", "phash")
+    q = {name: np.concatenate([getattr(p, name) for p in photos]) for name in names}
+    list_counts = [len(p.list_bits) for p in photos]
+    l_photo = np.repeat(np.arange(len(photos)), list_counts)
+    list_names = ("list_bits", "list_kind", "list_window", "list_gradient", "list_phash")
+    lst = {name: np.concatenate([getattr(p, name) for p in photos]) for name in list_names}
+    parts = []
+    full = np.flatnonzero(lst["list_kind"] == FULL)
+    searched = np.array([w.label in SEARCHED_WINDOWS for w in SUPERSET_WINDOWS] + [False])
+    windows = np.flatnonzero((lst["list_kind"] == WINDOW) & searched[lst["list_window"]])
+    not_uncrop = np.flatnonzero(q["kind"] != UNCROP)
+    for q_sel, l_sel in ((np.arange(len(q_photo)), full), (not_uncrop, windows)):
+        started = time.monotonic()
+        queries = np.ascontiguousarray(q["bits"][q_sel])
+        qi, li, dist = _range_search(
+            queries, np.ascontiguousarray(lst["list_bits"][l_sel]), SEARCH_RADIUS
+        )
+        qi, li = q_sel[qi], l_sel[li]
+        logger.info(
+            "searched %d x %d hashes: %d pairs (%.0f s)",
+            len(q_sel),
+            len(l_sel),
+            len(qi),
+            time.monotonic() - started,
+        )
+        parts.append((qi, li, dist))
+    qi = np.concatenate([p[0] for p in parts])
+    li = np.concatenate([p[1] for p in parts])
+    kind = q["kind"][qi]
+    return Pairs(
+        photo=q_photo[qi].astype(np.int32),
+        version=q["version"][qi],
+        kind=kind,
+        hypothesis=q["hypothesis"][qi],
+        orientation=q["orientation"][qi],
+        list_photo=l_photo[li].astype(np.int32),
+        list_kind=lst["list_kind"][li],
+        list_window=lst["list_window"][li],
+        distance=np.concatenate([p[2] for p in parts]),
+        query_row=qi,
+        list_row=li,
+        query_second={a: q[a] for a in SECOND},
+        list_second={a: lst[f"list_{a}"] for a in SECOND},
+    )
+
+
+# -- evaluation --------------------------------------------------------------------------
+
+
+def mode_mask(pairs: Pairs, config: matching.MatchConfig) -> np.ndarray:
+    """Which found pairs the configuration would compare."""
+    expansion = config.expansion
+    plain_orientation = pairs.orientation == 0
+    oriented = np.ones(len(pairs.distance), dtype=bool) if expansion.dihedral else plain_orientation
+    kinds = [PLAIN]
+    kinds += [BORDERS] if expansion.borders else []
+    kinds += [REGION] if expansion.region else []
+    kinds += [ROTATION] if expansion.rotation else []
+    keep = np.isin(pairs.kind, kinds) & oriented
+    if expansion.uncrop and config.second_opinion is None:
+        wanted = [_UNCROP_INDEX[w.label] for w in expansion.uncrop]
+        uncrop_oriented = oriented if expansion.uncrop_dihedral else plain_orientation
+        keep |= (pairs.kind == UNCROP) & np.isin(pairs.hypothesis, wanted) & uncrop_oriented
+    windows = {w.label for w in config.windows}
+    if not windows <= SEARCHED_WINDOWS:
+        raise ValueError(
+            f"mode {config.name!r} uses windows that are not searched: {sorted(windows - SEARCHED_WINDOWS)[:3]}"
+        )
+    window_index = np.array([w.label in windows for w in SUPERSET_WINDOWS] + [False])
+    on_full = pairs.list_kind == FULL
+    on_window = (
+        (pairs.list_kind == WINDOW) & window_index[pairs.list_window] & (pairs.kind != UNCROP)
+    )
+    if not config.windows_dihedral:
+        on_window &= plain_orientation
+    return keep & (on_full | on_window)
+
+
+def pair_scores(
+    pairs: Pairs, config: matching.MatchConfig, n_photos: int, n_versions: int
+) -> np.ndarray:
+    """(photos, versions, photos) best score per (query image, list image); inf where no pair."""
+    mask = mode_mask(pairs, config)
+    score = pairs.distance[mask].astype(np.float64)
+    if config.second_opinion is not None:
+        score = config.second_opinion.score(
+            score, pairs.second(config.second_opinion.algorithm, mask)
+        )
+    out = np.full(n_photos * n_versions * n_photos, np.inf)
+    key = (
+        pairs.photo[mask].astype(np.int64) * n_versions + pairs.version[mask]
+    ) * n_photos + pairs.list_photo[mask]
+    np.minimum.at(out, key, score)
+    return out.reshape(n_photos, n_versions, n_photos)
+
+
+def _different(scores: np.ndarray) -> np.ndarray:
+    """Scores of different-photo pairs, over the issue's versions only (original + EDITS)."""
+    n = scores.shape[0]
+    off = ~np.eye(n, dtype=bool)
+    return scores[:, : 1 + len(EDIT_NAMES), :].transpose(0, 2, 1)[off].ravel()
+
+
+def threshold_at_fpr(scores: np.ndarray, fpr: float, integer: bool) -> float:
+    """The largest threshold t with (different pairs scoring <= t) <= fpr * pairs.
+
+    Integer scores (PDQ distances) give an integer t; others the largest
+    score just below the first excess one. Only pairs within SEARCH_RADIUS (PDQ)
+    are known, and every score here is at least the PDQ distance, so a
+    threshold beyond the radius cannot be calibrated: it is capped at the
+    radius (the report marks it "cap"), where the FPR is then below target.
+    """
+    different = np.sort(_different(scores))
+    allowed = math.floor(fpr * different.size)
+    cut = (
+        different[allowed] if allowed < different.size else math.inf
+    )  # pairs must score below this
+    if integer:
+        t = float(math.ceil(cut) - 1) if np.isfinite(cut) else math.inf
+    else:  # just below the first excess score (to 0.01, for a readable constant)
+        t = (
+            math.floor(float(np.nextafter(cut, -np.inf)) * 100) / 100
+            if np.isfinite(cut)
+            else math.inf
+        )
+    return min(t, float(SEARCH_RADIUS))
+
+
+def false_positives(scores: np.ndarray, threshold: float) -> tuple[int, int]:
+    different = _different(scores)
+    return int((different <= threshold).sum()), different.size
+
+
+def recall(scores: np.ndarray, threshold: float) -> np.ndarray:
+    """(versions,) share of photos whose version is within ``threshold`` of its own original."""
+    n = scores.shape[0]
+    genuine = scores[np.arange(n), :, np.arange(n)]  # (photos, versions)
+    return (genuine <= threshold).mean(axis=0)
+
+
+# -- time ---------------------------------------------------------------------------------
+
+
+def time_modes(paths: list[Path], seeds: list[int], repeats: int = 1) -> dict[str, float]:
+    """Milliseconds per query image (JPEG bytes -> all the mode's hashes), through ImageHasher.
+
+    Each photo's versions are JPEG-encoded once (quality 90); every mode
+    then decodes (fast mode, the pipeline's default) and hashes them all.
+    Also times list building (:func:`photosieve.lists.from_images.image_rows`)
+    per listed image, with and without windows.
+    """
+    import io
+
+    from photosieve.decode import DecodeOptions, decode
+    from photosieve.hashing import HashPlan, ImageHasher
+    from photosieve.lists.from_images import ListBuildOptions, image_rows
+
+    blobs, originals = [], []
+    for path, seed in zip(paths, seeds):
+        with Image.open(path) as image:
+            original = image.convert("RGB")
+        originals.append(np.asarray(original))
+        for version in [original, *apply_all(original, seed, EDIT_NAMES).values()]:
+            buffer = io.BytesIO()
+            version.save(buffer, "JPEG", quality=90)
+            blobs.append(buffer.getvalue())
+    out = {}
+    plans = {"decode only": None}
+    expansions = {name: matching.CONFIGS[name].expansion for name in matching.CONFIGS}
+    # Parts of "robust", to show what costs what.
+    expansions["robust: borders, region, rotation only"] = robust.QueryExpansion(dihedral=True)
+    expansions["robust: 45 uncrops only"] = robust.QueryExpansion(
+        dihedral=True, borders=False, region=False, rotation=False, uncrop=robust.GRID_UNCROPS
+    )
+    for name, expansion in expansions.items():
+        if name == "robust-windows":
+            continue  # the same query hashes as "robust"
+        wanted = expansion.extra or expansion.second_opinions
+        plans[name] = HashPlan(
+            ("pdq",),  # second-opinion hashes come from the expansion, in all orientations
+            pdq_dihedral=expansion.dihedral,
+            query_expansion=expansion if wanted else None,
+        )
+    for name, plan in plans.items():
+        started = time.perf_counter()
+        for _ in range(repeats):
+            if plan is None:
+                for blob in blobs:
+                    decode(blob, DecodeOptions())
+            else:
+                list(ImageHasher(plan).hash_many((str(i), blob) for i, blob in enumerate(blobs)))
+        out[f"query: {name}"] = 1000 * (time.perf_counter() - started) / (repeats * len(blobs))
+    for name, options in (
+        ("list: plain", ListBuildOptions(windows=(), borders=False)),
+        ("list: windows (default)", ListBuildOptions()),
+        ("list: windows + gradient", ListBuildOptions(second_opinions=("gradient",))),
+    ):
+        started = time.perf_counter()
+        for pixels in originals:
+            image_rows("x", pixels, options)
+        out[name] = 1000 * (time.perf_counter() - started) / len(originals)
+    return out
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def list_photos(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def split_of(path: Path) -> str:
+    """A or B: half the photos each, by a hash of the name (stable, independent of the listing)."""
+    return "A" if zlib.crc32(path.name.encode()) % 2 == 0 else "B"
+
+
+def run(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "-p",
+        "--photos",
+        type=Path,
+        default=DEFAULT_PHOTOS,
+        help=f"Folder of photos. Default: {DEFAULT_PHOTOS}",
+    )
+    parser.add_argument(
+        "-n",
+        "--limit",
+        type=int,
+        default=0,
+        help="Use only the first N photos (0: all). Default: 0",
+    )
+    parser.add_argument(
+        "--split",
+        choices=("all", "A", "B"),
+        default="all",
+        help="Which half of the photos to use. Default: all",
+    )
+    parser.add_argument(
+        "--calibrate-on",
+        choices=("A", "B"),
+        default=None,
+        help="Take each mode's threshold from this half instead (then report FPR and recall on --split). Default: none",
+    )
+    parser.add_argument(
+        "-s", "--seed", type=int, default=20260101, help="Seed of the edits. Default: 20260101"
+    )
+    parser.add_argument(
+        "-f", "--fpr", type=float, default=1e-4, help="Target false-positive rate. Default: 1e-4"
+    )
+    parser.add_argument(
+        "-c",
+        "--cache",
+        type=Path,
+        default=DEFAULT_CACHE,
+        help=f"Hash cache folder. Default: {DEFAULT_CACHE}",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="Write the Markdown report here. Default: stdout",
+    )
+    parser.add_argument(
+        "-t",
+        "--timing",
+        type=int,
+        default=0,
+        help="Instead of the table, time each mode on the first N photos' versions (ms per image). Default: 0",
+    )
+    args = parser.parse_args(argv)
+    if not args.photos.is_dir():
+        parser.error(f"`--photos`: {args.photos} is not a folder")
+    if args.calibrate_on and args.calibrate_on == args.split:
+        parser.error("`--calibrate-on` must name the other half than `--split`")
+    return args
+
+
+def select(paths: list[Path], split: str, limit: int) -> list[Path]:
+    chosen = [p for p in paths if split == "all" or split_of(p) == split]
+    return chosen[:limit] if limit else chosen
+
+
+def evaluate(
+    pairs: Pairs,
+    n_photos: int,
+    modes: list[Mode],
+    fpr: float,
+    thresholds: dict[str, float] | None = None,
+) -> dict:
+    """Per mode: threshold (calibrated at ``fpr`` unless given), false positives, recall per version."""
+    out = {}
+    for mode in modes:
+        scores = pair_scores(pairs, mode.config, n_photos, len(VERSION_NAMES))
+        opinion = mode.config.second_opinion
+        integer = opinion is None or opinion.rule == matching.REQUIRE
+        if thresholds is None:
+            t = threshold_at_fpr(scores, fpr, integer)
+        else:
+            t = thresholds[mode.name]
+        fp, total = false_positives(scores, t)
+        out[mode.name] = {
+            "threshold": t,
+            "false_positives": fp,
+            "pairs": total,
+            "recall": recall(scores, t),
+        }
+    return out
+
+
+def _threshold_cell(result: dict) -> str:
+    t = result["threshold"]
+    return f"{t:g} (cap)" if t >= SEARCH_RADIUS else f"{t:g}"
+
+
+def _fpr_cell(result: dict) -> str:
+    return f"{result['false_positives'] / result['pairs']:.1e} ({result['false_positives']}/{result['pairs']:,})"
+
+
+def report(
+    results: dict,
+    strict: dict | None,
+    shipped: dict | None,
+    modes: list[Mode],
+    title: str,
+    fpr: float,
+) -> str:
+    names = [m.name for m in modes]
+    lines = [title, ""]
+    lines.append("| | " + " | ".join(names) + " |")
+    lines.append("|---|" + "---|" * len(names))
+
+    def row(label: str, cells: list[str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    row("mode (photosieve.match_modes)", [f"`{m.config.name}`" for m in modes])
+    row("threshold (PDQ bits, or score)", [_threshold_cell(results[n]) for n in names])
+    row("shipped threshold", [f"{m.config.threshold:g}" for m in modes])
+    row(f"false-positive rate (target {fpr:g})", [_fpr_cell(results[n]) for n in names])
+    for k, edit in enumerate(EDIT_NAMES, start=1):
+        row(edit, [f"{results[n]['recall'][k]:.2f}" for n in names])
+    issue = slice(1, 1 + len(EDIT_NAMES))
+    row(
+        f"**all {len(EDIT_NAMES)} kinds**",
+        [f"**{results[n]['recall'][issue].mean():.3f}**" for n in names],
+    )
+    for k, edit in enumerate(EXTRA_NAMES, start=1 + len(EDIT_NAMES)):
+        row(f"extra: {edit}", [f"{results[n]['recall'][k]:.2f}" for n in names])
+    extra = slice(1 + len(EDIT_NAMES), None)
+    row("extra kinds, mean", [f"{results[n]['recall'][extra].mean():.3f}" for n in names])
+    if shipped is not None:
+        row(
+            "*at the shipped threshold:* false-positive rate",
+            [_fpr_cell(shipped[n]) for n in names],
+        )
+        row(
+            f"... all {len(EDIT_NAMES)} kinds",
+            [f"{shipped[n]['recall'][issue].mean():.3f}" for n in names],
+        )
+        row("... extra kinds", [f"{shipped[n]['recall'][extra].mean():.3f}" for n in names])
+    if strict is not None:
+        row(f"*at FPR <= {STRICT_FPR:g}:* threshold", [_threshold_cell(strict[n]) for n in names])
+        row("... false-positive rate", [_fpr_cell(strict[n]) for n in names])
+        row(
+            f"... all {len(EDIT_NAMES)} kinds",
+            [f"{strict[n]['recall'][issue].mean():.3f}" for n in names],
+        )
+        row("... extra kinds", [f"{strict[n]['recall'][extra].mean():.3f}" for n in names])
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = run(argv)
+    # One BLAS thread: the small products here are 10-50x slower with OpenBLAS's
+    # threads on a busy machine (see photosieve.hashing._single_threaded_blas).
+    threadpool_limits(limits=1, user_api="blas")
+    everything = list_photos(args.photos)
+    seeds = {p: args.seed + i for i, p in enumerate(everything)}
+    chosen = select(everything, args.split, args.limit)
+    if args.timing:
+        timings = time_modes(chosen[: args.timing], [seeds[p] for p in chosen[: args.timing]])
+        text = f"Milliseconds per image, one thread, {args.timing} photos x {1 + len(EDIT_NAMES)} versions\n\n"
+        text += "| step | ms |\n|---|---|\n" + "".join(
+            f"| {k} | {v:.1f} |\n" for k, v in timings.items()
+        )
+        (args.output.write_text(text) if args.output else sys.stdout.write(text))
+        return
+    started = time.monotonic()
+    photos = hash_all(chosen, [seeds[p] for p in chosen], args.cache)
+    logger.info("hashes ready for %d photos (%.0f s)", len(photos), time.monotonic() - started)
+    thresholds, strict = None, None
+    title = f"Photos: {len(photos)} ({args.split}); versions: {len(VERSION_NAMES)}; target FPR {args.fpr:g}"
+    if args.calibrate_on:
+        other = select(everything, args.calibrate_on, args.limit)
+        other_photos = hash_all(other, [seeds[p] for p in other], args.cache)
+        calibration = evaluate(search(other_photos), len(other_photos), MODES, args.fpr)
+        thresholds = {name: r["threshold"] for name, r in calibration.items()}
+        title += f"; thresholds calibrated on half {args.calibrate_on} ({len(other)} photos)"
+    pairs = search(photos)
+    results = evaluate(pairs, len(photos), MODES, args.fpr, thresholds)
+    shipped_thresholds = {m.name: m.config.threshold for m in MODES}
+    shipped = evaluate(pairs, len(photos), MODES, args.fpr, shipped_thresholds)
+    if thresholds is None:
+        strict = evaluate(pairs, len(photos), MODES, STRICT_FPR)
+    text = report(results, strict, shipped, MODES, title, args.fpr)
+    logger.info("done (%.0f s)", time.monotonic() - started)
+    if args.output:
+        args.output.write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    main()
