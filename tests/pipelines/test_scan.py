@@ -6,6 +6,7 @@ import json
 import os
 from collections import Counter
 
+import apache_beam as beam
 import pyarrow.parquet as pq
 import pytest
 
@@ -138,10 +139,12 @@ def test_an_input_matching_nothing_fails_before_any_work(tmp_path):
     assert not output.exists()
 
 
-def _lose_objects_named_lost(self, record):
+def _lose_objects_named_lost(
+    self, record, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam
+):
     if os.path.basename(record.uri) == "lost.png":
         return  # a bug that drops an object: the accounting must notice
-    yield from _ORIGINAL_PROCESS(self, record)
+    yield from _ORIGINAL_PROCESS(self, record, window, timestamp)
 
 
 _ORIGINAL_PROCESS = hashing_transforms._HashObjectsFn.process

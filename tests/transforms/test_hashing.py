@@ -201,3 +201,25 @@ def test_display_data_reports_the_configuration():
         "algorithms": "pdq,md5",
         "decode": "fast",
     }
+
+
+@pytest.mark.parametrize("batch_bytes", [hashing_transforms._HashObjectsFn.BATCH_BYTES, 1])
+def test_batches_are_flushed_by_count_and_by_bytes_without_losing_objects(monkeypatch, batch_bytes):
+    # 40 objects: one full batch of 32 and a rest flushed at the bundle's end;
+    # a 1-byte budget flushes after every object instead.
+    monkeypatch.setattr(hashing_transforms._HashObjectsFn, "BATCH_BYTES", batch_bytes)
+    records = [
+        ObjectRecord(
+            f"mem://{i}.png", None, None, samples.encode(samples.picture(i, (64, 48)), "PNG")
+        )
+        for i in range(40)
+    ]
+    hasher = ImageHasher(PLAN)
+    expected = [
+        _hash_key(row)
+        for r in records
+        for row in schemas.hash_rows(hasher.hash_bytes(r.uri, r.data), mtime_us=None, run_id="r")
+    ]
+    with BeamTestPipeline(runner=RUNNER) as p:
+        hashed = p | beam.Create(records, reshuffle=False) | HashImages(PLAN, run_id="r")
+        assert_that(hashed.hashes | beam.Map(_hash_key), equal_to(expected))
