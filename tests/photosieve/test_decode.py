@@ -791,3 +791,34 @@ def test_concurrent_decodes_agree_with_sequential_ones():
 def test_decode_does_not_import_apache_beam():
     code = "import sys, photosieve.decode; sys.exit('apache_beam' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+# -- luma output (fast-mode PDQ) --------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt, mode", [("JPEG", "RGB"), ("JPEG", "L"), ("PNG", "RGBA"), ("PNG", "P"), ("WEBP", "RGB")])
+def test_luma_output_is_pdq_luma_rounded(fmt, mode):
+    from photosieve.hashes import pdq
+
+    rng = np.random.default_rng(3)
+    base = Image.fromarray(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)).resize((640, 480), Image.BICUBIC)
+    image = base.convert(mode)
+    buf = io.BytesIO()
+    image.save(buf, fmt, quality=95) if fmt != "PNG" else image.save(buf, fmt)
+    data = buf.getvalue()
+    rgb = decode(data, DecodeOptions(mode="fast"))[0]
+    luma = decode(data, DecodeOptions(mode="fast", luma=True))[0]
+    assert luma.pixels.shape == rgb.pixels.shape[:2] and luma.pixels.dtype == np.uint8
+    assert (luma.scale, luma.source_size) == (rgb.scale, rgb.source_size)
+    difference = np.abs(luma.pixels.astype(np.float32) - pdq.luma(np.ascontiguousarray(rgb.pixels)))
+    # JPEG's Y channel vs luma of the decoded RGB: rounding and colour clipping.
+    assert difference.mean() < 0.6 and difference.max() <= 8
+
+
+def test_luma_draft_reduces_jpegs_like_rgb():
+    rng = np.random.default_rng(4)
+    image = Image.fromarray(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)).resize((2048, 1536), Image.BICUBIC)
+    buf = io.BytesIO()
+    image.save(buf, "JPEG")
+    luma = decode(buf.getvalue(), DecodeOptions(mode="fast", fast_min_side=256, luma=True))[0]
+    assert luma.pixels.shape == (384, 512) and luma.scale == 0.25
