@@ -3,7 +3,7 @@
 Three tables, each a directory of Parquet shards under the run's output
 directory (see the README's "Output tables" section for a column guide):
 
-* ``hashes``: one row per (object, frame, algorithm, orientation) hash.
+* ``hashes``: one row per (object, frame, algorithm, orientation, variant) hash.
 * ``errors``: one row per failure of an object (read, decode or hash stage),
   naming the algorithms it accounts for.
 * ``matches``: one row per (object, frame, algorithm, list hash) within the
@@ -61,6 +61,7 @@ ALGORITHM = "algorithm"  # canonical name from photosieve.algorithms
 HASH = "hash"  # lowercase hex of the packed hash
 QUALITY = "quality"  # PDQ quality 0..100; null for other algorithms
 ORIENTATION = "orientation"  # dihedral PDQ: which transform of the image; else null
+VARIANT = "variant"  # robust query hashes: which part of the image (borders, region...); else null
 FRAME = "frame"  # frame index of animated / multi-page images; null for digests
 WIDTH = "width"  # pixels hashed (after fast-decode scaling and EXIF)
 HEIGHT = "height"
@@ -80,6 +81,7 @@ HASHES_SCHEMA = pa.schema(
         pa.field(HASH, pa.string(), nullable=False),
         pa.field(QUALITY, pa.int32()),
         pa.field(ORIENTATION, pa.string()),
+        pa.field(VARIANT, pa.string()),
         pa.field(FRAME, pa.int32()),
         pa.field(WIDTH, pa.int32()),
         pa.field(HEIGHT, pa.int32()),
@@ -141,6 +143,7 @@ MATCHES_SCHEMA = pa.schema(
         pa.field(ALGORITHM, pa.string(), nullable=False),
         pa.field(QUERY_HASH, pa.string(), nullable=False),
         pa.field(ORIENTATION, pa.string()),
+        pa.field(VARIANT, pa.string()),
         pa.field(QUALITY, pa.int32()),
         pa.field(LIST_NAME, pa.string(), nullable=False),
         pa.field(LIST_VERSION, pa.string()),
@@ -189,6 +192,7 @@ def hash_rows(result: ObjectHashes, *, mtime_us: int | None, run_id: str) -> lis
                     HASH: r.hash.bits.hex(),
                     QUALITY: r.quality,
                     ORIENTATION: r.orientation or None,
+                    VARIANT: r.variant or None,
                 }
             )
     return rows

@@ -41,6 +41,7 @@ QUERY_COLUMNS = [
     schemas.HASH,
     schemas.QUALITY,
     schemas.ORIENTATION,
+    schemas.VARIANT,
 ]
 
 

@@ -28,9 +28,10 @@ match tables are identical (tested):
 
 Resolution, keyed by (object, frame, algorithm): for each list hash keep
 the closest of the object's hashes (dihedral orientations, the as-stored
-hash of EXIF-rotated photos); if any of them hits a ``suppress`` list, the
-hits on ``match`` lists are written with status ``suppressed`` and the names
-of the suppressing lists, and the benign hits with status ``suppress``.
+hash of EXIF-rotated photos, robust query variants); if any of them hits a
+``suppress`` list, the hits on ``match`` lists are written with status
+``suppressed`` and the names of the suppressing lists, and the benign hits
+with status ``suppress``.
 PDQ hashes below the quality cutoff are stored but never matched.
 """
 
@@ -169,6 +170,7 @@ class _Hit(NamedTuple):
 
     query_hash: str
     orientation: str | None
+    variant: str | None
     quality: int | None
     list_name: str
     item: int
@@ -260,6 +262,7 @@ class _ProbeIndexesFn(beam.DoFn):
                     hit = _Hit(
                         row[schemas.HASH],
                         row.get(schemas.ORIENTATION),
+                        row.get(schemas.VARIANT),
                         row.get(schemas.QUALITY),
                         known.name,
                         item,
@@ -394,6 +397,7 @@ class _QueryBucketKeysFn(beam.DoFn):
             _hit_key(row),
             row[schemas.HASH],
             row.get(schemas.ORIENTATION),
+            row.get(schemas.VARIANT),
             row.get(schemas.QUALITY),
         )
         nbits = len(bits) * 8
@@ -419,7 +423,7 @@ def _verify_bucket(element, infos: list[ListInfo]) -> Iterator[tuple[tuple, _Hit
         return
     threshold, geometry = next((t, g) for n, t, g in _geometries(infos, algorithm) if n == name)
     nbits = algorithms.get(algorithm).nbits
-    for key, query_hex, orientation, quality in queries:
+    for key, query_hex, orientation, variant, quality in queries:
         query = int(query_hex, 16)
         query_chunks = _chunks(query, nbits, geometry) if geometry is not None else None
         for item, bits, entry_ids, labels in entries:
@@ -441,6 +445,7 @@ def _verify_bucket(element, infos: list[ListInfo]) -> Iterator[tuple[tuple, _Hit
                 _Hit(
                     query_hex,
                     orientation,
+                    variant,
                     quality,
                     name,
                     item,
@@ -495,6 +500,7 @@ class _ResolveMatchesFn(beam.DoFn):
                 schemas.ALGORITHM: algorithm,
                 schemas.QUERY_HASH: hit.query_hash,
                 schemas.ORIENTATION: hit.orientation,
+                schemas.VARIANT: hit.variant,
                 schemas.QUALITY: hit.quality,
                 schemas.LIST_NAME: name,
                 schemas.LIST_VERSION: info.version,
@@ -515,8 +521,8 @@ class _ResolveMatchesFn(beam.DoFn):
 
 
 def _order(hit: _Hit) -> tuple:
-    """Closest first; ties broken by orientation name, then hash, so every runner picks the same."""
-    return hit.distance, hit.orientation or "", hit.query_hash
+    """Closest first; ties broken by variant, orientation, hash, so every runner picks the same."""
+    return hit.distance, hit.variant or "", hit.orientation or "", hit.query_hash
 
 
 class MatchHashes(beam.PTransform):

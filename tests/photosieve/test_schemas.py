@@ -9,7 +9,8 @@ import pyarrow as pa
 
 from photosieve import schemas
 from photosieve.hashes import pdq
-from photosieve.hashing import HashPlan, ImageHasher
+from photosieve.hashes.value import HashResult, HashValue
+from photosieve.hashing import FrameHashes, HashPlan, ImageHasher, ObjectHashes
 from tests.transforms import samples
 
 
@@ -61,3 +62,13 @@ def test_the_core_does_not_import_beam():
         "import sys, photosieve.schemas, photosieve.hashing; sys.exit('apache_beam' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_robust_query_variants_are_kept_apart():
+    whole = HashResult(HashValue("pdq", bytes(32)), quality=90)
+    bordered = HashResult(
+        HashValue("pdq", bytes(31) + b"\x01"), quality=90, variant="borders 4,4,90,60"
+    )
+    frame = FrameHashes(0, 98, 68, 98, 68, "PNG", "RGB", False, 1.0, (whole, bordered))
+    rows = schemas.hash_rows(ObjectHashes("a.png", 10, frames=(frame,)), mtime_us=None, run_id="r")
+    assert [row[schemas.VARIANT] for row in rows] == [None, "borders 4,4,90,60"]
