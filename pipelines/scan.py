@@ -67,7 +67,9 @@ def pipeline(known_args: argparse.Namespace, pipeline_args: list[str]) -> int:
     plan = job.hash_plan(known_args)
     context = job.new_context("scan", known_args, pipeline_args)
     try:
-        patterns, total = job.expand_inputs(known_args.input, count=job.is_local(pipeline_args))
+        # Counting lists every object once more: only worth it for the progress lines.
+        count = known_args.progress and job.is_local(pipeline_args)
+        patterns, total = job.expand_inputs(known_args.input, count=count)
         job.prepare_output(known_args.output, overwrite=known_args.overwrite)
     except ConfigError as exc:
         _LOG.error("%s", exc)
