@@ -34,7 +34,12 @@ METRICS_NAMESPACE = "photosieve"
 
 
 class Tally:
-    """One DoFn's counts for the current bundle, mirrored into Beam counters."""
+    """One DoFn's counts for the current bundle, also added to Beam counters when emitted.
+
+    Counting is a dict update per event; the Beam counters (what runner UIs
+    show) are incremented once per key per bundle, in :meth:`flush`, which
+    keeps the metrics machinery off the per-object path.
+    """
 
     def __init__(self) -> None:
         self._metrics: dict[tuple, object] = {}
@@ -42,13 +47,14 @@ class Tally:
 
     def add(self, key: tuple[str, ...], n: int = 1) -> None:
         self.counts[key] += n
-        counter = self._metrics.get(key)
-        if counter is None:
-            counter = self._metrics[key] = Metrics.counter(METRICS_NAMESPACE, ".".join(key))
-        counter.inc(n)
 
     def flush(self) -> Iterator[TaggedOutput]:
         """Emit the bundle's counts (from ``finish_bundle``) and start afresh."""
+        for key, n in self.counts.items():
+            counter = self._metrics.get(key)
+            if counter is None:
+                counter = self._metrics[key] = Metrics.counter(METRICS_NAMESPACE, ".".join(key))
+            counter.inc(n)
         if self.counts:
             yield TaggedOutput(LEDGER, GlobalWindows.windowed_value(self.counts))
         self.counts = Counter()
