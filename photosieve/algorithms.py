@@ -31,6 +31,11 @@ class AlgorithmSpec:
         default_threshold: the distance at or below which two hashes match,
             unless a list or flag says otherwise. See each module for why.
         needs_pixels: False for digests of the raw bytes.
+        version: the implementation's version. Bump it with any change that
+            alters an output bit for some input (a different filter, rounding,
+            a decoder fix): incremental audits (``audit --previous``) carry
+            stored hashes forward only when their version equals this one,
+            and re-hash the objects otherwise.
     """
 
     name: str
@@ -38,6 +43,7 @@ class AlgorithmSpec:
     metric: Metric
     default_threshold: float
     needs_pixels: bool = True
+    version: int = 1
 
     @property
     def nbits(self) -> int:

@@ -40,6 +40,7 @@ from PIL import Image, UnidentifiedImageError, features
 from photosieve.errors import ConfigError, DecodeError, FailureReason
 
 __all__ = [
+    "DECODER_VERSION",
     "DEFAULT_FAST_MIN_SIDE",
     "DEFAULT_MAX_FRAMES",
     "DEFAULT_MAX_PIXELS",
@@ -71,6 +72,12 @@ DEFAULT_MAX_FRAMES = 100
 # after a Jarosz box filter sized from the input; 256 keeps 4x that resolution.
 # Tunable: benchmarks measure hash agreement with exact mode against speed.
 DEFAULT_FAST_MIN_SIDE = 256
+
+# Bump with any change here that alters decoded pixels (scaling, colour or
+# mode conversion, EXIF handling): every pixel hash depends on them, so
+# incremental audits re-hash objects whose stored hashes came from another
+# decoder version (see photosieve.incremental).
+DECODER_VERSION = 1
 
 # Pillow format names photosieve opens, in the order Image.open tries them.
 # Restricting Image.open to these keeps Pillow's weaker identifiers (TGA has
