@@ -22,6 +22,29 @@ DEFAULT_MAX_OBJECT_BYTES = 256 * 1024 * 1024
 # Read in pieces so an object that grows past the limit while being read
 # (or lies about its size) is stopped early.
 _CHUNK = 8 * 1024 * 1024
+# Archive members are objects named ``archive.zip!/dir/member.jpg``: the
+# separator Java's jar: URLs and Hadoop's har: paths use; "!" is rare in real
+# file names.
+MEMBER_SEPARATOR = "!/"
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+
+
+def is_archive(path: str) -> bool:
+    """Whether ``path`` names an archive whose members are read as objects (with ``--archives``)."""
+    return path.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def container_path(uri: str, archives: bool) -> str:
+    """The listed file an object came from: the archive of a member, else the object itself.
+
+    >>> container_path("s/a.zip!/d/m.jpg", archives=True), container_path("s/x!/y.jpg", archives=True)
+    ('s/a.zip', 's/x!/y.jpg')
+    """
+    if archives:
+        head, separator, _ = uri.partition(MEMBER_SEPARATOR)
+        if separator and is_archive(head):
+            return head
+    return uri
 
 
 class ReadError(PhotosieveError):

@@ -7,6 +7,10 @@ Transforms:
   or a :class:`~photosieve.errors.HashFailure` when they could not be had
   (too large, gone, permission denied, a broken archive). Its tagged output
   ``ledger`` carries per-bundle counts for the run summary.
+* Its two halves, for pipelines that decide between listing and reading
+  (incremental audits): :class:`ListFiles` (patterns in, ``(path, (size,
+  mtime_s))`` out, one per match) and :class:`ReadListedFiles` (``(path,
+  [(size, mtime_s), ...])`` in, ObjectRecords and ``ledger`` out).
 
 Objects are files, or with ``archives=True`` the members of ``.zip``,
 ``.tar``, ``.tar.gz``/``.tgz`` files, named ``archive.zip!/member.jpg``.
@@ -28,15 +32,25 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from photosieve.errors import FailureReason, HashFailure
-from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES, ReadError, classify_os_error, read_object
+from photosieve.reading import (
+    ARCHIVE_SUFFIXES,
+    DEFAULT_MAX_OBJECT_BYTES,
+    MEMBER_SEPARATOR,
+    ReadError,
+    classify_os_error,
+    is_archive,
+    read_object,
+)
 from transforms.ledger import LEDGER, Tally
 
-__all__ = ["ARCHIVE_SUFFIXES", "MEMBER_SEPARATOR", "ObjectRecord", "ReadImages"]
-
-# ``archive.zip!/dir/member.jpg``: the separator Java's jar: URLs and
-# Hadoop's har: paths use; "!" is rare in real file names.
-MEMBER_SEPARATOR = "!/"
-ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+__all__ = [
+    "ARCHIVE_SUFFIXES",
+    "MEMBER_SEPARATOR",
+    "ListFiles",
+    "ObjectRecord",
+    "ReadImages",
+    "ReadListedFiles",
+]
 
 
 class ObjectRecord(NamedTuple):
@@ -61,10 +75,6 @@ def _open_raw(path: str) -> BinaryIO:
     return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 
 
-def _is_archive(path: str) -> bool:
-    return path.lower().endswith(ARCHIVE_SUFFIXES)
-
-
 def _read_failure(uri: str, reason: FailureReason, message: str) -> HashFailure:
     return HashFailure(uri, "read", reason, message)
 
@@ -85,7 +95,7 @@ class _ReadObjectsFn(beam.DoFn):
         size, mtime_s = next(iter(metadata))  # several when globs overlap: one object
         mtime_us = None if mtime_s is None else round(mtime_s * 1e6)
         self._tally.add(("files", "listed"))
-        if self._archives and _is_archive(path):
+        if self._archives and is_archive(path):
             self._tally.add(("files", "archives"))
             yield from self._read_archive(path, size, mtime_us)
             return
@@ -236,15 +246,9 @@ class ReadImages(beam.PTransform):
     def expand(self, pbegin):
         return (
             pbegin
-            | "CreatePatterns" >> beam.Create(self._patterns)
-            | "MatchPatterns" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
-            | "KeyByPath"
-            >> beam.Map(lambda m: (m.path, (m.size_in_bytes, m.last_updated_in_seconds)))
+            | "ListFiles" >> ListFiles(self._patterns)
             | "GroupByPath" >> beam.GroupByKey()
-            | "ReadObjects"
-            >> beam.ParDo(_ReadObjectsFn(self._max_bytes, self._archives)).with_outputs(
-                LEDGER, main="objects"
-            )
+            | "ReadFiles" >> ReadListedFiles(max_bytes=self._max_bytes, archives=self._archives)
         )
 
     def display_data(self):
@@ -253,3 +257,48 @@ class ReadImages(beam.PTransform):
             "max_bytes": self._max_bytes,
             "archives": self._archives,
         }
+
+
+class ListFiles(beam.PTransform):
+    """Lists the files matching glob patterns: one ``(path, (size, mtime_s))`` per match.
+
+    A file matched by several patterns comes out once per pattern; group by
+    path before reading (:class:`ReadImages` does, and so does the
+    incremental audit's join with the previous runs).
+
+    Args:
+        patterns: Beam glob patterns (``*`` within a directory, ``**`` across).
+    """
+
+    def __init__(self, patterns: Sequence[str]):
+        super().__init__()
+        self._patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "CreatePatterns" >> beam.Create(self._patterns)
+            | "MatchPatterns" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
+            | "KeyByPath"
+            >> beam.Map(lambda m: (m.path, (m.size_in_bytes, m.last_updated_in_seconds)))
+        )
+
+
+class ReadListedFiles(beam.PTransform):
+    """Reads listed files, grouped by path: ``(path, [(size, mtime_s), ...])`` in, ObjectRecords out.
+
+    The second half of :class:`ReadImages` (see it for the arguments); the
+    tagged output ``ledger`` counts files listed and objects read.
+    """
+
+    def __init__(self, *, max_bytes: int = DEFAULT_MAX_OBJECT_BYTES, archives: bool = False):
+        super().__init__()
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be >= 1, got {max_bytes}")
+        self._max_bytes = max_bytes
+        self._archives = archives
+
+    def expand(self, listed):
+        return listed | "ReadObjects" >> beam.ParDo(
+            _ReadObjectsFn(self._max_bytes, self._archives)
+        ).with_outputs(LEDGER, main="objects")
