@@ -13,9 +13,11 @@ and SVG, no scripts, no external URLs).
 
 Run chains: a run's ``summary.json`` may name the runs it built on under
 ``previous`` (a list of output directories, latest last); the report walks
-that chain for the history plot. A match row's ``new_reason`` column, when
-present, says why it is new (``new object``, ``new list``, ``new list
-entry``...); otherwise rows are compared with the previous run's matches.
+that chain for the history plot. In runs made with ``audit --previous``
+(their summary has an ``incremental`` section) a match row's ``new_reason``
+column says why it is new (``new object``, ``new list``, ``new list
+entry``...; see :mod:`photosieve.incremental`) or is null when the previous
+run had it; otherwise rows are compared with the previous run's matches.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ MAX_LISTED_MATCHES = 200
 MAX_HISTORY = 24
 # The key under which a run's summary names its predecessor runs.
 PREVIOUS_KEY = "previous"
-NEW_REASON = "new_reason"  # optional matches column written by incremental audits
+# The summary section of runs that classified their matches (audit --previous).
+INCREMENTAL_KEY = "incremental"
+NEW_REASON = schemas.NEW_REASON
 
 # Row identity of a match across runs: the same object, frame and query
 # orientation matching the same list entry.
@@ -118,7 +122,7 @@ def _key(row: dict) -> tuple:
 
 def _new_matches(run: RunData, previous: RunData | None) -> tuple[list[dict] | None, dict[str, int]]:
     current = [m for m in run.matches if m.get(schemas.STATUS) == schemas.STATUS_MATCH]
-    if current and NEW_REASON in current[0]:
+    if run.summary.get(INCREMENTAL_KEY):  # the run classified its own rows
         new = [m for m in current if m.get(NEW_REASON)]
         return new, dict(Counter(m[NEW_REASON] for m in new))
     if previous is None:

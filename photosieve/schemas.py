@@ -1,6 +1,6 @@
 """The Parquet tables an audit writes, declared once, and the rows that fill them.
 
-Three tables, each a directory of Parquet shards under the run's output
+Four tables, each a directory of Parquet shards under the run's output
 directory (see the README's "Output tables" section for a column guide):
 
 * ``hashes``: one row per (object, frame, algorithm, orientation, variant) hash.
@@ -9,6 +9,9 @@ directory (see the README's "Output tables" section for a column guide):
 * ``matches``: one row per (object, frame, algorithm, list hash) within the
   list's threshold: the closest of the object's hashes (orientations) to it,
   the list entries carrying that hash, and the suppression status.
+* ``files`` (audits): one row per listed file (an archive is one file), with
+  its identity and what this run did with it compared with the previous
+  runs (``audit --previous``), plus one row per file gone since them.
 
 Writers pass these schemas to ``WriteToParquet`` explicitly (never inferred);
 tests and readers import the same column constants. Rows are plain dicts
@@ -40,6 +43,7 @@ from photosieve.hashing import ObjectHashes
 
 __all__ = [
     "ERRORS_SCHEMA",
+    "FILES_SCHEMA",
     "HASHES_SCHEMA",
     "MATCHES_SCHEMA",
     "TABLES",
@@ -55,6 +59,8 @@ URI = "uri"  # path or URI of the object; archive members as ``archive.zip!/memb
 SIZE = "size"  # bytes of the object (null when it could not be listed or read)
 MTIME = "mtime"  # last-modified time reported by the filesystem or archive
 RUN_ID = "run_id"  # identifies the run (summary.json holds its options)
+# hashes and errors: the previous run this row was copied from, unread (null: made in this run)
+CARRIED_FROM = "carried_from"
 
 # -- hashes --------------------------------------------------------------------
 ALGORITHM = "algorithm"  # canonical name from photosieve.algorithms
@@ -92,6 +98,7 @@ HASHES_SCHEMA = pa.schema(
         pa.field(EXIF_TRANSPOSED, pa.bool_()),
         pa.field(SCALE, pa.float64()),
         pa.field(RUN_ID, pa.string(), nullable=False),
+        pa.field(CARRIED_FROM, pa.string()),
     ]
 )
 
@@ -111,6 +118,7 @@ ERRORS_SCHEMA = pa.schema(
         pa.field(MESSAGE, pa.string()),
         pa.field(ALGORITHMS, pa.list_(pa.string())),
         pa.field(RUN_ID, pa.string(), nullable=False),
+        pa.field(CARRIED_FROM, pa.string()),
     ]
 )
 
@@ -127,6 +135,10 @@ THRESHOLD = "threshold"  # the list's threshold that the distance is within
 STATUS = "status"  # see MATCH_STATUSES
 SUPPRESSED_BY = "suppressed_by"  # suppress lists that silenced a 'suppressed' row
 MATCHED_AT = "matched_at"  # the run's start time (the same on every row of a run)
+# Runs with --previous: why this row is new since the previous run (a
+# photosieve.incremental reason), or null when that run had it too. Null in
+# every row of runs without --previous: nothing to compare with.
+NEW_REASON = "new_reason"
 
 # A row against a `match` list is "match" (report it) or, when the same query
 # hash (object, frame, algorithm) also hits a `suppress` list, "suppressed";
@@ -157,12 +169,32 @@ MATCHES_SCHEMA = pa.schema(
         pa.field(SUPPRESSED_BY, pa.list_(pa.string())),
         pa.field(RUN_ID, pa.string(), nullable=False),
         pa.field(MATCHED_AT, TIMESTAMP, nullable=False),
+        pa.field(NEW_REASON, pa.string()),
+    ]
+)
+
+# -- files ---------------------------------------------------------------------
+CHECKSUM = "checksum"  # the filesystem's checksum (GCS CRC32C, S3 ETag...) with --checksums
+STATE = "state"  # new, changed, unchanged or gone: see photosieve.incremental
+REREAD = "reread"  # why an unchanged file was read again (settings, retry...); else null
+
+FILES_SCHEMA = pa.schema(
+    [
+        pa.field(URI, pa.string(), nullable=False),
+        pa.field(SIZE, pa.int64()),
+        pa.field(MTIME, TIMESTAMP),
+        pa.field(CHECKSUM, pa.string()),
+        pa.field(STATE, pa.string(), nullable=False),
+        pa.field(REREAD, pa.string()),
+        pa.field(CARRIED_FROM, pa.string()),
+        pa.field(RUN_ID, pa.string(), nullable=False),
     ]
 )
 
 HASHES = "hashes"
 ERRORS = "errors"
 MATCHES = "matches"
+FILES = "files"
 # Table name -> schema; the name is also the table's directory in the output.
 TABLES = {HASHES: HASHES_SCHEMA, ERRORS: ERRORS_SCHEMA, MATCHES: MATCHES_SCHEMA}
 

@@ -31,8 +31,6 @@ def _write_run(path: Path, matches, errors=(), previous=None, run_id="r", starte
     for name, rows in ((schemas.MATCHES, matches), (schemas.ERRORS, errors)):
         (path / name).mkdir()
         schema = schemas.TABLES[name]
-        if rows and "new_reason" in rows[0]:
-            schema = schema.append(pa.field("new_reason", pa.string()))
         pq.write_table(pa.Table.from_pylist(list(rows), schema=schema), path / name / "part-0.parquet")
     summary = {
         "run_id": run_id, "command": "audit", "started_at": started, "wall_seconds": 1.5,
@@ -43,6 +41,8 @@ def _write_run(path: Path, matches, errors=(), previous=None, run_id="r", starte
     }
     if previous:
         summary["previous"] = [str(previous)]
+    if any(schemas.NEW_REASON in row for row in matches):  # rows classified by audit --previous
+        summary["incremental"] = {"matches": {}}
     (path / "summary.json").write_text(json.dumps(summary))
     return path
 
