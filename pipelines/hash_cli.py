@@ -17,10 +17,10 @@ import json
 import sys
 from collections.abc import Iterator
 
-from photosieve.decode import DEFAULT_FAST_MIN_SIDE, DEFAULT_MAX_PIXELS, DecodeOptions
 from photosieve.errors import ConfigError
-from photosieve.hashing import ALGORITHM_CHOICES, DEFAULT_ALGORITHMS, HashPlan, ImageHasher, ObjectHashes
-from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES, ReadError, read_object, walk_local
+from photosieve.hashing import HashPlan, ImageHasher, ObjectHashes
+from photosieve.reading import ReadError, read_object, walk_local
+from pipelines.hash_options import add_hash_arguments, decode_options
 
 COLUMNS = (
     "path", "frame", "algorithm", "orientation", "hash", "quality",
@@ -34,27 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Hash local image files (no Beam) and print one row per hash.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="Files or directories (walked recursively).")
-    parser.add_argument(
-        "-a", "--algorithms", default=",".join(DEFAULT_ALGORITHMS),
-        help=f"Comma-separated, from: {', '.join(ALGORITHM_CHOICES)}. "
-        f"Default: {','.join(DEFAULT_ALGORITHMS)}.",
-    )
-    parser.add_argument(
-        "-d", "--decode", choices=("fast", "exact"), default="fast",
-        help="fast: decode JPEGs at reduced size (DCT scaling) and shrink others before hashing; "
-        "exact: hash full-resolution pixels. Default: fast.",
-    )
-    parser.add_argument(
-        "--no-exif-transpose", dest="exif_transpose", action="store_false",
-        help="Hash pixels as stored, ignoring the EXIF orientation. Default: apply it.",
-    )
-    parser.add_argument("--all-frames", action="store_true", help="Hash every frame of animated images. Default: first frame.")
-    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
-                        help=f"Decompression-bomb limit in pixels. Default: {DEFAULT_MAX_PIXELS}.")
-    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_OBJECT_BYTES,
-                        help=f"Skip (and report) files larger than this. Default: {DEFAULT_MAX_OBJECT_BYTES}.")
-    parser.add_argument("--fast-min-side", type=int, default=DEFAULT_FAST_MIN_SIDE,
-                        help=f"Fast decode shrinks no further than this shorter side. Default: {DEFAULT_FAST_MIN_SIDE}.")
+    add_hash_arguments(parser)
     parser.add_argument("-f", "--format", choices=("csv", "jsonl"), default="csv", help="Output format. Default: csv.")
     parser.add_argument("-o", "--output", default="-", help="Output file. Default: - (standard output).")
     return parser
@@ -82,9 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        decode = DecodeOptions(mode=args.decode, exif_transpose=args.exif_transpose, max_pixels=args.max_pixels,
-                               all_frames=args.all_frames, fast_min_side=args.fast_min_side)
-        hasher = ImageHasher(HashPlan.parse(args.algorithms, decode))
+        hasher = ImageHasher(HashPlan.parse(args.algorithms, decode_options(args)))
     except ConfigError as exc:
         parser.error(str(exc))  # exits 2
 

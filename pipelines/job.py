@@ -44,14 +44,13 @@ from apache_beam.runners.runner import PipelineState
 
 import photosieve
 from photosieve import algorithms, schemas
-from photosieve.decode import DEFAULT_FAST_MIN_SIDE, DEFAULT_MAX_PIXELS, DecodeOptions
 from photosieve.errors import ConfigError, ListFormatError
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
-from photosieve.hashing import ALGORITHM_CHOICES, DEFAULT_ALGORITHMS, HashPlan
+from photosieve.hashing import HashPlan
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
-from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES
 from transforms.ledger import LEDGER_FILE
 from transforms.matching import SHUFFLE, SIDE_INPUT, STRATEGIES, open_stored, spec_fields
+from pipelines.hash_options import add_hash_arguments, decode_options
 from transforms.progress import ProgressMonitor
 
 __all__ = [
@@ -168,50 +167,7 @@ def hash_parser() -> argparse.ArgumentParser:
         help="Files, directories (read recursively) or glob patterns on any Beam filesystem "
         "(gs://, s3://, hdfs:// with the matching extras); repeatable. Required.",
     )
-    parser.add_argument(
-        "-a",
-        "--algorithms",
-        default=",".join(DEFAULT_ALGORITHMS),
-        help=f"Comma-separated, from: {', '.join(ALGORITHM_CHOICES)}. "
-        f"Default: {','.join(DEFAULT_ALGORITHMS)}.",
-    )
-    parser.add_argument(
-        "-d",
-        "--decode",
-        choices=("fast", "exact"),
-        default="fast",
-        help="fast: decode JPEGs at reduced size (DCT scaling) and shrink others before hashing; "
-        "exact: hash full-resolution pixels. Default: fast.",
-    )
-    parser.add_argument(
-        "--exif-transpose",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="Hash pixels as displayed (EXIF orientation applied). Default: on.",
-    )
-    parser.add_argument(
-        "--all-frames",
-        action="store_true",
-        help="Hash every frame of animated images. Default: first frame.",
-    )
-    parser.add_argument(
-        "--max-pixels",
-        type=int,
-        default=DEFAULT_MAX_PIXELS,
-        help=f"Decompression-bomb limit in pixels. Default: {DEFAULT_MAX_PIXELS}.",
-    )
-    parser.add_argument(
-        "--max-bytes",
-        type=int,
-        default=DEFAULT_MAX_OBJECT_BYTES,
-        help=f"Objects larger than this are reported, unread. Default: {DEFAULT_MAX_OBJECT_BYTES}.",
-    )
-    parser.add_argument(
-        "--fast-min-side",
-        type=int,
-        default=DEFAULT_FAST_MIN_SIDE,
-        help=f"Fast decode shrinks no further than this shorter side. Default: {DEFAULT_FAST_MIN_SIDE}.",
-    )
+    add_hash_arguments(parser)
     parser.add_argument(
         "--archives",
         action="store_true",
@@ -351,14 +307,7 @@ def parse(
 
 def hash_plan(args: argparse.Namespace) -> HashPlan:
     """The HashPlan the hash flags describe (ConfigError names the bad option)."""
-    decode = DecodeOptions(
-        mode=args.decode,
-        exif_transpose=args.exif_transpose,
-        max_pixels=args.max_pixels,
-        all_frames=args.all_frames,
-        fast_min_side=args.fast_min_side,
-    )
-    return HashPlan.parse(args.algorithms, decode)
+    return HashPlan.parse(args.algorithms, decode_options(args))
 
 
 _NAMED_PATH = re.compile(r"^([A-Za-z0-9_.-]+)=(.+)$")

@@ -1,0 +1,47 @@
+"""The hashing and decoding flags shared by ``photosieve hash``, ``scan`` and ``audit``.
+
+Beam-free, so ``photosieve hash`` starts without importing Beam. One place
+defines each flag, its default (taken from the core's constants) and its help.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from photosieve.decode import DEFAULT_FAST_MIN_SIDE, DEFAULT_MAX_PIXELS, DecodeOptions
+from photosieve.hashing import ALGORITHM_CHOICES, DEFAULT_ALGORITHMS
+from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES
+
+
+def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add -a/--algorithms, -d/--decode and the decoder's limits to ``parser``."""
+    parser.add_argument(
+        "-a", "--algorithms", default=",".join(DEFAULT_ALGORITHMS),
+        help=f"Comma-separated, from: {', '.join(ALGORITHM_CHOICES)}. Default: {','.join(DEFAULT_ALGORITHMS)}.",
+    )
+    parser.add_argument(
+        "-d", "--decode", choices=("fast", "exact"), default="fast",
+        help="fast: decode JPEGs at reduced size (DCT scaling), shrink others, and apply PDQ's "
+        "full-resolution filter to the result (within a few bits of exact); exact: hash "
+        "full-resolution pixels (PDQ bit-identical to Meta's reference). Default: fast.",
+    )
+    parser.add_argument(
+        "--exif-transpose", action=argparse.BooleanOptionalAction, default=True,
+        help="Hash pixels as displayed (EXIF orientation applied); --no-exif-transpose hashes them "
+        "as stored. Default: on.",
+    )
+    parser.add_argument("--all-frames", action="store_true",
+                        help="Hash every frame of animated images. Default: first frame.")
+    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+                        help=f"Decompression-bomb limit in pixels. Default: {DEFAULT_MAX_PIXELS}.")
+    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_OBJECT_BYTES,
+                        help=f"Objects larger than this are reported, unread. Default: {DEFAULT_MAX_OBJECT_BYTES}.")
+    parser.add_argument("--fast-min-side", type=int, default=DEFAULT_FAST_MIN_SIDE,
+                        help=f"Fast decode shrinks no further than this shorter side. Default: {DEFAULT_FAST_MIN_SIDE}.")
+    return parser
+
+
+def decode_options(args: argparse.Namespace) -> DecodeOptions:
+    """The DecodeOptions the flags ask for (raises ConfigError for bad values)."""
+    return DecodeOptions(mode=args.decode, exif_transpose=args.exif_transpose, max_pixels=args.max_pixels,
+                         all_frames=args.all_frames, fast_min_side=args.fast_min_side)
