@@ -14,7 +14,7 @@ Each object is decoded once for all requested hashes (the core's
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
@@ -27,7 +27,7 @@ from transforms.ledger import LEDGER, Tally
 from transforms.progress import ProgressFile
 from transforms.reading import ObjectRecord
 
-__all__ = ["HashImages", "account"]
+__all__ = ["HashImages", "account", "outcomes"]
 
 # Outcomes of one (object, algorithm) unit in the ledger ("units", algorithm, outcome).
 HASHED = "hashed"  # at least one hash row, no failure
@@ -40,15 +40,26 @@ UNEXPECTED = "unexpected"  # an algorithm nobody asked for (never expected; the 
 def account(result: ObjectHashes, plan: HashPlan) -> dict[str, str]:
     """Classify each algorithm of one hashed object: HASHED, FAILED, PARTIAL, MISSING or UNEXPECTED."""
     hashed, failed = schemas.covered_algorithms(result)
-    outcomes = {}
-    for name in plan.algorithms:
+    return outcomes(hashed, failed, plan.algorithms)
+
+
+def outcomes(hashed: set[str], failed: set[str], requested: Sequence[str]) -> dict[str, str]:
+    """The accounting outcome of each algorithm of one object, from the algorithms in its rows.
+
+    Args:
+        hashed: algorithms with at least one hash row.
+        failed: algorithms named by an error row.
+        requested: the run's algorithms.
+    """
+    found = {}
+    for name in requested:
         if name in hashed:
-            outcomes[name] = PARTIAL if name in failed else HASHED
+            found[name] = PARTIAL if name in failed else HASHED
         else:
-            outcomes[name] = FAILED if name in failed else MISSING
-    for name in (hashed | failed) - set(plan.algorithms):
-        outcomes[name] = UNEXPECTED
-    return outcomes
+            found[name] = FAILED if name in failed else MISSING
+    for name in (hashed | failed) - set(requested):
+        found[name] = UNEXPECTED
+    return found
 
 
 class _HashObjectsFn(beam.DoFn):
