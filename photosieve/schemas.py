@@ -196,7 +196,7 @@ ERRORS = "errors"
 MATCHES = "matches"
 FILES = "files"
 # Table name -> schema; the name is also the table's directory in the output.
-TABLES = {HASHES: HASHES_SCHEMA, ERRORS: ERRORS_SCHEMA, MATCHES: MATCHES_SCHEMA}
+TABLES = {HASHES: HASHES_SCHEMA, ERRORS: ERRORS_SCHEMA, MATCHES: MATCHES_SCHEMA, FILES: FILES_SCHEMA}
 
 
 def hash_rows(result: ObjectHashes, *, mtime_us: int | None, run_id: str) -> list[dict]:

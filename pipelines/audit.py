@@ -4,30 +4,50 @@
         --suppress-list benign=gs://lists/stock.txt --output gs://bucket/audits/2026-11 \\
         --config configs/dataflow.yaml
 
-Writes the ``hashes``, ``errors`` and ``matches`` tables and ``summary.json``
-(see the README). Every list is read and checked before any work starts
-(bad lines fail the run unless ``--lenient-lists``); every object the inputs
-match ends in exactly one of ``hashes`` or ``errors`` per algorithm, and
-every hash is matched or skipped for a counted reason: the exit status is 1
-when that does not balance, 2 for usage errors. Unknown flags are Beam
-pipeline options (``--runner``, ``--temp_location``, ...).
+Writes the ``hashes``, ``errors``, ``matches`` and ``files`` tables and
+``summary.json`` (see the README). Every list is read and checked before any
+work starts (bad lines fail the run unless ``--lenient-lists``); every object
+the inputs match ends in exactly one of ``hashes`` or ``errors`` per
+algorithm, and every hash is matched or skipped for a counted reason: the
+exit status is 1 when that does not balance, 2 for usage errors. Unknown
+flags are Beam pipeline options (``--runner``, ``--temp_location``, ...).
+
+Repeat audits: ``--previous DIR`` (last week's output) reads only the files
+that are new or changed since, carries the other files' hashes and errors
+over, matches everything against the current lists, and says on each match
+row why it is new (``new_reason``); see :mod:`photosieve.incremental`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 
 import apache_beam as beam
+import pyarrow.parquet as pq
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
 
-from photosieve import schemas
+from photosieve import incremental, schemas
 from photosieve.errors import ConfigError
-from pipelines import job, match, scan
-from transforms.ledger import WriteLedger
+from photosieve.hashing import HashPlan
+from photosieve.incremental import CarryPolicy, MatchClassifier, PreviousRun
+from pipelines import job, match
+from transforms.hashing import HashImages
+from transforms.incremental import CONTEXT, TO_READ, CarryForward, ClassifyNewMatches
+from transforms.ledger import LEDGER, WriteLedger
+from transforms.reading import ListFiles, ReadListedFiles
 from transforms.tables import WriteTables
 
 _LOG = logging.getLogger(__name__)
+
+# Gone files named in summary.json (all of them are in the files table).
+GONE_EXAMPLES = 20
+# Library versions whose change may move decoded pixels: a change is logged
+# and recorded, not acted on (see the README's "Weekly audits").
+_DECODING_LIBRARIES = ("pillow", "numpy")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="photosieve audit",
         description="Hash every object the inputs match and match the hashes against known-hash "
         "lists (Apache Beam); write the hashes, errors and matches tables.",
-        parents=[job.hash_parser(), job.list_parser(), job.output_parser()],
+        parents=[job.hash_parser(), job.list_parser(), job.previous_parser(), job.output_parser()],
     )
     parser.add_argument(
         "--dihedral",
@@ -55,6 +75,8 @@ def run(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
         known.algorithms = ",".join("pdq-dihedral" if n == "pdq" else n for n in names)
         if "pdq-dihedral" not in known.algorithms.split(","):
             parser.error("--dihedral needs pdq among --algorithms")
+    if known.rehash and not known.previous:
+        parser.error("--rehash needs --previous (without it every file is read anyway)")
     try:
         job.hash_plan(known)
         job.list_specs(known)
@@ -63,46 +85,197 @@ def run(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
     return known, pipeline_args
 
 
+def load_previous(outputs: list[str], output: str) -> list[PreviousRun]:
+    """Read the previous runs' summaries and check their tables, oldest first.
+
+    Raises:
+        ConfigError: a directory that is not an earlier audit with a files
+            table, or one the --output would overwrite.
+    """
+    runs = []
+    for index, given in enumerate(outputs):
+        if given.rstrip("/") == output.rstrip("/") or match.within(given, output):
+            raise ConfigError(f"--previous {given} is (inside) the --output; choose another output")
+        path = FileSystems.join(given, job.SUMMARY_FILE)
+        try:
+            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+                summary = json.loads(handle.read().decode("utf-8"))
+        except Exception as exc:
+            raise ConfigError(
+                f"--previous {given}: no readable {job.SUMMARY_FILE} ({exc})"
+            ) from exc
+        run = PreviousRun.from_summary(index, given, summary)
+        files = FileSystems.join(given, schemas.FILES, "*.parquet")
+        if not FileSystems.match([files], [1])[0].metadata_list:
+            raise ConfigError(f"--previous {given}: no {schemas.FILES} table ({files})")
+        runs.append(run)
+    return runs
+
+
+def _log_previous(runs: list[PreviousRun], policy: CarryPolicy) -> dict[str, dict]:
+    """Say which previous runs' hashes cannot be reused, and library changes; return the latter."""
+    current = job.library_versions()
+    changes = {}
+    for run in runs:
+        differences = policy.incompatible[run.index]
+        if differences:
+            _LOG.warning(
+                "previous run %s (%s) hashed with other settings, so its files will be read and "
+                "hashed again: %s",
+                run.run_id,
+                run.output,
+                "; ".join(f"{name}: {what}" for name, what in differences.items()),
+            )
+        else:
+            _LOG.info("previous run %s (%s): hash settings compatible", run.run_id, run.output)
+        moved = {
+            name: f"{run.versions.get(name)} -> {current[name]}"
+            for name in _DECODING_LIBRARIES
+            if run.versions.get(name) not in (None, current[name])
+        }
+        if moved:
+            changes[run.run_id] = moved
+            _LOG.warning(
+                "previous run %s used other library versions (%s); its hashes are reused (pass "
+                "--rehash to hash everything again)",
+                run.run_id,
+                ", ".join(f"{k} {v}" for k, v in moved.items()),
+            )
+    return changes
+
+
+def _gone_examples(output: str, limit: int = GONE_EXAMPLES) -> list[str]:
+    """The first ``limit`` gone files (sorted) from the files table just written."""
+    gone: list[str] = []
+    for metadata in FileSystems.match([FileSystems.join(output, schemas.FILES, "*.parquet")])[
+        0
+    ].metadata_list:
+        with FileSystems.open(
+            metadata.path, compression_type=CompressionTypes.UNCOMPRESSED
+        ) as handle:
+            table = pq.read_table(handle, columns=[schemas.URI, schemas.STATE])
+        states = table.column(schemas.STATE).to_pylist()
+        gone += [
+            uri
+            for uri, state in zip(table.column(schemas.URI).to_pylist(), states)
+            if state == incremental.GONE
+        ]
+    return sorted(gone)[:limit]
+
+
 def pipeline(known_args: argparse.Namespace, pipeline_args: list[str]) -> int:
     """Preflight, build and run the audit; return the exit status."""
     plan = job.hash_plan(known_args)
     context = job.new_context("audit", known_args, pipeline_args)
+    settings = incremental.hash_settings(plan)
     try:
         # Counting lists every object once more: only worth it for the progress lines.
         count = known_args.progress and job.is_local(pipeline_args)
         patterns, total = job.expand_inputs(known_args.input, count=count)
         specs, summaries, versions = match.preflight_lists(known_args, plan.algorithms)
+        runs = load_previous(known_args.previous or [], known_args.output)
         job.prepare_output(known_args.output, overwrite=known_args.overwrite)
     except ConfigError as exc:
         _LOG.error("%s", exc)
         return 2
+    policy = CarryPolicy(
+        runs,
+        plan.algorithms,
+        settings,
+        max_pixels=plan.decode.max_pixels,
+        archives=known_args.archives,
+        run_id=context.run_id,
+        rehash=known_args.rehash,
+    )
+    library_changes = _log_previous(runs, policy)
+    classifier = None
+    if runs:
+        classifier = MatchClassifier(
+            runs,
+            {entry["name"]: entry for entry in summaries},
+            quality_cutoff=known_args.quality_cutoff,
+            settings=settings,
+        )
 
     def build(p: beam.Pipeline, ctx: job.RunContext) -> None:
-        hashed, ledgers = scan.hash_archive(p, patterns, plan, known_args, ctx)
-        matches, match_ledger = match.match_stage(hashed.hashes, specs, known_args, ctx, versions)
-        tables = {
-            schemas.HASHES: hashed.hashes,
-            schemas.ERRORS: hashed.errors,
-            schemas.MATCHES: matches,
-        }
+        hashed, carried, ledgers = hash_incrementally(p, patterns, plan, policy, known_args, ctx)
+        matches, match_ledger = match.match_stage(
+            hashed[schemas.HASHES], specs, known_args, ctx, versions
+        )
+        ledgers.append(match_ledger)
+        if classifier is not None:
+            classified = {
+                schemas.MATCHES: matches,
+                CONTEXT: carried[CONTEXT],
+            } | "ClassifyNewMatches" >> ClassifyNewMatches(classifier, archives=known_args.archives)
+            matches = classified[schemas.MATCHES]
+            ledgers.append(classified[LEDGER])
+        tables = {**hashed, schemas.MATCHES: matches, schemas.FILES: carried[schemas.FILES]}
         _ = tables | "WriteTables" >> WriteTables(ctx.output, num_shards=ctx.num_shards)
-        _ = (*ledgers, match_ledger) | "WriteLedger" >> WriteLedger(ctx.output)
+        _ = tuple(ledgers) | "WriteLedger" >> WriteLedger(ctx.output)
 
     def check(ledger: dict) -> list[str]:
         hash_rows = sum(ledger.get("hashes", {}).get("algorithm", {}).values())
-        return job.check_accounting(
-            ledger, plan.algorithms, all_frames=plan.decode.all_frames
-        ) + job.check_queries(ledger, hash_rows)
+        return (
+            job.check_accounting(ledger, plan.algorithms, all_frames=plan.decode.all_frames)
+            + job.check_queries(ledger, hash_rows)
+            + incremental.check_files(ledger)
+        )
+
+    def extra(ledger: dict) -> dict:
+        sections = {
+            "lists": summaries,
+            incremental.PREVIOUS_KEY: [run.output for run in runs],
+            incremental.SETTINGS_KEY: settings,
+            incremental.LIMITS_KEY: incremental.hash_limits(plan, known_args.max_bytes),
+        }
+        if runs:
+            gone = (
+                _gone_examples(context.output)
+                if ledger.get("files", {}).get("state", {}).get(incremental.GONE)
+                else []
+            )
+            section = incremental.summary_section(ledger, policy, library_changes, gone)
+            sections[incremental.INCREMENTAL_KEY] = section
+            _LOG.info("%s", incremental.describe(section))
+        return sections
 
     return job.execute(
-        context,
-        known_args,
-        pipeline_args,
-        build,
-        check=check,
-        total=total,
-        extra={"lists": summaries},
+        context, known_args, pipeline_args, build, check=check, total=total, extra=extra
     )
+
+
+def hash_incrementally(
+    p: beam.Pipeline,
+    patterns: list[str],
+    plan: HashPlan,
+    policy: CarryPolicy,
+    args: argparse.Namespace,
+    ctx: job.RunContext,
+):
+    """List, join with the previous runs, read and hash what must be, carry the rest.
+
+    Returns ``({"hashes": ..., "errors": ...}, CarryForward's outputs, [ledgers])``:
+    the tables hold both the rows made now and the carried ones.
+    """
+    listed = p | "ListFiles" >> ListFiles(patterns)
+    carried = listed | "CarryForward" >> CarryForward(
+        policy,
+        checksums=args.checksums,
+        classify=bool(policy.runs),
+        progress_dir=ctx.progress_dir,
+    )
+    read = carried[TO_READ] | "ReadFiles" >> ReadListedFiles(
+        max_bytes=args.max_bytes, archives=args.archives
+    )
+    hashed = read.objects | "HashImages" >> HashImages(
+        plan, run_id=ctx.run_id, progress_dir=ctx.progress_dir
+    )
+    tables = {
+        name: (hashed[name], carried[name]) | f"Flatten{name.capitalize()}" >> beam.Flatten()
+        for name in (schemas.HASHES, schemas.ERRORS)
+    }
+    return tables, carried, [read.ledger, hashed.ledger, carried[LEDGER]]
 
 
 def main(argv: list[str] | None = None) -> int:

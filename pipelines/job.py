@@ -48,9 +48,9 @@ from photosieve.errors import ConfigError, ListFormatError
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
 from photosieve.hashing import HashPlan
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
+from pipelines.hash_options import add_hash_arguments, decode_options
 from transforms.ledger import LEDGER_FILE
 from transforms.matching import SHUFFLE, SIDE_INPUT, STRATEGIES, open_stored, spec_fields
-from pipelines.hash_options import add_hash_arguments, decode_options
 from transforms.progress import ProgressMonitor
 
 __all__ = [
@@ -173,6 +173,36 @@ def hash_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Hash the members of .zip/.tar/.tar.gz files (as archive!/member) instead of the "
         "archive file. Default: off.",
+    )
+    return parser
+
+
+def previous_parser() -> argparse.ArgumentParser:
+    """Flags of repeat audits: the previous runs to build on."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument(
+        "-p",
+        "--previous",
+        nargs="+",
+        action=_ExtendOrReplace,
+        metavar="DIR",
+        help="An earlier audit's output directory: files with the same size and modification "
+        "time are not read, their hashes and errors are carried over and matched again, and "
+        "match rows say why they are new (new_reason). Several make a chain, oldest first: the "
+        "latest run that saw a file wins. Default: none (read everything).",
+    )
+    parser.add_argument(
+        "--rehash",
+        action="store_true",
+        help="With --previous: read and hash every file again, still saying which matches are "
+        "new. Default: off.",
+    )
+    parser.add_argument(
+        "--checksums",
+        action="store_true",
+        help="Also record each file's checksum from the filesystem (GCS CRC32C, S3 ETag...; one "
+        "metadata request per file) and carry a file only when it is unchanged too. "
+        "Default: off (size and modification time decide).",
     )
     return parser
 
@@ -490,7 +520,7 @@ def execute(
     *,
     check: Callable[[dict], list[str]],
     total: int | None = None,
-    extra: dict | None = None,
+    extra: dict | Callable[[dict], dict] | None = None,
 ) -> int:
     """Run a built pipeline, write ``summary.json``, return the exit status.
 
@@ -502,7 +532,8 @@ def execute(
         check: returns the accounting problems found in the ledger (empty
             when every object is accounted for).
         total: objects expected, for progress lines (None: no progress lines).
-        extra: more sections for summary.json (e.g. ``lists``).
+        extra: more sections for summary.json (e.g. ``lists``), or a function
+            of the ledger returning them (sections that need the counts).
 
     Returns:
         0 when the run finished and balanced, 1 otherwise.
@@ -535,7 +566,7 @@ def execute(
     ledger = _take_ledger(context.output)
     problems = check(ledger)
     summary = build_summary(context, known_args, pipeline_args, ledger, problems, wall)
-    summary.update(extra or {})
+    summary.update((extra(ledger) if callable(extra) else extra) or {})
     write_json(FileSystems.join(context.output, SUMMARY_FILE), summary)
     _log_summary(summary)
     if problems:
@@ -584,10 +615,13 @@ def check_accounting(ledger: dict, algorithms: Sequence[str], *, all_frames: boo
     Returns an empty list when every object the listing produced reached the
     hashing step once, and each of its requested algorithms is in exactly
     one of the ``hashes`` and ``errors`` tables (an animated image may have
-    both, for different frames, only when all frames were hashed).
+    both, for different frames, only when all frames were hashed). Objects
+    a repeat audit carried from a previous run, unread, count with their
+    carried rows.
     """
     objects = ledger.get("objects", {})
     read, hashed = objects.get("read", 0), objects.get("hashed", 0)
+    carried = objects.get("carried", 0)
     problems = []
     if read != hashed:
         problems.append(f"{read} objects read but {hashed} hashed")
@@ -595,8 +629,8 @@ def check_accounting(ledger: dict, algorithms: Sequence[str], *, all_frames: boo
     for name in algorithms:
         outcome = units.get(name, {})
         accounted = sum(outcome.values())
-        if accounted != hashed:
-            problems.append(f"{name}: {accounted} outcomes for {hashed} objects")
+        if accounted != hashed + carried:
+            problems.append(f"{name}: {accounted} outcomes for {hashed + carried} objects")
         for bad in ("missing", "unexpected") + (() if all_frames else ("partial",)):
             if outcome.get(bad):
                 problems.append(f"{name}: {outcome[bad]} objects {bad}")
@@ -629,6 +663,8 @@ def build_summary(
         schemas.ERRORS: sum(ledger.get("errors", {}).get("class", {}).values()),
         schemas.MATCHES: sum(ledger.get("matches", {}).get("status", {}).values()),
     }
+    if "state" in ledger.get("files", {}):  # jobs that write the files table
+        tables[schemas.FILES] = sum(ledger["files"]["state"].values())
     started = datetime.fromtimestamp(context.started_us / 1e6, timezone.utc)
     return {
         "command": context.command,
@@ -641,14 +677,19 @@ def build_summary(
         "counts": ledger,
         "options": dict(sorted(vars(known_args).items())),
         "pipeline_options": _redacted(pipeline_args),
-        "versions": {
-            "photosieve": photosieve.__version__,
-            "apache_beam": beam.__version__,
-            "pyarrow": pa.__version__,
-            "numpy": np.__version__,
-            "pillow": PIL.__version__,
-            "python": platform.python_version(),
-        },
+        "versions": library_versions(),
+    }
+
+
+def library_versions() -> dict[str, str]:
+    """The versions of photosieve and what it runs on, as summary.json records them."""
+    return {
+        "photosieve": photosieve.__version__,
+        "apache_beam": beam.__version__,
+        "pyarrow": pa.__version__,
+        "numpy": np.__version__,
+        "pillow": PIL.__version__,
+        "python": platform.python_version(),
     }
 
 

@@ -126,7 +126,7 @@ def preflight_lists(
     return specs, summaries, {s["name"]: s["version"] for s in summaries}
 
 
-def _within(path: str, directory: str) -> bool:
+def within(path: str, directory: str) -> bool:
     """Whether ``path`` lies under ``directory`` (an --overwrite there would delete the input)."""
     if "://" not in directory:
         path, directory = os.path.abspath(path), os.path.abspath(directory)
@@ -142,7 +142,7 @@ def pipeline(known_args: argparse.Namespace, pipeline_args: list[str]) -> int:
     context = job.new_context("match", known_args, pipeline_args)
     try:
         pattern = hashes_pattern(known_args.hashes)
-        if _within(pattern, known_args.output):
+        if within(pattern, known_args.output):
             raise ConfigError(
                 f"--output {known_args.output} holds the --hashes input; choose another"
             )

@@ -1,0 +1,360 @@
+"""Repeat audits in Beam: join this run's listing with previous runs, carry what is unchanged.
+
+Transforms:
+
+* :class:`CarryForward`: this run's listing (``(path, (size, mtime_s))``, from
+  :class:`~transforms.reading.ListFiles`) in. One ``CoGroupByKey`` on the file
+  path joins it with the previous runs' ``files``, ``hashes`` and ``errors``
+  rows; :class:`~photosieve.incremental.CarryPolicy` decides each file. Outputs:
+  ``to_read`` (main: ``(path, [(size, mtime_s), ...])`` for
+  :class:`~transforms.reading.ReadListedFiles`), ``hashes`` and ``errors``
+  (the carried rows, relabelled), ``files`` (``files``-table rows, gone files
+  included), ``context`` (what :class:`ClassifyNewMatches` must know of the
+  files that are not simply unchanged) and ``ledger``.
+* :class:`ClassifyNewMatches`: this run's match rows in; a second
+  ``CoGroupByKey`` on the file path joins them with the previous runs' match
+  rows and the ``context`` above and sets ``new_reason``
+  (:class:`~photosieve.incremental.MatchClassifier`). Outputs: ``matches``
+  (main) and ``ledger``.
+
+Why a join, not a side input: previous hashes tables hold millions of rows.
+Rows are read in Parquet batches and grouped per file before the shuffle,
+so the join moves about one element per file and table (like the listing's
+own group-by-path, which it replaces), and no worker holds more than one
+file's rows at a time. The second join only sees match rows and the files
+that are new, changed, re-read or carried from an older run of a chain.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+
+import apache_beam as beam
+import pyarrow as pa
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.io.parquetio import ReadFromParquetBatched
+from apache_beam.pvalue import TaggedOutput
+
+from photosieve import incremental, schemas
+from photosieve.incremental import CarryPolicy, Listing, MatchClassifier, MatchContext, PreviousRun
+from photosieve.reading import container_path, is_archive
+from transforms.hashing import outcomes
+from transforms.ledger import LEDGER, Tally
+from transforms.progress import ProgressFile
+
+__all__ = ["PREVIOUS_MATCH_COLUMNS", "CarryForward", "ClassifyNewMatches"]
+
+# Tags of CarryForward's outputs.
+TO_READ = "to_read"
+CONTEXT = "context"
+# What the classifier reads of the previous runs' matches tables.
+PREVIOUS_MATCH_COLUMNS = [
+    schemas.URI,
+    schemas.FRAME,
+    schemas.ALGORITHM,
+    schemas.LIST_NAME,
+    schemas.MATCHED_HASH,
+    schemas.STATUS,
+]
+
+
+def table_pattern(output: str, table: str) -> str:
+    """The Parquet shards of one table of a run."""
+    return FileSystems.join(output, table, "*.parquet")
+
+
+def _plain_times(table: pa.Table) -> pa.Table:
+    """Timestamp columns as integer microseconds: what this pipeline's rows carry (small, exact)."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.int64()))
+    return table
+
+
+def _rows_by_file(
+    table: pa.Table, run: int, archives: bool
+) -> Iterator[tuple[str, tuple[int, list]]]:
+    """One Parquet batch -> ``(file path, (run index, rows))``, one element per file in the batch."""
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for row in _plain_times(table).to_pylist():
+        grouped[container_path(row[schemas.URI], archives)].append(row)
+    for path, rows in grouped.items():
+        yield path, (run, rows)
+
+
+def read_previous(
+    pipeline: beam.Pipeline,
+    runs: Sequence[PreviousRun],
+    table: str,
+    *,
+    columns: list[str] | None = None,
+    label: str,
+) -> beam.PCollection:
+    """Every previous run's rows of ``table``, keyed by file: ``(path, (run index, [row, ...]))``.
+
+    Runs whose table has no shards contribute nothing (an empty table may
+    be written as no file at all).
+    """
+    parts = []
+    for run in runs:
+        pattern = table_pattern(run.output, table)
+        if not FileSystems.match([pattern], [1])[0].metadata_list:
+            continue
+        parts.append(
+            pipeline
+            | f"{label}Read{run.index}" >> ReadFromParquetBatched(pattern, columns=columns)
+            | f"{label}ByFile{run.index}"
+            >> beam.FlatMap(_rows_by_file, run.index, run.archives and table != schemas.FILES)
+        )
+    if not parts:
+        return pipeline | f"{label}None" >> beam.Create([])
+    return tuple(parts) | f"{label}Flatten" >> beam.Flatten()
+
+
+def _flat(grouped) -> list[tuple[int, dict]]:
+    return [(index, row) for index, rows in grouped for row in rows]
+
+
+class _DecideFn(beam.DoFn):
+    """One joined file -> to read, or carried rows; its files row, context and counts."""
+
+    def __init__(
+        self,
+        policy: CarryPolicy,
+        *,
+        checksums: bool,
+        classify: bool,
+        progress_dir: str | None,
+    ):
+        self._policy = policy
+        self._checksums = checksums
+        self._classify = classify
+        self._progress_dir = progress_dir
+        self._latest = len(policy.runs) - 1
+
+    def setup(self) -> None:
+        self._tally = Tally()
+        self._progress = ProgressFile(self._progress_dir) if self._progress_dir else None
+
+    def process(self, element):
+        path, grouped = element
+        listed = list(grouped["listed"])
+        listing = self._listing(path, listed) if listed else None
+        decision = self._policy.decide(
+            path,
+            listing,
+            files=_flat(grouped["files"]),
+            hashes=_flat(grouped["hashes"]),
+            errors=_flat(grouped["errors"]),
+        )
+        if decision is None:
+            return
+        tally = self._tally
+        tally.add(("files", "state", decision.state))
+        yield TaggedOutput(
+            schemas.FILES, incremental.file_row(path, listing, decision, self._policy.run_id)
+        )
+        run_index = decision.run.index if decision.run is not None else -1
+        if self._classify and (
+            decision.state != incremental.UNCHANGED or decision.reread or run_index != self._latest
+        ):
+            yield TaggedOutput(CONTEXT, (path, (decision.state, decision.reread, run_index)))
+        if listing is None:
+            return
+        if not decision.carried:
+            if decision.reread:
+                tally.add(("files", "reread", decision.reread))
+            yield path, listed
+            return
+        yield from self._carry(path, decision)
+
+    def _listing(self, path: str, listed: list) -> Listing:
+        size, mtime_s = listed[0]  # several when globs overlap: one file
+        mtime_us = None if mtime_s is None else round(mtime_s * 1e6)
+        checksum = None
+        if self._checksums:
+            try:
+                checksum = FileSystems.checksum(path)
+            except Exception:  # noqa: BLE001 - no checksum: size and time decide alone
+                checksum = None
+        return Listing(size, mtime_us, checksum)
+
+    def _carry(self, path: str, decision: incremental.Decision):
+        tally = self._tally
+        run_id = decision.run.run_id
+        members = incremental.covered(decision.hashes, decision.errors)
+        tally.add(("files", "listed"))
+        tally.add(("files", "carried", run_id))
+        if self._policy.archives and is_archive(path):
+            tally.add(("files", "archives"))
+            tally.add(("files", "archive_objects"), len(members))
+        tally.add(("objects", "carried"), len(members))
+        for hashed, failed in members.values():
+            for name, outcome in outcomes(hashed, failed, self._policy.algorithms).items():
+                tally.add(("units", name, outcome))
+        for row in decision.hashes:
+            tally.add(("hashes", "algorithm", row[schemas.ALGORITHM]))
+            tally.add(("hashes", "carried", run_id))
+            yield TaggedOutput(schemas.HASHES, row)
+        for row in decision.errors:
+            tally.add(("errors", "class", row[schemas.ERROR]))
+            tally.add(("errors", "stage", row[schemas.STAGE]))
+            tally.add(("errors", "carried", run_id))
+            yield TaggedOutput(schemas.ERRORS, row)
+        if self._progress is not None:
+            failed_objects = len({row[schemas.URI] for row in decision.errors})
+            self._progress.add(len(members), failed_objects)
+
+    def finish_bundle(self):
+        if self._progress is not None:
+            self._progress.write()
+        yield from self._tally.flush()
+
+
+class CarryForward(beam.PTransform):
+    """Joins this run's listing with previous runs and carries what is unchanged.
+
+    Example::
+
+        listed = p | ListFiles(["photos/**"])
+        carried = listed | CarryForward(policy)
+        read = carried.to_read | ReadListedFiles()
+        hashed = read.objects | HashImages(plan, run_id=policy.run_id)
+        hashes = (hashed.hashes, carried.hashes) | beam.Flatten()
+
+    Args:
+        policy: the previous runs and this run's settings (see
+            :class:`~photosieve.incremental.CarryPolicy`); with no previous
+            runs every file is ``new`` and read.
+        checksums: ask the filesystem for each listed file's checksum
+            (``FileSystems.checksum``: one metadata request per file) and
+            require it unchanged too.
+        classify: emit the ``context`` output for :class:`ClassifyNewMatches`.
+        progress_dir: local progress files (see :mod:`transforms.progress`).
+
+    Returns a tuple-like result with outputs ``to_read`` (main), ``hashes``,
+    ``errors``, ``files``, ``context`` and ``ledger``.
+    """
+
+    def __init__(
+        self,
+        policy: CarryPolicy,
+        *,
+        checksums: bool = False,
+        classify: bool = False,
+        progress_dir: str | None = None,
+    ):
+        super().__init__()
+        self._policy = policy
+        self._checksums = checksums
+        self._classify = classify
+        self._progress_dir = progress_dir
+
+    def expand(self, listed):
+        pipeline = listed.pipeline
+        runs = self._policy.runs
+        joined = {
+            "listed": listed,
+            "files": read_previous(pipeline, runs, schemas.FILES, label="PreviousFiles"),
+            "hashes": read_previous(pipeline, runs, schemas.HASHES, label="PreviousHashes"),
+            "errors": read_previous(pipeline, runs, schemas.ERRORS, label="PreviousErrors"),
+        } | "JoinPrevious" >> beam.CoGroupByKey()
+        fn = _DecideFn(
+            self._policy,
+            checksums=self._checksums,
+            classify=self._classify,
+            progress_dir=self._progress_dir,
+        )
+        return joined | "DecideFiles" >> beam.ParDo(fn).with_outputs(
+            schemas.HASHES, schemas.ERRORS, schemas.FILES, CONTEXT, LEDGER, main=TO_READ
+        )
+
+    def display_data(self):
+        return {
+            "previous": ", ".join(run.output for run in self._policy.runs),
+            "checksums": self._checksums,
+            "rehash": self._policy.rehash,
+        }
+
+
+class _ClassifyFn(beam.DoFn):
+    """One file's current and previous match rows and context -> rows with ``new_reason``."""
+
+    def __init__(self, classifier: MatchClassifier):
+        self._classifier = classifier
+        self._latest = len(classifier.runs) - 1
+
+    def setup(self) -> None:
+        self._tally = Tally()
+
+    def process(self, element):
+        _, grouped = element
+        contexts = list(grouped["context"])
+        context = MatchContext(*contexts[0][:3]) if contexts else MatchContext()
+        run_index = context.run_index if context.run_index >= 0 else self._latest
+        previous: dict[tuple, set[str]] = defaultdict(set)
+        for index, rows in grouped["previous"]:
+            if index == run_index and context.state not in (incremental.NEW,):
+                for row in rows:
+                    previous[incremental.match_key(row)].add(row[schemas.STATUS])
+        found = set()
+        for row in grouped["current"]:
+            key = incremental.match_key(row)
+            found.add(key)
+            reason = self._classifier.reason(row, context, previous)
+            if reason is None:
+                self._tally.add(("matches", "matched_before", row[schemas.STATUS]))
+            else:
+                self._tally.add(("matches", "new", row[schemas.STATUS], reason))
+            yield {**row, schemas.NEW_REASON: reason}
+        lost = Counter(
+            status for key, statuses in previous.items() if key not in found for status in statuses
+        )
+        for status, n in lost.items():
+            why = "gone" if context.state == incremental.GONE else "still listed"
+            self._tally.add(("matches", "no_longer_matched", status, why), n)
+
+    def finish_bundle(self):
+        yield from self._tally.flush()
+
+
+class ClassifyNewMatches(beam.PTransform):
+    """Says, on each match row, whether it is new since the previous run and why.
+
+    Apply to ``{"matches": match rows, "context": CarryForward's context}``.
+
+    Args:
+        classifier: the previous runs and this run's lists, cutoff, settings.
+        archives: whether this run reads archive members (to key rows by file).
+
+    Returns a dict: ``matches`` (the rows, ``new_reason`` set) and ``ledger``
+    (new rows per status and reason, rows matched before, previous rows not
+    matched again).
+    """
+
+    def __init__(self, classifier: MatchClassifier, *, archives: bool):
+        super().__init__()
+        self._classifier = classifier
+        self._archives = archives
+
+    def expand(self, inputs):
+        matches = inputs[schemas.MATCHES]
+        archives = self._archives
+        keyed = matches | "KeyMatchesByFile" >> beam.Map(
+            lambda row: (container_path(row[schemas.URI], archives), row)
+        )
+        previous = read_previous(
+            matches.pipeline,
+            self._classifier.runs,
+            schemas.MATCHES,
+            columns=PREVIOUS_MATCH_COLUMNS,
+            label="PreviousMatches",
+        )
+        classified = (
+            {"current": keyed, "previous": previous, "context": inputs[CONTEXT]}
+            | "JoinPreviousMatches" >> beam.CoGroupByKey()
+            | "ClassifyMatches"
+            >> beam.ParDo(_ClassifyFn(self._classifier)).with_outputs(LEDGER, main=schemas.MATCHES)
+        )
+        return {schemas.MATCHES: classified[schemas.MATCHES], LEDGER: classified[LEDGER]}
