@@ -31,7 +31,10 @@ __all__ = [
     "MatchConfig",
     "RobustMatch",
     "SecondOpinion",
+    "config_for_list",
     "match",
+    "second_distance",
+    "uses",
 ]
 
 # The false-positive rate every shipped threshold is calibrated to, per
@@ -169,6 +172,54 @@ CONFIGS: dict[str, MatchConfig] = {
 }
 
 
+# The mode that picks, per list, the configuration the list was calibrated for.
+AUTO_WINDOWS = {"robust": "robust-windows"}
+
+
+def config_for_list(
+    mode: str, *, has_windows: bool, second_algorithms: Sequence[str] = ()
+) -> MatchConfig:
+    """The configuration a run in ``mode`` uses for one list.
+
+    ``robust`` means "the robust configuration for this list": ``robust``
+    for hash-only lists, ``robust-windows`` for lists built from images with
+    windows (:func:`photosieve.lists.from_images.has_windows`): both hash the
+    query alike, but a list's windows are extra chances to match, paid for
+    with a lower threshold. Every other mode is used as it is, except that
+    a mode calibrated without windows refuses a list that has them (its
+    false-positive rate would be far above the target), and a mode with a
+    second opinion refuses a list without that algorithm's hashes (no pair
+    could be confirmed).
+
+    Args:
+        mode: a name in :data:`CONFIGS`.
+        has_windows: the list holds ``window ...`` entries.
+        second_algorithms: the other algorithms the list holds.
+
+    Raises:
+        ConfigError: unknown mode, or a list the mode cannot match.
+    """
+    if mode not in CONFIGS:
+        raise ConfigError(f"unknown matching mode {mode!r}; choose from {', '.join(CONFIGS)}")
+    if has_windows and mode in AUTO_WINDOWS:
+        mode = AUTO_WINDOWS[mode]
+    config = CONFIGS[mode]
+    if has_windows and not config.windows:
+        raise ConfigError(
+            f"mode {mode!r} is calibrated for lists without windows, and this list was built "
+            f"from images with windows (its false-positive rate would be far above "
+            f"{TARGET_FPR:g}); use mode 'robust' or a 'robust-windows' mode"
+        )
+    opinion = config.second_opinion
+    if opinion is not None and opinion.algorithm not in second_algorithms:
+        raise ConfigError(
+            f"mode {mode!r} confirms PDQ matches with {opinion.algorithm} hashes of the listed "
+            f"images, and this list holds none (build it with `photosieve lists build "
+            f"--from-images DIR --second-opinions {opinion.algorithm}`)"
+        )
+    return config
+
+
 # -- reference matcher -------------------------------------------------------------------
 
 
@@ -216,6 +267,7 @@ class RobustMatch:
         list_variant: which list hash matched ("" whole image,
             ``"window x,y,w,h"``: the part of the listed image the copy shows).
         second_distance: the second opinion's distance, if the mode has one.
+        query_hash, list_hash: hex of the PDQ pair.
     """
 
     id: str
@@ -225,9 +277,29 @@ class RobustMatch:
     query_orientation: str
     list_variant: str
     second_distance: float | None = None
+    query_hash: str = ""
+    list_hash: str = ""
+
+    def rank(self) -> tuple:
+        """Which of two pairs with the same listed image is reported: the smaller.
+
+        Best score, then distance; ties are broken by what was matched, so
+        that any matcher (a pipeline sees a frame's hashes in no particular
+        order) reports the same pair.
+        """
+        return (
+            self.score,
+            self.distance,
+            self.query_variant,
+            self.query_orientation,
+            self.list_variant,
+            self.query_hash,
+            self.list_hash,
+        )
 
 
-def _second_distance(algorithm: str, a: bytes, b: bytes) -> float:
+def second_distance(algorithm: str, a: bytes, b: bytes) -> float:
+    """The second opinion's distance between two hashes (gradient: Euclidean; phash: Hamming)."""
     x = np.frombuffer(a, np.uint8)
     y = np.frombuffer(b, np.uint8)
     if algorithm == "gradient":
@@ -236,16 +308,17 @@ def _second_distance(algorithm: str, a: bytes, b: bytes) -> float:
     return float(np.bitwise_count(x ^ y).sum())
 
 
-def _uses(config: MatchConfig, result: HashResult) -> bool:
-    """Does the mode use this query hash at all (orientation and variant filters)?"""
+def uses(config: MatchConfig, variant: str, orientation: str) -> bool:
+    """Does the mode use a query PDQ hash of this variant and orientation at all?"""
     expansion = config.expansion
-    kind = result.variant.partition(" ")[0]
+    kind = variant.partition(" ")[0]
+    upright = orientation in ("", "original")
     if kind == robust.UNCROP:
         if config.second_opinion is not None:
             return False  # uncrop hypotheses have no second opinion
-        if result.orientation not in ("", "original") and not expansion.uncrop_dihedral:
+        if not upright and not expansion.uncrop_dihedral:
             return False
-    return not (result.orientation not in ("", "original") and not expansion.dihedral)
+    return upright or expansion.dihedral
 
 
 def match(
@@ -264,9 +337,11 @@ def match(
 
     Returns:
         One match per listed image whose best pair scores within the
-        threshold, best first.
+        threshold (the least :meth:`RobustMatch.rank`), best first.
     """
-    used = [r for r in query if r.hash.algorithm == "pdq" and _uses(config, r)]
+    used = [
+        r for r in query if r.hash.algorithm == "pdq" and uses(config, r.variant, r.orientation)
+    ]
     if not used or len(entries.hashes) == 0:
         return []
     second_query: dict[tuple[str, str], bytes] = {}
@@ -294,11 +369,21 @@ def match(
             b = entries.second.get(opinion.algorithm, {}).get((image_id, variant))
             if a is None or b is None:
                 continue  # no second opinion on either side: the mode cannot confirm it
-            second = _second_distance(opinion.algorithm, a, b)
+            second = second_distance(opinion.algorithm, a, b)
             score = float(opinion.score(d, second))
         if score > config.threshold:
             continue
-        found = RobustMatch(image_id, score, d, r.variant, r.orientation, variant, second)
-        if image_id not in best or (score, d) < (best[image_id].score, best[image_id].distance):
+        found = RobustMatch(
+            image_id,
+            score,
+            d,
+            r.variant,
+            r.orientation,
+            variant,
+            second,
+            r.hash.bits.hex(),
+            entries.hashes[j].tobytes().hex(),
+        )
+        if image_id not in best or found.rank() < best[image_id].rank():
             best[image_id] = found
     return sorted(best.values(), key=lambda m: (m.score, m.id))

@@ -73,6 +73,27 @@ def read_list(
         ListFormatError: bad lines (strict), or a file that is no list at all.
         ConfigError: unreadable file, unknown algorithm or format.
     """
+    return read_list_with_rows(
+        path, name=name, algorithm=algorithm, strict=strict, open_fn=open_fn, format=format
+    )[0]
+
+
+def read_list_with_rows(
+    path: str,
+    *,
+    name: str | None = None,
+    algorithm: str | None = None,
+    strict: bool = True,
+    open_fn: OpenFn | None = None,
+    format: str | None = None,
+) -> tuple[HashList, ReadResult]:
+    """:func:`read_list`, plus the format reader's table of the file's lines.
+
+    The HashList merges equal hashes and keeps each metadata column's
+    distinct values on its own, so which id went with which other value of
+    the same line is lost; ``HashList`` metadata's ``lines`` column points
+    into the table to recover it (see :mod:`photosieve.lists.entries`).
+    """
     if format is not None and format not in FORMATS:
         raise ConfigError(f"unknown list format {format!r}; known: {', '.join(FORMATS)}")
     source = read_source(path, open_fn)
@@ -97,7 +118,7 @@ def read_list(
     )
     if strict and hash_list.problems:
         raise ListFormatError(hash_list.problems)
-    return hash_list
+    return hash_list, result
 
 
 def default_name(path: str) -> str:
