@@ -8,7 +8,9 @@ directory (see the README's "Output tables" section for a column guide):
   naming the algorithms it accounts for.
 * ``matches``: one row per (object, frame, algorithm, list hash) within the
   list's threshold: the closest of the object's hashes (orientations) to it,
-  the list entries carrying that hash, and the suppression status.
+  the list entries carrying that hash, and the suppression status. With
+  ``--match-mode``, PDQ rows are one per (object, frame, list, listed image):
+  its best pair, with the part of the listed image that matched.
 * ``files`` (audits): one row per listed file (an archive is one file), with
   its identity and what this run did with it compared with the previous
   runs (``audit --previous``), plus one row per file gone since them.
@@ -139,6 +141,15 @@ MATCHED_AT = "matched_at"  # the run's start time (the same on every row of a ru
 # photosieve.incremental reason), or null when that run had it too. Null in
 # every row of runs without --previous: nothing to compare with.
 NEW_REASON = "new_reason"
+# PDQ rows of runs with --match-mode (photosieve.match_modes); null in other rows.
+# The mode's configuration for the row's list ("robust" is "robust-windows"
+# for a list built from images with windows):
+MATCH_MODE = "match_mode"
+# Which part of the listed image matched ("window x,y,w,h"...); null: all of it.
+LIST_VARIANT = "list_variant"
+# What the threshold was compared with: the distance, or the second opinion's score.
+SCORE = "score"
+SECOND_DISTANCE = "second_distance"  # the second opinion's distance (gradient, phash)
 
 # A row against a `match` list is "match" (report it) or, when the same query
 # hash (object, frame, algorithm) also hits a `suppress` list, "suppressed";
@@ -170,6 +181,10 @@ MATCHES_SCHEMA = pa.schema(
         pa.field(RUN_ID, pa.string(), nullable=False),
         pa.field(MATCHED_AT, TIMESTAMP, nullable=False),
         pa.field(NEW_REASON, pa.string()),
+        pa.field(MATCH_MODE, pa.string()),
+        pa.field(LIST_VARIANT, pa.string()),
+        pa.field(SCORE, pa.float64()),
+        pa.field(SECOND_DISTANCE, pa.float64()),
     ]
 )
 
