@@ -165,6 +165,14 @@ def _read_spec(fields: dict, *, strict: bool, expected_versions: dict[str, str])
     return read_known_list(spec, strict=strict, expected_version=expected_versions.get(spec.name))
 
 
+def _without(known: KnownList, algorithms_: frozenset[str]) -> KnownList:
+    """The list without the groups of ``algorithms_`` (matched elsewhere, e.g. by a matching mode)."""
+    return known._replace(
+        thresholds={a: t for a, t in known.thresholds.items() if a not in algorithms_},
+        groups={a: g for a, g in known.groups.items() if a not in algorithms_},
+    )
+
+
 class _Hit(NamedTuple):
     """One (query hash, list hash) pair within the list's threshold, with the list hash's entries."""
 
@@ -547,6 +555,9 @@ class MatchHashes(beam.PTransform):
         expected_versions: list name -> version the launcher validated; a
             list whose content changed since fails the run.
         batch_size: query hashes per index probe (side-input strategy).
+        skip_algorithms: the lists' hashes of these algorithms are not
+            indexed (another transform matches them: see
+            :class:`transforms.mode_matching.MatchInMode`). Default: none.
 
     Returns a dict: ``matches`` (row dicts for the ``matches`` table) and
     ``ledger`` (query, match and list counts).
@@ -567,6 +578,7 @@ class MatchHashes(beam.PTransform):
         strict_lists: bool = True,
         expected_versions: dict[str, str] | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        skip_algorithms: Sequence[str] = (),
     ):
         super().__init__()
         if strategy not in STRATEGIES:
@@ -584,6 +596,7 @@ class MatchHashes(beam.PTransform):
         self._strict = strict_lists
         self._expected = dict(expected_versions or {})
         self._batch_size = batch_size
+        self._skip = frozenset(skip_algorithms)
 
     def expand(self, hashes):
         known = (
@@ -592,6 +605,8 @@ class MatchHashes(beam.PTransform):
             | "ReadLists"
             >> beam.Map(_read_spec, strict=self._strict, expected_versions=self._expected)
         )
+        if self._skip:
+            known = known | "SkipAlgorithms" >> beam.Map(_without, self._skip)
         infos = AsList(known | "DescribeLists" >> beam.Map(list_info))
         if self._strategy == SIDE_INPUT:
             probe = _ProbeIndexesFn(shared.Shared(), self._quality_cutoff)
