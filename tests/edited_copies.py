@@ -143,11 +143,12 @@ def read_entries(path: Path) -> ListEntries:
     return ListEntries.from_rows(rows)
 
 
-def plan_for(mode: str) -> HashPlan:
-    """The hash plan of a run in ``mode``: PDQ and its second algorithm, and the mode's expansion."""
+def plan_for(mode: str, others: Sequence[str] = ()) -> HashPlan:
+    """The hash plan of a run in ``mode``: PDQ, its second algorithm and ``others``, and the
+    mode's query expansion."""
     expansion = CONFIGS[mode].expansion
     return HashPlan(
-        ("pdq", *expansion.second_opinions),
+        ("pdq", *expansion.second_opinions, *others),
         pdq_dihedral=expansion.dihedral,
         query_expansion=expansion,
     )

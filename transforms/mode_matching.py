@@ -1,0 +1,405 @@
+"""Match hashes against known-hash lists in a calibrated matching mode (``--match-mode``).
+
+Transforms:
+
+* :class:`MatchInMode`: ``hashes``-table row dicts in; a dict of outputs:
+  ``matches`` (``matches``-table row dicts) and ``ledger`` (counts), like
+  :class:`~transforms.matching.MatchHashes`, which it runs for the
+  algorithms the mode does not cover (md5...).
+
+A mode (:data:`photosieve.match_modes.CONFIGS`) decides which of a frame's
+PDQ hashes take part (the plain one, its rotations and mirrors, the border,
+region, rotation and uncrop variants), which list entries they may pair with
+(windows of lists built from images), a second opinion, and a threshold
+calibrated for all of it: far above PDQ's customary 31 bits. The steps:
+
+1. ``KeyByFrame``: each PDQ row the mode uses, and each row of its second
+   algorithm, keyed by (object, frame); every row is counted as probed or
+   skipped for a reason (``low_quality``, ``not_in_mode``, ``no_list``,
+   ``second_opinion``), so the run's accounting still balances.
+2. ``GroupByFrame``: a frame's PDQ hashes and second opinions together.
+3. ``MatchFrames``: batches of frames against every list's
+   :class:`~photosieve.mode_matcher.ModeMatcher`, built once per worker
+   process (the lists are a side input, shared by the process's threads);
+   per (frame, list, listed image) the best pair, then suppression as in
+   ``MatchHashes``: any match on a ``suppress`` list makes the frame's
+   matches on the other lists ``suppressed``.
+
+Rows cite one listed image each (``entry_ids`` holds its id), the query
+hash's variant and orientation, the list entry's variant (``list_variant``),
+the score and second distance, and the mode's configuration for that list
+(``match_mode``): ``robust`` is matched as ``robust-windows`` against lists
+built from images with windows.
+
+Only the side-input strategy: at the modes' thresholds the shuffle
+strategy's bucket keys would cover most of the list for every query hash
+(see :func:`shuffle_refusal`), and the lists the modes are calibrated for
+(up to ~10,000 images, about one false match per query image at 1e-4 per
+pair) fit on every worker.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import apache_beam as beam
+from apache_beam.pvalue import AsList
+from apache_beam.utils import shared
+
+from photosieve import schemas
+from photosieve.errors import ConfigError
+from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
+from photosieve.lists import ListRole, ListSpec
+from photosieve.lists.entries import read_list_entries
+from photosieve.lists.from_images import has_windows
+from photosieve.match_modes import CONFIGS, MatchConfig, config_for_list, uses
+from photosieve.mode_matcher import FrameQuery, ModeMatcher, QueryHash
+from transforms.ledger import LEDGER, Tally
+from transforms.matching import SIDE_INPUT, MatchHashes, open_stored, spec_fields
+
+__all__ = ["MatchInMode", "ModeList", "mode_algorithms", "read_mode_list", "shuffle_refusal"]
+
+# Frames per ModeMatcher.match call: ~77 query hashes each, so a batch probes
+# a few thousand hashes at once (numpy's per-call cost amortised, the scan's
+# tiles full) and stays small in memory.
+DEFAULT_FRAME_BATCH = 64
+_MODE = 0
+_OTHER = 1
+
+
+def mode_algorithms(mode: str) -> frozenset[str]:
+    """The hash algorithms a mode matches itself: PDQ and its second opinion's."""
+    opinion = CONFIGS[mode].second_opinion
+    return frozenset({"pdq"} | ({opinion.algorithm} if opinion else set()))
+
+
+def shuffle_refusal(mode: str) -> str:
+    """Why ``--strategy shuffle`` cannot run ``mode`` (the message users see)."""
+    threshold = CONFIGS[mode].threshold
+    return (
+        f"--match-mode {mode} needs --strategy {SIDE_INPUT}: at its threshold ({threshold:g} of "
+        "256 bits) the shuffle strategy's bucket keys match most of a list for every query hash "
+        "(verified one pair at a time, more work than scanning the list), and the lists the "
+        "modes are calibrated for (up to ~10,000 images) fit on every worker"
+    )
+
+
+class ModeList(NamedTuple):
+    """One list as the mode matches it: what rows cite, and its matcher (None: no PDQ hashes).
+
+    Attributes:
+        name, version, role: as in :class:`~transforms.matching.KnownList`.
+        config: the mode's configuration for this list (None without PDQ hashes).
+        matcher: the indexed list, or None.
+    """
+
+    name: str
+    version: str
+    role: str
+    config: MatchConfig | None
+    matcher: ModeMatcher | None
+
+
+def read_mode_list(
+    spec: ListSpec, mode: str, *, strict: bool, expected_version: str | None = None
+) -> ModeList:
+    """Read one list through Beam's filesystems and index its PDQ hashes for ``mode``.
+
+    Raises:
+        ConfigError: the list changed since the launcher checked it, or the
+            mode cannot match it (:func:`~photosieve.match_modes.config_for_list`).
+    """
+    hash_list, entries = read_list_entries(
+        spec.path,
+        name=spec.name,
+        algorithm=spec.algorithm,
+        strict=strict,
+        open_fn=open_stored,
+        format=spec.format,
+    )
+    if expected_version is not None and hash_list.version != expected_version:
+        raise ConfigError(
+            f"list {spec.name} ({spec.path}) changed while the run started: version "
+            f"{hash_list.version[:12]}..., checked {expected_version[:12]}..."
+        )
+    if "pdq" not in hash_list.groups:
+        return ModeList(spec.name, hash_list.version, spec.role.value, None, None)
+    config = list_config(spec.name, mode, hash_list.algorithms, entries["pdq"].variants)
+    matcher = ModeMatcher.from_list(config, hash_list, entries)
+    return ModeList(spec.name, hash_list.version, spec.role.value, config, matcher)
+
+
+def list_config(
+    name: str, mode: str, algorithms: Sequence[str], variants: Sequence[str]
+) -> MatchConfig:
+    """The mode's configuration for the list ``name`` (ConfigError naming the list if none)."""
+    try:
+        return config_for_list(
+            mode,
+            has_windows=has_windows(variants),
+            second_algorithms=[a for a in algorithms if a != "pdq"],
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"list {name}: {exc}") from exc
+
+
+def _read_mode_spec(
+    fields: dict, mode: str, *, strict: bool, expected_versions: dict[str, str]
+) -> ModeList:
+    spec = ListSpec(**fields)
+    return read_mode_list(
+        spec, mode, strict=strict, expected_version=expected_versions.get(spec.name)
+    )
+
+
+def _describe(known: ModeList) -> tuple[str, bool]:
+    return known.name, known.matcher is not None
+
+
+def _partition(row: dict, n: int, algorithms: frozenset[str]) -> int:
+    return _MODE if row[schemas.ALGORITHM] in algorithms else _OTHER
+
+
+class _KeyByFrameFn(beam.DoFn):
+    """hashes rows -> ((uri, frame), compact row) for the rows the mode uses; every row counted."""
+
+    def __init__(self, mode: str, quality_cutoff: int):
+        self._config = CONFIGS[mode]
+        self._quality_cutoff = quality_cutoff
+
+    def setup(self) -> None:
+        self._tally = Tally()
+
+    def process(self, row: dict, described: list[tuple[str, bool]]):
+        algorithm = row[schemas.ALGORITHM]
+        variant = row.get(schemas.VARIANT) or ""
+        orientation = row.get(schemas.ORIENTATION) or ""
+        quality = row.get(schemas.QUALITY)
+        if algorithm != "pdq":
+            reason = "second_opinion"
+        elif (quality or 0) < self._quality_cutoff:
+            reason = "low_quality"
+        elif not uses(self._config, variant, orientation):
+            reason = "not_in_mode"
+        elif not any(has_pdq for _, has_pdq in described):
+            reason = "no_list"
+        else:
+            reason = "probed"
+        self._tally.add(("queries", reason, algorithm))
+        if reason in ("probed", "second_opinion"):
+            key = (row[schemas.URI], row.get(schemas.FRAME))
+            yield key, (algorithm, row[schemas.HASH], variant, orientation, quality)
+
+    def finish_bundle(self):
+        yield from self._tally.flush()
+
+
+def _frame_query(rows) -> FrameQuery:
+    pdq, second = [], {}
+    for algorithm, hex_hash, variant, orientation, quality in rows:
+        if algorithm == "pdq":
+            pdq.append(QueryHash(bytes.fromhex(hex_hash), variant, orientation, quality))
+        else:
+            second[(variant, orientation)] = bytes.fromhex(hex_hash)
+    return FrameQuery(tuple(pdq), second)
+
+
+class _Matchers:
+    """Every list's ModeMatcher, built once per worker process (they come built: pickled)."""
+
+    def __init__(self, known: list[ModeList]):
+        self.lists = sorted(known, key=lambda k: k.name)
+
+
+class _MatchFramesFn(beam.DoFn):
+    """Batches of ((uri, frame), rows) -> matches rows: best pair per listed image, suppression."""
+
+    def __init__(self, shared_handle: shared.Shared, run_id: str, matched_at_us: int):
+        self._shared = shared_handle
+        self._run_id = run_id
+        self._matched_at_us = matched_at_us
+
+    def setup(self) -> None:
+        self._tally = Tally()
+        self._matchers = None  # a strong reference keeps the shared matchers alive
+
+    def process(self, batch: list, known: list[ModeList]):
+        tag = ";".join(sorted(f"{k.name}@{k.version}" for k in known))
+        self._matchers = matchers = self._shared.acquire(lambda: _Matchers(known), tag=tag)
+        keys = [key for key, _ in batch]
+        frames = [_frame_query(rows) for _, rows in batch]
+        found = defaultdict(list)  # frame index -> [(ModeList, ModeMatch)]
+        for listed in matchers.lists:
+            if listed.matcher is None:
+                continue
+            for f, matches in enumerate(listed.matcher.match(frames)):
+                found[f] += [(listed, m) for m in matches]
+        for f, pairs in sorted(found.items()):
+            yield from self._rows(keys[f], pairs)
+
+    def _rows(self, key, pairs):
+        uri, frame = key
+        suppressors = sorted(
+            {listed.name for listed, _ in pairs if listed.role == ListRole.SUPPRESS.value}
+        )
+        for listed, found in sorted(pairs, key=lambda p: (p[0].name, p[1].key)):
+            if listed.role == ListRole.SUPPRESS.value:
+                status, suppressed_by = schemas.STATUS_SUPPRESS, None
+            elif suppressors:
+                status, suppressed_by = schemas.STATUS_SUPPRESSED, suppressors
+            else:
+                status, suppressed_by = schemas.STATUS_MATCH, None
+            self._tally.add(("matches", "status", status))
+            self._tally.add(("matches", "list", listed.name, status))
+            self._tally.add(("matches", "mode", listed.config.name))
+            for label in found.labels:
+                self._tally.add(("matches", "label", listed.name, label))
+            m = found.match
+            yield {
+                schemas.URI: uri,
+                schemas.FRAME: frame,
+                schemas.ALGORITHM: "pdq",
+                schemas.QUERY_HASH: m.query_hash,
+                schemas.ORIENTATION: m.query_orientation or None,
+                schemas.VARIANT: m.query_variant or None,
+                schemas.QUALITY: found.quality,
+                schemas.LIST_NAME: listed.name,
+                schemas.LIST_VERSION: listed.version,
+                schemas.LIST_ROLE: listed.role,
+                schemas.ENTRY_IDS: [] if found.entry_id is None else [found.entry_id],
+                schemas.LABELS: list(found.labels),
+                schemas.MATCHED_HASH: m.list_hash,
+                schemas.DISTANCE: float(m.distance),
+                schemas.THRESHOLD: float(listed.config.threshold),
+                schemas.STATUS: status,
+                schemas.SUPPRESSED_BY: suppressed_by,
+                schemas.RUN_ID: self._run_id,
+                schemas.MATCHED_AT: self._matched_at_us,
+                schemas.MATCH_MODE: listed.config.name,
+                schemas.LIST_VARIANT: m.list_variant or None,
+                schemas.SCORE: m.score,
+                schemas.SECOND_DISTANCE: m.second_distance,
+            }
+
+    def finish_bundle(self):
+        yield from self._tally.flush()
+
+
+class MatchInMode(beam.PTransform):
+    """Matches ``hashes`` rows against known-hash lists in a matching mode; see the module docstring.
+
+    Example::
+
+        lists = [ListSpec("known-images.csv.gz", name="known")]  # lists build --from-images
+        matched = hashed.hashes | MatchInMode(lists, "robust", run_id="r1", matched_at_us=t0)
+        matched["matches"] | ...
+
+    The ``hashes`` rows must come from a :class:`~photosieve.hashing.HashPlan`
+    with the mode's query expansion (``pipelines.mode_options.plan_for_mode``):
+    without its extra hashes the mode finds only what their absence allows.
+
+    Args:
+        lists: the lists, with names and roles (PDQ thresholds come from the
+            mode; other algorithms' from the lists, as in ``MatchHashes``).
+        mode: a name in :data:`photosieve.match_modes.CONFIGS`.
+        run_id, matched_at_us, quality_cutoff, strict_lists,
+            expected_versions, batch_size: as in
+            :class:`~transforms.matching.MatchHashes`.
+        strategy: only ``side-input`` (see :func:`shuffle_refusal`).
+        frame_batch: frames per matcher call. Default: ``DEFAULT_FRAME_BATCH``.
+
+    Raises:
+        ConfigError: unknown mode, or the shuffle strategy.
+
+    Returns a dict: ``matches`` and ``ledger``, as ``MatchHashes``.
+
+    See also: :class:`transforms.matching.MatchHashes` (no mode),
+    :func:`photosieve.match_modes.match` (the rule, by brute force).
+    """
+
+    def __init__(
+        self,
+        lists: Sequence[ListSpec],
+        mode: str,
+        *,
+        run_id: str,
+        matched_at_us: int,
+        strategy: str = SIDE_INPUT,
+        quality_cutoff: int = PDQ_QUALITY_THRESHOLD,
+        strict_lists: bool = True,
+        expected_versions: dict[str, str] | None = None,
+        batch_size: int | None = None,
+        frame_batch: int = DEFAULT_FRAME_BATCH,
+    ):
+        super().__init__()
+        if mode not in CONFIGS:
+            raise ConfigError(f"unknown matching mode {mode!r}; choose from {', '.join(CONFIGS)}")
+        if strategy != SIDE_INPUT:
+            raise ConfigError(shuffle_refusal(mode))
+        self._mode = mode
+        self._algorithms = mode_algorithms(mode)
+        self._lists = list(lists)
+        self._run_id = run_id
+        self._matched_at_us = matched_at_us
+        self._strict = strict_lists
+        self._expected = dict(expected_versions or {})
+        self._frame_batch = frame_batch
+        others = {} if batch_size is None else {"batch_size": batch_size}
+        self._others = MatchHashes(
+            lists,
+            run_id=run_id,
+            matched_at_us=matched_at_us,
+            strategy=strategy,
+            quality_cutoff=quality_cutoff,
+            strict_lists=strict_lists,
+            expected_versions=expected_versions,
+            skip_algorithms=sorted(self._algorithms),
+            **others,
+        )
+        self._quality_cutoff = quality_cutoff
+
+    def expand(self, hashes):
+        mode_rows, other_rows = hashes | "SplitByMode" >> beam.Partition(
+            _partition, 2, self._algorithms
+        )
+        others = other_rows | "MatchOtherAlgorithms" >> self._others
+        known = (
+            hashes.pipeline
+            | "CreateModeListSpecs" >> beam.Create([spec_fields(spec) for spec in self._lists])
+            | "ReadModeLists"
+            >> beam.Map(
+                _read_mode_spec,
+                self._mode,
+                strict=self._strict,
+                expected_versions=self._expected,
+            )
+        )
+        described = AsList(known | "DescribeModeLists" >> beam.Map(_describe))
+        keyed = mode_rows | "KeyByFrame" >> beam.ParDo(
+            _KeyByFrameFn(self._mode, self._quality_cutoff), described
+        ).with_outputs(LEDGER, main="keyed")
+        matcher_fn = _MatchFramesFn(shared.Shared(), self._run_id, self._matched_at_us)
+        matched = (
+            keyed.keyed
+            | "GroupByFrame" >> beam.GroupByKey()
+            | "BatchFrames"
+            >> beam.BatchElements(min_batch_size=1, max_batch_size=self._frame_batch)
+            | "MatchFrames"
+            >> beam.ParDo(matcher_fn, AsList(known)).with_outputs(LEDGER, main=schemas.MATCHES)
+        )
+        matches = (others[schemas.MATCHES], matched[schemas.MATCHES]) | "FlattenMatches" >> (
+            beam.Flatten()
+        )
+        ledger = (keyed[LEDGER], matched[LEDGER], others[LEDGER]) | "FlattenModeLedgers" >> (
+            beam.Flatten()
+        )
+        return {schemas.MATCHES: matches, LEDGER: ledger}
+
+    def display_data(self):
+        return {
+            "lists": ", ".join(f"{s.name} ({s.role.value})" for s in self._lists),
+            "match_mode": self._mode,
+            "threshold": CONFIGS[self._mode].threshold,
+        }
