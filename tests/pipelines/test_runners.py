@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -194,6 +195,43 @@ def test_runners_write_identical_tables(case, tmp_path, portable_services):
     reference_tables, reference_counts = results["in-process"]
     assert len(reference_tables[schemas.MATCHES]) >= 9  # copies and small copies of 3 listed images
     assert len(reference_tables[schemas.ERRORS]) == len(samples.BAD_OBJECTS)
+    for name, (tables, counts) in results.items():
+        for table in schemas.TABLES:
+            assert tables[table] == reference_tables[table], (name, table)
+        assert counts == reference_counts, name
+
+
+def test_runners_carry_the_same_rows_in_a_repeat_audit(case, tmp_path, portable_services):
+    """``--previous``: the join with the previous run's tables behaves the same on every runner."""
+    job_endpoint, pool_endpoint = portable_services
+    work = tmp_path / "case"
+    shutil.copytree(case, work)
+    _audit(work, tmp_path / "first")
+    (work / "archive" / "other0.png").unlink()  # gone
+    (work / "archive" / "copy2-again.png").write_bytes((work / "archive" / "copy2.png").read_bytes())
+    (work / "archive" / "other1.png").write_bytes((work / "archive" / "other3.png").read_bytes())
+    repeat = ["--previous", str(tmp_path / "first")]
+    portable = [
+        "--runner=PortableRunner",
+        f"--job_endpoint={job_endpoint}",
+        "--environment_type=EXTERNAL",
+        f"--environment_config={pool_endpoint}",
+    ]
+    runs = {
+        "in-process": repeat,
+        "multi-processing": [*repeat, "--direct_running_mode=multi_processing", "--direct_num_workers=2"],
+        "portable": [*repeat, *portable],
+    }
+    results = {}
+    for name, beam_args in runs.items():
+        output = tmp_path / name
+        _audit(work, output, *beam_args)
+        results[name] = (_tables(output), _counts(output))
+    reference_tables, reference_counts = results["in-process"]
+    assert reference_counts[1]["objects"]["read"] == 2  # the new file and the changed one
+    assert reference_counts[1]["files"]["state"]["gone"] == 1
+    new = [json.loads(row)[schemas.NEW_REASON] for row in reference_tables[schemas.MATCHES]]
+    assert new.count("new object") == 2 and new.count(None) >= 9  # pdq and md5 of the copy
     for name, (tables, counts) in results.items():
         for table in schemas.TABLES:
             assert tables[table] == reference_tables[table], (name, table)
