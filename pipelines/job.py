@@ -49,6 +49,7 @@ from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
 from photosieve.hashing import HashPlan
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
 from pipelines.hash_options import add_hash_arguments, decode_options
+from pipelines.mode_options import add_mode_arguments, plan_for_mode
 from transforms.ledger import LEDGER_FILE
 from transforms.matching import SHUFFLE, SIDE_INPUT, STRATEGIES, open_stored, spec_fields
 from transforms.progress import ProgressMonitor
@@ -257,6 +258,7 @@ def list_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Skip and count bad list lines instead of failing before any work. Default: strict.",
     )
+    add_mode_arguments(parser)
     return parser
 
 
@@ -336,8 +338,10 @@ def parse(
 
 
 def hash_plan(args: argparse.Namespace) -> HashPlan:
-    """The HashPlan the hash flags describe (ConfigError names the bad option)."""
-    return HashPlan.parse(args.algorithms, decode_options(args))
+    """The HashPlan the hash flags and ``--match-mode`` describe (ConfigError names the bad option)."""
+    plan = HashPlan.parse(args.algorithms, decode_options(args))
+    mode = getattr(args, "match_mode", None)
+    return plan if mode is None else plan_for_mode(plan, mode)
 
 
 _NAMED_PATH = re.compile(r"^([A-Za-z0-9_.-]+)=(.+)$")

@@ -26,9 +26,10 @@ from apache_beam.io.parquetio import ReadFromParquet
 from photosieve import schemas
 from photosieve.errors import ConfigError
 from photosieve.lists import ListSpec
-from pipelines import job
+from pipelines import job, mode_options
 from transforms.ledger import LEDGER, WriteLedger
-from transforms.matching import MatchHashes
+from transforms.matching import SIDE_INPUT, MatchHashes
+from transforms.mode_matching import MatchInMode, shuffle_refusal
 from transforms.tables import PARQUET_SUFFIX, WriteTables
 
 _LOG = logging.getLogger(__name__)
@@ -100,6 +101,18 @@ def match_stage(
     versions: dict[str, str],
 ) -> tuple[beam.PCollection, beam.PCollection]:
     """The steps ``match`` and ``audit`` share: (matches rows, ledger)."""
+    if args.match_mode is not None:
+        matched = hashes | "MatchInMode" >> MatchInMode(
+            specs,
+            args.match_mode,
+            run_id=context.run_id,
+            matched_at_us=context.started_us,
+            strategy=args.strategy,
+            quality_cutoff=args.quality_cutoff,
+            strict_lists=not args.lenient_lists,
+            expected_versions=versions,
+        )
+        return matched[schemas.MATCHES], matched[LEDGER]
     matched = hashes | "MatchHashes" >> MatchHashes(
         specs,
         run_id=context.run_id,
@@ -115,14 +128,28 @@ def match_stage(
 def preflight_lists(
     args: argparse.Namespace, plan_algorithms
 ) -> tuple[list[ListSpec], list[dict], dict]:
-    """(specs, list summaries, versions): every list read and checked before any work starts."""
+    """(specs, list summaries, versions): every list read and checked before any work starts.
+
+    With ``--match-mode``, each list's summary also records the mode's
+    configuration and threshold for it (:func:`pipelines.mode_options.preflight`).
+    """
     specs = job.list_specs(args)
+    if args.match_mode is not None and args.strategy != SIDE_INPUT:
+        raise ConfigError(shuffle_refusal(args.match_mode))  # before reading any list
     summaries = job.check_lists(
         specs,
         strict=not args.lenient_lists,
         plan_algorithms=plan_algorithms,
         strategy=args.strategy,
     )
+    if args.match_mode is not None:
+        mode_options.preflight(
+            specs,
+            summaries,
+            args.match_mode,
+            strict=not args.lenient_lists,
+            strategy=args.strategy,
+        )
     return specs, summaries, {s["name"]: s["version"] for s in summaries}
 
 
@@ -142,6 +169,8 @@ def pipeline(known_args: argparse.Namespace, pipeline_args: list[str]) -> int:
     context = job.new_context("match", known_args, pipeline_args)
     try:
         pattern = hashes_pattern(known_args.hashes)
+        if known_args.match_mode is not None:
+            mode_options.check_stored_hashes(known_args.hashes, known_args.match_mode)
         if within(pattern, known_args.output):
             raise ConfigError(
                 f"--output {known_args.output} holds the --hashes input; choose another"

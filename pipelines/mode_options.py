@@ -1,0 +1,191 @@
+"""``--match-mode``: the flag, the hash plan a mode needs, and its preflight (``audit``, ``match``).
+
+A matching mode (:data:`photosieve.match_modes.CONFIGS`) changes both ends
+of a run: the hasher computes the mode's extra query hashes
+(:func:`plan_for_mode`), and PDQ is matched by
+:class:`transforms.mode_matching.MatchInMode` at the mode's calibrated
+threshold instead of each list's. :func:`preflight` checks, before any work
+starts, that every list can be matched in the mode and records in each
+list's ``summary.json`` entry the configuration, threshold and settings the
+run uses for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+from collections.abc import Sequence
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from photosieve.errors import ConfigError
+from photosieve.hashing import HashPlan
+from photosieve.lists import ListSpec
+from photosieve.lists.entries import read_list_entries
+from photosieve.match_modes import CONFIGS, TARGET_FPR, MatchConfig
+from transforms.matching import SIDE_INPUT, open_stored
+from transforms.mode_matching import list_config, shuffle_refusal
+
+__all__ = ["MODE_KEY", "add_mode_arguments", "check_stored_hashes", "plan_for_mode", "preflight"]
+
+_LOG = logging.getLogger(__name__)
+
+# Key of the mode's settings in each list's summary.json entry.
+MODE_KEY = "match_mode"
+_SUMMARY_FILE = "summary.json"  # pipelines.job.SUMMARY_FILE (job imports this module)
+
+
+def add_mode_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``--match-mode`` to ``parser`` (profile key: ``match_mode``)."""
+    thresholds = ", ".join(f"{name} {config.threshold:g}" for name, config in CONFIGS.items())
+    parser.add_argument(
+        "--match-mode",
+        choices=tuple(CONFIGS),
+        default=None,
+        metavar="MODE",
+        help="Also find edited copies (rotated, mirrored, bordered, in a screenshot, cropped): "
+        "hash each image's extra query hashes and match PDQ at the mode's calibrated threshold "
+        "instead of each list's. 'robust' suits every list: hash-only PDQ lists, and lists built "
+        "with `photosieve lists build --from-images` (matched as robust-windows, which also "
+        "finds crops); robust-windows-gradient / -phash confirm each pair with a second hash "
+        "(lists built with --second-opinions). Thresholds (bits): "
+        f"{thresholds}. They are calibrated at a false-positive rate of {TARGET_FPR:g} per "
+        "(query image, listed image) pair: about one false match per query image against a "
+        "list of 10,000 images, so for large lists plain PDQ at 31 (no mode) stays the "
+        "conservative choice. Costs ~10x the PDQ hashing time and a scan of the lists per "
+        f"query hash; needs --strategy {SIDE_INPUT}. Default: none (plain PDQ).",
+    )
+    return parser
+
+
+def plan_for_mode(plan: HashPlan, mode: str) -> HashPlan:
+    """``plan`` with what ``mode`` hashes: its query expansion, dihedral PDQ, its second algorithm.
+
+    Raises:
+        ConfigError: no PDQ in the plan, or dihedral PDQ asked for a mode without it.
+    """
+    config = CONFIGS[mode]
+    expansion = config.expansion
+    if "pdq" not in plan.algorithms:
+        raise ConfigError(f"--match-mode {mode} needs pdq among --algorithms")
+    if plan.pdq_dihedral and not expansion.dihedral:
+        raise ConfigError(
+            f"--match-mode {mode} matches upright PDQ hashes only (its threshold is calibrated "
+            "for one hash per image); drop --dihedral / pdq-dihedral, or use --match-mode "
+            "pdq-dihedral"
+        )
+    names = [*plan.algorithms, *expansion.second_opinions]
+    parsed = HashPlan.parse(names, plan.decode)
+    return dataclasses.replace(
+        parsed,
+        pdq_dihedral=expansion.dihedral,
+        pdq_as_stored=plan.pdq_as_stored,
+        query_expansion=expansion,
+    )
+
+
+def _settings(config: MatchConfig) -> dict:
+    """What summary.json records of a list's configuration (JSON-ready)."""
+    opinion = config.second_opinion
+    return {
+        "config": config.name,
+        "threshold": config.threshold,
+        "target_fpr_per_pair": TARGET_FPR,
+        "windows": len(config.windows),
+        "windows_dihedral": config.windows_dihedral,
+        "second_opinion": None if opinion is None else dataclasses.asdict(opinion),
+        "query_expansion": dataclasses.asdict(config.expansion),
+    }
+
+
+def preflight(
+    specs: Sequence[ListSpec], summaries: list[dict], mode: str, *, strict: bool, strategy: str
+) -> None:
+    """Check that every list can be matched in ``mode``; record its settings in ``summaries``.
+
+    Each list summary with PDQ hashes gets ``thresholds["pdq"]`` (the mode's
+    threshold for that list) and ``match_mode`` (the configuration and its
+    settings); the mode's second algorithm leaves ``thresholds``: it only
+    confirms PDQ pairs.
+
+    Raises:
+        ConfigError: the shuffle strategy, a PDQ threshold set by hand, or
+            a list the mode cannot match (named).
+    """
+    if strategy != SIDE_INPUT:
+        raise ConfigError(shuffle_refusal(mode))
+    overridden = sorted(spec.name for spec in specs if "pdq" in spec.thresholds)
+    if overridden:
+        raise ConfigError(
+            f"--match-mode {mode} sets the PDQ threshold (calibrated with its query hashes); "
+            f"drop the pdq threshold given for {', '.join(overridden)}"
+        )
+    opinion = CONFIGS[mode].second_opinion
+    for spec, summary in zip(specs, summaries):
+        # As the pipeline reads it (bad lines were reported by check_lists already).
+        hash_list, entries = read_list_entries(
+            spec.path,
+            name=spec.name,
+            algorithm=spec.algorithm,
+            strict=strict,
+            open_fn=open_stored,
+            format=spec.format,
+        )
+        if "pdq" not in hash_list.groups:
+            continue
+        config = list_config(spec.name, mode, hash_list.algorithms, entries["pdq"].variants)
+        thresholds = dict(summary.get("thresholds", {}))
+        thresholds["pdq"] = config.threshold
+        if opinion is not None:
+            thresholds.pop(opinion.algorithm, None)
+        summary["thresholds"] = thresholds
+        summary[MODE_KEY] = _settings(config)
+        _LOG.info(
+            "list %s: matched in mode %s (PDQ threshold %g, FPR %g per query-list image pair)",
+            spec.name,
+            config.name,
+            config.threshold,
+            TARGET_FPR,
+        )
+
+
+def check_stored_hashes(hashes: str, mode: str) -> None:
+    """Refuse to re-match stored hashes in ``mode`` when their run did not hash for it.
+
+    The run's ``summary.json`` (beside its ``hashes/`` table) says with
+    which options it ran; a run without the mode's query expansion lacks
+    the hashes the mode's threshold is calibrated with. When no summary is
+    found (a glob of Parquet files), the check is left to the user, with a
+    warning.
+
+    Raises:
+        ConfigError: the stored run hashed without ``mode``'s query hashes.
+    """
+    base = hashes.rstrip("/")
+    parent = base.rsplit("/", 1)[0] if "/" in base else "."
+    candidates = [] if set("*?[") & set(hashes) else [base, parent]
+    for directory in candidates:
+        path = FileSystems.join(directory, _SUMMARY_FILE)
+        if not FileSystems.match([path], [1])[0].metadata_list:
+            continue
+        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            options = json.loads(handle.read().decode("utf-8")).get("options", {})
+        stored = options.get("match_mode")
+        if stored not in CONFIGS or CONFIGS[stored].expansion != CONFIGS[mode].expansion:
+            raise ConfigError(
+                f"--hashes {hashes}: that run hashed "
+                + ("without --match-mode" if stored is None else f"for --match-mode {stored}")
+                + f", not with the query hashes --match-mode {mode} needs; hash again with "
+                f"`photosieve audit --match-mode {mode}` (or match without --match-mode)"
+            )
+        return
+    _LOG.warning(
+        "--hashes %s: no summary.json says how these hashes were made; --match-mode %s needs "
+        "them hashed with the same mode (photosieve audit --match-mode %s)",
+        hashes,
+        mode,
+        mode,
+    )
