@@ -13,6 +13,7 @@ hash raises the false-positive rate and the threshold is calibrated per mode
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -177,7 +178,11 @@ AUTO_WINDOWS = {"robust": "robust-windows"}
 
 
 def config_for_list(
-    mode: str, *, has_windows: bool, second_algorithms: Sequence[str] = ()
+    mode: str,
+    *,
+    has_windows: bool,
+    second_algorithms: Sequence[str] = (),
+    threshold: float | None = None,
 ) -> MatchConfig:
     """The configuration a run in ``mode`` uses for one list.
 
@@ -195,9 +200,13 @@ def config_for_list(
         mode: a name in :data:`CONFIGS`.
         has_windows: the list holds ``window ...`` entries.
         second_algorithms: the other algorithms the list holds.
+        threshold: a stricter threshold than the calibrated one (fewer false
+            positives, fewer copies found: the benchmark gives each mode's
+            threshold for 1e-6); None: the calibrated one.
 
     Raises:
-        ConfigError: unknown mode, or a list the mode cannot match.
+        ConfigError: unknown mode, a list the mode cannot match, or a
+            threshold above the calibrated one.
     """
     if mode not in CONFIGS:
         raise ConfigError(f"unknown matching mode {mode!r}; choose from {', '.join(CONFIGS)}")
@@ -217,6 +226,14 @@ def config_for_list(
             f"images, and this list holds none (build it with `photosieve lists build "
             f"--from-images DIR --second-opinions {opinion.algorithm}`)"
         )
+    if threshold is not None and threshold != config.threshold:
+        if not 0 <= threshold < config.threshold:
+            raise ConfigError(
+                f"mode {mode!r}: threshold {threshold:g} is above its calibrated {config.threshold:g} "
+                f"(false-positive rate {TARGET_FPR:g} per pair); a mode's threshold may only be "
+                "lowered"
+            )
+        config = dataclasses.replace(config, threshold=threshold)
     return config
 
 

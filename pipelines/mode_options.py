@@ -52,7 +52,8 @@ def add_mode_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
         "with `photosieve lists build --from-images` (matched as robust-windows, which also "
         "finds crops); robust-windows-gradient / -phash confirm each pair with a second hash "
         "(lists built with --second-opinions). Thresholds (bits): "
-        f"{thresholds}. They are calibrated at a false-positive rate of {TARGET_FPR:g} per "
+        f"{thresholds}; --threshold pdq=N may lower a mode's (stricter). They are calibrated at "
+        f"a false-positive rate of {TARGET_FPR:g} per "
         "(query image, listed image) pair: about one false match per query image against a "
         "list of 10,000 images, so for large lists plain PDQ at 31 (no mode) stays the "
         "conservative choice. Costs ~10x the PDQ hashing time and a scan of the lists per "
@@ -93,6 +94,7 @@ def _settings(config: MatchConfig) -> dict:
     return {
         "config": config.name,
         "threshold": config.threshold,
+        "calibrated_threshold": CONFIGS[config.name].threshold,
         "target_fpr_per_pair": TARGET_FPR,
         "windows": len(config.windows),
         "windows_dihedral": config.windows_dihedral,
@@ -107,22 +109,16 @@ def preflight(
     """Check that every list can be matched in ``mode``; record its settings in ``summaries``.
 
     Each list summary with PDQ hashes gets ``thresholds["pdq"]`` (the mode's
-    threshold for that list) and ``match_mode`` (the configuration and its
-    settings); the mode's second algorithm leaves ``thresholds``: it only
-    confirms PDQ pairs.
+    threshold for that list, or the list's own when lower) and ``match_mode``
+    (the configuration and its settings); the mode's second algorithm leaves
+    ``thresholds``: it only confirms PDQ pairs.
 
     Raises:
-        ConfigError: the shuffle strategy, a PDQ threshold set by hand, or
-            a list the mode cannot match (named).
+        ConfigError: the shuffle strategy, a PDQ threshold above the mode's,
+            or a list the mode cannot match (named).
     """
     if strategy != SIDE_INPUT:
         raise ConfigError(shuffle_refusal(mode))
-    overridden = sorted(spec.name for spec in specs if "pdq" in spec.thresholds)
-    if overridden:
-        raise ConfigError(
-            f"--match-mode {mode} sets the PDQ threshold (calibrated with its query hashes); "
-            f"drop the pdq threshold given for {', '.join(overridden)}"
-        )
     opinion = CONFIGS[mode].second_opinion
     for spec, summary in zip(specs, summaries):
         # As the pipeline reads it (bad lines were reported by check_lists already).
@@ -136,7 +132,13 @@ def preflight(
         )
         if "pdq" not in hash_list.groups:
             continue
-        config = list_config(spec.name, mode, hash_list.algorithms, entries["pdq"].variants)
+        config = list_config(
+            spec.name,
+            mode,
+            hash_list.algorithms,
+            entries["pdq"].variants,
+            threshold=spec.thresholds.get("pdq"),
+        )
         thresholds = dict(summary.get("thresholds", {}))
         thresholds["pdq"] = config.threshold
         if opinion is not None:

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.lists.from_images import ListBuildOptions, image_rows, write_rows
-from photosieve.match_modes import CONFIGS, ListEntries, RobustMatch, match
+from photosieve.match_modes import CONFIGS, ListEntries, MatchConfig, RobustMatch, match
 from tests.transforms import samples
 
 # Listed originals (seeds of samples.picture) and their size.
@@ -157,14 +157,14 @@ def plan_for(mode: str, others: Sequence[str] = ()) -> HashPlan:
 def reference(
     files: dict[str, bytes],
     entries: ListEntries,
-    config_name: str,
+    config: str | MatchConfig,
     *,
     quality_cutoff: int = 50,
     plan: HashPlan | None = None,
 ) -> dict[str, list[RobustMatch]]:
     """File name -> match_modes.match of its first frame's hashes (those above the quality cutoff)."""
-    hasher = ImageHasher(plan or plan_for(config_name))
-    config = CONFIGS[config_name]
+    config = CONFIGS[config] if isinstance(config, str) else config
+    hasher = ImageHasher(plan or plan_for(config.name))
     out = {}
     for name, data in files.items():
         results = hasher.hash_bytes(name, data).frames[0].results

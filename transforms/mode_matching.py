@@ -126,20 +126,36 @@ def read_mode_list(
         )
     if "pdq" not in hash_list.groups:
         return ModeList(spec.name, hash_list.version, spec.role.value, None, None)
-    config = list_config(spec.name, mode, hash_list.algorithms, entries["pdq"].variants)
+    config = list_config(
+        spec.name,
+        mode,
+        hash_list.algorithms,
+        entries["pdq"].variants,
+        threshold=spec.thresholds.get("pdq"),
+    )
     matcher = ModeMatcher.from_list(config, hash_list, entries)
     return ModeList(spec.name, hash_list.version, spec.role.value, config, matcher)
 
 
 def list_config(
-    name: str, mode: str, algorithms: Sequence[str], variants: Sequence[str]
+    name: str,
+    mode: str,
+    algorithms: Sequence[str],
+    variants: Sequence[str],
+    *,
+    threshold: float | None = None,
 ) -> MatchConfig:
-    """The mode's configuration for the list ``name`` (ConfigError naming the list if none)."""
+    """The mode's configuration for the list ``name`` (ConfigError naming the list if none).
+
+    ``threshold``: the list's own PDQ threshold, if one was given: it may
+    only lower the mode's.
+    """
     try:
         return config_for_list(
             mode,
             has_windows=has_windows(variants),
             second_algorithms=[a for a in algorithms if a != "pdq"],
+            threshold=threshold,
         )
     except ConfigError as exc:
         raise ConfigError(f"list {name}: {exc}") from exc
@@ -301,8 +317,9 @@ class MatchInMode(beam.PTransform):
     without its extra hashes the mode finds only what their absence allows.
 
     Args:
-        lists: the lists, with names and roles (PDQ thresholds come from the
-            mode; other algorithms' from the lists, as in ``MatchHashes``).
+        lists: the lists, with names and roles. PDQ is matched at the
+            mode's threshold, or at a list's own ``pdq`` threshold when it is
+            lower (stricter); other algorithms as in ``MatchHashes``.
         mode: a name in :data:`photosieve.match_modes.CONFIGS`.
         run_id, matched_at_us, quality_cutoff, strict_lists,
             expected_versions, batch_size: as in

@@ -168,6 +168,11 @@ def test_list_resolution_refuses_what_was_not_calibrated():
         config_for_list("robust-windows-gradient", has_windows=True, second_algorithms=["phash"])
     with pytest.raises(ConfigError, match="unknown matching mode"):
         config_for_list("fuzzy", has_windows=False)
+    stricter = config_for_list("robust", has_windows=True, threshold=69)
+    assert (stricter.name, stricter.threshold) == ("robust-windows", 69)
+    assert config_for_list("robust", has_windows=False, threshold=85).threshold == 85
+    with pytest.raises(ConfigError, match="may only be lowered"):
+        config_for_list("robust", has_windows=True, threshold=85)
 
 
 def _brute(hashes: np.ndarray, queries: np.ndarray, t: int) -> set[tuple[int, int, int]]:

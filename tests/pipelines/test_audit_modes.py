@@ -10,6 +10,7 @@ before any work.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pyarrow.parquet as pq
@@ -63,10 +64,13 @@ def _pdq_rows(output) -> set[tuple]:
     }
 
 
-def _reference(root, files, list_name, file_name, config_name, mode) -> set[tuple]:
+def _reference(root, files, list_name, file_name, config_name, mode, threshold=None) -> set:
     plan = edited_copies.plan_for(mode, others=["md5"])
+    config = CONFIGS[config_name]
+    if threshold is not None:
+        config = dataclasses.replace(config, threshold=threshold)
     found = edited_copies.reference(
-        files, edited_copies.read_entries(root / file_name), config_name, plan=plan
+        files, edited_copies.read_entries(root / file_name), config, plan=plan
     )
     return {
         (
@@ -172,7 +176,7 @@ def test_without_a_mode_nothing_changes(case, tmp_path):
     "extra,message",
     [
         (["--match-mode", "robust", "--strategy", "shuffle"], "needs --strategy side-input"),
-        (["--match-mode", "robust", "-t", "pdq=24"], "drop the pdq threshold given for images"),
+        (["--match-mode", "robust", "-t", "pdq=90"], "threshold 90 is above its calibrated 83"),
         (["--match-mode", "pdq-dihedral"], "list images: mode 'pdq-dihedral' is calibrated"),
         (["--match-mode", "robust-windows-gradient"], "--second-opinions gradient"),
     ],
@@ -217,3 +221,21 @@ def test_match_refuses_hashes_made_without_the_mode(case, tmp_path, caplog):
     argv = ["match", "--hashes", str(plain), "-l", str(root / "hashes.csv")]
     assert cli.main([*argv, "-o", str(tmp_path / "again"), "--match-mode", "robust"]) == 2
     assert "hashed without --match-mode" in caplog.text
+
+
+def test_a_list_threshold_may_make_a_mode_stricter(case, tmp_path):
+    root, files = case
+    output = tmp_path / "strict"
+    lists = ["-l", f"hashes={root / 'hashes.csv'}", "-t", "hashes:pdq=40"]
+    assert _audit(root, output, *lists, "--match-mode", "robust", "--no-progress") == 0
+    expected = _reference(root, files, "hashes", "hashes.csv", "robust", "robust", threshold=40)
+    looser = _reference(root, files, "hashes", "hashes.csv", "robust", "robust")
+    assert expected and len(expected) < len(looser)  # the corner crop (54 bits) is lost at 40
+    assert _pdq_rows(output) == expected
+    rows = pq.read_table(output / schemas.MATCHES).to_pylist()
+    assert {r[schemas.THRESHOLD] for r in rows} == {40.0}
+    [entry] = _summary(output)["lists"]
+    assert entry["thresholds"]["pdq"] == 40
+    assert (
+        entry["match_mode"]["threshold"] == 40 and entry["match_mode"]["calibrated_threshold"] == 85
+    )
