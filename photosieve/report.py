@@ -274,12 +274,21 @@ def _overview(report: Report) -> list[tuple[str, str]]:
         ("command", str(s.get("command", ""))),
         ("started", str(s.get("started_at", ""))),
         ("wall time", f"{s.get('wall_seconds', 0):.1f} s"),
-        ("objects listed / hashed", f"{counts.get('files', {}).get('listed', '?')} / {objects.get('hashed', '?')}"),
+        ("objects listed / hashed", f"{counts.get('files', {}).get('listed', '?')} / {objects.get('hashed', '?')}"
+         + (f" (+{objects['carried']} carried from previous runs, unread)" if objects.get("carried") else "")),
         ("hash rows", str(s.get("tables", {}).get(schemas.HASHES, "?"))),
         ("error rows", str(s.get("tables", {}).get(schemas.ERRORS, len(report.run.errors)))),
         ("match rows", ", ".join(f"{n} {k}" for k, n in sorted(report.status_counts.items())) or "0"),
         ("accounting", "balanced" if accounting.get("balanced") else f"NOT balanced: {accounting.get('problems')}"),
     ]
+    incremental = s.get(INCREMENTAL_KEY)
+    if incremental:
+        files = incremental.get("files", {})
+        rows.append(("files new / changed / unchanged / gone",
+                     " / ".join(str(files.get(k, 0)) for k in ("new", "changed", "unchanged", "gone"))))
+        reread = ", ".join(f"{n} {why}" for why, n in sorted(incremental.get("reread", {}).items()))
+        rows.append(("files read / carried", f"{incremental.get('read', 0)} / {incremental.get('carried', 0)}"
+                     + (f" (unchanged but read again: {reread})" if reread else "")))
     if report.previous is not None:
         rows.append(("compared with", report.previous.run_id))
     return rows

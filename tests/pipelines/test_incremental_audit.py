@@ -349,6 +349,9 @@ def test_report_reads_the_repeat_audit(case, tmp_path):
     assert cli.main(["report", str(repeat), "-q"]) == 0
     markdown = (repeat / "report.md").read_text()
     assert "New since the previous run: 1" in markdown and "- 1 new object" in markdown
+    listed = _summary(first)["counts"]["files"]["listed"]
+    assert f"| files new / changed / unchanged / gone | 1 / 0 / {listed} / 0 |" in markdown
+    assert f"| files read / carried | 1 / {listed} |" in markdown
 
 
 @pytest.mark.parametrize(
