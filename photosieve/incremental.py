@@ -86,12 +86,13 @@ STATUS_CHANGED = (
 NEW_LIST = "new list"  # the previous run had no list of this name
 THRESHOLD_CHANGED = "threshold changed"  # beyond the list's threshold then
 NEW_LIST_ENTRY = "new list entry"  # the list's version changed and this entry did not match before
+MODE_CHANGED = "match mode changed"  # the list is matched in another --match-mode configuration
 NEW_SETTINGS = "new hash settings"  # the object was hashed again with other settings
 CUTOFF_CHANGED = "quality cutoff changed"  # PDQ quality below the cutoff then
 UNEXPLAINED = "unexplained"  # none of the above: the previous run's tables are incomplete
 NEW_REASONS = (
     NEW_OBJECT, CHANGED_OBJECT, PREVIOUSLY_FAILED, STATUS_CHANGED, NEW_LIST, THRESHOLD_CHANGED,
-    NEW_LIST_ENTRY, NEW_SETTINGS, CUTOFF_CHANGED, UNEXPLAINED,
+    NEW_LIST_ENTRY, MODE_CHANGED, NEW_SETTINGS, CUTOFF_CHANGED, UNEXPLAINED,
 )  # fmt: skip
 
 # Failures that unchanged bytes under unchanged settings would meet again.
@@ -111,6 +112,7 @@ READ_STAGE = "read"
 SETTINGS_KEY = "hash_settings"
 LIMITS_KEY = "hash_limits"
 PREVIOUS_KEY = "previous"  # the previous runs' output directories, oldest first
+MATCH_MODE_KEY = "match_mode"  # a list summary's --match-mode configuration (None without)
 INCREMENTAL_KEY = "incremental"  # what a run with --previous carried, read, and found new
 
 
@@ -195,7 +197,7 @@ class PreviousRun:
         archives: whether it read archive members (``--archives``).
         settings: its :func:`hash_settings`.
         limits: its :func:`hash_limits`.
-        lists: list name -> ``{"version", "role", "thresholds"}``.
+        lists: list name -> ``{"version", "role", "thresholds", "match_mode"}``.
         quality_cutoff: its ``--quality-cutoff``.
         versions: library versions it ran with (photosieve, Pillow, numpy...).
     """
@@ -234,6 +236,7 @@ class PreviousRun:
                 "version": entry.get("version"),
                 "role": entry.get("role"),
                 "thresholds": {a: float(t) for a, t in (entry.get("thresholds") or {}).items()},
+                MATCH_MODE_KEY: entry.get(MATCH_MODE_KEY),
             }
             for entry in summary.get("lists", [])
         }
@@ -481,7 +484,7 @@ class MatchClassifier:
 
     Args:
         runs: the previous runs, oldest first.
-        lists: this run's lists: name -> ``{"version", "thresholds"}``
+        lists: this run's lists: name -> ``{"version", "thresholds", "match_mode"}``
             (as in summary.json's ``lists``).
         quality_cutoff: this run's PDQ quality cutoff.
         settings: this run's :func:`hash_settings`.
@@ -531,8 +534,11 @@ class MatchClassifier:
             return NEW_LIST_ENTRY
         if row[schemas.DISTANCE] > old_threshold:
             return THRESHOLD_CHANGED
-        if then.get("version") != self.lists.get(name, {}).get("version"):
+        now = self.lists.get(name, {})
+        if then.get("version") != now.get("version"):
             return NEW_LIST_ENTRY
+        if then.get(MATCH_MODE_KEY) != now.get(MATCH_MODE_KEY):
+            return MODE_CHANGED
         if context.reread in (REREAD_SETTINGS, REREAD_FORCED) and run.settings.get(
             algorithm
         ) != self.settings.get(algorithm):

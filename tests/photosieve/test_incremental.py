@@ -139,7 +139,7 @@ def test_previous_runs_must_be_audits_with_settings():
                "quality_cutoff": 40}, "lists": [{"name": "k", "version": "v", "thresholds": {"pdq": 31}}]}  # fmt: skip
     run = PreviousRun.from_summary(0, "out/r1", summary)
     assert (run.run_id, run.archives, run.quality_cutoff) == ("r1", True, 40)
-    assert run.lists == {"k": {"version": "v", "role": None, "thresholds": {"pdq": 31.0}}}
+    assert run.lists == {"k": {"version": "v", "role": None, "thresholds": {"pdq": 31.0}, "match_mode": None}}
     with pytest.raises(ConfigError, match="photosieve scan run"):
         PreviousRun.from_summary(0, "out/s", {**summary, "command": "scan"})
     with pytest.raises(ConfigError, match="run one full audit without --previous"):
@@ -378,11 +378,14 @@ def test_a_match_the_previous_run_had_is_not_new():
          {"lists": {"known": {"version": "v0", "thresholds": {"md5": 0.0}}}}, "new list entry"),
         (_match(), MatchContext(reread="settings"), None,
          {"settings": incremental.hash_settings(HashPlan.parse("pdq-dihedral,md5"))}, "new hash settings"),
+        (_match(), MatchContext(), None,
+         {"lists": {"known": {"version": "v1", "thresholds": {"pdq": 31.0}, "match_mode": {"config": "robust"}}}},
+         "match mode changed"),
         (_match(**{schemas.QUALITY: 45}), MatchContext(), None, {"cutoff": 50}, "quality cutoff changed"),
         (_match(), MatchContext(), None, {}, "unexplained"),
     ],
     ids=["new-object", "changed-object", "retried", "incomplete", "suppression", "new-list", "threshold",
-         "new-entry", "new-algorithm-in-list", "settings", "cutoff", "unexplained"],
+         "new-entry", "new-algorithm-in-list", "settings", "mode", "cutoff", "unexplained"],
 )  # fmt: skip
 def test_each_reason_a_match_is_new(row, context, previous_status, run_changes, reason):
     classifier = MatchClassifier(

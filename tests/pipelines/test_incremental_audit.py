@@ -380,3 +380,18 @@ def test_previous_runs_are_checked_before_any_work(case, tmp_path, caplog):
     assert _audit(case, first, "--previous", str(first), "--overwrite") == 2
     assert "is (inside) the --output" in caplog.text
     assert (first / schemas.HASHES).exists()
+
+
+def test_a_match_mode_audit_carries_its_query_hashes(case, tmp_path):
+    """--match-mode adds query hashes (variants, orientations): they are carried like the others."""
+    first, repeat, scratch = tmp_path / "first", tmp_path / "repeat", tmp_path / "scratch"
+    assert _audit(case, first, "--match-mode", "robust") == 0
+    (case / "archive" / "mirror2.png").write_bytes(_mirrored(2))
+    assert _audit(case, repeat, "--match-mode", "robust", "--previous", str(first)) == 0
+    assert _audit(case, scratch, "--match-mode", "robust") == 0
+    _assert_same_as_from_scratch(repeat, scratch)
+    summary = _balanced(repeat)
+    assert summary["counts"]["objects"]["read"] == 1
+    variants = {r[schemas.VARIANT] for r in _rows(repeat, schemas.HASHES) if r[schemas.CARRIED_FROM]}
+    assert len(variants) > 1  # borders, regions, uncrop guesses... came forward
+    assert _new_reasons(repeat)["mirror2.png:known:pdq"] == "new object"
