@@ -38,7 +38,7 @@ from PIL import Image
 
 from photosieve import robust
 from photosieve.decode import DecodeOptions, decode
-from photosieve.errors import ConfigError, DecodeError
+from photosieve.errors import ConfigError, DecodeError, FailureReason
 from photosieve.hashes import pdq
 from photosieve.regions import Box
 
@@ -50,6 +50,7 @@ __all__ = [
     "ListRow",
     "build_list",
     "build_rows",
+    "file_rows",
     "has_windows",
     "image_rows",
     "write_rows",
@@ -186,10 +187,31 @@ def find_images(folder: Path) -> list[Path]:
     )
 
 
+def file_rows(
+    image_id: str, data: bytes, options: ListBuildOptions = ListBuildOptions()
+) -> list[ListRow]:
+    """The list rows of one image file's bytes: what :func:`build_rows` writes for it.
+
+    Only the first frame of an animated image is listed. Benchmarks call
+    this too, so that what they calibrate against is what ``lists build``
+    stores.
+
+    Raises:
+        DecodeError: the bytes cannot be decoded, or the image is too small
+            to hash (reason ``TOO_SMALL``).
+    """
+    pixels = decode(data, options.decode)[0].pixels
+    if min(pixels.shape[:2]) < pdq.PDQ_MIN_HASHABLE_DIM:
+        raise DecodeError(
+            FailureReason.TOO_SMALL, f"too small to hash: {pixels.shape[1]}x{pixels.shape[0]}"
+        )
+    return image_rows(image_id, pixels, options)
+
+
 def build_rows(
     folder: Path, options: ListBuildOptions = ListBuildOptions()
 ) -> Iterator[ListRow | tuple[str, str]]:
-    """Rows for every image under ``folder``; an image that cannot be decoded yields ``(id, reason)``.
+    """Rows for every image under ``folder``; an image that cannot be listed yields ``(id, reason)``.
 
     Ids are paths relative to ``folder``, with ``/`` separators. Only the
     first frame of animated images is listed.
@@ -197,15 +219,12 @@ def build_rows(
     for path in find_images(folder):
         image_id = path.relative_to(folder).as_posix()
         try:
-            frames = decode(path.read_bytes(), options.decode)
+            rows = file_rows(image_id, path.read_bytes(), options)
         except DecodeError as exc:
-            yield image_id, f"{exc.reason.value}: {exc.message}"
+            too_small = exc.reason is FailureReason.TOO_SMALL
+            yield image_id, exc.message if too_small else f"{exc.reason.value}: {exc.message}"
             continue
-        pixels = frames[0].pixels
-        if min(pixels.shape[:2]) < pdq.PDQ_MIN_HASHABLE_DIM:
-            yield image_id, f"too small to hash: {pixels.shape[1]}x{pixels.shape[0]}"
-            continue
-        yield from image_rows(image_id, pixels, options)
+        yield from rows
 
 
 def write_rows(rows: Iterable[ListRow], path: str) -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from photosieve import robust
-from photosieve.errors import ConfigError
+from photosieve.errors import ConfigError, DecodeError, FailureReason
 from photosieve.hashes import pdq
 from photosieve.lists import read_list
 from photosieve.lists.from_images import (
@@ -15,6 +17,7 @@ from photosieve.lists.from_images import (
     ListRow,
     build_list,
     build_rows,
+    file_rows,
     has_windows,
     image_rows,
     write_rows,
@@ -75,6 +78,21 @@ def test_build_rows_lists_images_and_reports_failures(folder):
     assert sorted({r.id for r in rows}) == ["bridge.png", "sub/small.jpg"]
     assert [f[0] for f in failures] == ["broken.jpg"]
     assert len(rows) == 2 * (1 + len(WINDOWS))
+
+
+def test_file_rows_are_the_rows_of_the_decoded_file(photo, tmp_path):
+    """What build_rows writes per file (benchmarks calibrate on file_rows)."""
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "PNG")
+    options = ListBuildOptions(windows=WINDOWS)
+    assert file_rows("a.png", buffer.getvalue(), options) == image_rows("a.png", photo, options)
+    tiny = io.BytesIO()
+    Image.new("RGB", (4, 40)).save(tiny, "PNG")
+    with pytest.raises(DecodeError) as caught:
+        file_rows("tiny.png", tiny.getvalue(), options)
+    assert caught.value.reason is FailureReason.TOO_SMALL
+    (tmp_path / "tiny.png").write_bytes(tiny.getvalue())
+    assert list(build_rows(tmp_path, options)) == [("tiny.png", "too small to hash: 4x40")]
 
 
 @pytest.mark.parametrize("name", ["list.csv", "list.tsv.gz", "list.jsonl", "list.parquet"])
