@@ -3,8 +3,11 @@
 For every photo in ``--photos`` this makes the edited copies of
 :mod:`benchmarks.edits` (the issue's 32 kinds, plus :data:`EXTRA_EDITS` as a
 generalisation check), hashes every version as a query the way each mode
-would, and hashes each original as a list entry (its plain PDQ hash, and for
-lists built from images its sub-windows). Then, per mode:
+would, and hashes each original as a list entry: its plain PDQ hash (a
+hash-only list) and, for lists built from images, every entry ``photosieve
+lists build --from-images`` stores for it (sub-windows, and the content
+inside uniform borders and the dominant region when found), computed by the
+same code (:func:`photosieve.lists.from_images.file_rows`). Then, per mode:
 
 * the *distance* of a (query image, list image) pair is the smallest
   Hamming distance between any query hash and any list hash the mode uses;
@@ -16,8 +19,15 @@ lists built from images its sub-windows). Then, per mode:
   of their own original.
 
 Modes are defined by :data:`MODES` in terms of the shipped configurations
-(:mod:`photosieve.matching`), so the table measures exactly what the
-pipeline runs.
+(:mod:`photosieve.match_modes`) and the lists they are for, so the table
+measures exactly what the pipeline runs.
+
+A second table, "Listed with borders", measures recall (only) the other
+way round: each photo listed as an image with borders or a canvas of its
+own (:data:`LISTED_EDITS`: padded, letterboxed, a screenshot, a caption
+bar), queried with the photo's versions at the thresholds above. That is
+what the list's ``borders``/``region`` entries are for; their cost in false
+positives is already in the first table's thresholds.
 
 Split: ``--split A`` or ``B`` takes half the photos (by a hash of the file
 name); ``--calibrate-on A --split B`` applies thresholds calibrated on A to
@@ -40,6 +50,7 @@ and writes only hashes and numbers.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import logging
 import math
@@ -57,7 +68,9 @@ from threadpoolctl import threadpool_limits
 from benchmarks.edits import EDITS, EXTRA_EDITS, apply_all
 from photosieve import match_modes as matching
 from photosieve import robust
+from photosieve.decode import decode
 from photosieve.hashes import pdq
+from photosieve.lists.from_images import ListBuildOptions, ListRow, file_rows, image_rows
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +93,14 @@ KIND_NAMES = {
     robust.ROTATION: ROTATION,
     robust.UNCROP: UNCROP,
 }
-# List hash kinds.
-FULL, WINDOW = range(2)
+# List hash kinds (the list row's variant name; FULL is the whole image).
+FULL, WINDOW, LIST_BORDERS, LIST_REGION = range(4)
+LIST_KIND_NAMES = {
+    "": FULL,
+    robust.WINDOW: WINDOW,
+    robust.BORDERS: LIST_BORDERS,
+    robust.REGION: LIST_REGION,
+}
 
 # What is hashed: supersets, from which each mode picks (so modes can be
 # compared without rehashing). Changing them invalidates the cache.
@@ -90,24 +109,61 @@ SUPERSET_WINDOWS = robust.grid_windows((0.9, 0.85, 0.8, 0.75), (5, 7, 5, 5))
 # The windows searched (all of the superset; a larger superset, e.g. 357
 # windows down to 70%, keeps ~10^9 pairs within the radius).
 SEARCHED_WINDOWS = frozenset(w.label for w in SUPERSET_WINDOWS)
-CACHE_VERSION = "3"
+SECOND = ("gradient", "phash")
+# The list entries of each photo: what `photosieve lists build --from-images`
+# writes for it, through the same code (from_images.file_rows), with the
+# superset of windows, the borders/region entries and both second opinions;
+# each mode's list (Mode.list_options) picks from them.
+SUPERSET_LIST = ListBuildOptions(windows=SUPERSET_WINDOWS, borders=True, second_opinions=SECOND)
+# Listed images with borders or a canvas of their own (a letterboxed video
+# still, a screenshot): each photo is also listed as these edits of it, and
+# its versions are queried against them (recall only: "Listed with borders").
+LISTED_EDITS = ("pad_10", "letterbox_16_9", "screenshot", "caption_bar_20")
+CACHE_VERSION = "4"
 
 
 @dataclass(frozen=True)
 class Mode:
-    """One column of the table: a shipped configuration, measured as a filter over the hashed supersets.
+    """One column of the table: a shipped configuration against a list, measured as a filter over the hashed supersets.
 
     Attributes:
         name: column label.
         config: the configuration (photosieve.match_modes.CONFIGS).
+        list_options: the list it is matched against: None for a hash-only
+            PDQ list (each image's plain hash, as any PDQ tool writes it),
+            else a list `lists build --from-images` writes with these options.
     """
 
     name: str
     config: matching.MatchConfig
+    list_options: ListBuildOptions | None = None
+
+    def __post_init__(self) -> None:
+        windows = self.list_options.windows if self.list_options else ()
+        if windows != self.config.windows:
+            raise ValueError(
+                f"mode {self.config.name!r} is calibrated for {len(self.config.windows)} windows, "
+                f"its list has {len(windows)}"
+            )
+
+
+def _shipped(name: str, config: str) -> Mode:
+    """A shipped configuration against the list it is for.
+
+    A window mode is matched against what ``lists build --from-images``
+    writes by default (windows and borders/region entries), plus its second
+    opinion's hashes. A list built with ``--no-borders`` holds a subset of
+    these entries, so its false-positive rate is at most the one measured.
+    """
+    mode = matching.CONFIGS[config]
+    if not mode.windows:
+        return Mode(name, mode)
+    opinion = (mode.second_opinion.algorithm,) if mode.second_opinion else ()
+    return Mode(name, mode, dataclasses.replace(ListBuildOptions(), second_opinions=opinion))
 
 
 MODES = [
-    Mode(name, matching.CONFIGS[config])
+    _shipped(name, config)
     for name, config in (
         ("PDQ", "pdq"),
         ("PDQ dihedral", "pdq-dihedral"),
@@ -134,9 +190,12 @@ class PhotoHashes:
     SUPERSET_UNCROPS for UNCROP, else 0), ``orientation`` (index into
     pdq.ORIENTATIONS), and the second opinions of the same picture
     ``gradient`` (n, 144) and ``phash`` (n, 8) (zeros for uncrop rows,
-    which have none). List rows: ``list_bits``, ``list_gradient``,
-    ``list_phash`` with ``list_kind`` (FULL, WINDOW) and ``list_window``
-    (index into SUPERSET_WINDOWS, or -1).
+    which have none). List rows (the original as ``lists build`` lists it,
+    with SUPERSET_LIST): ``list_bits``, ``list_gradient``, ``list_phash``
+    with ``list_kind`` (FULL, WINDOW, LIST_BORDERS, LIST_REGION) and
+    ``list_window`` (index into SUPERSET_WINDOWS, or -1). ``bordered_*``:
+    the same for the LISTED_EDITS versions, ``bordered_listed`` (index into
+    LISTED_EDITS) saying which.
     """
 
     bits: np.ndarray
@@ -151,6 +210,12 @@ class PhotoHashes:
     list_window: np.ndarray
     list_gradient: np.ndarray
     list_phash: np.ndarray
+    bordered_bits: np.ndarray
+    bordered_listed: np.ndarray
+    bordered_kind: np.ndarray
+    bordered_window: np.ndarray
+    bordered_gradient: np.ndarray
+    bordered_phash: np.ndarray
     seconds: dict = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
@@ -166,7 +231,8 @@ class PhotoHashes:
 
 _UNCROP_INDEX = {w.label: i for i, w in enumerate(SUPERSET_UNCROPS)}
 _ORIENTATION_INDEX = {"": 0, **{name: i for i, name in enumerate(pdq.ORIENTATIONS)}}
-SECOND = ("gradient", "phash")
+_WINDOW_INDEX = {w.label: i for i, w in enumerate(SUPERSET_WINDOWS)}
+assert len(_WINDOW_INDEX) == len(SUPERSET_WINDOWS), "window labels must be distinct"
 _SECOND_BYTES = {"gradient": 144, "phash": 8}
 
 
@@ -174,10 +240,31 @@ def _stack(values: list[bytes], nbytes: int) -> np.ndarray:
     return np.frombuffer(b"".join(values), np.uint8).reshape(-1, nbytes)
 
 
+def _list_arrays(rows: list[ListRow]) -> dict[str, np.ndarray]:
+    """One listed image's rows as arrays: PDQ hashes, kind, window, and each one's second opinions."""
+    second = {(r.algorithm, r.variant): bytes.fromhex(r.hash) for r in rows if r.algorithm != "pdq"}
+    pdq_rows = [r for r in rows if r.algorithm == "pdq"]
+    kinds, windows = [], []
+    for r in pdq_rows:
+        name, _, label = r.variant.partition(" ")
+        kinds.append(LIST_KIND_NAMES[name])
+        windows.append(_WINDOW_INDEX[label] if name == robust.WINDOW else -1)
+    return {
+        "bits": _stack([bytes.fromhex(r.hash) for r in pdq_rows], pdq.PDQ_BYTES),
+        "kind": np.array(kinds, np.int8),
+        "window": np.array(windows, np.int16),
+        **{a: _stack([second[(a, r.variant)] for r in pdq_rows], _SECOND_BYTES[a]) for a in SECOND},
+    }
+
+
 def hash_photo(path: Path, seed: int) -> PhotoHashes:
-    """Hash one photo's versions (queries) and original (list entries)."""
-    with Image.open(path) as image:
-        original = image.convert("RGB")
+    """Hash one photo's versions (queries), and the original and LISTED_EDITS as lists hold them."""
+    data = path.read_bytes()
+    started = time.perf_counter()
+    listed = _list_arrays(file_rows(path.name, data, SUPERSET_LIST))
+    list_seconds = time.perf_counter() - started
+    # The versions are edits of the photo as listed (decoded alike: EXIF orientation applied).
+    original = Image.fromarray(decode(data, SUPERSET_LIST.decode)[0].pixels)
     versions = {"original": original, **apply_all(original, seed, EDIT_NAMES + EXTRA_NAMES)}
     rows: list[tuple[int, int, int, int, bytes, bytes, bytes]] = []
     seconds = {"plain": 0.0, "extra": 0.0}
@@ -216,30 +303,12 @@ def hash_photo(path: Path, seed: int) -> PhotoHashes:
                     *opinions,
                 )
             )
-    pixels = np.asarray(original)
-    full = robust.second_opinion_hashes(
-        [pixels], [""], "gradient", False
-    ) + robust.second_opinion_hashes([pixels], [""], "phash", False)
-    list_rows = [(FULL, -1, pdq.compute(pixels).hash.bits, full[0].hash.bits, full[1].hash.bits)]
-    started = time.perf_counter()
-    windows = robust.window_hashes(pixels, None, SUPERSET_WINDOWS, SECOND)
-    by_label: dict[tuple[str, str], bytes] = {
-        (r.hash.algorithm, r.variant): r.hash.bits for r in windows
-    }
-    for i, w in enumerate(SUPERSET_WINDOWS):
-        label = f"{robust.WINDOW} {w.label}"
-        list_rows.append(
-            (
-                WINDOW,
-                i,
-                by_label[("pdq", label)],
-                by_label[("gradient", label)],
-                by_label[("phash", label)],
-            )
-        )
-    seconds["windows"] = time.perf_counter() - started
+    bordered = [
+        _list_arrays(image_rows(name, np.asarray(version), SUPERSET_LIST))
+        for name, version in apply_all(original, seed, list(LISTED_EDITS)).items()
+    ]
+    seconds["list"] = list_seconds
     c = list(zip(*rows))
-    lc = list(zip(*list_rows))
     return PhotoHashes(
         bits=_stack(c[4], pdq.PDQ_BYTES),
         version=np.array(c[0], np.int16),
@@ -248,22 +317,32 @@ def hash_photo(path: Path, seed: int) -> PhotoHashes:
         orientation=np.array(c[3], np.int8),
         gradient=_stack(c[5], 144),
         phash=_stack(c[6], 8),
-        list_bits=_stack(lc[2], pdq.PDQ_BYTES),
-        list_kind=np.array(lc[0], np.int8),
-        list_window=np.array(lc[1], np.int16),
-        list_gradient=_stack(lc[3], 144),
-        list_phash=_stack(lc[4], 8),
+        list_bits=listed["bits"],
+        list_kind=listed["kind"],
+        list_window=listed["window"],
+        list_gradient=listed["gradient"],
+        list_phash=listed["phash"],
+        bordered_bits=np.concatenate([b["bits"] for b in bordered]),
+        bordered_listed=np.repeat(
+            np.arange(len(bordered), dtype=np.int8), [len(b["kind"]) for b in bordered]
+        ),
+        bordered_kind=np.concatenate([b["kind"] for b in bordered]),
+        bordered_window=np.concatenate([b["window"] for b in bordered]),
+        bordered_gradient=np.concatenate([b["gradient"] for b in bordered]),
+        bordered_phash=np.concatenate([b["phash"] for b in bordered]),
         seconds=seconds,
     )
 
 
 def _code_digest() -> bytes:
     """The source of the modules that produce the hashes: editing them invalidates the cache."""
+    from photosieve import decode as decoding
     from photosieve import regions
-    from photosieve.hashes import pdq_fast
+    from photosieve.hashes import gradient, pdq_fast, phash
+    from photosieve.lists import from_images
 
     h = hashlib.sha256()
-    for module in (robust, regions, pdq, pdq_fast):
+    for module in (robust, regions, pdq, pdq_fast, gradient, phash, decoding, from_images):
         h.update(Path(module.__file__).read_bytes())
     return h.digest()
 
@@ -274,7 +353,7 @@ def cache_key(path: Path, seed: int) -> str:
     h.update(
         f"{seed}/{CACHE_VERSION}/{[w.label for w in SUPERSET_UNCROPS]}/{[w.label for w in SUPERSET_WINDOWS]}".encode()
     )
-    h.update(",".join(VERSION_NAMES).encode())
+    h.update(",".join(VERSION_NAMES + list(LISTED_EDITS)).encode())
     return h.hexdigest()[:24]
 
 
@@ -400,7 +479,11 @@ def _second_distances(
 
 
 def search(photos: list[PhotoHashes]) -> Pairs:
-    """All near pairs: every query hash against plain list hashes; non-uncrop query hashes against windows."""
+    """All near pairs: every query hash against whole-picture list hashes; non-uncrop ones against windows.
+
+    Whole-picture list hashes are the whole image and its borders/region
+    entries: the matcher pairs them with every query hash.
+    """
     counts = [len(p.bits) for p in photos]
     q_photo = np.repeat(np.arange(len(photos)), counts)
     names = ("bits", "version", "kind", "hypothesis", "orientation", "gradient", "phash")
@@ -410,7 +493,7 @@ def search(photos: list[PhotoHashes]) -> Pairs:
     list_names = ("list_bits", "list_kind", "list_window", "list_gradient", "list_phash")
     lst = {name: np.concatenate([getattr(p, name) for p in photos]) for name in list_names}
     parts = []
-    full = np.flatnonzero(lst["list_kind"] == FULL)
+    full = np.flatnonzero(lst["list_kind"] != WINDOW)
     searched = np.array([w.label in SEARCHED_WINDOWS for w in SUPERSET_WINDOWS] + [False])
     windows = np.flatnonzero((lst["list_kind"] == WINDOW) & searched[lst["list_window"]])
     not_uncrop = np.flatnonzero(q["kind"] != UNCROP)
@@ -449,11 +532,58 @@ def search(photos: list[PhotoHashes]) -> Pairs:
     )
 
 
+def bordered_search(photos: list[PhotoHashes]) -> Pairs:
+    """Each photo's versions against the LISTED_EDITS listings of the same photo (genuine pairs only).
+
+    ``list_photo`` is the index into LISTED_EDITS; pairs follow the same
+    rule as :func:`search` (windows: no uncrop hypotheses), within SEARCH_RADIUS.
+    """
+    names = ("photo", "version", "kind", "hypothesis", "orientation", "list_photo")
+    names += ("list_kind", "list_window", "distance", "query_row", "list_row")
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    q_offset = l_offset = 0
+    for p, photo in enumerate(photos):
+        qi, li, dist = _range_search_numpy(photo.bits, photo.bordered_bits, SEARCH_RADIUS)
+        keep = (photo.bordered_kind[li] != WINDOW) | (photo.kind[qi] != UNCROP)
+        qi, li, dist = qi[keep], li[keep], dist[keep]
+        for name, values in (
+            ("photo", np.full(len(qi), p, np.int32)),
+            ("version", photo.version[qi]),
+            ("kind", photo.kind[qi]),
+            ("hypothesis", photo.hypothesis[qi]),
+            ("orientation", photo.orientation[qi]),
+            ("list_photo", photo.bordered_listed[li].astype(np.int32)),
+            ("list_kind", photo.bordered_kind[li]),
+            ("list_window", photo.bordered_window[li]),
+            ("distance", dist.astype(np.int16)),
+            ("query_row", q_offset + qi),
+            ("list_row", l_offset + li),
+        ):
+            parts[name].append(values)
+        q_offset += len(photo.bits)
+        l_offset += len(photo.bordered_bits)
+    flat = {name: np.concatenate(values) for name, values in parts.items()}
+    return Pairs(
+        **flat,
+        query_second={a: np.concatenate([getattr(p, a) for p in photos]) for a in SECOND},
+        list_second={
+            a: np.concatenate([getattr(p, f"bordered_{a}") for p in photos]) for a in SECOND
+        },
+    )
+
+
+def bordered_recall(pairs: Pairs, n_photos: int, mode: Mode, threshold: float) -> np.ndarray:
+    """(len(LISTED_EDITS), versions) share of photos whose version matches the photo listed as that edit."""
+    scores = pair_scores(pairs, mode, n_photos, len(VERSION_NAMES), len(LISTED_EDITS))
+    return (scores <= threshold).mean(axis=0).T
+
+
 # -- evaluation --------------------------------------------------------------------------
 
 
-def mode_mask(pairs: Pairs, config: matching.MatchConfig) -> np.ndarray:
-    """Which found pairs the configuration would compare."""
+def mode_mask(pairs: Pairs, mode: Mode) -> np.ndarray:
+    """Which found pairs the configuration would compare, against the mode's list (match_modes.match)."""
+    config = mode.config
     expansion = config.expansion
     plain_orientation = pairs.orientation == 0
     oriented = np.ones(len(pairs.distance), dtype=bool) if expansion.dihedral else plain_orientation
@@ -466,37 +596,47 @@ def mode_mask(pairs: Pairs, config: matching.MatchConfig) -> np.ndarray:
         wanted = [_UNCROP_INDEX[w.label] for w in expansion.uncrop]
         uncrop_oriented = oriented if expansion.uncrop_dihedral else plain_orientation
         keep |= (pairs.kind == UNCROP) & np.isin(pairs.hypothesis, wanted) & uncrop_oriented
-    windows = {w.label for w in config.windows}
+    listed = mode.list_options
+    if listed is None:  # a hash-only list: the plain hash of each image
+        return keep & (pairs.list_kind == FULL)
+    windows = {w.label for w in listed.windows}
     if not windows <= SEARCHED_WINDOWS:
         raise ValueError(
             f"mode {config.name!r} uses windows that are not searched: {sorted(windows - SEARCHED_WINDOWS)[:3]}"
         )
     window_index = np.array([w.label in windows for w in SUPERSET_WINDOWS] + [False])
-    on_full = pairs.list_kind == FULL
+    # Entries of the whole picture pair with every query hash the mode uses.
+    whole = [FULL, LIST_BORDERS, LIST_REGION] if listed.borders else [FULL]
+    on_whole = np.isin(pairs.list_kind, whole)
     on_window = (
         (pairs.list_kind == WINDOW) & window_index[pairs.list_window] & (pairs.kind != UNCROP)
     )
     if not config.windows_dihedral:
         on_window &= plain_orientation
-    return keep & (on_full | on_window)
+    return keep & (on_whole | on_window)
 
 
 def pair_scores(
-    pairs: Pairs, config: matching.MatchConfig, n_photos: int, n_versions: int
+    pairs: Pairs, mode: Mode, n_photos: int, n_versions: int, n_lists: int | None = None
 ) -> np.ndarray:
-    """(photos, versions, photos) best score per (query image, list image); inf where no pair."""
-    mask = mode_mask(pairs, config)
+    """(photos, versions, list images) best score per (query image, list image); inf where no pair.
+
+    ``n_lists``: the number of list images (``pairs.list_photo`` values); by default one per photo.
+    """
+    config = mode.config
+    n_lists = n_photos if n_lists is None else n_lists
+    mask = mode_mask(pairs, mode)
     score = pairs.distance[mask].astype(np.float64)
     if config.second_opinion is not None:
         score = config.second_opinion.score(
             score, pairs.second(config.second_opinion.algorithm, mask)
         )
-    out = np.full(n_photos * n_versions * n_photos, np.inf)
+    out = np.full(n_photos * n_versions * n_lists, np.inf)
     key = (
         pairs.photo[mask].astype(np.int64) * n_versions + pairs.version[mask]
-    ) * n_photos + pairs.list_photo[mask]
+    ) * n_lists + pairs.list_photo[mask]
     np.minimum.at(out, key, score)
-    return out.reshape(n_photos, n_versions, n_photos)
+    return out.reshape(n_photos, n_versions, n_lists)
 
 
 def _different(scores: np.ndarray) -> np.ndarray:
@@ -556,9 +696,8 @@ def time_modes(paths: list[Path], seeds: list[int], repeats: int = 1) -> dict[st
     """
     import io
 
-    from photosieve.decode import DecodeOptions, decode
+    from photosieve.decode import DecodeOptions
     from photosieve.hashing import HashPlan, ImageHasher
-    from photosieve.lists.from_images import ListBuildOptions, image_rows
 
     blobs, originals = [], []
     for path, seed in zip(paths, seeds):
@@ -697,7 +836,7 @@ def evaluate(
     """Per mode: threshold (calibrated at ``fpr`` unless given), false positives, recall per version."""
     out = {}
     for mode in modes:
-        scores = pair_scores(pairs, mode.config, n_photos, len(VERSION_NAMES))
+        scores = pair_scores(pairs, mode, n_photos, len(VERSION_NAMES))
         opinion = mode.config.second_opinion
         integer = opinion is None or opinion.rule == matching.REQUIRE
         if thresholds is None:
@@ -775,6 +914,36 @@ def report(
     return "\n".join(lines) + "\n"
 
 
+def bordered_report(recalls: dict[str, np.ndarray], modes: list[Mode]) -> str:
+    """The "Listed with borders" table: per listed edit, the share of versions found, at the thresholds used above.
+
+    ``recalls``: mode name -> :func:`bordered_recall` array. Rows per listed
+    edit: the unedited photo as the query (the copy a bordered listing should
+    catch first), then the means over the issue's kinds and the extra kinds.
+    """
+    names = [m.name for m in modes]
+    issue = slice(1, 1 + len(EDIT_NAMES))
+    extra = slice(1 + len(EDIT_NAMES), None)
+    lines = [
+        (
+            "Listed with borders: each photo listed as an edit of it (recall of its versions, "
+            "at the thresholds above; hash-only modes against the edit's plain hash)"
+        ),
+        "",
+        "| listed as | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for i, listed in enumerate(LISTED_EDITS):
+        for label, part in (
+            (f"`{listed}`: the original", 0),
+            (f"... all {len(EDIT_NAMES)} kinds", issue),
+            ("... extra kinds", extra),
+        ):
+            cells = [f"{np.mean(recalls[n][i, part]):.{2 if part == 0 else 3}f}" for n in names]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     args = run(argv)
     # One BLAS thread: the small products here are 10-50x slower with OpenBLAS's
@@ -809,6 +978,12 @@ def main(argv: list[str] | None = None) -> None:
     if thresholds is None:
         strict = evaluate(pairs, len(photos), MODES, STRICT_FPR)
     text = report(results, strict, shipped, MODES, title, args.fpr)
+    bordered = bordered_search(photos)
+    recalls = {
+        m.name: bordered_recall(bordered, len(photos), m, results[m.name]["threshold"])
+        for m in MODES
+    }
+    text += "\n" + bordered_report(recalls, MODES)
     logger.info("done (%.0f s)", time.monotonic() - started)
     if args.output:
         args.output.write_text(text)
