@@ -269,12 +269,14 @@ def _overview(report: Report) -> list[tuple[str, str]]:
     counts = s.get("counts", {})
     objects = counts.get("objects", {})
     accounting = s.get("accounting", {})
+    unknown = 0 if counts else "?"
     rows = [
         ("run", report.run.run_id),
         ("command", str(s.get("command", ""))),
         ("started", str(s.get("started_at", ""))),
         ("wall time", f"{s.get('wall_seconds', 0):.1f} s"),
-        ("objects listed / hashed", f"{counts.get('files', {}).get('listed', '?')} / {objects.get('hashed', '?')}"
+        # Counters that stayed at zero are absent from a summary that has counts.
+        ("objects listed / hashed", f"{counts.get('files', {}).get('listed', unknown)} / {objects.get('hashed', unknown)}"
          + (f" (+{objects['carried']} carried from previous runs, unread)" if objects.get("carried") else "")),
         ("hash rows", str(s.get("tables", {}).get(schemas.HASHES, "?"))),
         ("error rows", str(s.get("tables", {}).get(schemas.ERRORS, len(report.run.errors)))),

@@ -119,3 +119,15 @@ def test_cli_writes_both_files_and_rejects_non_runs(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["report", str(tmp_path)])
     assert info.value.code == 2
+
+
+def test_overview_counts_a_repeat_audit_that_read_nothing(tmp_path):
+    run = _write_run(tmp_path / "run", [_match("a.jpg", 3)])
+    summary = json.loads((run / "summary.json").read_text())
+    # A repeat audit that carried every file: counters that stayed at zero are absent.
+    summary["counts"]["objects"] = {"carried": 5}
+    summary["incremental"] = {"files": {"unchanged": 5}, "read": 0, "carried": 5, "matches": {}}
+    (run / "summary.json").write_text(json.dumps(summary))
+    markdown = render_markdown(build_report(str(run)))
+    assert "| objects listed / hashed | 5 / 0 (+5 carried from previous runs, unread) |" in markdown
+    assert "| files read / carried | 0 / 5 |" in markdown
