@@ -167,14 +167,19 @@ def image_rows(
 
 
 def _box_of(variant: str, shape: tuple[int, ...]) -> Box:
-    """The pixel box a ``"name x,y,w,h"`` variant label describes, in an image of ``shape``."""
-    window = robust.Window.parse(variant.partition(" ")[2])
+    """The pixel box a ``"name x,y,w,h"`` variant label describes, in an image of ``shape``.
+
+    The label's shares are rounded to 3 decimals each, so a box reaching the
+    bottom or right edge can read ``y + h = 1.001``: the box is clipped to
+    the image rather than rejected (a :class:`robust.Window` would refuse it).
+    """
+    x, y, w, h = (float(v) for v in variant.partition(" ")[2].split(","))
     height, width = shape[:2]
     return Box(
-        round(window.x * width),
-        round(window.y * height),
-        round((window.x + window.w) * width),
-        round((window.y + window.h) * height),
+        round(x * width),
+        round(y * height),
+        min(width, round((x + w) * width)),
+        min(height, round((y + h) * height)),
     )
 
 

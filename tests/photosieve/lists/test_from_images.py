@@ -15,6 +15,7 @@ from photosieve.lists import read_list
 from photosieve.lists.from_images import (
     ListBuildOptions,
     ListRow,
+    _box_of,
     build_list,
     build_rows,
     file_rows,
@@ -22,6 +23,7 @@ from photosieve.lists.from_images import (
     image_rows,
     write_rows,
 )
+from photosieve.regions import Box
 
 WINDOWS = (robust.Window(0.1, 0.1, 0.8, 0.8), robust.Window(0, 0, 0.9, 0.9))
 
@@ -64,6 +66,11 @@ def test_image_rows_with_borders_and_second_opinions(photo):
     # Every PDQ picture has its gradient hash, under the same variant.
     assert sorted(r.variant for r in rows if r.algorithm == "gradient") == sorted(pdq_variants)
     assert all(r.quality is None for r in rows if r.algorithm == "gradient")
+
+
+def test_box_of_a_label_rounded_past_the_edge_is_clipped():
+    """Shares rounded to 3 decimals can add up to 1.001 (0.1675 + 0.8325 of 400 rows)."""
+    assert _box_of("region 0.000,0.168,1.000,0.833", (400, 600, 3)) == Box(0, 67, 600, 400)
 
 
 def test_options_reject_unknown_second_opinion():
