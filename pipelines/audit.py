@@ -153,7 +153,12 @@ def _gone_examples(output: str, limit: int = GONE_EXAMPLES) -> list[str]:
         with FileSystems.open(
             metadata.path, compression_type=CompressionTypes.UNCOMPRESSED
         ) as handle:
-            table = pq.read_table(handle, columns=[schemas.URI, schemas.STATE])
+            # On the calling thread: with pre-buffering, Arrow's I/O threads read the
+            # Python file object and, still alive when the interpreter exits, abort it
+            # ("terminate called without an active exception", apache/arrow#34314).
+            table = pq.read_table(
+                handle, columns=[schemas.URI, schemas.STATE], use_threads=False, pre_buffer=False
+            )
         states = table.column(schemas.STATE).to_pylist()
         gone += [
             uri

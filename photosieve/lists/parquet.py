@@ -7,8 +7,6 @@ of strings. Problems cite the 1-based row number as their line.
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -25,7 +23,9 @@ MAGIC = b"PAR1"
 
 def read(source: Source) -> ReadResult:
     try:
-        table = pq.read_table(io.BytesIO(source.data))
+        # Arrow's own buffer, not a Python file object: its I/O threads must not need the GIL
+        # (a pre-buffering thread alive at interpreter exit aborts it, apache/arrow#34314).
+        table = pq.read_table(pa.BufferReader(source.data))
     except (pa.ArrowException, OSError) as exc:
         problem = ListProblem.make(
             source.path, None, ProblemKind.UNREADABLE, f"not a readable Parquet file: {exc}"
