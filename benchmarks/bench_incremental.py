@@ -119,13 +119,20 @@ def _source_image(sources: list[Path], index: int) -> Image.Image:
     return _synthetic(index)
 
 
+def _tail(path: Path, size: int) -> bytes:
+    """The last ``size`` bytes of a file (a whole 12 MP JPEG need not be read to check its end)."""
+    with path.open("rb") as handle:
+        handle.seek(max(path.stat().st_size - size, 0))
+        return handle.read()
+
+
 def _edited(job: tuple[list[Path], int, int, tuple[int, ...], str]) -> int:
     """Write edited copy ``k`` of source photo ``index``; return its byte count."""
     sources, index, k, long_sides, out = job
     stem = Path(out) / f"d{index % 50:02d}" / f"p{index:04d}-{k:03d}"
     for suffix, end in ((".jpg", b"\xff\xd9"), (".png", b"IEND\xaeB`\x82")):
         done = stem.with_suffix(suffix)
-        if done.exists() and done.read_bytes()[-len(end) :] == end:
+        if done.exists() and _tail(done, len(end)) == end:
             return done.stat().st_size  # written by an interrupted earlier run
     rng = random.Random(SEED * 1_000_003 + index * 1009 + k)
     image = _source_image(sources, index)
