@@ -94,7 +94,7 @@ def load_previous(outputs: list[str], output: str) -> list[PreviousRun]:
     """
     runs = []
     for index, given in enumerate(outputs):
-        if given.rstrip("/") == output.rstrip("/") or match.within(given, output):
+        if match.within(given, output):
             raise ConfigError(f"--previous {given} is (inside) the --output; choose another output")
         path = FileSystems.join(given, job.SUMMARY_FILE)
         try:

@@ -154,10 +154,11 @@ def preflight_lists(
 
 
 def within(path: str, directory: str) -> bool:
-    """Whether ``path`` lies under ``directory`` (an --overwrite there would delete the input)."""
+    """Whether ``path`` is ``directory`` or lies under it (an --overwrite there would delete the input)."""
     if "://" not in directory:
         path, directory = os.path.abspath(path), os.path.abspath(directory)
-    return path.startswith(directory.rstrip("/") + "/")
+    path, directory = path.rstrip("/"), directory.rstrip("/")
+    return path == directory or path.startswith(directory + "/")
 
 
 def _count_rows(n: int) -> Counter:

@@ -19,6 +19,7 @@ import pytest
 from PIL import Image, ImageFilter, ImageOps
 
 from photosieve import schemas
+from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan, ImageHasher
 from pipelines import audit, cli, job
 from tests.pipelines import checked_fs
@@ -380,6 +381,13 @@ def test_previous_runs_are_checked_before_any_work(case, tmp_path, caplog):
     assert _audit(case, first, "--previous", str(first), "--overwrite") == 2
     assert "is (inside) the --output" in caplog.text
     assert (first / schemas.HASHES).exists()
+
+
+def test_the_output_is_refused_as_previous_however_spelt(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for given in ("out", "./out", "out/", str(tmp_path / "out"), "out/sub"):
+        with pytest.raises(ConfigError, match=r"is \(inside\) the --output"):
+            audit.load_previous([given], "out")
 
 
 def test_a_match_mode_audit_carries_its_query_hashes(case, tmp_path):
