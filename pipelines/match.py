@@ -101,27 +101,18 @@ def match_stage(
     versions: dict[str, str],
 ) -> tuple[beam.PCollection, beam.PCollection]:
     """The steps ``match`` and ``audit`` share: (matches rows, ledger)."""
+    options = {
+        "run_id": context.run_id,
+        "matched_at_us": context.started_us,
+        "strategy": args.strategy,
+        "quality_cutoff": args.quality_cutoff,
+        "strict_lists": not args.lenient_lists,
+        "expected_versions": versions,
+    }
     if args.match_mode is not None:
-        matched = hashes | "MatchInMode" >> MatchInMode(
-            specs,
-            args.match_mode,
-            run_id=context.run_id,
-            matched_at_us=context.started_us,
-            strategy=args.strategy,
-            quality_cutoff=args.quality_cutoff,
-            strict_lists=not args.lenient_lists,
-            expected_versions=versions,
-        )
-        return matched[schemas.MATCHES], matched[LEDGER]
-    matched = hashes | "MatchHashes" >> MatchHashes(
-        specs,
-        run_id=context.run_id,
-        matched_at_us=context.started_us,
-        strategy=args.strategy,
-        quality_cutoff=args.quality_cutoff,
-        strict_lists=not args.lenient_lists,
-        expected_versions=versions,
-    )
+        matched = hashes | "MatchInMode" >> MatchInMode(specs, args.match_mode, **options)
+    else:
+        matched = hashes | "MatchHashes" >> MatchHashes(specs, **options)
     return matched[schemas.MATCHES], matched[LEDGER]
 
 
@@ -148,7 +139,6 @@ def preflight_lists(
             summaries,
             args.match_mode,
             strict=not args.lenient_lists,
-            strategy=args.strategy,
         )
     return specs, summaries, {s["name"]: s["version"] for s in summaries}
 

@@ -24,10 +24,9 @@ from apache_beam.io.filesystems import FileSystems
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan
 from photosieve.lists import ListSpec
-from photosieve.lists.entries import read_list_entries
 from photosieve.match_modes import CONFIGS, TARGET_FPR, MatchConfig
-from transforms.matching import SIDE_INPUT, open_stored
-from transforms.mode_matching import list_config, shuffle_refusal
+from transforms.matching import SIDE_INPUT
+from transforms.mode_matching import read_list_config
 
 __all__ = ["MODE_KEY", "add_mode_arguments", "check_stored_hashes", "plan_for_mode", "preflight"]
 
@@ -104,9 +103,7 @@ def _settings(config: MatchConfig) -> dict:
     }
 
 
-def preflight(
-    specs: Sequence[ListSpec], summaries: list[dict], mode: str, *, strict: bool, strategy: str
-) -> None:
+def preflight(specs: Sequence[ListSpec], summaries: list[dict], mode: str, *, strict: bool) -> None:
     """Check that every list can be matched in ``mode``; record its settings in ``summaries``.
 
     Each list summary with PDQ hashes gets ``thresholds["pdq"]`` (the mode's
@@ -115,31 +112,15 @@ def preflight(
     ``thresholds``: it only confirms PDQ pairs.
 
     Raises:
-        ConfigError: the shuffle strategy, a PDQ threshold above the mode's,
-            or a list the mode cannot match (named).
+        ConfigError: a PDQ threshold above the mode's, or a list the mode
+            cannot match (named).
     """
-    if strategy != SIDE_INPUT:
-        raise ConfigError(shuffle_refusal(mode))
     opinion = CONFIGS[mode].second_opinion
     for spec, summary in zip(specs, summaries):
         # As the pipeline reads it (bad lines were reported by check_lists already).
-        hash_list, entries = read_list_entries(
-            spec.path,
-            name=spec.name,
-            algorithm=spec.algorithm,
-            strict=strict,
-            open_fn=open_stored,
-            format=spec.format,
-        )
-        if "pdq" not in hash_list.groups:
+        _, _, config = read_list_config(spec, mode, strict=strict)
+        if config is None:  # no PDQ hashes
             continue
-        config = list_config(
-            spec.name,
-            mode,
-            hash_list.algorithms,
-            entries["pdq"].variants,
-            threshold=spec.thresholds.get("pdq"),
-        )
         thresholds = dict(summary.get("thresholds", {}))
         thresholds["pdq"] = config.threshold
         if opinion is not None:

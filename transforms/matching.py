@@ -113,6 +113,15 @@ def open_stored(path: str, mode: str = "rb"):
     return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 
 
+def check_version(spec: ListSpec, version: str, expected_version: str | None) -> None:
+    """Raise ConfigError when a worker reads another version of the list than the launcher checked."""
+    if expected_version is not None and version != expected_version:
+        raise ConfigError(
+            f"list {spec.name} ({spec.path}) changed while the run started: version "
+            f"{version[:12]}..., checked {expected_version[:12]}..."
+        )
+
+
 def read_known_list(
     spec: ListSpec, *, strict: bool, expected_version: str | None = None
 ) -> KnownList:
@@ -130,11 +139,7 @@ def read_known_list(
         open_fn=open_stored,
         format=spec.format,
     )
-    if expected_version is not None and hash_list.version != expected_version:
-        raise ConfigError(
-            f"list {spec.name} ({spec.path}) changed while the run started: version "
-            f"{hash_list.version[:12]}..., checked {expected_version[:12]}..."
-        )
+    check_version(spec, hash_list.version, expected_version)
     groups = {
         name: (group.hashes, group.metadata.select([IDS, LABELS]))
         for name, group in sorted(hash_list.groups.items())

@@ -51,15 +51,29 @@ from apache_beam.utils import shared
 from photosieve import schemas
 from photosieve.errors import ConfigError
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
-from photosieve.lists import ListRole, ListSpec
-from photosieve.lists.entries import read_list_entries
+from photosieve.lists import HashList, ListRole, ListSpec
+from photosieve.lists.entries import ItemEntries, read_list_entries
 from photosieve.lists.from_images import has_windows
 from photosieve.match_modes import CONFIGS, MatchConfig, config_for_list, uses
 from photosieve.mode_matcher import FrameQuery, ModeMatcher, QueryHash
 from transforms.ledger import LEDGER, Tally
-from transforms.matching import SIDE_INPUT, MatchHashes, open_stored, spec_fields
+from transforms.matching import (
+    DEFAULT_BATCH_SIZE,
+    SIDE_INPUT,
+    MatchHashes,
+    check_version,
+    open_stored,
+    spec_fields,
+)
 
-__all__ = ["MatchInMode", "ModeList", "mode_algorithms", "read_mode_list", "shuffle_refusal"]
+__all__ = [
+    "MatchInMode",
+    "ModeList",
+    "mode_algorithms",
+    "read_list_config",
+    "read_mode_list",
+    "shuffle_refusal",
+]
 
 # Frames per ModeMatcher.match call: ~77 query hashes each, so a batch probes
 # a few thousand hashes at once (numpy's per-call cost amortised, the scan's
@@ -91,14 +105,13 @@ class ModeList(NamedTuple):
 
     Attributes:
         name, version, role: as in :class:`~transforms.matching.KnownList`.
-        config: the mode's configuration for this list (None without PDQ hashes).
-        matcher: the indexed list, or None.
+        matcher: the indexed list with the mode's configuration for it
+            (``matcher.config``), or None.
     """
 
     name: str
     version: str
     role: str
-    config: MatchConfig | None
     matcher: ModeMatcher | None
 
 
@@ -111,6 +124,24 @@ def read_mode_list(
         ConfigError: the list changed since the launcher checked it, or the
             mode cannot match it (:func:`~photosieve.match_modes.config_for_list`).
     """
+    hash_list, entries, config = read_list_config(spec, mode, strict=strict)
+    check_version(spec, hash_list.version, expected_version)
+    matcher = None if config is None else ModeMatcher.from_list(config, hash_list, entries)
+    return ModeList(spec.name, hash_list.version, spec.role.value, matcher)
+
+
+def read_list_config(
+    spec: ListSpec, mode: str, *, strict: bool
+) -> tuple[HashList, dict[str, ItemEntries], MatchConfig | None]:
+    """Read one list through Beam's filesystems; (list, entries, the mode's configuration for it).
+
+    The configuration is None when the list has no PDQ hashes (the mode
+    leaves it to ``MatchHashes``). A list's own ``pdq`` threshold may only
+    lower the mode's.
+
+    Raises:
+        ConfigError: the mode cannot match the list (named).
+    """
     hash_list, entries = read_list_entries(
         spec.path,
         name=spec.name,
@@ -119,46 +150,18 @@ def read_mode_list(
         open_fn=open_stored,
         format=spec.format,
     )
-    if expected_version is not None and hash_list.version != expected_version:
-        raise ConfigError(
-            f"list {spec.name} ({spec.path}) changed while the run started: version "
-            f"{hash_list.version[:12]}..., checked {expected_version[:12]}..."
-        )
     if "pdq" not in hash_list.groups:
-        return ModeList(spec.name, hash_list.version, spec.role.value, None, None)
-    config = list_config(
-        spec.name,
-        mode,
-        hash_list.algorithms,
-        entries["pdq"].variants,
-        threshold=spec.thresholds.get("pdq"),
-    )
-    matcher = ModeMatcher.from_list(config, hash_list, entries)
-    return ModeList(spec.name, hash_list.version, spec.role.value, config, matcher)
-
-
-def list_config(
-    name: str,
-    mode: str,
-    algorithms: Sequence[str],
-    variants: Sequence[str],
-    *,
-    threshold: float | None = None,
-) -> MatchConfig:
-    """The mode's configuration for the list ``name`` (ConfigError naming the list if none).
-
-    ``threshold``: the list's own PDQ threshold, if one was given: it may
-    only lower the mode's.
-    """
+        return hash_list, entries, None
     try:
-        return config_for_list(
+        config = config_for_list(
             mode,
-            has_windows=has_windows(variants),
-            second_algorithms=[a for a in algorithms if a != "pdq"],
-            threshold=threshold,
+            has_windows=has_windows(entries["pdq"].variants),
+            second_algorithms=[a for a in hash_list.algorithms if a != "pdq"],
+            threshold=spec.thresholds.get("pdq"),
         )
     except ConfigError as exc:
-        raise ConfigError(f"list {name}: {exc}") from exc
+        raise ConfigError(f"list {spec.name}: {exc}") from exc
+    return hash_list, entries, config
 
 
 def _read_mode_spec(
@@ -170,8 +173,8 @@ def _read_mode_spec(
     )
 
 
-def _describe(known: ModeList) -> tuple[str, bool]:
-    return known.name, known.matcher is not None
+def _has_pdq(known: ModeList) -> bool:
+    return known.matcher is not None
 
 
 def _partition(row: dict, n: int, algorithms: frozenset[str]) -> int:
@@ -188,7 +191,7 @@ class _KeyByFrameFn(beam.DoFn):
     def setup(self) -> None:
         self._tally = Tally()
 
-    def process(self, row: dict, described: list[tuple[str, bool]]):
+    def process(self, row: dict, has_pdq: list[bool]):
         algorithm = row[schemas.ALGORITHM]
         variant = row.get(schemas.VARIANT) or ""
         orientation = row.get(schemas.ORIENTATION) or ""
@@ -199,7 +202,7 @@ class _KeyByFrameFn(beam.DoFn):
             reason = "low_quality"
         elif not uses(self._config, variant, orientation):
             reason = "not_in_mode"
-        elif not any(has_pdq for _, has_pdq in described):
+        elif not any(has_pdq):
             reason = "no_list"
         else:
             reason = "probed"
@@ -269,7 +272,7 @@ class _MatchFramesFn(beam.DoFn):
                 status, suppressed_by = schemas.STATUS_MATCH, None
             self._tally.add(("matches", "status", status))
             self._tally.add(("matches", "list", listed.name, status))
-            self._tally.add(("matches", "mode", listed.config.name))
+            self._tally.add(("matches", "mode", listed.matcher.config.name))
             for label in found.labels:
                 self._tally.add(("matches", "label", listed.name, label))
             m = found.match
@@ -288,12 +291,12 @@ class _MatchFramesFn(beam.DoFn):
                 schemas.LABELS: list(found.labels),
                 schemas.MATCHED_HASH: m.list_hash,
                 schemas.DISTANCE: float(m.distance),
-                schemas.THRESHOLD: float(listed.config.threshold),
+                schemas.THRESHOLD: float(listed.matcher.config.threshold),
                 schemas.STATUS: status,
                 schemas.SUPPRESSED_BY: suppressed_by,
                 schemas.RUN_ID: self._run_id,
                 schemas.MATCHED_AT: self._matched_at_us,
-                schemas.MATCH_MODE: listed.config.name,
+                schemas.MATCH_MODE: listed.matcher.config.name,
                 schemas.LIST_VARIANT: m.list_variant or None,
                 schemas.SCORE: m.score,
                 schemas.SECOND_DISTANCE: m.second_distance,
@@ -347,7 +350,7 @@ class MatchInMode(beam.PTransform):
         quality_cutoff: int = PDQ_QUALITY_THRESHOLD,
         strict_lists: bool = True,
         expected_versions: dict[str, str] | None = None,
-        batch_size: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         frame_batch: int = DEFAULT_FRAME_BATCH,
     ):
         super().__init__()
@@ -363,7 +366,6 @@ class MatchInMode(beam.PTransform):
         self._strict = strict_lists
         self._expected = dict(expected_versions or {})
         self._frame_batch = frame_batch
-        others = {} if batch_size is None else {"batch_size": batch_size}
         self._others = MatchHashes(
             lists,
             run_id=run_id,
@@ -373,7 +375,7 @@ class MatchInMode(beam.PTransform):
             strict_lists=strict_lists,
             expected_versions=expected_versions,
             skip_algorithms=sorted(self._algorithms),
-            **others,
+            batch_size=batch_size,
         )
         self._quality_cutoff = quality_cutoff
 
@@ -393,9 +395,9 @@ class MatchInMode(beam.PTransform):
                 expected_versions=self._expected,
             )
         )
-        described = AsList(known | "DescribeModeLists" >> beam.Map(_describe))
+        has_pdq = AsList(known | "DescribeModeLists" >> beam.Map(_has_pdq))
         keyed = mode_rows | "KeyByFrame" >> beam.ParDo(
-            _KeyByFrameFn(self._mode, self._quality_cutoff), described
+            _KeyByFrameFn(self._mode, self._quality_cutoff), has_pdq
         ).with_outputs(LEDGER, main="keyed")
         matcher_fn = _MatchFramesFn(shared.Shared(), self._run_id, self._matched_at_us)
         matched = (
