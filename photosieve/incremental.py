@@ -74,7 +74,6 @@ REREAD_SETTINGS = "settings"  # its hashes were made with other settings or code
 REREAD_RETRY = "retry"  # it failed in a way worth trying again (see the module docstring)
 REREAD_INCOMPLETE = "incomplete"  # the previous run has no outcome for some algorithm of it
 REREAD_FORCED = "rehash"  # --rehash
-REREAD_REASONS = (REREAD_SETTINGS, REREAD_RETRY, REREAD_INCOMPLETE, REREAD_FORCED)
 
 # -- why a match row is new (the matches table's ``new_reason``) ------------------
 NEW_OBJECT = "new object"  # the file is new since the previous run

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from photosieve import algorithms, schemas
+from photosieve.incremental import INCREMENTAL_KEY, PREVIOUS_KEY
 
 SUMMARY_FILE = "summary.json"
 # Examples of each error class shown in the report (paths and messages only).
@@ -41,10 +42,6 @@ ERROR_EXAMPLES = 5
 MAX_LISTED_MATCHES = 200
 # Runs shown in the history plot, most recent last.
 MAX_HISTORY = 24
-# The key under which a run's summary names its predecessor runs.
-PREVIOUS_KEY = "previous"
-# The summary section of runs that classified their matches (audit --previous).
-INCREMENTAL_KEY = "incremental"
 NEW_REASON = schemas.NEW_REASON
 
 # Row identity of a match across runs: the same object, frame and query

@@ -36,7 +36,13 @@ from photosieve.hashing import HashPlan
 from photosieve.incremental import CarryPolicy, MatchClassifier, PreviousRun
 from pipelines import job, match
 from transforms.hashing import HashImages
-from transforms.incremental import CONTEXT, TO_READ, CarryForward, ClassifyNewMatches
+from transforms.incremental import (
+    CONTEXT,
+    TO_READ,
+    CarryForward,
+    ClassifyNewMatches,
+    table_pattern,
+)
 from transforms.ledger import LEDGER, WriteLedger
 from transforms.reading import ListFiles, ReadListedFiles
 from transforms.tables import WriteTables
@@ -105,7 +111,7 @@ def load_previous(outputs: list[str], output: str) -> list[PreviousRun]:
                 f"--previous {given}: no readable {job.SUMMARY_FILE} ({exc})"
             ) from exc
         run = PreviousRun.from_summary(index, given, summary)
-        files = FileSystems.join(given, schemas.FILES, "*.parquet")
+        files = table_pattern(given, schemas.FILES)
         if not FileSystems.match([files], [1])[0].metadata_list:
             raise ConfigError(f"--previous {given}: no {schemas.FILES} table ({files})")
         runs.append(run)
@@ -147,9 +153,7 @@ def _log_previous(runs: list[PreviousRun], policy: CarryPolicy) -> dict[str, dic
 def _gone_examples(output: str, limit: int = GONE_EXAMPLES) -> list[str]:
     """The first ``limit`` gone files (sorted) from the files table just written."""
     gone: list[str] = []
-    for metadata in FileSystems.match([FileSystems.join(output, schemas.FILES, "*.parquet")])[
-        0
-    ].metadata_list:
+    for metadata in FileSystems.match([table_pattern(output, schemas.FILES)])[0].metadata_list:
         with FileSystems.open(
             metadata.path, compression_type=CompressionTypes.UNCOMPRESSED
         ) as handle:

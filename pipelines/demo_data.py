@@ -30,8 +30,7 @@ from PIL import Image, ImageOps
 
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
-
-_LOG = logging.getLogger(__name__)
+from photosieve.reading import MEMBER_SEPARATOR
 
 REFERENCE_IMAGES = (
     Path(__file__).resolve().parents[1] / "tests" / "data" / "pdq-reference" / "images"
@@ -166,9 +165,8 @@ def check(root: Path, run: Path | None = None) -> int:
     ]
     found = set()
     for row in rows:
-        relative = str(Path(row[schemas.URI].split("!/")[0]).resolve())[len(archive) + 1 :]
-        if "!/" in row[schemas.URI]:
-            relative += "!/" + row[schemas.URI].split("!/", 1)[1]
+        outer, separator, member = row[schemas.URI].partition(MEMBER_SEPARATOR)
+        relative = str(Path(outer).resolve())[len(archive) + 1 :] + separator + member
         if row[schemas.LIST_NAME] == "known" and row[schemas.STATUS] == schemas.STATUS_MATCH:
             found.add(relative)
         lines.append(

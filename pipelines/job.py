@@ -48,6 +48,7 @@ from photosieve.errors import ConfigError, ListFormatError
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
 from photosieve.hashing import HashPlan
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
+from photosieve.report import SUMMARY_FILE
 from pipelines.hash_options import add_hash_arguments, decode_options
 from pipelines.mode_options import add_mode_arguments, plan_for_mode
 from transforms.ledger import LEDGER_FILE
@@ -68,7 +69,6 @@ __all__ = [
 
 _LOG = logging.getLogger(__name__)
 
-SUMMARY_FILE = "summary.json"
 # Profiles keep Beam's options under this key; every other key is a flag's dest.
 PIPELINE_OPTIONS_KEY = "pipeline_options"
 # Beam options whose values must not be copied into summary.json.

@@ -25,6 +25,7 @@ from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan
 from photosieve.lists import ListSpec
 from photosieve.match_modes import CONFIGS, TARGET_FPR, MatchConfig
+from photosieve.report import SUMMARY_FILE
 from transforms.matching import SIDE_INPUT
 from transforms.mode_matching import read_list_config
 
@@ -34,7 +35,6 @@ _LOG = logging.getLogger(__name__)
 
 # Key of the mode's settings in each list's summary.json entry.
 MODE_KEY = "match_mode"
-_SUMMARY_FILE = "summary.json"  # pipelines.job.SUMMARY_FILE (job imports this module)
 
 
 def add_mode_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -152,7 +152,7 @@ def check_stored_hashes(hashes: str, mode: str) -> None:
     parent = base.rsplit("/", 1)[0] if "/" in base else "."
     candidates = [] if set("*?[") & set(hashes) else [base, parent]
     for directory in candidates:
-        path = FileSystems.join(directory, _SUMMARY_FILE)
+        path = FileSystems.join(directory, SUMMARY_FILE)
         if not FileSystems.match([path], [1])[0].metadata_list:
             continue
         with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:

@@ -22,7 +22,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from photosieve import schemas
 from photosieve.errors import FailureReason, HashFailure
-from photosieve.hashing import HashPlan, ImageHasher, ObjectHashes
+from photosieve.hashing import DEFAULT_BATCH_SIZE, HashPlan, ImageHasher, ObjectHashes
 from transforms.ledger import LEDGER, Tally
 from transforms.progress import ProgressFile
 from transforms.reading import ObjectRecord
@@ -71,8 +71,8 @@ class _HashObjectsFn(beam.DoFn):
     emptied at the end of every bundle; outputs keep each object's window.
     """
 
-    # Objects per hash_many call (the core batches up to 32 frames per DCT).
-    BATCH_OBJECTS = 32
+    # Objects per hash_many call (the core batches this many frames per DCT).
+    BATCH_OBJECTS = DEFAULT_BATCH_SIZE
     # ...unless their bytes reach this first: memory stays bounded for large objects.
     BATCH_BYTES = 64 * 1024 * 1024  # 64 MiB
 

@@ -42,6 +42,7 @@ from photosieve.reading import container_path, is_archive
 from transforms.hashing import outcomes
 from transforms.ledger import LEDGER, Tally
 from transforms.progress import ProgressFile
+from transforms.tables import PARQUET_SUFFIX
 
 __all__ = ["PREVIOUS_MATCH_COLUMNS", "CarryForward", "ClassifyNewMatches"]
 
@@ -61,7 +62,7 @@ PREVIOUS_MATCH_COLUMNS = [
 
 def table_pattern(output: str, table: str) -> str:
     """The Parquet shards of one table of a run."""
-    return FileSystems.join(output, table, "*.parquet")
+    return FileSystems.join(output, table, "*" + PARQUET_SUFFIX)
 
 
 def _plain_times(table: pa.Table) -> pa.Table:
