@@ -261,15 +261,26 @@ class ImageHasher:
     def _hash_frame(self, pending: _Pending, image: DecodedImage) -> None:
         pixels = image.pixels
         results: list[HashResult] = []
+        with_pdq = "pdq" in self.plan.algorithms
+        buffer = self._pdq_buffer(image, pixels) if with_pdq else None
+        expanded: list[HashResult] = []
+        if buffer is not None and self.plan.query_expansion is not None:
+            shape = full_shape(image) if self.plan.decode.mode == "fast" else None
+            expanded = robust.query_hashes(pixels, shape, self.plan.query_expansion)
+        # A second opinion's hash of the whole, upright frame is the algorithm's own hash.
+        upright = {r.hash.algorithm: r.hash for r in expanded
+                   if r.hash.algorithm != "pdq" and not r.variant and r.orientation in ("", "original")}
         for name, module in self._modules.items():
+            if name in upright:
+                results.append(HashResult(upright[name]))
+                continue
             try:
                 results.extend(module.compute_batch([pixels]))
             except ValueError as exc:  # e.g. an image below an algorithm's minimum size
                 pending.failures.append(HashFailure(
                     pending.uri, "hash", FailureReason.TOO_SMALL, f"{name}: {exc}", (name,)))
         buffers: list[tuple[str, np.ndarray]] = []
-        if "pdq" in self.plan.algorithms:
-            buffer = self._pdq_buffer(image, pixels)
+        if with_pdq:
             if buffer is None:
                 rows, cols = full_shape(image)
                 pending.failures.append(HashFailure(
@@ -278,9 +289,7 @@ class ImageHasher:
                     f"frame {image.frame} is {cols}x{rows}", ("pdq",)))
             else:
                 buffers.append(("", buffer))
-                if self.plan.query_expansion is not None:
-                    shape = full_shape(image) if self.plan.decode.mode == "fast" else None
-                    results.extend(robust.query_hashes(pixels, shape, self.plan.query_expansion))
+                results.extend(expanded)
                 stored = _STORED_ORIENTATION.get(image.exif_orientation)
                 if image.exif_transposed and stored and self.plan.pdq_as_stored and not self.plan.pdq_dihedral:
                     # Hash the pixels as stored, not a DCT sign flip: the flip only
