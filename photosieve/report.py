@@ -83,11 +83,12 @@ def _read_table(run_dir: str, name: str) -> list[dict]:
     return pa.concat_tables([pq.read_table(f) for f in files], promote_options="default").to_pylist()
 
 
-def load_run(run_dir: str) -> RunData:
-    """Read a run's summary and its ``matches`` and ``errors`` tables."""
+def load_run(run_dir: str, *, errors: bool = True) -> RunData:
+    """Read a run's summary and its ``matches`` and (unless ``errors`` is false) ``errors`` tables."""
     with open(os.path.join(run_dir, SUMMARY_FILE)) as handle:
         summary = json.load(handle)
-    return RunData(run_dir, summary, _read_table(run_dir, schemas.MATCHES), _read_table(run_dir, schemas.ERRORS))
+    return RunData(run_dir, summary, _read_table(run_dir, schemas.MATCHES),
+                   _read_table(run_dir, schemas.ERRORS) if errors else [])
 
 
 @dataclass
@@ -129,15 +130,20 @@ def _new_matches(run: RunData, previous: RunData | None) -> tuple[list[dict] | N
     return new, ({"not in the previous run": len(new)} if new else {})
 
 
-def _history(run: RunData, limit: int = MAX_HISTORY) -> list[RunData]:
-    """The run and its predecessors, oldest first (follows ``previous`` links)."""
+def _history(run: RunData, loaded: list[RunData], limit: int = MAX_HISTORY) -> list[RunData]:
+    """The run and its predecessors, oldest first (follows ``previous`` links).
+
+    ``loaded``: runs already read, not read again; the others are read
+    without their errors tables (the history counts matches only).
+    """
+    by_path = {os.path.abspath(r.path): r for r in loaded}
     chain, seen, current = [run], {os.path.abspath(run.path)}, run
     while len(chain) < limit and current.previous_paths:
         path = current.previous_paths[-1]
         if os.path.abspath(path) in seen or not os.path.exists(os.path.join(path, SUMMARY_FILE)):
             break
         seen.add(os.path.abspath(path))
-        current = load_run(path)
+        current = by_path.get(os.path.abspath(path)) or load_run(path, errors=False)
         chain.append(current)
     return chain[::-1]
 
@@ -174,7 +180,7 @@ def build_report(run_dir: str, previous_dir: str | None = None) -> Report:
         distances[m[schemas.ALGORITHM]] = (values, max(threshold, float(m[schemas.THRESHOLD])))
 
     new, new_by_reason = _new_matches(run, previous)
-    chain = _history(run)
+    chain = _history(run, [previous] if previous is not None else [])
     if previous is not None and all(os.path.abspath(r.path) != os.path.abspath(previous.path) for r in chain):
         chain = [previous] + chain
     history = []
