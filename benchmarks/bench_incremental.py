@@ -61,8 +61,7 @@ import numpy as np
 import pyarrow.parquet as pq
 from PIL import Image, ImageEnhance
 
-from benchmarks.bench_pipeline import _load
-from benchmarks.bench_pipeline import _wait_for_idle as _wait
+from benchmarks.bench_pipeline import _load, _wait_for_idle
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
 
@@ -76,11 +75,6 @@ RUN_COLUMNS = {schemas.RUN_ID, schemas.MATCHED_AT, schemas.NEW_REASON}
 LIST_SIZES = (40, 30, 30)
 # Largest trim of an edited copy, per side (share of the side).
 TRIM = 0.005
-
-
-def _wait_for_idle(limit_s: float) -> None:
-    if limit_s > 0:
-        _wait(limit_s)
 
 
 def _drop_caches() -> None:

@@ -86,6 +86,8 @@ def _wait_for_idle(limit_s: float) -> None:
     while another session runs a CPU-bound job, two worker processes of
     this one share a single core, which measures the neighbour, not photosieve.
     """
+    if limit_s <= 0:
+        return
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         if _idle_share() >= 0.9:
