@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -28,6 +29,8 @@ from photosieve.lists.source import Source, utf8_bytes
 from photosieve.lists.validate import ReadResult
 
 FORMATS = {"csv": ",", "tsv": "\t"}
+# Anything but the ASCII white space bytes.strip() removes.
+_NON_SPACE = re.compile(rb"\S")
 
 
 def header_fields(first_line: str, delimiter: str) -> list[str]:
@@ -54,9 +57,11 @@ def read(
         ListFormatError: no header, or no hash column in it.
     """
     data, problems = utf8_bytes(source)
+    newline = data.find(b"\n")
+    header_end = len(data) if newline < 0 else newline + 1
     header_lines = 0
     if names is None:
-        first = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+        first = data[:header_end].decode("utf-8").rstrip("\r\n")
         names = [name.strip() for name in header_fields(first, delimiter)]
         header_lines = 1
         if not any(names):
@@ -86,8 +91,8 @@ def read(
         skipped.append(row.number)
         return "skip"
 
-    body = data.split(b"\n", 1)[1] if b"\n" in data else b""
-    if not (body if header_lines else data).strip():
+    # (Searched in place: a list may be gigabytes, and slicing bytes copies them.)
+    if _NON_SPACE.search(data, header_end if header_lines else 0) is None:
         # A header and nothing else: pyarrow refuses an empty body.
         empty = pa.table({name: pa.array([], pa.string()) for name in names})
         return ReadResult(empty, np.zeros(0, np.int64), columns, problems, len(problems))
