@@ -55,12 +55,8 @@ def read(source: Source) -> ReadResult:
     order = np.argsort(rows, kind="stable")  # back to file order
     algorithm = pa.concat_arrays(
         [pa.nulls(single.size, pa.string()).fill_null(""), pc.list_element(pairs, 0)]
-        if len(pairs)
-        else [pa.nulls(single.size, pa.string()).fill_null("")]
     )
-    hashes = pa.concat_arrays(
-        [trimmed.take(pa.array(single))] + ([pc.list_element(pairs, 1)] if len(pairs) else [])
-    )
+    hashes = pa.concat_arrays([trimmed.take(pa.array(single)), pc.list_element(pairs, 1)])
     order_array = pa.array(order)
     return ReadResult(
         table=pa.table(
