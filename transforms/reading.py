@@ -233,30 +233,20 @@ class ReadImages(beam.PTransform):
         archives: bool = False,
     ):
         super().__init__()
-        if isinstance(patterns, str):
-            patterns = [patterns]
-        if not patterns:
-            raise ValueError("ReadImages needs at least one glob pattern")
-        if max_bytes < 1:
-            raise ValueError(f"max_bytes must be >= 1, got {max_bytes}")
-        self._patterns = list(patterns)
-        self._max_bytes = max_bytes
-        self._archives = archives
+        # The parts check their own arguments.
+        self._list = ListFiles(patterns)
+        self._read = ReadListedFiles(max_bytes=max_bytes, archives=archives)
 
     def expand(self, pbegin):
         return (
             pbegin
-            | "ListFiles" >> ListFiles(self._patterns)
+            | "ListFiles" >> self._list
             | "GroupByPath" >> beam.GroupByKey()
-            | "ReadFiles" >> ReadListedFiles(max_bytes=self._max_bytes, archives=self._archives)
+            | "ReadFiles" >> self._read
         )
 
     def display_data(self):
-        return {
-            "patterns": ", ".join(self._patterns),
-            "max_bytes": self._max_bytes,
-            "archives": self._archives,
-        }
+        return {**self._list.display_data(), **self._read.display_data()}
 
 
 class ListFiles(beam.PTransform):
@@ -273,6 +263,8 @@ class ListFiles(beam.PTransform):
     def __init__(self, patterns: Sequence[str]):
         super().__init__()
         self._patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+        if not self._patterns:
+            raise ValueError("listing needs at least one glob pattern")
 
     def expand(self, pbegin):
         return (
@@ -282,6 +274,9 @@ class ListFiles(beam.PTransform):
             | "KeyByPath"
             >> beam.Map(lambda m: (m.path, (m.size_in_bytes, m.last_updated_in_seconds)))
         )
+
+    def display_data(self):
+        return {"patterns": ", ".join(self._patterns)}
 
 
 class ReadListedFiles(beam.PTransform):
@@ -302,3 +297,6 @@ class ReadListedFiles(beam.PTransform):
         return listed | "ReadObjects" >> beam.ParDo(
             _ReadObjectsFn(self._max_bytes, self._archives)
         ).with_outputs(LEDGER, main="objects")
+
+    def display_data(self):
+        return {"max_bytes": self._max_bytes, "archives": self._archives}
