@@ -173,25 +173,36 @@ def _counts(output: Path) -> tuple:
     return summary["tables"], summary["counts"]
 
 
-def test_runners_write_identical_tables(case, tmp_path, portable_services):
-    job_endpoint, pool_endpoint = portable_services
-    portable = [
+def _portable(services: tuple[str, str]) -> list[str]:
+    """Beam options for the PortableRunner against the fixture's job service and worker pool."""
+    job_endpoint, pool_endpoint = services
+    return [
         "--runner=PortableRunner",
         f"--job_endpoint={job_endpoint}",
         "--environment_type=EXTERNAL",
         f"--environment_config={pool_endpoint}",
     ]
+
+
+def _run_all(case: Path, tmp_path: Path, runs: dict[str, list[str]]) -> dict[str, tuple]:
+    """Audit ``case`` once per runner; (tables, counts) by run name."""
+    results = {}
+    for name, beam_args in runs.items():
+        output = tmp_path / name
+        _audit(case, output, *beam_args)
+        results[name] = (_tables(output), _counts(output))
+    return results
+
+
+def test_runners_write_identical_tables(case, tmp_path, portable_services):
+    portable = _portable(portable_services)
     runs = {
         "in-process": [],
         "multi-processing": ["--direct_running_mode=multi_processing", "--direct_num_workers=2"],
         "portable": portable,
         "portable-shuffle": [*portable, "--strategy", "shuffle"],
     }
-    results = {}
-    for name, beam_args in runs.items():
-        output = tmp_path / name
-        _audit(case, output, *beam_args)
-        results[name] = (_tables(output), _counts(output))
+    results = _run_all(case, tmp_path, runs)
     reference_tables, reference_counts = results["in-process"]
     assert len(reference_tables[schemas.MATCHES]) >= 9  # copies and small copies of 3 listed images
     assert len(reference_tables[schemas.ERRORS]) == len(samples.BAD_OBJECTS)
@@ -203,7 +214,6 @@ def test_runners_write_identical_tables(case, tmp_path, portable_services):
 
 def test_runners_carry_the_same_rows_in_a_repeat_audit(case, tmp_path, portable_services):
     """``--previous``: the join with the previous run's tables behaves the same on every runner."""
-    job_endpoint, pool_endpoint = portable_services
     work = tmp_path / "case"
     shutil.copytree(case, work)
     _audit(work, tmp_path / "first")
@@ -211,22 +221,12 @@ def test_runners_carry_the_same_rows_in_a_repeat_audit(case, tmp_path, portable_
     (work / "archive" / "copy2-again.png").write_bytes((work / "archive" / "copy2.png").read_bytes())
     (work / "archive" / "other1.png").write_bytes((work / "archive" / "other3.png").read_bytes())
     repeat = ["--previous", str(tmp_path / "first")]
-    portable = [
-        "--runner=PortableRunner",
-        f"--job_endpoint={job_endpoint}",
-        "--environment_type=EXTERNAL",
-        f"--environment_config={pool_endpoint}",
-    ]
     runs = {
         "in-process": repeat,
         "multi-processing": [*repeat, "--direct_running_mode=multi_processing", "--direct_num_workers=2"],
-        "portable": [*repeat, *portable],
+        "portable": [*repeat, *_portable(portable_services)],
     }
-    results = {}
-    for name, beam_args in runs.items():
-        output = tmp_path / name
-        _audit(work, output, *beam_args)
-        results[name] = (_tables(output), _counts(output))
+    results = _run_all(work, tmp_path, runs)
     reference_tables, reference_counts = results["in-process"]
     assert reference_counts[1]["objects"]["read"] == 2  # the new file and the changed one
     assert reference_counts[1]["files"]["state"]["gone"] == 1
