@@ -113,6 +113,15 @@ def open_stored(path: str, mode: str = "rb"):
     return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 
 
+def match_status(role: str, suppressors: list[str]) -> tuple[str, list[str] | None]:
+    """(status, suppressed_by) of a match on a list with ``role``, given the suppress lists the query matched."""
+    if role == ListRole.SUPPRESS.value:
+        return schemas.STATUS_SUPPRESS, None
+    if suppressors:
+        return schemas.STATUS_SUPPRESSED, suppressors
+    return schemas.STATUS_MATCH, None
+
+
 def check_version(spec: ListSpec, version: str, expected_version: str | None) -> None:
     """Raise ConfigError when a worker reads another version of the list than the launcher checked."""
     if expected_version is not None and version != expected_version:
@@ -497,12 +506,7 @@ class _ResolveMatchesFn(beam.DoFn):
         )
         for (name, _), hit in sorted(best.items()):
             info = lists[name]
-            if info.role == ListRole.SUPPRESS.value:
-                status, suppressed_by = schemas.STATUS_SUPPRESS, None
-            elif suppressors:
-                status, suppressed_by = schemas.STATUS_SUPPRESSED, suppressors
-            else:
-                status, suppressed_by = schemas.STATUS_MATCH, None
+            status, suppressed_by = match_status(info.role, suppressors)
             self._tally.add(("matches", "status", status))
             self._tally.add(("matches", "list", name, status))
             for label in hit.labels:

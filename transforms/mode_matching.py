@@ -62,6 +62,7 @@ from transforms.matching import (
     SIDE_INPUT,
     MatchHashes,
     check_version,
+    match_status,
     open_stored,
     spec_fields,
 )
@@ -264,12 +265,7 @@ class _MatchFramesFn(beam.DoFn):
             {listed.name for listed, _ in pairs if listed.role == ListRole.SUPPRESS.value}
         )
         for listed, found in sorted(pairs, key=lambda p: (p[0].name, p[1].key)):
-            if listed.role == ListRole.SUPPRESS.value:
-                status, suppressed_by = schemas.STATUS_SUPPRESS, None
-            elif suppressors:
-                status, suppressed_by = schemas.STATUS_SUPPRESSED, suppressors
-            else:
-                status, suppressed_by = schemas.STATUS_MATCH, None
+            status, suppressed_by = match_status(listed.role, suppressors)
             self._tally.add(("matches", "status", status))
             self._tally.add(("matches", "list", listed.name, status))
             self._tally.add(("matches", "mode", listed.matcher.config.name))
