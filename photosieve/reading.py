@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from photosieve.errors import FailureReason, PhotosieveError
+from photosieve.names import MEMBER_SEPARATOR, split_member
 
 # Policy: objects above this size are reported, not read. Real photos are
 # < 50 MB; a multi-GB "image" is a video or an archive misnamed, and reading
@@ -22,10 +23,6 @@ DEFAULT_MAX_OBJECT_BYTES = 256 * 1024 * 1024
 # Read in pieces so an object that grows past the limit while being read
 # (or lies about its size) is stopped early.
 _CHUNK = 8 * 1024 * 1024
-# Archive members are objects named ``archive.zip!/dir/member.jpg``: the
-# separator Java's jar: URLs and Hadoop's har: paths use; "!" is rare in real
-# file names.
-MEMBER_SEPARATOR = "!/"
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 
 
@@ -37,12 +34,12 @@ def is_archive(path: str) -> bool:
 def container_path(uri: str, archives: bool) -> str:
     """The listed file an object came from: the archive of a member, else the object itself.
 
-    >>> container_path("s/a.zip!/d/m.jpg", archives=True), container_path("s/x!/y.jpg", archives=True)
-    ('s/a.zip', 's/x!/y.jpg')
+    >>> container_path("s/a.zip!/d/m.jpg", archives=True), container_path("s/x%21/y.jpg", archives=True)
+    ('s/a.zip', 's/x%21/y.jpg')
     """
     if archives:
-        head, separator, _ = uri.partition(MEMBER_SEPARATOR)
-        if separator and is_archive(head):
+        head, member = split_member(uri)
+        if member is not None and is_archive(head):
             return head
     return uri
 
