@@ -62,13 +62,15 @@ def printable(text: object, *, newlines: bool = False) -> str:
 # raw HTML and autolinks, entities), GFM's tables, strikethrough and
 # extended autolinks (``:`` of a scheme, ``@`` of an e-mail address), and
 # the ``$`` math, ``{}`` attribute and ``^`` footnote syntaxes of common
-# renderers. All are ASCII punctuation, which CommonMark lets a backslash
-# escape anywhere.
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*{}\[\]()<>#+!|~&$:@^]")
-# Block syntax at the start of a list item's text: a list marker or a
-# thematic break (``-``, ``=`` of a setext underline) or an ordered list
-# marker (``1.``, ``1)``); ``#``, ``>``, ``+`` and ``*`` are escaped anyway.
-_MARKDOWN_LEADING = re.compile(r"^(\d{0,9})([-=.])")
+# renderers. A ``:`` only after a letter (a scheme: ``javascript:``,
+# ``https:``), so that times (``00:00``) stay readable. All are ASCII
+# punctuation, which CommonMark lets a backslash escape anywhere.
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*{}\[\]()<>#+!|~&$@^]|(?<=[A-Za-z]):")
+# Block syntax at the start of a list item's text: a bullet or a thematic
+# break (``-``), a setext underline (``=``) or an ordered list marker
+# (``1.``; ``1)`` has its ``)`` escaped anyway, as have ``#``, ``>``, ``+``
+# and ``*``).
+_MARKDOWN_LEADING = re.compile(r"^(?:(\d{1,9})\.|([-=]))")
 # ``www.`` starts a GFM autolink wherever it follows a space or a delimiter.
 _MARKDOWN_WWW = re.compile(r"(?i)(www)\.")
 
@@ -103,7 +105,7 @@ def markdown_text(value: object) -> str:
     text = _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), text)
     text = _markdown_underscores(text)
     text = _MARKDOWN_WWW.sub(r"\1\\.", text)
-    text = _MARKDOWN_LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    text = _MARKDOWN_LEADING.sub(lambda m: f"{m.group(1)}\\." if m.group(1) else f"\\{m.group(2)}", text)
     # Leading and trailing spaces would be indentation (an indented code
     # block in a list item) or a hard line break, or be trimmed from a table
     # cell: write them as character references, which show as themselves.

@@ -82,6 +82,7 @@ def test_markdown_text_escapes_each_syntax(value):
 def test_ordinary_names_stay_readable():
     assert markdown_text("photos/2026/IMG_1234.jpg") == "photos/2026/IMG_1234.jpg"
     assert markdown_text("été, 3 copies.png") == "été, 3 copies.png"
+    assert markdown_text("2026-11-01T00:00:00") == "2026-11-01T00:00:00"
 
 
 @given(HOSTILE)
