@@ -26,12 +26,11 @@ import re
 __all__ = ["markdown_text", "printable", "spreadsheet_cell"]
 
 # What a terminal acts on or reorders: C0 controls, DEL, C1 controls, the
-# bidirectional marks, embeddings, overrides and isolates, the line and
-# paragraph separators, and lone surrogates (undecodable bytes as
-# os.fsdecode hands them over; no UTF-8 stream can carry them).
-_UNPRINTABLE = (
-    "\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
-)
+# bidirectional embeddings, overrides and isolates (the characters
+# names.escape writes as %XX, so that an escaped name prints as it is), and
+# lone surrogates (undecodable bytes as os.fsdecode hands them over; no
+# UTF-8 stream can carry them).
+_UNPRINTABLE = "\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
 _UNPRINTABLE_KEEP_NEWLINES = re.compile(f"[{_UNPRINTABLE}]")
 _UNPRINTABLE_ALL = re.compile(f"[\n{_UNPRINTABLE}]")
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
