@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for path in filter(None, (args.run, args.previous)):
         if not os.path.exists(os.path.join(path, SUMMARY_FILE)):
-            parser.error(f"{printable(path)} is not a run directory (no {SUMMARY_FILE})")
+            parser.error(f"{path} is not a run directory (no {SUMMARY_FILE})")
     report = build_report(args.run, args.previous)
     html_path = args.html or os.path.join(args.run, "report.html")
     md_path = args.markdown or os.path.join(args.run, "report.md")
