@@ -11,6 +11,13 @@ tables; the ``hashes`` table (the big one) is never loaded. It never embeds
 or links image content: paths are text, the page loads nothing (inline CSS
 and SVG, no scripts, no external URLs).
 
+Every value the report shows (names, list names, ids, labels, reasons,
+messages, run ids) was written by someone else and is shown as text, never
+as markup: the HTML page escapes it with :func:`html.escape` after
+:func:`photosieve.text.printable` (no control or bidi character reorders
+it), and the Markdown with :func:`photosieve.text.markdown_text`, so a file
+named ``<img src=x onerror=...>`` or ``a|b`` renders as that name.
+
 Run chains: a run's ``summary.json`` may name the runs it built on under
 ``previous`` (a list of output directories, latest last); the report walks
 that chain for the history plot. In runs made with ``audit --previous``
@@ -34,6 +41,7 @@ import pyarrow.parquet as pq
 
 from photosieve import algorithms, schemas
 from photosieve.incremental import INCREMENTAL_KEY, PREVIOUS_KEY
+from photosieve.text import markdown_text, printable
 
 SUMMARY_FILE = "summary.json"
 # Examples of each error class shown in the report (paths and messages only).
@@ -210,10 +218,15 @@ def build_report(run_dir: str, previous_dir: str | None = None) -> Report:
 _W, _H, _PAD = 520, 200, 36
 
 
+def _html_text(value: Any) -> str:
+    """A value read from the run as HTML/SVG text (attribute-safe: quotes escaped too)."""
+    return html.escape(printable(value))
+
+
 def _svg(body: list[str], title: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" viewBox="0 0 {_W} {_H}" '
-        f'role="img" aria-label="{html.escape(title)}"><title>{html.escape(title)}</title>'
+        f'role="img" aria-label="{_html_text(title)}"><title>{_html_text(title)}</title>'
         + "".join(body) + "</svg>"
     )
 
@@ -243,7 +256,7 @@ def distance_histogram_svg(algorithm: str, distances: list[float], threshold: fl
     body.append(f'<text x="{_PAD}" y="{_H - 18}" font-size="11">0</text>')
     body.append(f'<text x="{_W - _PAD}" y="{_H - 18}" font-size="11" text-anchor="end">{top:g}</text>')
     body.append(f'<text x="{_W / 2:.0f}" y="{_H - 4}" font-size="11" text-anchor="middle">distance of the matched list hash</text>')
-    body.append(f'<text x="{_PAD}" y="16" font-size="12" font-weight="bold">{html.escape(algorithm)}: {len(distances)} matches, max {peak} per bin</text>')
+    body.append(f'<text x="{_PAD}" y="16" font-size="12" font-weight="bold">{_html_text(algorithm)}: {len(distances)} matches, max {peak} per bin</text>')
     return _svg(body, f"{algorithm} match distances against threshold {threshold:g}")
 
 
@@ -257,9 +270,9 @@ def history_svg(history: list[tuple[str, str, int, int]]) -> str:
         x = _PAD + i * step + step * 0.15
         w = step * 0.7
         h_total, h_new = plot_h * total / peak, plot_h * new / peak
-        body.append(f'<rect class="run" x="{x:.1f}" y="{_H - _PAD - h_total:.1f}" width="{w:.1f}" height="{h_total:.1f}" fill="#b8c4d0"><title>{html.escape(run_id)}: {total} matches</title></rect>')
-        body.append(f'<rect class="new" x="{x:.1f}" y="{_H - _PAD - h_new:.1f}" width="{w:.1f}" height="{h_new:.1f}" fill="#e67e22"><title>{html.escape(run_id)}: {new} new</title></rect>')
-        body.append(f'<text x="{x + w / 2:.1f}" y="{_H - _PAD + 14}" font-size="10" text-anchor="middle">{html.escape(started[:10] or run_id[:10])}</text>')
+        body.append(f'<rect class="run" x="{x:.1f}" y="{_H - _PAD - h_total:.1f}" width="{w:.1f}" height="{h_total:.1f}" fill="#b8c4d0"><title>{_html_text(run_id)}: {total} matches</title></rect>')
+        body.append(f'<rect class="new" x="{x:.1f}" y="{_H - _PAD - h_new:.1f}" width="{w:.1f}" height="{h_new:.1f}" fill="#e67e22"><title>{_html_text(run_id)}: {new} new</title></rect>')
+        body.append(f'<text x="{x + w / 2:.1f}" y="{_H - _PAD + 14}" font-size="10" text-anchor="middle">{_html_text(started[:10] or run_id[:10])}</text>')
         body.append(f'<text x="{x + w / 2:.1f}" y="{_H - _PAD - h_total - 3:.1f}" font-size="10" text-anchor="middle">{total}</text>')
     body.append(f'<text x="{_PAD}" y="16" font-size="12" font-weight="bold">matches per run (orange: new in that run)</text>')
     return _svg(body, "matches over runs")
@@ -267,53 +280,72 @@ def history_svg(history: list[tuple[str, str, int, int]]) -> str:
 
 # -- renderers -------------------------------------------------------------------
 
-def _overview(report: Report) -> list[tuple[str, str]]:
+def _overview(report: Report, quote) -> list[tuple[str, str]]:
+    """(label, value) rows; ``quote`` makes each value read from the run safe for the renderer."""
+    q = quote
     s = report.run.summary
     counts = s.get("counts", {})
     objects = counts.get("objects", {})
     accounting = s.get("accounting", {})
     unknown = 0 if counts else "?"
     rows = [
-        ("run", report.run.run_id),
-        ("command", str(s.get("command", ""))),
-        ("started", str(s.get("started_at", ""))),
-        ("wall time", f"{s.get('wall_seconds', 0):.1f} s"),
+        ("run", q(report.run.run_id)),
+        ("command", q(s.get("command", ""))),
+        ("started", q(s.get("started_at", ""))),
+        ("wall time", f"{_number(s.get('wall_seconds', 0)):.1f} s"),
         # Counters that stayed at zero are absent from a summary that has counts.
-        ("objects listed / hashed", f"{counts.get('files', {}).get('listed', unknown)} / {objects.get('hashed', unknown)}"
-         + (f" (+{objects['carried']} carried from previous runs, unread)" if objects.get("carried") else "")),
-        ("hash rows", str(s.get("tables", {}).get(schemas.HASHES, "?"))),
-        ("error rows", str(s.get("tables", {}).get(schemas.ERRORS, len(report.run.errors)))),
-        ("match rows", ", ".join(f"{n} {k}" for k, n in sorted(report.status_counts.items())) or "0"),
-        ("accounting", "balanced" if accounting.get("balanced") else f"NOT balanced: {accounting.get('problems')}"),
+        ("objects listed / hashed",
+         f"{q(counts.get('files', {}).get('listed', unknown))} / {q(objects.get('hashed', unknown))}"
+         + (f" (+{q(objects['carried'])} carried from previous runs, unread)" if objects.get("carried") else "")),
+        ("hash rows", q(s.get("tables", {}).get(schemas.HASHES, "?"))),
+        ("error rows", q(s.get("tables", {}).get(schemas.ERRORS, len(report.run.errors)))),
+        ("match rows", ", ".join(f"{n} {q(k)}" for k, n in sorted(report.status_counts.items(), key=str)) or "0"),
+        ("accounting", "balanced" if accounting.get("balanced") else f"NOT balanced: {q(accounting.get('problems'))}"),
     ]
     incremental = s.get(INCREMENTAL_KEY)
     if incremental:
         files = incremental.get("files", {})
         rows.append(("files new / changed / unchanged / gone",
-                     " / ".join(str(files.get(k, 0)) for k in ("new", "changed", "unchanged", "gone"))))
-        reread = ", ".join(f"{n} {why}" for why, n in sorted(incremental.get("reread", {}).items()))
-        rows.append(("files read / carried", f"{incremental.get('read', 0)} / {incremental.get('carried', 0)}"
+                     " / ".join(q(files.get(k, 0)) for k in ("new", "changed", "unchanged", "gone"))))
+        reread = ", ".join(f"{q(n)} {q(why)}" for why, n in sorted(incremental.get("reread", {}).items()))
+        rows.append(("files read / carried", f"{q(incremental.get('read', 0))} / {q(incremental.get('carried', 0))}"
                      + (f" (unchanged but read again: {reread})" if reread else "")))
     if report.previous is not None:
-        rows.append(("compared with", report.previous.run_id))
+        rows.append(("compared with", q(report.previous.run_id)))
     return rows
 
 
-def _lists(report: Report) -> list[tuple[str, str, str, str, str]]:
+def _format(value: Any, quote) -> str:
+    """A number as ``:g`` formats it; anything else quoted as text."""
+    return f"{value:g}" if isinstance(value, (int, float)) else quote(value)
+
+
+def _number(value: Any) -> float:
+    """A summary's number, or 0 for anything else (the summary is read, not trusted)."""
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def _lists(report: Report, quote) -> list[tuple[str, str, str, str, str]]:
+    q = quote
     return [
-        (str(l.get("name")), str(l.get("role", "")), str(l.get("version", ""))[:12], str(l.get("distinct", "")),
-         ", ".join(f"{a} {t:g}" for a, t in sorted((l.get("thresholds") or {}).items())))
+        (q(l.get("name")), q(l.get("role", "")), q(str(l.get("version", ""))[:12]), q(l.get("distinct", "")),
+         ", ".join(f"{q(a)} {_format(t, q)}" for a, t in sorted((l.get("thresholds") or {}).items(), key=str)))
         for l in report.run.summary.get("lists", [])
     ]
 
 
 def render_html(report: Report) -> str:
     """A self-contained page: inline CSS and SVG, no scripts, no external resources."""
-    e = html.escape
+    def e(value: Any) -> str:
+        return html.escape(printable(value))
+
+    def cell(value: Any) -> str:
+        # A list is one value per line (the errors table shows them pre-line).
+        return "\n".join(e(v) for v in value) if isinstance(value, list) else e(value)
 
     def table(headers, rows, cls=""):
         head = "".join(f"<th>{e(h)}</th>" for h in headers) if any(headers) else ""
-        body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+        body = "".join("<tr>" + "".join(f"<td>{cell(c)}</td>" for c in row) + "</tr>" for row in rows)
         thead = f"<thead><tr>{head}</tr></thead>" if head else ""
         return f'<table class="{cls}">{thead}<tbody>{body}</tbody></table>'
 
@@ -330,8 +362,8 @@ def render_html(report: Report) -> str:
         "</style></head><body>",
         f"<h1>photosieve audit report: {e(report.run.run_id)}</h1>",
         "<p>Paths and hashes only: this report contains and links no image content.</p>",
-        "<h2>Overview</h2>", table(("", ""), _overview(report), "overview"),
-        "<h2>Lists</h2>", table(("list", "role", "version", "distinct hashes", "thresholds"), _lists(report), "lists"),
+        "<h2>Overview</h2>", table(("", ""), _overview(report, str), "overview"),
+        "<h2>Lists</h2>", table(("list", "role", "version", "distinct hashes", "thresholds"), _lists(report, str), "lists"),
         "<h2>Matches per list and label</h2>",
         table(("list", "label", "matches"), report.matches_by_list, "by-label") if report.matches_by_list else "<p>No matches.</p>",
     ]
@@ -352,7 +384,7 @@ def render_html(report: Report) -> str:
     parts.append("</div>")
     parts.append("<h2>Errors</h2>")
     if report.errors_by_class:
-        rows = [(name, n, "\n".join(f"{uri}: {msg}" for uri, msg in examples)) for name, n, examples in report.errors_by_class]
+        rows = [(name, n, [f"{uri}: {msg}" for uri, msg in examples]) for name, n, examples in report.errors_by_class]
         parts.append(table(("class", "objects", f"examples (first {ERROR_EXAMPLES})"), rows, "errors"))
     else:
         parts.append("<p>No errors.</p>")
@@ -368,32 +400,40 @@ def render_html(report: Report) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    """The same facts as text: for terminals and tickets."""
-    lines = [f"# photosieve audit report: {report.run.run_id}", ""]
-    lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in _overview(report)] + [""]
+    """The same facts as text: for terminals and tickets.
+
+    Every value read from the run goes through :func:`markdown_text` (``t``
+    below), so it renders as its text and stays inside its table cell or
+    list item whatever it holds.
+    """
+    t = markdown_text
+    lines = [f"# photosieve audit report: {t(report.run.run_id)}", ""]
+    lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in _overview(report, t)] + [""]
     lines += ["## Matches per list and label", ""]
     if report.matches_by_list:
-        lines += ["| list | label | matches |", "|---|---|---|"] + [f"| {a} | {b} | {n} |" for a, b, n in report.matches_by_list]
+        lines += ["| list | label | matches |", "|---|---|---|"]
+        lines += [f"| {t(a)} | {t(b)} | {n} |" for a, b, n in report.matches_by_list]
     else:
         lines.append("No matches.")
     if report.new_matches is not None:
         lines += ["", f"## New since the previous run: {len(report.new_matches)}", ""]
         for reason, n in sorted(report.new_by_reason.items()):
-            lines.append(f"- {n} {reason}")
+            lines.append(f"- {n} {t(reason)}")
         for m in report.new_matches[:20]:
-            lines.append(f"  - `{m[schemas.URI]}` {m[schemas.LIST_NAME]}/{m[schemas.ALGORITHM]} distance {m[schemas.DISTANCE]:g}")
+            lines.append(f"  - {t(m[schemas.URI])} {t(m[schemas.LIST_NAME])}/{t(m[schemas.ALGORITHM])} "
+                         f"distance {m[schemas.DISTANCE]:g}")
     lines += ["", "## Match distances", ""]
     for algorithm, (values, threshold) in sorted(report.distances.items()):
         near = sum(1 for v in values if v > 0.8 * threshold)
-        lines.append(f"- {algorithm}: {len(values)} matches, median distance {sorted(values)[len(values) // 2]:g}, "
+        lines.append(f"- {t(algorithm)}: {len(values)} matches, median distance {sorted(values)[len(values) // 2]:g}, "
                      f"{near} in the top fifth below the threshold {threshold:g}")
     lines += ["", "## Errors", ""]
     if report.errors_by_class:
         for name, n, examples in report.errors_by_class:
-            lines.append(f"- {name}: {n} (e.g. `{examples[0][0]}`: {examples[0][1]})")
+            lines.append(f"- {t(name)}: {n} (e.g. {t(examples[0][0])}: {t(examples[0][1])})")
     else:
         lines.append("No errors.")
     if len(report.history) > 1:
         lines += ["", "## Runs", "", "| run | started | matches | new |", "|---|---|---|---|"]
-        lines += [f"| {r} | {s} | {t} | {n} |" for r, s, t, n in report.history]
+        lines += [f"| {t(r)} | {t(s)} | {n_all} | {n_new} |" for r, s, n_all, n_new in report.history]
     return "\n".join(lines) + "\n"

@@ -7,6 +7,15 @@ For a quick look at a few files, or to make a hash list from a folder:
 Each row is one (file, frame, algorithm, orientation); a file that cannot be
 read or decoded gives a row with an ``error`` class and ``message`` instead.
 The exit status is non-zero only for usage errors, never for bad files.
+
+Names and messages are untrusted. In CSV, each text cell (``path``,
+``algorithm``, ``orientation``, ``hash``, ``format``, ``error``,
+``message``) shows control characters and bidi overrides as visible
+escapes (:func:`photosieve.text.printable`), and one that starts with
+``=``, ``+``, ``-``, ``@``, a tab, a CR or ``'`` gets a leading ``'`` so
+that no spreadsheet runs it as a formula (remove one leading ``'`` to get
+the value back); number columns are written as they are. JSON Lines
+escapes every control and non-ASCII character already.
 """
 
 from __future__ import annotations
@@ -20,12 +29,16 @@ from collections.abc import Iterator
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan, ImageHasher, ObjectHashes
 from photosieve.reading import ReadError, read_object, walk_local
+from photosieve.text import printable, spreadsheet_cell
 from pipelines.hash_options import add_hash_arguments, decode_options
 
 COLUMNS = (
     "path", "frame", "algorithm", "orientation", "hash", "quality",
     "width", "height", "format", "exif_transposed", "scale", "error", "message",
 )
+# Columns that hold text (names, messages, labels of photosieve's own): the
+# ones a CSV cell must neutralise. The others hold numbers and booleans.
+TEXT_COLUMNS = frozenset({"path", "algorithm", "orientation", "hash", "format", "error", "message"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +71,12 @@ def rows(result: ObjectHashes) -> Iterator[dict]:
                    "error": failure.reason.value, "message": failure.message}
 
 
+def csv_row(row: dict) -> dict:
+    """``row`` with its text cells safe on a terminal and in a spreadsheet (see the module doc)."""
+    return {k: spreadsheet_cell(printable(v)) if k in TEXT_COLUMNS and isinstance(v, str) else v
+            for k, v in row.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -81,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         for result in hasher.hash_many(items()):
             for row in rows(result):
                 if writer:
-                    writer.writerow(row)
+                    writer.writerow(csv_row(row))
                 else:
                     out.write(json.dumps({k: v for k, v in row.items() if v != ""}) + "\n")
     finally:

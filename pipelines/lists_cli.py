@@ -141,6 +141,7 @@ def build_command(args: argparse.Namespace) -> int:
 
     from photosieve import robust  # noqa: PLC0415
     from photosieve.lists.from_images import ListBuildOptions, build_list  # noqa: PLC0415
+    from photosieve.text import printable  # noqa: PLC0415
 
     try:
         options = ListBuildOptions(
@@ -157,7 +158,7 @@ def build_command(args: argparse.Namespace) -> int:
         + (f", {len(report.failures)} images not listed" if report.failures else "")
     )
     for image_id, reason in report.failures:
-        print(f"  {image_id}: {reason}")
+        print(f"  {printable(image_id)}: {printable(reason)}")  # ids are file names: no raw controls
     return EXIT_PROBLEMS if report.failures else EXIT_OK
 
 

@@ -4,6 +4,8 @@
 
 writes ``report.html`` and ``report.md`` into the run directory (or where
 ``--html``/``--markdown`` say) and prints the Markdown. No Beam needed.
+Names and messages are shown as text (see :mod:`photosieve.text`): no
+control character or escape sequence from a file name reaches the terminal.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import sys
 
 from photosieve.report import SUMMARY_FILE, build_report, render_html, render_markdown
+from photosieve.text import printable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     with open(md_path, "w", encoding="utf-8") as handle:
         handle.write(markdown)
     if not args.quiet:
-        sys.stdout.write(markdown)
-    print(f"wrote {html_path} and {md_path}", file=sys.stderr)
+        # The Markdown already shows every value through markdown_text; printing
+        # it through printable() too keeps the terminal safe whatever a
+        # future line interpolates.
+        sys.stdout.write(printable(markdown, newlines=True))
+    print(f"wrote {printable(html_path)} and {printable(md_path)}", file=sys.stderr)
     return 0

@@ -41,6 +41,7 @@ from photosieve.decode import DecodeOptions, decode
 from photosieve.errors import ConfigError, DecodeError, FailureReason
 from photosieve.hashes import pdq
 from photosieve.regions import Box
+from photosieve.text import printable
 
 __all__ = [
     "COLUMNS",
@@ -311,7 +312,7 @@ def build_list(
             listed.add(item.id)
         else:
             failures.append(item)
-            logger.warning("not listed: %s (%s)", *item)
+            logger.warning("not listed: %s (%s)", *map(printable, item))
     write_rows(rows, output)
     return BuildReport(len(listed), len(rows), tuple(failures))
 

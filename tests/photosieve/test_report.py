@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -131,3 +132,109 @@ def test_overview_counts_a_repeat_audit_that_read_nothing(tmp_path):
     markdown = render_markdown(build_report(str(run)))
     assert "| objects listed / hashed | 5 / 0 (+5 carried from previous runs, unread) |" in markdown
     assert "| files read / carried | 0 / 5 |" in markdown
+
+
+# -- hostile names: every value the report shows is text, in Markdown, HTML and on the terminal --
+
+from markdown_it import MarkdownIt  # noqa: E402
+
+HOSTILE_URIS = [
+    "up/<img src=x onerror=alert(1)>.jpg",
+    "up/<script>alert(1)</script>.png",
+    "up/x](javascript:alert(1)).jpg",
+    "up/[click](javascript:alert(2)).jpg",
+    "up/![i](http://example.com/x.png).jpg",
+    "up/a|b|c.jpg",
+    "up/line\nbreak\n# heading\n| x | y |.jpg",
+    "up/back`tick``s.jpg",
+    "up/\x1b[31mred\x1b]0;title\x07\u202egpj.exe",
+]
+HOSTILE_LIST = "<b>list</b>|x"
+HOSTILE_LABEL = "[l](javascript:alert(3))"
+HOSTILE_RUN = "<i>run</i>\x1b[2J"
+HOSTILE_MESSAGE = "<script>alert(4)</script>\n| fake | row |"
+TERMINAL_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Tags CommonMark (with GFM tables) makes of the report's own structure.
+REPORT_TAGS = {"h1", "h2", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td"}
+
+
+class _Text(_Collector):
+    """Tags and the text of the page (character references decoded), cell by cell."""
+
+    def __init__(self):
+        super().__init__()
+        self.text: list[str] = []
+        self.rows: list[int] = []
+
+    def handle_starttag(self, tag, attrs):
+        super().handle_starttag(tag, attrs)
+        if tag == "tr":
+            self.rows.append(0)
+        elif tag in ("td", "th"):
+            self.rows[-1] += 1
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _hostile_run(tmp_path: Path) -> Path:
+    previous = _write_run(tmp_path / "old", [], run_id=HOSTILE_RUN + "-old")
+    matches = [_match(uri, 3, lst=HOSTILE_LIST, label=HOSTILE_LABEL, entry_ids=["<u>id</u>"], new_reason=reason)
+               for uri, reason in zip(HOSTILE_URIS, ["new object", "<em>why</em>"] * 5)]
+    errors = [{**ERROR, schemas.URI: uri, schemas.MESSAGE: HOSTILE_MESSAGE, schemas.ERROR: "corrupt|<b>"}
+              for uri in HOSTILE_URIS]
+    run = _write_run(tmp_path / "run", matches, errors, previous=previous, run_id=HOSTILE_RUN)
+    summary = json.loads((run / "summary.json").read_text())
+    summary["lists"][0]["name"] = HOSTILE_LIST
+    summary["accounting"] = {"balanced": False, "problems": ["<b>1 object</b> lost | `x`"]}
+    (run / "summary.json").write_text(json.dumps(summary))
+    return run
+
+
+def _rendered_markdown(markdown: str) -> _Text:
+    page = _Text()
+    page.feed(MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(markdown))
+    return page
+
+
+def test_hostile_names_render_as_text_in_markdown(tmp_path):
+    report = build_report(str(_hostile_run(tmp_path)))
+    markdown = render_markdown(report)
+    page = _rendered_markdown(markdown)
+    assert {tag for tag, _ in page.tags} <= REPORT_TAGS  # no img, script, a, b, i, em, code...
+    assert not any(attrs for _, attrs in page.tags)  # no src, href, onerror
+    text = "".join(page.text)
+    assert "javascript:" not in "".join(str(a) for _, a in page.tags)
+    # Every table row keeps its cells: 2 in the overview, 3 per list and label, 4 per run.
+    assert sorted(set(page.rows)) == [2, 3, 4]
+    # The values are shown, literally (controls and newlines as visible escapes).
+    for value in [HOSTILE_LIST, HOSTILE_LABEL, "<i>run</i>\\x1b[2J", "<em>why</em>", "corrupt|<b>",
+                  "<script>alert(4)</script>\\n| fake | row |", "<b>1 object</b> lost | `x`"]:
+        assert value in text, value
+    for uri in HOSTILE_URIS[:8]:  # the report lists one error example and 20 new matches
+        assert uri.replace("\n", "\\n") in text, uri
+    assert "up/\\x1b[31mred\\x1b]0;title\\x07\\u202egpj.exe" in text
+    assert not TERMINAL_CONTROL.search(markdown)
+
+
+def test_hostile_names_are_text_in_html(tmp_path):
+    page = render_html(build_report(str(_hostile_run(tmp_path))))
+    parsed = _Text()
+    parsed.feed(page)
+    names = {tag for tag, _ in parsed.tags}
+    assert not names & {"img", "script", "a", "b", "i", "u", "em", "iframe", "link", "object", "embed"}
+    assert not any(k.startswith("on") or k in ("src", "href") for _, attrs in parsed.tags for k in attrs)
+    text = "".join(parsed.text)
+    for value in [*HOSTILE_URIS[:8], HOSTILE_LIST, HOSTILE_LABEL, "<u>id</u>", "<em>why</em>"]:
+        assert value.replace("\n", "\\n") in text, value
+    assert "up/\\x1b[31mred\\x1b]0;title\\x07\\u202egpj.exe" in text
+    assert not TERMINAL_CONTROL.search(page)  # no escape sequence or bidi override reorders the page
+
+
+def test_report_cli_prints_no_control_characters(tmp_path, capsys):
+    run = _hostile_run(tmp_path)
+    assert cli.main(["report", str(run)]) == 0
+    out, err = capsys.readouterr()
+    assert "up/\\\\x1b\\[31mred" in out  # shown as text, escaped for Markdown
+    assert not TERMINAL_CONTROL.search(out) and not TERMINAL_CONTROL.search(err)
+    assert out == (run / "report.md").read_text()

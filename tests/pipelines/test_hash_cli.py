@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from photosieve.hashes import pdq
-from pipelines import cli
+from pipelines import cli, hash_cli
 
 
 @pytest.fixture
@@ -62,3 +63,56 @@ def test_usage_errors_exit_2(argv):
 
 def test_unknown_command_exits_2(capsys):
     assert cli.main(["frobnicate"]) == 2
+
+
+# -- untrusted names: no control character on the terminal, no formula in a spreadsheet --
+
+TERMINAL_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+FORMULA_NAMES = ["=1+2.png", "+SUM(A1).png", "-2+3.png", "@cmd.png", "'quoted.png"]
+
+
+@pytest.fixture
+def hostile(tmp_path, monkeypatch):
+    """A folder of files whose names are formulas or carry terminal escape sequences; cwd is the folder."""
+    rng = np.random.default_rng(1)
+    png = tmp_path / "seed.png"
+    Image.fromarray(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)).save(png)
+    for name in [*FORMULA_NAMES, "\x1b[31mred\x1b]0;title\x07\u202egnp.exe.png"]:
+        (tmp_path / name).write_bytes(png.read_bytes())
+    (tmp_path / "=bad\x1b[2J.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")
+    png.unlink()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_csv_neutralises_formula_cells_and_keeps_numbers(hostile, capsys):
+    assert cli.main(["hash", "-a", "pdq,md5", "--", *FORMULA_NAMES, "=bad\x1b[2J.jpg"]) == 0
+    rows = _csv(capsys.readouterr().out)
+    paths = {r["path"] for r in rows}
+    # The ESC shows as an escape (\x1b, or %1B where names are escaped as in the tables).
+    bad = {p for p in paths if p.startswith("'=bad")}
+    assert len(bad) == 1 and not TERMINAL_CONTROL.search(bad.pop())
+    assert paths - {p for p in paths if p.startswith("'=bad")} == {"'" + name for name in FORMULA_NAMES}
+    for name in FORMULA_NAMES:
+        pdq_row = next(r for r in rows if r["path"] == "'" + name and r["algorithm"] == "pdq")
+        # Number columns are numbers, untouched.
+        assert (pdq_row["frame"], pdq_row["width"], pdq_row["height"]) == ("0", "48", "40")
+        assert int(pdq_row["quality"]) >= 0 and pdq_row["format"] == "PNG"
+    assert all(not r[c].startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for c in r)
+
+
+def test_csv_row_neutralises_text_columns_only():
+    row = {"path": "=HYPERLINK(\"http://x\")", "frame": -1, "message": "-1\x1b[2J", "format": "@x",
+           "scale": -0.5, "quality": "", "error": "", "orientation": None}
+    assert hash_cli.csv_row(row) == {"path": "'=HYPERLINK(\"http://x\")", "frame": -1, "message": "'-1\\x1b[2J",
+                                     "format": "'@x", "scale": -0.5, "quality": "", "error": "", "orientation": None}
+
+
+@pytest.mark.parametrize("output_format", ["csv", "jsonl"])
+def test_terminal_gets_no_control_characters(hostile, capsys, output_format):
+    assert cli.main(["hash", ".", "-a", "pdq,md5", "-f", output_format]) == 0
+    out, err = capsys.readouterr()
+    out = out.replace("\r\n", "\n")  # CSV's own line ends (RFC 4180); a CR inside a cell would be a fault
+    assert out.count("\n") == 7 * 2 + (output_format == "csv")  # 7 files, 2 algorithms, and the header
+    assert not TERMINAL_CONTROL.search(out) and not TERMINAL_CONTROL.search(err)
+    assert "red" in out and "gnp.exe.png" in out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from PIL import Image
 
@@ -64,3 +66,13 @@ def test_build_errors(tmp_path, capsys):
         == 1
     )
     assert "a.png" in capsys.readouterr().out
+
+
+def test_build_prints_no_control_characters_from_file_names(tmp_path, capsys, caplog):
+    Image.new("RGB", (64, 64)).save(tmp_path / "ok.png")
+    (tmp_path / "\x1b[2J\x1b]0;t\x07\u202egnp.png").write_bytes(b"not a png")
+    output = tmp_path / "x.csv"
+    assert lists_cli.main(["build", "--from-images", str(tmp_path), "-o", str(output)]) == 1
+    out, err = capsys.readouterr()
+    control = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+    assert "\\x1b[2J" in out and not control.search(out + err + caplog.text)
