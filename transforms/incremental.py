@@ -168,7 +168,7 @@ class _DecideFn(beam.DoFn):
                 tally.add(("files", "reread", decision.reread))
             yield path, listed
             return
-        yield from self._carry(path, decision)
+        yield from self._carry(path, listed, decision)
 
     def _listing(self, path: str, listed: list) -> Listing:
         size, mtime_s = listed[0]  # several when globs overlap: one file
@@ -181,11 +181,13 @@ class _DecideFn(beam.DoFn):
                 checksum = None
         return Listing(size, mtime_us, checksum)
 
-    def _carry(self, path: str, decision: incremental.Decision):
+    def _carry(self, path: str, listed: list, decision: incremental.Decision):
         tally = self._tally
         run_id = decision.run.run_id
         members = incremental.covered(decision.hashes, decision.errors)
         tally.add(("files", "listed"))
+        if len(listed) > 1:  # globs overlapped: one file, listed more than once
+            tally.add(("files", "relisted"), len(listed) - 1)
         tally.add(("files", "carried", run_id))
         if self._policy.archives and is_archive(path):
             tally.add(("files", "archives"))
@@ -218,8 +220,8 @@ class CarryForward(beam.PTransform):
 
     Example::
 
-        listed = p | ListFiles(["photos/**"])
-        carried = listed | CarryForward(policy)
+        listed = p | ListFiles(["/data/photos/**"])
+        carried = listed["files"] | CarryForward(policy)
         read = carried.to_read | ReadListedFiles()
         hashed = read.objects | HashImages(plan, run_id=policy.run_id)
         hashes = (hashed.hashes, carried.hashes) | beam.Flatten()
