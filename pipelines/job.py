@@ -47,7 +47,8 @@ from photosieve import algorithms, schemas
 from photosieve.errors import ConfigError, ListFormatError
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
 from photosieve.hashing import HashPlan
-from photosieve.listing import Entry, is_local, list_pattern, normalise, pop_skip_examples
+from photosieve.listing import Entry, list_pattern, normalise, pop_skip_examples
+from photosieve.listing import is_local as is_local_path
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
 from photosieve.names import escape
 from photosieve.report import SUMMARY_FILE
@@ -477,9 +478,9 @@ def expand_inputs(inputs: Sequence[str], *, count: bool) -> tuple[list[str], int
         givens.append(given)
     uris: set[str] = set()
     empty = []
-    remote = [(g, p) for g, p in zip(givens, patterns) if not is_local(p)]
+    remote = [(g, p) for g, p in zip(givens, patterns) if not is_local_path(p)]
     for given, pattern in zip(givens, patterns):
-        if not is_local(pattern):
+        if not is_local_path(pattern):
             continue
         found = False
         for entry in list_pattern(pattern):
@@ -502,7 +503,7 @@ def expand_inputs(inputs: Sequence[str], *, count: bool) -> tuple[list[str], int
 
 
 def _is_dir(path: str) -> bool:
-    return is_local(path) and os.path.isdir(path)
+    return is_local_path(path) and os.path.isdir(path)
 
 
 def _exists(pattern: str) -> list[str]:
