@@ -211,3 +211,18 @@ def test_accounting_fails_when_a_listed_object_goes_missing(ledger, balanced):
     }
     problems = job.check_accounting(ledger, ["md5"], all_frames=False)
     assert (problems == []) is balanced, problems
+
+
+@pytest.mark.parametrize("command", ["scan", "audit"])
+def test_a_fifo_alone_does_not_hang_a_run(command, tmp_path):
+    # Before: reading the FIFO blocked the worker forever (ASCII names only here).
+    tree = _folder(tmp_path)
+    os.mkfifo(tree / "pipe.png")
+    output = tmp_path / "out"
+    lists = ["-l", f"known={_list(tmp_path / 'known.csv', _png(1))}"] if command == "audit" else []
+    done = _run(command, "-i", str(tree), *lists, "-o", str(output), "--no-progress")
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
+    summary = _summary(output)
+    assert summary["accounting"]["balanced"]
+    assert summary["counts"]["skipped"]["listing"] == {"fifo": 1}
+    assert summary["counts"]["objects"]["hashed"] == 2

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import tarfile
+import threading
 import zipfile
 from collections import Counter
 
@@ -16,7 +18,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from photosieve.errors import HashFailure
 from tests.transforms import flaky_fs, samples
-from transforms.reading import MEMBER_SEPARATOR, ReadImages
+from transforms.reading import MEMBER_SEPARATOR, ReadImages, ReadListedFiles
 
 # Beam's DirectRunner would first try to download the Prism runner; the
 # FnApiRunner is what it falls back to, named directly (see pipelines/job.py).
@@ -214,3 +216,72 @@ def test_bad_configuration_fails_at_construction():
 def test_display_data_reports_the_configuration():
     data = ReadImages(["gs://b/a/**", "gs://b/c/*"], max_bytes=10, archives=True).display_data()
     assert data == {"patterns": "gs://b/a/**, gs://b/c/*", "max_bytes": 10, "archives": True}
+
+
+@contextlib.contextmanager
+def _unblocked(fifo):
+    """Open ``fifo`` for writing (and close it) whenever a reader waits on it, until the block ends.
+
+    Code that opens a FIFO blocks until a writer comes: this writer lets
+    such a read end (with no bytes), so a regression fails its assertion
+    instead of hanging the suite. Code that never opens the FIFO never
+    meets it.
+    """
+    done = threading.Event()
+
+    def write():
+        while not done.wait(0.05):
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:  # ENXIO: no reader waiting
+                continue
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def test_fifos_and_broken_links_are_counted_skips_never_opened(tmp_path):
+    (tmp_path / "ok.jpg").write_bytes(b"fine")
+    os.mkfifo(tmp_path / "pipe.jpg")
+    os.symlink("loop.jpg", tmp_path / "loop.jpg")
+    os.symlink("gone.jpg", tmp_path / "dangling.jpg")
+    ledger = {
+        ("listing", "entries"): 4,
+        ("skipped", "listing", "fifo"): 1,
+        ("skipped", "listing", "link_loop"): 1,
+        ("skipped", "listing", "dangling_link"): 1,
+        ("skip_examples", "listing", "fifo", str(tmp_path / "pipe.jpg")): 1,
+        ("skip_examples", "listing", "link_loop", str(tmp_path / "loop.jpg")): 1,
+        ("skip_examples", "listing", "dangling_link", str(tmp_path / "dangling.jpg")): 1,
+        ("files", "listed"): 1,
+        ("objects", "read"): 1,
+    }
+    with _unblocked(tmp_path / "pipe.jpg"):
+        _check([str(tmp_path / "**")], [(str(tmp_path / "ok.jpg"), 4, _md5(b"fine"))], ledger)
+
+
+def test_an_undecodable_name_is_read_under_its_escaped_uri(tmp_path):
+    # Before: UnicodeEncodeError in ListFiles (Beam's str coder refuses surrogates).
+    raw = os.fsencode(tmp_path) + b"/\xff\xfe.jpg"
+    with open(raw, "wb") as out:
+        out.write(b"odd")
+    _check([str(tmp_path / "*")], [(str(tmp_path / "%FF%FE.jpg"), 3, _md5(b"odd"))])
+
+
+def test_a_file_swapped_for_a_fifo_after_listing_is_a_typed_failure(tmp_path):
+    fifo = tmp_path / "swapped.jpg"
+    os.mkfifo(fifo)  # listed as a 5-byte file a moment ago
+    with _unblocked(fifo), BeamTestPipeline(runner=RUNNER) as p:
+        read = (
+            p
+            | beam.Create([(str(fifo), [(5, 1.0)])])
+            | ReadListedFiles()
+        )
+        assert_that(
+            read.objects | beam.Map(_outcome), equal_to([(str(fifo), 5, "read:unreadable")])
+        )
