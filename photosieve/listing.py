@@ -156,6 +156,13 @@ def translate(pattern: str) -> re.Pattern:
     return re.compile("(?ms)" + "".join(out) + r"\Z")
 
 
+def _is_real_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False  # classify turns it into an object the reader reports
+
+
 def _walk(root: str, max_depth: int | None) -> Iterator[tuple[str, bool]]:
     """``(path, listed)`` for every non-directory below ``root`` (sorted per directory).
 
@@ -167,22 +174,17 @@ def _walk(root: str, max_depth: int | None) -> Iterator[tuple[str, bool]]:
     while stack:
         directory, depth = stack.pop()
         try:
-            with os.scandir(directory) as scan:
-                names = sorted(entry.name for entry in scan)
+            with os.scandir(directory or ".") as scan:
+                # d_type from the directory itself: no stat per entry to know a subdirectory
+                entries = sorted((e.name, _is_real_dir(e)) for e in scan)
         except (FileNotFoundError, NotADirectoryError):
             continue
         except OSError:
             yield directory, False
             continue
         below = []
-        for name in names:
+        for name, is_dir in entries:
             path = os.path.join(directory, name)
-            try:
-                is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
-            except FileNotFoundError:
-                continue
-            except OSError:
-                is_dir = False  # classify turns it into an object the reader reports
             if is_dir:
                 if max_depth is None or depth + 1 < max_depth:
                     below.append((path, depth + 1))
@@ -194,8 +196,8 @@ def _walk(root: str, max_depth: int | None) -> Iterator[tuple[str, bool]]:
 def list_pattern(pattern: str) -> Iterator[Entry | Skip]:
     """The entries a local Beam-style glob pattern matches (a plain path: itself, followed).
 
-    Raises:
-        OSError: a directory that exists but cannot be listed (permissions).
+    Never raises for what it finds: an entry or directory that cannot be
+    examined comes out as an Entry without size, for the reader to report.
     """
     glob = _GLOB.search(pattern)
     if glob is None:
@@ -203,7 +205,7 @@ def list_pattern(pattern: str) -> Iterator[Entry | Skip]:
         if found is not None:
             yield found
         return
-    root = os.path.dirname(pattern[: glob.start()]) or "."
+    root = os.path.dirname(pattern[: glob.start()])  # "" for "*.jpg": names as they are
     rest = pattern[len(root) :]
     depth = None if ("**" in rest or "?" in rest or "[" in rest) else rest.count("/")
     regex = translate(pattern)
