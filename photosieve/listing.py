@@ -72,7 +72,7 @@ def is_local(path: str) -> bool:
 
 
 def normalise(path: str) -> str:
-    """One spelling of a local path: absolute, normalised (``ph``, ``./ph/``, ``/abs/ph`` -> ``/abs/ph``).
+    """One spelling of a local path: absolute and normalised (``ph``, ``./ph/`` -> ``/abs/ph``).
 
     Links are not resolved: an object keeps the name it was found under.
     Other filesystems' uris lose only a trailing ``/``.
@@ -96,7 +96,11 @@ def _kind(mode: int) -> str | None:
 
 
 def classify(path: str, *, follow_dirs: bool = False) -> Entry | Skip | None:
-    """What one path is, from ``lstat``/``stat`` only; None for a directory (or a link to one, with ``follow_dirs``) and a path that vanished."""
+    """What one path is, from ``lstat``/``stat`` only, never opened.
+
+    None for a directory (and a link to one, with ``follow_dirs``) and for a
+    path that vanished since it was listed.
+    """
     try:
         info = os.lstat(path)
     except FileNotFoundError:
@@ -240,7 +244,7 @@ def list_paths(paths: Iterable[str]) -> Iterator[Entry | Skip]:
 
 
 def pop_skip_examples(ledger: dict, limit: int = 20) -> dict:
-    """Take the skip examples out of a nested ledger: ``{where: {kind: [uri, ...]}}``, ``limit`` each, sorted.
+    """Take the skip examples out of a nested ledger: ``{where: {kind: [uri, ...]}}``, sorted.
 
     The listing records example uris in the ledger (``skip_examples``, per
     bundle) next to the ``skipped`` counts; ``summary.json`` shows the counts

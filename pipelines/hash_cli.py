@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         for found in list_paths(args.paths):
             uri = found.uri
             if isinstance(found, Skip):
-                print(f"photosieve hash: skipped {uri} ({found.kind}: not a regular file)", file=sys.stderr)
+                note = f"photosieve hash: skipped {uri} ({found.kind}: not a regular file)"
+                print(note, file=sys.stderr)
                 continue
             try:
                 yield uri, read_object(unescape(uri), max_bytes=args.max_bytes)

@@ -144,7 +144,7 @@ def preflight_lists(
 
 
 def within(path: str, directory: str) -> bool:
-    """Whether ``path`` is ``directory`` or lies under it (an --overwrite there would delete the input).
+    """Whether ``path`` is ``directory`` or lies under it (--overwrite there deletes the input).
 
     Both are normalised as inputs are (:func:`photosieve.listing.normalise`:
     local paths absolute, ``.``/``..``/``//`` folded), so no spelling slips

@@ -362,7 +362,7 @@ class ListFiles(beam.PTransform):
 
 
 class ReadListedFiles(beam.PTransform):
-    """Reads listed files, grouped by path: ``(path, [(size, mtime_s), ...])`` in, ObjectRecords out.
+    """Reads listed files, grouped by uri: ``(uri, [(size, mtime_s), ...])`` in, ObjectRecords out.
 
     The second half of :class:`ReadImages` (see it for the arguments); the
     tagged output ``ledger`` counts files listed and objects read.

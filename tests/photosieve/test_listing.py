@@ -1,4 +1,4 @@
-"""photosieve.listing: regular files are entries, everything else a named skip; Beam's glob syntax."""
+"""photosieve.listing: regular files are entries, the rest named skips; Beam's glob syntax."""
 
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ def test_a_device_is_a_skip():
 )
 def test_beam_glob_syntax(tree, pattern, expected):
     # '*' stays within a directory, '**' crosses them, as Beam's FileSystems.match.
-    assert sorted(os.path.relpath(f.uri, tree) for f in list_pattern(str(tree / pattern))) == expected
+    found = list_pattern(str(tree / pattern))
+    assert sorted(os.path.relpath(f.uri, tree) for f in found) == expected
 
 
 def test_undecodable_names_are_escaped_and_round_trip(tmp_path):

@@ -36,7 +36,8 @@ def _png(seed: int) -> bytes:
 
 
 def _pdq_hex(data: bytes) -> str:
-    return ImageHasher(HashPlan.parse("pdq")).hash_bytes("", data).frames[0].results[0].hash.to_hex()
+    result = ImageHasher(HashPlan.parse("pdq")).hash_bytes("", data)
+    return result.frames[0].results[0].hash.to_hex()
 
 
 def _list(path: Path, *images: bytes) -> Path:
@@ -104,7 +105,8 @@ def _check_odd_run(output: Path, tree: Path, *, fifo_listed: int = 1) -> None:
 def test_scan_lists_odd_names_and_skips_fifos_and_broken_links(odd, tmp_path):
     # Before: UnicodeEncodeError in ListFiles/KeyByPath, or a hang on the FIFO.
     output = tmp_path / "out"
-    done = _run("scan", "-i", str(odd), "-o", str(output), "--algorithms", "pdq,md5", "--no-progress")
+    argv = ["-i", str(odd), "-o", str(output), "--algorithms", "pdq,md5", "--no-progress"]
+    done = _run("scan", *argv)
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-3000:]
     _check_odd_run(output, odd)
 
@@ -193,7 +195,8 @@ def test_a_folder_named_like_an_archive_member_is_its_own_object(tmp_path):
     "ledger, balanced",
     [
         # Three entries listed: two files read, one FIFO skipped.
-        ({"listing": {"entries": 3}, "files": {"listed": 2}, "skipped": {"listing": {"fifo": 1}}}, True),
+        ({"listing": {"entries": 3}, "files": {"listed": 2}, "skipped": {"listing": {"fifo": 1}}},
+         True),
         # One file matched by two globs: listed twice, read once.
         ({"listing": {"entries": 3}, "files": {"listed": 2, "relisted": 1}}, True),
         # An entry listed but neither read, carried nor skipped: lost.
@@ -226,3 +229,13 @@ def test_a_fifo_alone_does_not_hang_a_run(command, tmp_path):
     assert summary["accounting"]["balanced"]
     assert summary["counts"]["skipped"]["listing"] == {"fifo": 1}
     assert summary["counts"]["objects"]["hashed"] == 2
+
+
+def test_output_and_previous_checks_see_through_spellings(tmp_path, monkeypatch):
+    from pipelines.match import within
+
+    monkeypatch.chdir(tmp_path)
+    assert within("./out/", "out") and within(f"{tmp_path}/out/x", "./out/")
+    assert within("out/../out//week1", str(tmp_path / "out"))
+    assert not within("outer", "out") and not within("out", "out/week1")
+    assert within("gs://b/out/x", "gs://b/out/") and not within("gs://b/out", str(tmp_path))
