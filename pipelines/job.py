@@ -611,8 +611,7 @@ def execute(
     skipped = pop_skip_examples(ledger)
     problems = check(ledger)
     summary = build_summary(context, known_args, pipeline_args, ledger, problems, wall)
-    if skipped:
-        summary["skipped"] = skipped
+    summary["skipped"] = skipped  # example uris per kind; counts.skipped has the counts
     summary.update((extra(ledger) if callable(extra) else extra) or {})
     write_json(FileSystems.join(context.output, SUMMARY_FILE), summary)
     _log_summary(summary)
