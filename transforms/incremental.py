@@ -38,6 +38,7 @@ from apache_beam.pvalue import TaggedOutput
 
 from photosieve import incremental, schemas
 from photosieve.incremental import CarryPolicy, Listing, MatchClassifier, MatchContext, PreviousRun
+from photosieve.names import unescape
 from photosieve.reading import container_path, is_archive
 from transforms.hashing import outcomes
 from transforms.ledger import LEDGER, Tally
@@ -176,7 +177,7 @@ class _DecideFn(beam.DoFn):
         checksum = None
         if self._checksums:
             try:
-                checksum = FileSystems.checksum(path)
+                checksum = FileSystems.checksum(unescape(path))  # uris are escaped
             except Exception:  # noqa: BLE001 - no checksum: size and time decide alone
                 checksum = None
         return Listing(size, mtime_us, checksum)

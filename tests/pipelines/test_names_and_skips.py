@@ -239,3 +239,16 @@ def test_output_and_previous_checks_see_through_spellings(tmp_path, monkeypatch)
     assert within("out/../out//week1", str(tmp_path / "out"))
     assert not within("outer", "out") and not within("out", "out/week1")
     assert within("gs://b/out/x", "gs://b/out/") and not within("gs://b/out", str(tmp_path))
+
+
+def test_checksums_are_asked_for_under_the_real_name(tmp_path):
+    # The uri "100%25.png" names the file "100%.png": the filesystem must be asked about the latter.
+    ph = tmp_path / "ph"
+    ph.mkdir()
+    (ph / "100%.png").write_bytes(_png(1))
+    known = _list(tmp_path / "known.csv", _png(1))
+    argv = ["audit", "-i", str(ph), "-l", f"known={known}", "--checksums", "--no-progress"]
+    assert cli.main([*argv, "-o", str(tmp_path / "out")]) == 0
+    (row,) = pq.read_table(tmp_path / "out" / schemas.FILES).to_pylist()
+    assert row[schemas.URI] == str(ph / "100%25.png")
+    assert row[schemas.CHECKSUM] == str(len(_png(1)))  # Beam's local checksum: the size
