@@ -285,3 +285,17 @@ def test_a_file_swapped_for_a_fifo_after_listing_is_a_typed_failure(tmp_path):
         assert_that(
             read.objects | beam.Map(_outcome), equal_to([(str(fifo), 5, "read:unreadable")])
         )
+
+
+def test_local_patterns_and_other_filesystems_list_together(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "x.bin").write_bytes(b"local")
+    (tmp_path / "b" / "ok.bin").write_bytes(b"fine")
+    prefix = flaky_fs.FlakyFileSystem.PREFIX
+    expected = [
+        (str(tmp_path / "a" / "x.bin"), 5, _md5(b"local")),
+        (prefix + str(tmp_path / "b" / "ok.bin"), 4, _md5(b"fine")),
+    ]
+    ledger = {("listing", "entries"): 2, ("files", "listed"): 2, ("objects", "read"): 2}
+    _check([str(tmp_path / "a" / "*"), prefix + str(tmp_path / "b" / "*")], expected, ledger)
