@@ -37,11 +37,15 @@ def _tree(root: str, files: int, per_dir: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=100_000, help="Files to list. Default: 100000.")
+    parser.add_argument(
+        "--files", type=int, default=100_000, help="Files to list. Default: 100000."
+    )
     parser.add_argument(
         "--per-dir", type=int, default=1000, help="Files per directory. Default: 1000."
     )
-    parser.add_argument("--repeats", type=int, default=3, help="Listings of each kind. Default: 3.")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="Listings of each kind. Default: 3."
+    )
     args = parser.parse_args(argv)
     root = tempfile.mkdtemp(prefix="bench-listing-")
     try:
