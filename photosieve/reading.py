@@ -1,16 +1,19 @@
 """Reading objects' bytes with typed failures, whatever the storage.
 
-The CLI reads local files; pipelines read through Beam's filesystems
-(``gs://``, ``s3://``...). Both go through :func:`read_object`, so a missing
-object, a permission error or an oversized object becomes the same
-:class:`~photosieve.errors.HashFailure` reason everywhere.
+The CLI reads local files; pipelines read local files the same way and
+other storage through Beam's filesystems (``gs://``, ``s3://``...). Both go
+through :func:`read_object`, so a missing object, a permission error or an
+oversized object becomes the same :class:`~photosieve.errors.HashFailure`
+reason everywhere. Local files are opened with :func:`open_local`, which
+never blocks on (or reads) a FIFO or device.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Callable, Iterator
+import stat
+from collections.abc import Callable
 from typing import BinaryIO
 
 from photosieve.errors import FailureReason, PhotosieveError
@@ -63,6 +66,41 @@ def classify_os_error(exc: BaseException) -> FailureReason:
     return FailureReason.UNREADABLE
 
 
+def open_local(path: str) -> BinaryIO:
+    """Open a local file for reading only if it is a regular file, without ever blocking.
+
+    Listing already skips FIFOs and devices, but a file can be swapped for
+    one between listing and reading: ``open`` on a FIFO blocks until a
+    writer comes, and a device streams forever. ``O_NONBLOCK`` makes the
+    open itself return at once, and ``fstat`` on the opened descriptor (not
+    the name, which could change again) decides.
+
+    Raises:
+        ReadError: UNREADABLE for anything but a regular file (named).
+        OSError: the open itself failed (classified by the caller).
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else f"a {_special_kind(mode)}"
+            raise ReadError(FailureReason.UNREADABLE, f"not a regular file: {kind}; not read")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "non-regular file"
+
+
 def read_object(
     uri: str,
     open_fn: Callable[[str], BinaryIO] | None = None,
@@ -74,14 +112,15 @@ def read_object(
 
     Args:
         uri: path or URI.
-        open_fn: opens ``uri`` for binary reading (default: local ``open``;
-            pipelines pass Beam's ``FileSystems.open``).
+        open_fn: opens ``uri`` for binary reading (default: :func:`open_local`,
+            regular files only; pipelines pass Beam's ``FileSystems.open``
+            for other filesystems).
         max_bytes: larger objects raise ReadError(TOO_LARGE) without being read.
         size_hint: the size a listing reported, checked before opening.
     """
     if size_hint is not None and size_hint > max_bytes:
         raise ReadError(FailureReason.TOO_LARGE, f"object is {size_hint} bytes, over the {max_bytes}-byte limit")
-    opener = open_fn or (lambda path: open(path, "rb"))
+    opener = open_fn or open_local
     try:
         with opener(uri) as handle:
             pieces = []
@@ -96,25 +135,10 @@ def read_object(
                 pieces.append(piece)
     except ReadError:
         raise
-    except IsADirectoryError as exc:
+    except IsADirectoryError as exc:  # other filesystems' openers
         raise ReadError(FailureReason.UNREADABLE, f"is a directory: {exc.strerror}") from exc
     except Exception as exc:  # storage clients raise their own types
         reason = classify_os_error(exc)
         detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise ReadError(reason, f"cannot read: {type(exc).__name__}: {detail}"[:300]) from exc
     return b"".join(pieces)
-
-
-def walk_local(paths: list[str]) -> Iterator[str]:
-    """Expand files and directories (recursively, sorted) into file paths.
-
-    Paths that don't exist are yielded as given, so the caller reports them.
-    """
-    for path in paths:
-        if os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
-                dirs.sort()
-                for name in sorted(files):
-                    yield os.path.join(root, name)
-        else:
-            yield path

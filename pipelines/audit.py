@@ -268,7 +268,7 @@ def hash_incrementally(
     the tables hold both the rows made now and the carried ones.
     """
     listed = p | "ListFiles" >> ListFiles(patterns)
-    carried = listed | "CarryForward" >> CarryForward(
+    carried = listed["files"] | "CarryForward" >> CarryForward(
         policy,
         checksums=args.checksums,
         classify=bool(policy.runs),
@@ -284,7 +284,7 @@ def hash_incrementally(
         name: (hashed[name], carried[name]) | f"Flatten{name.capitalize()}" >> beam.Flatten()
         for name in (schemas.HASHES, schemas.ERRORS)
     }
-    return tables, carried, [read.ledger, hashed.ledger, carried[LEDGER]]
+    return tables, carried, [listed[LEDGER], read.ledger, hashed.ledger, carried[LEDGER]]
 
 
 def main(argv: list[str] | None = None) -> int:

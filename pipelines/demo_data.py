@@ -30,7 +30,7 @@ from PIL import Image, ImageOps
 
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
-from photosieve.reading import MEMBER_SEPARATOR
+from photosieve.names import split_member, unescape
 
 REFERENCE_IMAGES = (
     Path(__file__).resolve().parents[1] / "tests" / "data" / "pdq-reference" / "images"
@@ -165,8 +165,10 @@ def check(root: Path, run: Path | None = None) -> int:
     ]
     found = set()
     for row in rows:
-        outer, separator, member = row[schemas.URI].partition(MEMBER_SEPARATOR)
-        relative = str(Path(outer).resolve())[len(archive) + 1 :] + separator + member
+        # Uris are absolute and escaped: the archive's own path, resolved, is cut off.
+        outer, member = split_member(row[schemas.URI])
+        relative = str(Path(unescape(outer)).resolve())[len(archive) + 1 :]
+        relative += "" if member is None else f"!/{member}"
         if row[schemas.LIST_NAME] == "known" and row[schemas.STATUS] == schemas.STATUS_MATCH:
             found.add(relative)
         lines.append(

@@ -28,7 +28,9 @@ from collections.abc import Iterator
 
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan, ImageHasher, ObjectHashes
-from photosieve.reading import ReadError, read_object, walk_local
+from photosieve.listing import Skip, list_paths
+from photosieve.names import unescape
+from photosieve.reading import ReadError, read_object
 from photosieve.text import printable, spreadsheet_cell
 from pipelines.hash_options import add_hash_arguments, decode_options
 
@@ -86,11 +88,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))  # exits 2
 
     def items():
-        for path in walk_local(args.paths):
+        # Paths are escaped as in the tables; FIFOs, devices and broken links are never opened.
+        for found in list_paths(args.paths):
+            uri = found.uri
+            if isinstance(found, Skip):
+                note = f"photosieve hash: skipped {uri} ({found.kind}: not a regular file)"
+                print(note, file=sys.stderr)
+                continue
             try:
-                yield path, read_object(path, max_bytes=args.max_bytes)
+                yield uri, read_object(unescape(uri), max_bytes=args.max_bytes)
             except ReadError as exc:
-                yield path, hasher.read_failure(path, exc.reason, exc.message)
+                yield uri, hasher.read_failure(uri, exc.reason, exc.message)
 
     out = sys.stdout if args.output == "-" else open(args.output, "w", newline="")
     try:

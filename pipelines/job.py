@@ -47,7 +47,10 @@ from photosieve import algorithms, schemas
 from photosieve.errors import ConfigError, ListFormatError
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
 from photosieve.hashing import HashPlan
+from photosieve.listing import Entry, list_pattern, normalise, pop_skip_examples
+from photosieve.listing import is_local as is_local_path
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
+from photosieve.names import escape
 from photosieve.report import SUMMARY_FILE
 from pipelines.hash_options import add_hash_arguments, decode_options
 from pipelines.mode_options import add_mode_arguments, plan_for_mode
@@ -445,25 +448,62 @@ def check_lists(
 def expand_inputs(inputs: Sequence[str], *, count: bool) -> tuple[list[str], int | None]:
     """Turn inputs into glob patterns, check each matches something; return (patterns, total).
 
-    A local directory, or any path ending in ``/``, means everything below it
-    (``DIR/**``). With ``count`` the full listing is counted (local runs, for
-    progress); otherwise one match per pattern is enough to know it is not empty.
+    Local inputs are made absolute and normalised first (``ph``, ``./ph/``
+    and ``/abs/ph`` are one pattern, listed once; a repeat is dropped with a
+    note), so every object has one uri whatever the spelling, and a repeat
+    audit given another spelling finds last week's files. A directory, or
+    any path ending in ``/``, means everything below it (``DIR/**``). Local
+    patterns are listed by :mod:`photosieve.listing`: a FIFO or broken link
+    counts as a match (a counted skip), it is not a missing input. With
+    ``count`` the full listing is counted (local runs, for progress);
+    otherwise one match per pattern is enough to know it is not empty.
 
     Raises:
         ConfigError: an input that matches nothing, naming it.
     """
-    patterns = []
+    patterns: list[str] = []
+    givens: list[str] = []
     for given in inputs:
-        pattern = given
-        if given.endswith("/") or (not _GLOB_CHARS & set(given) and os.path.isdir(given)):
-            pattern = FileSystems.join(given.rstrip("/") or "/", "**")
+        pattern = normalise(given)
+        if given.endswith("/") or (not _GLOB_CHARS & set(given) and _is_dir(given)):
+            pattern = FileSystems.join(pattern.rstrip("/") or "/", "**")
+        if pattern in patterns:
+            _LOG.info(
+                "--input %s is %s again: listed once",
+                escape(given),
+                escape(givens[patterns.index(pattern)]),
+            )
+            continue
         patterns.append(pattern)
-    results = FileSystems.match(patterns, None if count else [1] * len(patterns))
-    empty = [given for given, result in zip(inputs, results) if not result.metadata_list]
+        givens.append(given)
+    uris: set[str] = set()
+    empty = []
+    remote = [(g, p) for g, p in zip(givens, patterns) if not is_local_path(p)]
+    for given, pattern in zip(givens, patterns):
+        if not is_local_path(pattern):
+            continue
+        found = False
+        for entry in list_pattern(pattern):
+            found = True
+            if not count:
+                break
+            if isinstance(entry, Entry):
+                uris.add(entry.uri)
+        if not found:
+            empty.append(given)
+    if remote:
+        results = FileSystems.match([p for _, p in remote], None if count else [1] * len(remote))
+        for (given, _), result in zip(remote, results):
+            if not result.metadata_list:
+                empty.append(given)
+            uris.update(m.path for m in result.metadata_list)
     if empty:
-        raise ConfigError(f"--input {' '.join(empty)}: matches no files")
-    total = len({m.path for r in results for m in r.metadata_list}) if count else None
-    return patterns, total
+        raise ConfigError(f"--input {' '.join(escape(e) for e in empty)}: matches no files")
+    return patterns, len(uris) if count else None
+
+
+def _is_dir(path: str) -> bool:
+    return is_local_path(path) and os.path.isdir(path)
 
 
 def _exists(pattern: str) -> list[str]:
@@ -568,8 +608,10 @@ def execute(
         _LOG.error("the pipeline ended in state %s; no summary written", state)
         return 1
     ledger = _take_ledger(context.output)
+    skipped = pop_skip_examples(ledger)
     problems = check(ledger)
     summary = build_summary(context, known_args, pipeline_args, ledger, problems, wall)
+    summary["skipped"] = skipped  # example uris per kind; counts.skipped has the counts
     summary.update((extra(ledger) if callable(extra) else extra) or {})
     write_json(FileSystems.join(context.output, SUMMARY_FILE), summary)
     _log_summary(summary)
@@ -616,17 +658,27 @@ def write_json(path: str, content: dict) -> None:
 def check_accounting(ledger: dict, algorithms: Sequence[str], *, all_frames: bool) -> list[str]:
     """Problems with the rule "every object ends in hashes or errors, per algorithm".
 
-    Returns an empty list when every object the listing produced reached the
-    hashing step once, and each of its requested algorithms is in exactly
-    one of the ``hashes`` and ``errors`` tables (an animated image may have
-    both, for different frames, only when all frames were hashed). Objects
-    a repeat audit carried from a previous run, unread, count with their
-    carried rows.
+    Returns an empty list when every entry the listing produced was read,
+    carried or skipped for a counted reason (listed = read + carried +
+    skipped, a file matched by overlapping globs counted once per match),
+    every object read reached the hashing step once, and each of its
+    requested algorithms is in exactly one of the ``hashes`` and ``errors``
+    tables (an animated image may have both, for different frames, only
+    when all frames were hashed). Objects a repeat audit carried from a
+    previous run, unread, count with their carried rows.
     """
     objects = ledger.get("objects", {})
     read, hashed = objects.get("read", 0), objects.get("hashed", 0)
     carried = objects.get("carried", 0)
     problems = []
+    files = ledger.get("files", {})
+    listed = ledger.get("listing", {}).get("entries", 0)
+    skipped = sum(ledger.get("skipped", {}).get("listing", {}).values())
+    arrived = files.get("listed", 0) + files.get("relisted", 0)
+    if listed != arrived + skipped:
+        problems.append(
+            f"{listed} entries listed but {arrived} files read or carried and {skipped} skipped"
+        )
     if read != hashed:
         problems.append(f"{read} objects read but {hashed} hashed")
     units = ledger.get("units", {})

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections import Counter
 
@@ -25,6 +24,7 @@ from apache_beam.io.parquetio import ReadFromParquet
 
 from photosieve import schemas
 from photosieve.errors import ConfigError
+from photosieve.listing import normalise
 from photosieve.lists import ListSpec
 from pipelines import job, mode_options
 from transforms.ledger import LEDGER, WriteLedger
@@ -144,10 +144,15 @@ def preflight_lists(
 
 
 def within(path: str, directory: str) -> bool:
-    """Whether ``path`` is ``directory`` or lies under it (an --overwrite there would delete the input)."""
-    if "://" not in directory:
-        path, directory = os.path.abspath(path), os.path.abspath(directory)
-    path, directory = path.rstrip("/"), directory.rstrip("/")
+    """Whether ``path`` is ``directory`` or lies under it (--overwrite there deletes the input).
+
+    Both are normalised as inputs are (:func:`photosieve.listing.normalise`:
+    local paths absolute, ``.``/``..``/``//`` folded), so no spelling slips
+    past; a local path and another filesystem's uri are never within each other.
+    """
+    path, directory = normalise(path), normalise(directory)
+    if directory == "/":
+        return path.startswith("/")
     return path == directory or path.startswith(directory + "/")
 
 

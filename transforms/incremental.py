@@ -38,6 +38,7 @@ from apache_beam.pvalue import TaggedOutput
 
 from photosieve import incremental, schemas
 from photosieve.incremental import CarryPolicy, Listing, MatchClassifier, MatchContext, PreviousRun
+from photosieve.names import unescape
 from photosieve.reading import container_path, is_archive
 from transforms.hashing import outcomes
 from transforms.ledger import LEDGER, Tally
@@ -168,7 +169,7 @@ class _DecideFn(beam.DoFn):
                 tally.add(("files", "reread", decision.reread))
             yield path, listed
             return
-        yield from self._carry(path, decision)
+        yield from self._carry(path, listed, decision)
 
     def _listing(self, path: str, listed: list) -> Listing:
         size, mtime_s = listed[0]  # several when globs overlap: one file
@@ -176,16 +177,18 @@ class _DecideFn(beam.DoFn):
         checksum = None
         if self._checksums:
             try:
-                checksum = FileSystems.checksum(path)
+                checksum = FileSystems.checksum(unescape(path))  # uris are escaped
             except Exception:  # noqa: BLE001 - no checksum: size and time decide alone
                 checksum = None
         return Listing(size, mtime_us, checksum)
 
-    def _carry(self, path: str, decision: incremental.Decision):
+    def _carry(self, path: str, listed: list, decision: incremental.Decision):
         tally = self._tally
         run_id = decision.run.run_id
         members = incremental.covered(decision.hashes, decision.errors)
         tally.add(("files", "listed"))
+        if len(listed) > 1:  # globs overlapped: one file, listed more than once
+            tally.add(("files", "relisted"), len(listed) - 1)
         tally.add(("files", "carried", run_id))
         if self._policy.archives and is_archive(path):
             tally.add(("files", "archives"))
@@ -218,8 +221,8 @@ class CarryForward(beam.PTransform):
 
     Example::
 
-        listed = p | ListFiles(["photos/**"])
-        carried = listed | CarryForward(policy)
+        listed = p | ListFiles(["/data/photos/**"])
+        carried = listed["files"] | CarryForward(policy)
         read = carried.to_read | ReadListedFiles()
         hashed = read.objects | HashImages(plan, run_id=policy.run_id)
         hashes = (hashed.hashes, carried.hashes) | beam.Flatten()

@@ -8,12 +8,18 @@ Transforms:
   (too large, gone, permission denied, a broken archive). Its tagged output
   ``ledger`` carries per-bundle counts for the run summary.
 * Its two halves, for pipelines that decide between listing and reading
-  (incremental audits): :class:`ListFiles` (patterns in, ``(path, (size,
-  mtime_s))`` out, one per match) and :class:`ReadListedFiles` (``(path,
-  [(size, mtime_s), ...])`` in, ObjectRecords and ``ledger`` out).
+  (incremental audits): :class:`ListFiles` (patterns in, ``files``: ``(uri,
+  (size, mtime_s))`` one per match, and ``ledger``) and
+  :class:`ReadListedFiles` (``(uri, [(size, mtime_s), ...])`` in,
+  ObjectRecords and ``ledger`` out).
 
 Objects are files, or with ``archives=True`` the members of ``.zip``,
 ``.tar``, ``.tar.gz``/``.tgz`` files, named ``archive.zip!/member.jpg``.
+Every uri is escaped (:mod:`photosieve.names`): any bytes a name holds
+survive Beam's coders and Parquet, and ``unescape`` gives the path to open.
+Local patterns are listed by :mod:`photosieve.listing` (FIFOs, devices and
+broken links become counted skips, never opened); other filesystems by
+Beam's ``MatchAll``.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from photosieve.errors import FailureReason, HashFailure
+from photosieve.listing import Entry, is_local, list_pattern
+from photosieve.names import escape, unescape
 from photosieve.reading import (
     ARCHIVE_SUFFIXES,
     DEFAULT_MAX_OBJECT_BYTES,
@@ -39,6 +47,7 @@ from photosieve.reading import (
     ReadError,
     classify_os_error,
     is_archive,
+    open_local,
     read_object,
 )
 from transforms.ledger import LEDGER, Tally
@@ -70,7 +79,15 @@ class ObjectRecord(NamedTuple):
     data: bytes | HashFailure
 
 
-def _open_raw(path: str) -> BinaryIO:
+# Examples of skipped entries kept per kind and bundle (summary.json keeps 20 per kind).
+SKIP_EXAMPLES = 20
+
+
+def _open_raw(uri: str) -> BinaryIO:
+    """Open a listed object by its escaped uri: regular local files only, other storage via Beam."""
+    path = unescape(uri)
+    if is_local(path):
+        return open_local(path)  # never blocks on a file swapped for a FIFO since listing
     # Images are read as stored: Beam's default (AUTO) would gunzip "x.gz".
     return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 
@@ -92,9 +109,12 @@ class _ReadObjectsFn(beam.DoFn):
 
     def process(self, listed: tuple[str, Sequence[tuple[int, float]]]) -> Iterator[ObjectRecord]:
         path, metadata = listed
-        size, mtime_s = next(iter(metadata))  # several when globs overlap: one object
+        metadata = list(metadata)
+        size, mtime_s = metadata[0]  # several when globs overlap: one object
         mtime_us = None if mtime_s is None else round(mtime_s * 1e6)
         self._tally.add(("files", "listed"))
+        if len(metadata) > 1:
+            self._tally.add(("files", "relisted"), len(metadata) - 1)
         if self._archives and is_archive(path):
             self._tally.add(("files", "archives"))
             yield from self._read_archive(path, size, mtime_us)
@@ -197,6 +217,13 @@ def _zip_time_us(date_time: tuple[int, ...]) -> int | None:
         return None
 
 
+class _ReadResult(NamedTuple):
+    """ReadImages' outputs: ``objects`` and ``ledger`` (listing and reading counts)."""
+
+    objects: beam.PCollection
+    ledger: beam.PCollection
+
+
 class ReadImages(beam.PTransform):
     """Lists the objects matching glob patterns and reads each one's bytes.
 
@@ -238,26 +265,68 @@ class ReadImages(beam.PTransform):
         self._read = ReadListedFiles(max_bytes=max_bytes, archives=archives)
 
     def expand(self, pbegin):
-        return (
-            pbegin
-            | "ListFiles" >> self._list
-            | "GroupByPath" >> beam.GroupByKey()
-            | "ReadFiles" >> self._read
-        )
+        listed = pbegin | "ListFiles" >> self._list
+        read = listed["files"] | "GroupByPath" >> beam.GroupByKey() | "ReadFiles" >> self._read
+        ledger = (listed[LEDGER], read.ledger) | "FlattenReadLedgers" >> beam.Flatten()
+        return _ReadResult(read.objects, ledger)
 
     def display_data(self):
         return {**self._list.display_data(), **self._read.display_data()}
 
 
+class _ListLocalFn(beam.DoFn):
+    """An escaped local pattern -> ``(uri, (size, mtime_s))`` per regular file; skips counted."""
+
+    def setup(self) -> None:
+        self._tally = Tally()
+
+    def process(self, pattern: str):
+        tally = self._tally
+        for found in list_pattern(unescape(pattern)):
+            tally.add(("listing", "entries"))
+            if isinstance(found, Entry):
+                yield found.uri, (found.size, found.mtime_s)
+                continue
+            key = ("skipped", "listing", found.kind)
+            if tally.counts[key] < SKIP_EXAMPLES:
+                tally.add(("skip_examples", "listing", found.kind, found.uri))
+            tally.add(key)
+
+    def finish_bundle(self):
+        yield from self._tally.flush()
+
+
+class _KeyByUriFn(beam.DoFn):
+    """Beam's FileMetadata -> ``(escaped uri, (size, mtime_s))``, counted as listed."""
+
+    def setup(self) -> None:
+        self._tally = Tally()
+
+    def process(self, metadata):
+        self._tally.add(("listing", "entries"))
+        yield escape(metadata.path), (metadata.size_in_bytes, metadata.last_updated_in_seconds)
+
+    def finish_bundle(self):
+        yield from self._tally.flush()
+
+
 class ListFiles(beam.PTransform):
-    """Lists the files matching glob patterns: one ``(path, (size, mtime_s))`` per match.
+    """Lists the files matching glob patterns: one ``(uri, (size, mtime_s))`` per match.
 
     A file matched by several patterns comes out once per pattern; group by
-    path before reading (:class:`ReadImages` does, and so does the
-    incremental audit's join with the previous runs).
+    uri before reading (:class:`ReadImages` does, and so does the
+    incremental audit's join with the previous runs). Local patterns are
+    listed without opening anything (:func:`photosieve.listing.list_pattern`):
+    FIFOs, sockets, devices, directory links, dangling links and link loops
+    are counted skips (``("skipped", "listing", kind)``, with up to
+    ``SKIP_EXAMPLES`` uris per kind and bundle under ``skip_examples``).
+    Every entry is counted as ``("listing", "entries")``, for the accounting
+    check (listed = read + carried + skipped).
 
     Args:
         patterns: Beam glob patterns (``*`` within a directory, ``**`` across).
+
+    Returns a dict: ``files`` (the listing) and ``ledger``.
     """
 
     def __init__(self, patterns: Sequence[str]):
@@ -267,20 +336,33 @@ class ListFiles(beam.PTransform):
             raise ValueError("listing needs at least one glob pattern")
 
     def expand(self, pbegin):
-        return (
-            pbegin
-            | "CreatePatterns" >> beam.Create(self._patterns)
-            | "MatchPatterns" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
-            | "KeyByPath"
-            >> beam.Map(lambda m: (m.path, (m.size_in_bytes, m.last_updated_in_seconds)))
-        )
+        local = [escape(p) for p in self._patterns if is_local(p)]  # a coder takes any name
+        other = [p for p in self._patterns if not is_local(p)]
+        parts = []
+        if local:
+            parts.append(
+                pbegin
+                | "CreateLocalPatterns" >> beam.Create(local)
+                | "ListLocal" >> beam.ParDo(_ListLocalFn()).with_outputs(LEDGER, main="files")
+            )
+        if other:
+            parts.append(
+                pbegin
+                | "CreatePatterns" >> beam.Create(other)
+                | "MatchPatterns" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
+                | "KeyByPath" >> beam.ParDo(_KeyByUriFn()).with_outputs(LEDGER, main="files")
+            )
+        return {
+            "files": tuple(part.files for part in parts) | "FlattenListings" >> beam.Flatten(),
+            LEDGER: tuple(part[LEDGER] for part in parts) | "FlattenLedgers" >> beam.Flatten(),
+        }
 
     def display_data(self):
         return {"patterns": ", ".join(self._patterns)}
 
 
 class ReadListedFiles(beam.PTransform):
-    """Reads listed files, grouped by path: ``(path, [(size, mtime_s), ...])`` in, ObjectRecords out.
+    """Reads listed files, grouped by uri: ``(uri, [(size, mtime_s), ...])`` in, ObjectRecords out.
 
     The second half of :class:`ReadImages` (see it for the arguments); the
     tagged output ``ledger`` counts files listed and objects read.

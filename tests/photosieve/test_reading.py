@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 
 from photosieve.errors import FailureReason
-from photosieve.reading import ReadError, read_object, walk_local
+from photosieve.reading import ReadError, open_local, read_object
 
 
 def test_reads_local_bytes(tmp_path):
@@ -67,11 +68,25 @@ def test_too_large_while_reading_stops():
     assert info.value.reason is FailureReason.TOO_LARGE
 
 
-def test_walk_local_sorts_and_keeps_missing(tmp_path):
-    (tmp_path / "b").mkdir()
-    for name in ("b/2.jpg", "b/1.jpg", "a.jpg"):
-        (tmp_path / name).write_bytes(b"")
-    missing = str(tmp_path / "nope.jpg")
-    assert list(walk_local([str(tmp_path), missing])) == [
-        str(tmp_path / "a.jpg"), str(tmp_path / "b" / "1.jpg"), str(tmp_path / "b" / "2.jpg"), missing,
-    ]
+def test_a_fifo_is_a_typed_failure_not_a_hang(tmp_path):
+    # A file swapped for a FIFO after listing: open() would block until a writer comes.
+    fifo = tmp_path / "swapped.jpg"
+    os.mkfifo(fifo)
+    with pytest.raises(ReadError) as info:
+        read_object(str(fifo))
+    assert info.value.reason is FailureReason.UNREADABLE
+    assert "not a regular file: a fifo" in info.value.message
+
+
+def test_a_device_is_not_read(tmp_path):
+    # /dev/zero streams forever: refused on fstat, before the first read.
+    with pytest.raises(ReadError) as info:
+        open_local("/dev/zero")
+    assert "a device" in info.value.message
+
+
+def test_open_local_reads_a_regular_file(tmp_path):
+    path = tmp_path / "a.jpg"
+    path.write_bytes(b"abc")
+    with open_local(str(path)) as handle:
+        assert handle.read() == b"abc"
