@@ -17,6 +17,7 @@ import subprocess
 import sys
 import warnings
 import zlib
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from photosieve.decode import (
     DecodedImage,
     DecodeOptions,
     decode,
+    decode_frames,
     image_to_rgb,
 )
 from photosieve.errors import ConfigError, DecodeError, FailureReason
@@ -125,7 +127,7 @@ def assert_contract(frame: DecodedImage) -> None:
     assert frame.pixels.ndim == 3 and frame.pixels.shape[2] == 3
     assert frame.pixels.shape[0] >= 1 and frame.pixels.shape[1] >= 1
     assert frame.pixels.flags.c_contiguous
-    assert 0 <= frame.frame < frame.n_frames
+    assert frame.n_frames is None or 0 <= frame.frame < frame.n_frames
     assert 0 < frame.scale <= 1.0
 
 
@@ -182,7 +184,7 @@ def test_lossless_formats_decode_to_the_exact_pixels(picture, fmt, params):
     assert frame.format == fmt
     assert frame.source_mode == "RGB"
     assert frame.source_size == (160, 120)
-    assert (frame.frame, frame.n_frames, frame.scale, frame.exif_transposed) == (0, 1, 1.0, False)
+    assert (frame.frame, frame.n_frames, frame.scale, frame.exif_transposed) == (0, None, 1.0, False)
     np.testing.assert_array_equal(frame.pixels, np.asarray(picture))
 
 
@@ -493,7 +495,7 @@ def animation(fmt: str, size: tuple[int, int] = (48, 32), colours=COLOURS) -> by
 def test_animations_give_the_first_frame_unless_all_are_asked_for(fmt):
     data = animation(fmt)
     [first] = decode(data)
-    assert (first.frame, first.n_frames) == (0, len(COLOURS))
+    assert (first.frame, first.n_frames) == (0, None)  # not counted: that walks the file
     assert tuple(first.pixels[0, 0]) == COLOURS[0]
     frames = decode(data, DecodeOptions(all_frames=True))
     assert [f.frame for f in frames] == list(range(len(COLOURS)))
@@ -515,15 +517,17 @@ def test_a_cut_animation_still_gives_its_first_frame(fmt):
 
 def test_max_frames_caps_all_frames():
     frames = decode(animation("GIF"), DecodeOptions(all_frames=True, max_frames=2))
-    assert [(f.frame, f.n_frames) for f in frames] == [(0, 5), (1, 5)]
+    assert [(f.frame, f.n_frames) for f in frames] == [(0, None), (1, None)]
 
 
 def test_all_frames_share_the_pixel_budget():
     # 100x100 frames, 25,000-pixel budget: two fit, the third would not.
-    frames = decode(
-        animation("GIF", size=(100, 100)), DecodeOptions(all_frames=True, max_pixels=25_000)
-    )
-    assert [f.frame for f in frames] == [0, 1]
+    data, options = animation("GIF", size=(100, 100)), DecodeOptions(all_frames=True, max_pixels=25_000)
+    result = decode_frames(data, options)
+    assert [f.frame for f in result.frames] == [0, 1]
+    assert (result.stop.frame, result.stop.reason) == (2, FailureReason.OVER_BUDGET)
+    assert "25000" in result.stop.message and "frames 0-1 decoded" in result.stop.message
+    assert decode_error(data, options).reason is FailureReason.OVER_BUDGET  # strict form
 
 
 def test_thousands_of_frames_are_counted_but_not_all_decoded():
@@ -534,9 +538,10 @@ def test_thousands_of_frames_are_counted_but_not_all_decoded():
         tiles.append(tile)
     data = encode(tiles[0], "GIF", save_all=True, append_images=tiles[1:], duration=10)
     [first] = decode(data)
-    assert first.n_frames == 2000
-    frames = decode(data, DecodeOptions(all_frames=True))
-    assert len(frames) == DEFAULT_MAX_FRAMES
+    assert first.n_frames is None
+    result = decode_frames(data, DecodeOptions(all_frames=True))
+    assert len(result.frames) == DEFAULT_MAX_FRAMES
+    assert (result.stop.frame, result.stop.reason) == (DEFAULT_MAX_FRAMES, FailureReason.FRAMES_CUT_OFF)
 
 
 def test_mpo_frames_decode_in_fast_mode():
@@ -547,7 +552,7 @@ def test_mpo_frames_decode_in_fast_mode():
     [first] = decode(data)
     assert (first.format, first.n_frames, first.scale, first.pixels.shape) == (
         "MPO",
-        2,
+        None,
         0.5,
         (300, 400, 3),
     )
@@ -655,11 +660,16 @@ def test_pillows_own_bomb_error_is_mapped():
     assert error.reason is FailureReason.DECOMPRESSION_BOMB
 
 
-def test_pillows_bomb_warning_as_error_is_mapped():
+def test_pillows_bomb_warning_is_counted_even_when_configured_as_an_error():
+    # 100 MP: between 1x and 2x Pillow's limit, so Image.open warns. The decoder
+    # counts its warnings whatever the filters say; the 64-byte IDAT then fails.
+    counts = Counter()
     with warnings.catch_warnings():  # single-threaded test: safe here
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        error = decode_error(png_with_header(10_000, 10_000))
-    assert error.reason is FailureReason.DECOMPRESSION_BOMB
+        with pytest.raises(DecodeError) as info:
+            decode_frames(png_with_header(10_000, 10_000), DEFAULTS, counts)
+    assert info.value.reason is FailureReason.TRUNCATED
+    assert counts == {"DecompressionBombWarning": 1}
 
 
 def test_pillow_global_limit_is_left_alone(picture):
