@@ -39,6 +39,7 @@ from photosieve.decode import (
     image_to_rgb,
 )
 from photosieve.errors import ConfigError, DecodeError, FailureReason
+from tests import multiframe_samples
 
 REFERENCE = Path(__file__).resolve().parent.parent / "data" / "pdq-reference"
 DEFAULTS = DecodeOptions()
@@ -560,6 +561,176 @@ def test_mpo_frames_decode_in_fast_mode():
     assert [f.pixels.shape for f in frames] == [(300, 400, 3), (300, 400, 3)]
     assert [f.source_size for f in frames] == [(800, 600), (400, 300)]
     assert distance(pdq(frames[1].pixels)[0], pdq(np.asarray(preview))[0]) <= 8
+
+
+# ---------------------------------------------------------------- frame limits
+
+
+def _forbid_frame_count(monkeypatch, plugin_class) -> list[int]:
+    """Make ``n_frames`` raise and record every frame ``_seek`` is asked for."""
+    sought = []
+    real_seek = plugin_class._seek
+
+    def counting_seek(self, frame, *args, **kwargs):
+        sought.append(frame)
+        return real_seek(self, frame, *args, **kwargs)
+
+    def no_count(self):
+        raise AssertionError("n_frames read")
+
+    monkeypatch.setattr(plugin_class, "_seek", counting_seek)
+    monkeypatch.setattr(plugin_class, "n_frames", property(no_count))
+    return sought
+
+
+def test_first_frame_of_a_many_page_tiff_reads_no_later_page(monkeypatch):
+    # Counting pages walks every IFD (quadratic in Pillow: 100k pages took 41 s).
+    from PIL import TiffImagePlugin
+
+    sought = _forbid_frame_count(monkeypatch, TiffImagePlugin.TiffImageFile)
+    [frame] = decode(multiframe_samples.many_page_tiff(5000))
+    assert (frame.frame, frame.n_frames, frame.pixels.shape) == (0, None, (8, 8, 3))
+    assert sought == [0]
+
+
+def test_first_frame_of_a_gif_reads_no_later_frame(monkeypatch):
+    from PIL import GifImagePlugin
+
+    sought = _forbid_frame_count(monkeypatch, GifImagePlugin.GifImageFile)
+    [frame] = decode(animation("GIF"))
+    assert tuple(frame.pixels[0, 0]) == COLOURS[0]
+    assert sought == [0]
+
+
+def test_all_frames_seek_no_further_than_max_frames_and_one(monkeypatch):
+    from PIL import TiffImagePlugin
+
+    sought = _forbid_frame_count(monkeypatch, TiffImagePlugin.TiffImageFile)
+    result = decode_frames(
+        multiframe_samples.many_page_tiff(5000), DecodeOptions(all_frames=True, max_frames=10)
+    )
+    assert [f.frame for f in result.frames] == list(range(10))
+    assert max(sought) == 10  # frame 10 looked at (it exists: a cut-off), none beyond
+    assert (result.stop.frame, result.stop.reason) == (10, FailureReason.FRAMES_CUT_OFF)
+    assert "max_frames is 10" in result.stop.message
+
+
+@pytest.mark.parametrize(
+    "make", [multiframe_samples.cut_gif, multiframe_samples.tiff_with_bad_page], ids=["gif", "tiff"]
+)
+def test_a_damaged_later_frame_does_not_fail_frame_0(make):
+    data = make()
+    [first] = decode(data)
+    assert first.frame == 0
+    # All frames: frame 0 is kept, frame 1 ends reading with its own error.
+    result = decode_frames(data, DecodeOptions(all_frames=True))
+    assert [f.frame for f in result.frames] == [0]
+    assert (result.stop.frame, result.stop.reason) == (1, FailureReason.TRUNCATED)
+    assert result.stop.message.startswith(f"{first.format} frame 1")
+    assert "reading stopped here" in result.stop.message
+    np.testing.assert_array_equal(result.frames[0].pixels, first.pixels)
+
+
+def test_frames_before_a_bad_one_are_kept_in_order():
+    # Frame 3 of 5 declares more pixels than the limit allows: frames 0-2 come back.
+    frames = [Image.new("RGB", (40, 40), c) for c in COLOURS[:3]] + [
+        Image.new("RGB", (400, 400), c) for c in COLOURS[3:]
+    ]
+    data = encode(frames[0], "TIFF", save_all=True, append_images=frames[1:])
+    result = decode_frames(data, DecodeOptions(all_frames=True, max_pixels=100_000))
+    assert [tuple(f.pixels[0, 0]) for f in result.frames] == COLOURS[:3]
+    assert (result.stop.frame, result.stop.reason) == (3, FailureReason.DECOMPRESSION_BOMB)
+    assert [f.n_frames for f in result.frames] == [None] * 3
+
+
+def test_reading_to_the_end_counts_the_frames():
+    result = decode_frames(animation("PNG"), DecodeOptions(all_frames=True))
+    assert result.stop is None
+    assert [f.n_frames for f in result.frames] == [len(COLOURS)] * len(COLOURS)
+
+
+def test_cpu_budget_stops_between_frames(monkeypatch):
+    clock = iter(range(0, 1000, 7))  # every reading of the CPU clock: 7 s later
+    monkeypatch.setattr(decode_module.time, "thread_time", lambda: next(clock))
+    result = decode_frames(animation("GIF"), DecodeOptions(all_frames=True, max_cpu_seconds=10))
+    assert [f.frame for f in result.frames] == [0, 1]
+    assert (result.stop.frame, result.stop.reason) == (2, FailureReason.OVER_BUDGET)
+    assert "over the budget of 10 s" in result.stop.message
+
+
+@pytest.mark.parametrize("value", [0, -1.0, "5", True, float("nan")])
+def test_cpu_budget_must_be_positive(value):
+    with pytest.raises(ConfigError, match="max_cpu_seconds"):
+        DecodeOptions(max_cpu_seconds=value)
+
+
+# ---------------------------------------------------------------- warnings
+
+
+def test_plugin_warnings_are_counted_not_shown():
+    # The bad second IFD makes Pillow's TIFF plugin warn "Corrupt EXIF data".
+    counts = Counter()
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        decode_frames(multiframe_samples.tiff_with_bad_page(), DecodeOptions(all_frames=True), counts)
+        with pytest.raises(DecodeError):  # the strict form: discarded, not shown either
+            decode(multiframe_samples.tiff_with_bad_page(), DecodeOptions(all_frames=True))
+    assert shown == []
+    assert counts["UserWarning"] >= 1
+
+
+def test_warnings_outside_decoding_are_shown_as_before():
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        decode(animation("GIF"))
+        warnings.warn("not from the decoder", UserWarning)
+    assert [str(w.message) for w in shown] == ["not from the decoder"]
+    assert decode_module._show_or_count not in (warnings.showwarning,)
+    assert decode_module._WARN_FILTER not in warnings.filters
+
+
+def test_warnings_are_counted_per_thread():
+    # 100 MP headers warn (DecompressionBombWarning) in every thread; stills do not.
+    bomb, still = png_with_header(10_000, 10_000), encode(Image.new("RGB", (64, 64)), "PNG")
+
+    def run(i):
+        counts = Counter()
+        data = bomb if i % 2 else still
+        try:
+            decode_frames(data, DEFAULTS, counts)
+        except DecodeError:
+            pass
+        return i % 2, counts
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(run, range(40)))
+    for warned, counts in results:
+        assert counts == ({"DecompressionBombWarning": 1} if warned else {})
+    assert warnings.showwarning is not decode_module._show_or_count
+    assert decode_module._WARN_FILTER not in warnings.filters
+
+
+def test_decoder_warnings_never_reach_stderr(tmp_path):
+    # A real process, with Python's default filters, where stderr would show them.
+    (tmp_path / "bad.tif").write_bytes(multiframe_samples.tiff_with_bad_page())
+    (tmp_path / "bomb.png").write_bytes(png_with_header(10_000, 10_000))
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from photosieve.decode import DecodeOptions, decode_frames\n"
+        "from photosieve.errors import DecodeError\n"
+        "for path in sorted(Path(sys.argv[1]).iterdir()):\n"
+        "    try:\n"
+        "        decode_frames(path.read_bytes(), DecodeOptions(all_frames=True))\n"
+        "    except DecodeError:\n"
+        "        pass\n"
+        "print('done')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "done\n", "")
 
 
 # ---------------------------------------------------------------- errors
