@@ -85,12 +85,14 @@ _LOG = logging.getLogger(__name__)
 # honoured without touching that process-global setting. It admits 150 MP
 # medium-format photos (Phase One IQ4: 14204 x 10652 = 151 MP) and 100-108 MP
 # sensors; 200 MP phone modes (16320 x 12240) are reported as bombs. Memory at
-# the limit while decoding: Pillow keeps RGB as 4 bytes/pixel (716 MB) plus the
-# 537 MB packed array, 1.25 GB; exact-mode PDQ then needs the packed array and
-# two float32 planes (1.97 GB in all; see photosieve.hashes.pdq.buffer64 and
-# benchmarks/bench_decode_limits.py for the measured peaks). Between 1x and 2x
-# Pillow's default, Pillow emits a DecompressionBombWarning from Image.open;
-# it is counted, not printed (see decode_frames()).
+# the limit: decoding holds Pillow's RGB image at 4 bytes/pixel (716 MB) and
+# the 537 MB packed array (copied out in strips, see _as_array), 1.25 GB; then
+# exact-mode PDQ holds the array, its float32 luma (716 MB) and 64 MB strips.
+# Measured peak RSS of one worker hashing pdq,md5 at the limit (13376 x 13376,
+# benchmarks/bench_decode_limits.py): exact 1.37 GiB (was 6.5 GiB), fast
+# 0.71 GiB. Other pixel hashes add their own work on the same array. Between
+# 1x and 2x Pillow's default, Pillow emits a DecompressionBombWarning from
+# Image.open; it is counted, not printed (see decode_frames()).
 DEFAULT_MAX_PIXELS = 2 * 89_478_485
 
 # Animated images: hashing every frame of a 10,000-frame GIF would cost as much
@@ -299,7 +301,7 @@ def image_to_rgb(image: Image.Image) -> np.ndarray:
 
     Returns the array without a second copy: ``np.asarray`` wraps the bytes
     Pillow produces (so it is read-only) and ``np.ascontiguousarray`` is a no-op
-    on it.
+    on it. Large images are copied out in strips instead (see :func:`_as_array`).
 
     Raises:
         DecodeError: UNSUPPORTED_FORMAT for a mode Pillow cannot convert to RGB.
@@ -312,7 +314,7 @@ def image_to_rgb(image: Image.Image) -> np.ndarray:
                 FailureReason.UNSUPPORTED_FORMAT,
                 f"{image.format or 'image'} mode {image.mode} has no RGB conversion: {exc}",
             ) from exc
-    return np.ascontiguousarray(np.asarray(image))
+    return _as_array(image)
 
 
 def image_to_luma(image: Image.Image) -> np.ndarray:
@@ -328,7 +330,29 @@ def image_to_luma(image: Image.Image) -> np.ndarray:
             image = image.convert("L")
         except ValueError:
             image = Image.fromarray(image_to_rgb(image)).convert("L")
-    return np.ascontiguousarray(np.asarray(image))
+    return _as_array(image)
+
+
+# Images of more pixels than this leave Pillow in strips of about this many.
+# np.asarray goes through Image.tobytes, which joins a list of encoded chunks:
+# at the 179 MP limit Pillow's RGBX image (716 MB), the chunks (537 MB) and the
+# joined bytes (537 MB) coexist, 1.79 GB; by strips, 1.25 GB.
+_ARRAY_STRIP_PIXELS = 1 << 24
+
+
+def _as_array(image: Image.Image) -> np.ndarray:
+    """A read-only, C-contiguous uint8 array of an ``RGB`` or ``L`` image."""
+    width, height = image.size
+    if width * height <= _ARRAY_STRIP_PIXELS:
+        return np.ascontiguousarray(np.asarray(image))
+    shape = (height, width) if image.mode == "L" else (height, width, 3)
+    out = np.empty(shape, dtype=np.uint8)
+    step = max(1, _ARRAY_STRIP_PIXELS // width)
+    for top in range(0, height, step):
+        bottom = min(height, top + step)
+        out[top:bottom] = np.asarray(image.crop((0, top, width, bottom)))
+    out.setflags(write=False)  # as np.asarray's view of Pillow's bytes
+    return out
 
 
 @dataclass(frozen=True)

@@ -1003,3 +1003,23 @@ def test_luma_draft_reduces_jpegs_like_rgb():
     image.save(buf, "JPEG")
     luma = decode(buf.getvalue(), DecodeOptions(mode="fast", fast_min_side=256, luma=True))[0]
     assert luma.pixels.shape == (384, 512) and luma.scale == 0.25
+
+
+def test_large_images_leave_pillow_in_strips_with_the_same_pixels(monkeypatch):
+    import tracemalloc
+
+    picture = photo(640, 480)
+    whole_rgb = image_to_rgb(picture)
+    whole_luma = decode_module.image_to_luma(picture)
+    monkeypatch.setattr(decode_module, "_ARRAY_STRIP_PIXELS", 10_000)  # strips of 15 rows
+    tracemalloc.start()
+    try:
+        rgb = image_to_rgb(picture)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(rgb, whole_rgb)
+    np.testing.assert_array_equal(decode_module.image_to_luma(picture), whole_luma)
+    assert rgb.flags.c_contiguous and not rgb.flags.writeable
+    # Image.tobytes' chunk list and joined copy took 2x the array; strips add little.
+    assert peak < 1.2 * rgb.nbytes
