@@ -43,7 +43,8 @@ import json, resource, sys, time
 code, repo, case = sys.argv[1:4]
 sys.path[:0] = [code, repo]
 import importlib.util
-spec = importlib.util.spec_from_file_location("multiframe_samples", f"{repo}/tests/multiframe_samples.py")
+path = f"{repo}/tests/multiframe_samples.py"
+spec = importlib.util.spec_from_file_location("multiframe_samples", path)
 samples = importlib.util.module_from_spec(spec); spec.loader.exec_module(samples)
 from photosieve.decode import DecodeOptions
 from photosieve.hashing import HashPlan, ImageHasher
@@ -71,12 +72,14 @@ def run_case(code: Path, case: str, timeout: float) -> dict:
     try:
         done = subprocess.run(
             [sys.executable, "-c", _CHILD, str(code), str(REPO), case],
-            capture_output=True, text=True, timeout=timeout, env={**os.environ, "PYTHONWARNINGS": "default"},
+            capture_output=True, text=True, timeout=timeout,
+            env={**os.environ, "PYTHONWARNINGS": "default"},
         )
     except subprocess.TimeoutExpired:
         return {"error": f"over {timeout:g} s"}
     if done.returncode != 0:
-        return {"error": (done.stderr.strip().splitlines() or ["exit %d" % done.returncode])[-1][:80]}
+        last = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        return {"error": last[:80]}
     row = json.loads(done.stdout.strip().splitlines()[-1])
     row["stderr_lines"] = len(done.stderr.splitlines())
     return row
@@ -85,9 +88,11 @@ def run_case(code: Path, case: str, timeout: float) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--code", action="append", type=Path,
-                        help="Checkout to measure (repeatable, e.g. before and after). Default: this one.")
-    parser.add_argument("--cases", default=",".join(CASES), help=f"Comma-separated from {', '.join(CASES)}.")
-    parser.add_argument("--timeout", type=float, default=900, help="Seconds per case. Default: 900.")
+                        help="Checkout to measure (repeatable: before and after). Default: this one.")
+    parser.add_argument("--cases", default=",".join(CASES),
+                        help=f"Comma-separated, from {', '.join(CASES)}. Default: all.")
+    parser.add_argument("--timeout", type=float, default=900,
+                        help="Seconds per case. Default: 900.")
     args = parser.parse_args(argv)
     codes = args.code or [REPO]
     print("| checkout | case | input | seconds | peak RSS | added | stderr lines | outcome |")
@@ -100,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(
                 f"| {code} | {case} | {row['bytes'] / 1e6:.2f} MB | {row['seconds']:.2f}"
-                f" | {row['peak_kib'] / 2**20:.2f} GiB | {(row['peak_kib'] - row['before_kib']) / 2**20:.2f} GiB"
+                f" | {row['peak_kib'] / 2**20:.2f} GiB"
+                f" | {(row['peak_kib'] - row['before_kib']) / 2**20:.2f} GiB"
                 f" | {row['stderr_lines']} | {row['outcome']} |",
                 flush=True,
             )

@@ -241,7 +241,9 @@ class DecodeOptions:
                 raise ConfigError(f"decode option {name} must be True or False; got {value!r}")
         seconds = self.max_cpu_seconds
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not seconds > 0:
-            raise ConfigError(f"decode option max_cpu_seconds must be a number > 0; got {seconds!r}")
+            raise ConfigError(
+                f"decode option max_cpu_seconds must be a number > 0; got {seconds!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -487,8 +489,8 @@ def _decode_later_frames(
         except EOFError:
             fmt = _sniff(data)
             if fmt is not None and _looks_truncated(fmt, data):  # the end, but not the real one
-                stop = _stop(index, DecodeError(
-                    FailureReason.TRUNCATED, f"{fmt} data ends early ({len(data)} bytes) at frame {index}"))
+                short = f"{fmt} data ends early ({len(data)} bytes) at frame {index}"
+                stop = _stop(index, DecodeError(FailureReason.TRUNCATED, short))
             break  # else the end: n_frames is now known
         except Exception as exc:  # noqa: BLE001 - a damaged frame ends reading, not the object
             stop = _stop(index, _failure(exc, data, f"{image.format} frame {index}", "seeking"))
@@ -563,7 +565,8 @@ _WARN_PREVIOUS = None
 _WARN_LOCAL = threading.local()
 # "always", or the warnings registry shows (so counts) each code location once
 # per process. Limited to the decoder's modules: other warnings keep their filters.
-_WARN_FILTER = ("always", None, Warning, re.compile(r"(PIL|pillow_heif|pillow_avif)\b|photosieve\.decode$"), 0)
+_WARN_MODULES = re.compile(r"(PIL|pillow_heif|pillow_avif)\b|photosieve\.decode$")
+_WARN_FILTER = ("always", None, Warning, _WARN_MODULES, 0)
 
 
 def _show_or_count(message, category, filename, lineno, file=None, line=None):

@@ -270,7 +270,8 @@ class ImageHasher:
         while frames:
             self._hash_frame(pending, frames.pop(0))
         if stop is not None:  # the frames before it are hashed: the object is partial
-            pending.failures.append(HashFailure(uri, "decode", stop.reason, stop.message, pixel_algorithms))
+            pending.failures.append(
+                HashFailure(uri, "decode", stop.reason, stop.message, pixel_algorithms))
         return pending
 
     def _hash_frame(self, pending: _Pending, image: DecodedImage) -> None:
@@ -345,8 +346,8 @@ class ImageHasher:
                     row += 1
                 if pdq_results or results:
                     frames.append(FrameHashes(results=tuple(pdq_results + results), **notes))
-            yield ObjectHashes(item.uri, item.size, item.digests, tuple(frames), tuple(item.failures),
-                               item.decode_warnings)
+            yield ObjectHashes(item.uri, item.size, item.digests, tuple(frames),
+                               tuple(item.failures), item.decode_warnings)
 
 
 _BLAS_LIMITED = False

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import argparse
 
-from photosieve.decode import DEFAULT_FAST_MIN_SIDE, DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, DecodeOptions
+from photosieve.decode import (
+    DEFAULT_FAST_MIN_SIDE,
+    DEFAULT_MAX_FRAMES,
+    DEFAULT_MAX_PIXELS,
+    DecodeOptions,
+)
 from photosieve.hashing import ALGORITHM_CHOICES, DEFAULT_ALGORITHMS
 from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES
 
@@ -31,12 +36,12 @@ def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
         "as stored. Default: on.",
     )
     parser.add_argument("--all-frames", action="store_true",
-                        help="Hash every frame of animated images and multi-page TIFFs, in order, until "
-                        "the last, a damaged frame (an error row; earlier frames keep their hashes) or "
-                        "--max-frames. Default: first frame only (frame count not read).")
+                        help="Hash every frame of animated images and multi-page TIFFs, in order, "
+                        "until the last, a damaged frame (an error row; earlier frames keep their "
+                        "hashes) or --max-frames. Default: first frame only (frame count not read).")
     parser.add_argument("--max-frames", type=_at_least_one, default=DEFAULT_MAX_FRAMES,
-                        help="With --all-frames, hash at most this many frames per object; an object with "
-                        "more gets a frames_cut_off error row (counted in summary.json). "
+                        help="With --all-frames, hash at most this many frames per object; an object "
+                        "with more gets a frames_cut_off error row (counted in summary.json). "
                         f"Default: {DEFAULT_MAX_FRAMES}.")
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                         help=f"Decompression-bomb limit in pixels. Default: {DEFAULT_MAX_PIXELS}.")

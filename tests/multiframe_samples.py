@@ -41,9 +41,9 @@ def many_page_tiff(pages: int, side: int = 8) -> bytes:
             (_ROWS_PER_STRIP, _LONG, side), (_STRIP_BYTES, _LONG, len(pixels)),
         ]
         out += struct.pack("<H", entries)
-        for tag, kind, value in tags:
-            out += struct.pack("<HHI", tag, kind, 1) + struct.pack("<I" if kind == _LONG else "<HH", *(
-                (value,) if kind == _LONG else (value, 0)))
+        for tag, kind, value in tags:  # one value, left-justified in the 4-byte field
+            field = struct.pack("<I", value) if kind == _LONG else struct.pack("<HH", value, 0)
+            out += struct.pack("<HHI", tag, kind, 1) + field
         out += struct.pack("<I", following)
     return bytes(out)
 
@@ -87,7 +87,8 @@ def big_png(width: int, height: int) -> bytes:
     """A flat grey RGB PNG of width x height: tiny on disk, full size once decoded."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        crc = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + crc
 
     row = b"\x00" + b"\x80" * (3 * width)  # filter byte "none", then the pixels
     compressor = zlib.compressobj(9)
