@@ -487,8 +487,10 @@ def _decode_later_frames(
         try:
             image.seek(index)
         except EOFError:
+            # GIF and APNG readers take missing data for the end: ask the container.
+            # (Not JPEG: bytes after the EOI marker are common and harmless.)
             fmt = _sniff(data)
-            if fmt is not None and _looks_truncated(fmt, data):  # the end, but not the real one
+            if fmt in ("GIF", "PNG") and _looks_truncated(fmt, data):  # not the real end
                 short = f"{fmt} data ends early ({len(data)} bytes) at frame {index}"
                 stop = _stop(index, DecodeError(FailureReason.TRUNCATED, short))
             break  # else the end: n_frames is now known
@@ -569,6 +571,13 @@ _WARN_MODULES = re.compile(r"(PIL|pillow_heif|pillow_avif)\b|photosieve\.decode$
 _WARN_FILTER = ("always", None, Warning, _WARN_MODULES, 0)
 
 
+def _filters_mutated() -> None:
+    """Tell the C warnings module the filter list changed, as filterwarnings() does."""
+    mutated = getattr(warnings, "_filters_mutated", None)  # private, present in 3.11-3.13
+    if mutated is not None:
+        mutated()
+
+
 def _show_or_count(message, category, filename, lineno, file=None, line=None):
     counts = getattr(_WARN_LOCAL, "counts", None)
     if counts is None:
@@ -586,7 +595,7 @@ def _counting_warnings(counts: Counter) -> Iterator[None]:
             _WARN_PREVIOUS = warnings.showwarning
             warnings.showwarning = _show_or_count
             warnings.filters.insert(0, _WARN_FILTER)
-            warnings._filters_mutated()  # what warnings.filterwarnings itself calls
+            _filters_mutated()
         _WARN_USERS += 1
     outer = getattr(_WARN_LOCAL, "counts", None)
     _WARN_LOCAL.counts = counts
@@ -601,7 +610,7 @@ def _counting_warnings(counts: Counter) -> Iterator[None]:
                     warnings.showwarning = _WARN_PREVIOUS
                 with contextlib.suppress(ValueError):  # someone reset the filters meanwhile
                     warnings.filters.remove(_WARN_FILTER)
-                warnings._filters_mutated()
+                _filters_mutated()
 
 
 def _decode_frame(

@@ -1023,3 +1023,18 @@ def test_large_images_leave_pillow_in_strips_with_the_same_pixels(monkeypatch):
     assert rgb.flags.c_contiguous and not rgb.flags.writeable
     # Image.tobytes' chunk list and joined copy took 2x the array; strips add little.
     assert peak < 1.2 * rgb.nbytes
+
+
+def test_bytes_after_a_jpeg_are_not_a_truncated_frame():
+    # Cameras append data after the EOI marker; with all frames, the end is the end.
+    data = encode(photo(320, 240), "JPEG") + b"trailing vendor data"
+    result = decode_frames(data, DecodeOptions(all_frames=True))
+    assert [f.frame for f in result.frames] == [0] and result.stop is None
+    assert result.frames[0].n_frames == 1
+
+
+def test_a_gif_cut_after_a_whole_frame_is_truncated_not_complete():
+    data = animation("GIF")
+    result = decode_frames(data[:-1], DecodeOptions(all_frames=True))  # no trailer
+    assert len(result.frames) == len(COLOURS)
+    assert (result.stop.frame, result.stop.reason) == (len(COLOURS), FailureReason.TRUNCATED)
