@@ -447,6 +447,7 @@ def decode_frames(
 
 
 def _open_and_decode(data: bytes, options: DecodeOptions) -> DecodedFrames:
+    started = time.thread_time()  # the CPU budget covers the whole object, frame 0 too
     formats = _REGISTRY.open_formats()
     try:
         image = Image.open(io.BytesIO(data), formats=formats)
@@ -471,16 +472,15 @@ def _open_and_decode(data: bytes, options: DecodeOptions) -> DecodedFrames:
             raise _failure(exc, data, what, "decoding") from exc
         if not options.all_frames:
             return DecodedFrames((first,))
-        return _decode_later_frames(image, data, options, first)
+        return _decode_later_frames(image, data, options, first, started)
 
 
 def _decode_later_frames(
-    image: Image.Image, data: bytes, options: DecodeOptions, first: DecodedImage
+    image: Image.Image, data: bytes, options: DecodeOptions, first: DecodedImage, started: float
 ) -> DecodedFrames:
     """Frames 1, 2, ... in order, until the end or the first frame that cannot be had."""
     frames = [first]
     spent = image.width * image.height
-    started = time.thread_time()
     stop = None
     index = 1
     while stop is None:
