@@ -25,3 +25,20 @@ def test_max_frames_below_one_is_a_usage_error(value, capsys):
         _parse("--max-frames", value)
     assert exit_info.value.code == 2
     assert "--max-frames: must be an integer >= 1" in capsys.readouterr().err
+
+
+def test_hash_cli_reports_frames_past_max_frames(tmp_path, capsys):
+    import csv
+    import io
+
+    from pipelines import cli
+    from tests import multiframe_samples
+
+    path = tmp_path / "pages.tif"
+    path.write_bytes(multiframe_samples.many_page_tiff(12))
+    argv = ["hash", str(path), "-a", "pdq", "--all-frames", "--max-frames", "5"]
+    assert cli.main(argv) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["frame"] for r in rows if r["hash"]] == ["0", "1", "2", "3", "4"]
+    [cut] = [r for r in rows if r["error"]]
+    assert cut["error"] == "frames_cut_off" and "frame 5" in cut["message"]
