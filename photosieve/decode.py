@@ -1,10 +1,26 @@
 """Decode image bytes into the H x W x 3 uint8 RGB arrays the hashes take.
 
-The pipeline hands :func:`decode` the bytes of one object from any filesystem;
-it returns one :class:`DecodedImage` per frame (only the first frame unless
-``DecodeOptions.all_frames``) or raises :class:`~photosieve.errors.DecodeError`
-with a :class:`~photosieve.errors.FailureReason`. Nothing else escapes: empty,
-unknown, truncated, corrupt, oversized and unsupported inputs are all typed.
+The pipeline hands :func:`decode_frames` the bytes of one object from any
+filesystem; it returns one :class:`DecodedImage` per frame (only the first
+frame unless ``DecodeOptions.all_frames``), with a :class:`FrameStop` when
+reading ended before the last frame, or raises
+:class:`~photosieve.errors.DecodeError` with a
+:class:`~photosieve.errors.FailureReason` when the first frame fails. Nothing
+else escapes: empty, unknown, truncated, corrupt, oversized and unsupported
+inputs are all typed. :func:`decode` is the strict form (a list, or raise).
+
+Work per object is bounded. The frame count is never read (Pillow finds it
+by walking every TIFF page or GIF frame, quadratic in the page count for
+TIFF): first-frame decoding reads frame 0 and nothing after it, so a damaged
+later frame cannot fail it, and ``all_frames`` walks forward one frame at a
+time, at most ``max_frames`` frames decoded and one more looked at. All frames
+together may decode at most ``max_pixels`` pixels, and reading stops between
+frames once the object has used ``max_cpu_seconds`` of its thread's CPU time.
+
+Warnings raised while decoding (Pillow's DecompressionBombWarning, "Corrupt
+EXIF data" and other plugin ``UserWarning``s) are counted per category into
+the caller's Counter, never printed: on an archive of millions of hostile
+objects, stderr would otherwise fill with lines nobody can attribute.
 
 >>> import io
 >>> from PIL import Image
@@ -29,9 +45,16 @@ the shorter side. PDQ works on a 64x64 downsample anyway.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import io
 import logging
+import re
 import threading
+import time
+import warnings
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,12 +65,16 @@ from photosieve.errors import ConfigError, DecodeError, FailureReason
 __all__ = [
     "DECODER_VERSION",
     "DEFAULT_FAST_MIN_SIDE",
+    "DEFAULT_MAX_CPU_SECONDS",
     "DEFAULT_MAX_FRAMES",
     "DEFAULT_MAX_PIXELS",
     "SUPPORTED_FORMATS",
     "DecodeOptions",
+    "DecodedFrames",
     "DecodedImage",
+    "FrameStop",
     "decode",
+    "decode_frames",
     "image_to_rgb",
 ]
 
@@ -58,15 +85,28 @@ _LOG = logging.getLogger(__name__)
 # honoured without touching that process-global setting. It admits 150 MP
 # medium-format photos (Phase One IQ4: 14204 x 10652 = 151 MP) and 100-108 MP
 # sensors; 200 MP phone modes (16320 x 12240) are reported as bombs. Memory at
-# the limit in exact mode: Pillow keeps RGB as 4 bytes/pixel (716 MB) plus the
-# 537 MB packed array. Between 1x and 2x Pillow's default, Pillow emits a
-# DecompressionBombWarning from Image.open; it is not silenced (see decode()).
+# the limit: decoding holds Pillow's RGB image at 4 bytes/pixel (716 MB) and
+# the 537 MB packed array (copied out in strips, see _as_array), 1.25 GB; then
+# exact-mode PDQ holds the array, its float32 luma (716 MB) and 64 MB strips.
+# Measured peak RSS of one worker hashing pdq,md5 at the limit (13376 x 13376,
+# benchmarks/bench_decode_limits.py): exact 1.37 GiB (was 6.5 GiB), fast
+# 0.71 GiB. Other pixel hashes add their own work on the same array. Between
+# 1x and 2x Pillow's default, Pillow emits a DecompressionBombWarning from
+# Image.open; it is counted, not printed (see decode_frames()).
 DEFAULT_MAX_PIXELS = 2 * 89_478_485
 
 # Animated images: hashing every frame of a 10,000-frame GIF would cost as much
 # as thousands of photos. 100 frames of a typical 500x500 GIF cost about as much
-# as decoding two 12 MP photos, and cover 10 s at 10 fps.
+# as decoding two 12 MP photos, and cover 10 s at 10 fps. Frames past the cap
+# are reported (FailureReason.FRAMES_CUT_OFF), not silently dropped.
 DEFAULT_MAX_FRAMES = 100
+
+# Second line of defence after the pixel budget, checked between frames with
+# --all-frames: CPU time of the decoding thread. Not deterministic (machine
+# speed decides), so generous: the pixel budget alone keeps a well-formed
+# object far below it (179 MP decode in about 2 s here), and it only cuts
+# pathological ones, such as many tiny frames each costing a full recomposite.
+DEFAULT_MAX_CPU_SECONDS = 60.0
 
 # Fast mode never reduces the shorter side below this. PDQ downsamples to 64x64
 # after a Jarosz box filter sized from the input; 256 keeps 4x that resolution.
@@ -160,12 +200,16 @@ class DecodeOptions:
             decode undoes that so every format gives the stored pixels.
         max_pixels: decompression-bomb limit on each frame's declared
             width x height, checked before any pixel is decoded; with
-            ``all_frames`` also the budget for all returned frames together.
+            ``all_frames`` also the budget for all decoded frames together
+            (the frame that would exceed it ends reading: OVER_BUDGET).
             Limits above 2x Pillow's ``Image.MAX_IMAGE_PIXELS`` are cut to
             that by Pillow itself (its process-global setting, left alone).
         all_frames: return every frame of animated GIF/WebP/PNG and every page
             of multi-page TIFF/MPO, not just the first.
-        max_frames: with ``all_frames``, stop after this many frames.
+        max_frames: with ``all_frames``, decode at most this many frames; a
+            frame beyond them ends reading with FRAMES_CUT_OFF.
+        max_cpu_seconds: with ``all_frames``, CPU seconds of the decoding
+            thread after which no further frame is started (OVER_BUDGET).
         fast_min_side: fast mode keeps the shorter side at least this long.
         luma: return H x W uint8 luma instead of RGB. JPEGs then decode
             straight to their Y channel (libjpeg skips chroma upsampling and
@@ -182,6 +226,7 @@ class DecodeOptions:
     max_frames: int = DEFAULT_MAX_FRAMES
     fast_min_side: int = DEFAULT_FAST_MIN_SIDE
     luma: bool = False
+    max_cpu_seconds: float = DEFAULT_MAX_CPU_SECONDS
 
     def __post_init__(self) -> None:
         if self.mode not in _MODES:
@@ -194,6 +239,11 @@ class DecodeOptions:
             value = getattr(self, name)
             if not isinstance(value, bool):
                 raise ConfigError(f"decode option {name} must be True or False; got {value!r}")
+        seconds = self.max_cpu_seconds
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not seconds > 0:
+            raise ConfigError(
+                f"decode option max_cpu_seconds must be a number > 0; got {seconds!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -211,8 +261,10 @@ class DecodedImage:
         exif_orientation: the EXIF Orientation found (1..8; 1 when absent),
             whether or not it was applied.
         frame: index of this frame in the file (0 for stills).
-        n_frames: number of frames in the file (1 for stills), even when fewer
-            were returned.
+        n_frames: number of frames in the file when it is known, else None.
+            Known only with ``all_frames`` when reading reached the end (no
+            FrameStop); first-frame decoding never counts frames (counting
+            means walking the whole file), so it is None there, stills too.
         scale: linear factor from the stored size to the decoded one before
             EXIF transposition: 1.0 means none, 0.25 means each side is
             ceil(side / 4). Always 1.0 in exact mode.
@@ -224,7 +276,7 @@ class DecodedImage:
     source_size: tuple[int, int]
     exif_transposed: bool
     frame: int
-    n_frames: int
+    n_frames: int | None
     scale: float
     exif_orientation: int = 1
 
@@ -251,7 +303,7 @@ def image_to_rgb(image: Image.Image) -> np.ndarray:
 
     Returns the array without a second copy: ``np.asarray`` wraps the bytes
     Pillow produces (so it is read-only) and ``np.ascontiguousarray`` is a no-op
-    on it.
+    on it. Large images are copied out in strips instead (see :func:`_as_array`).
 
     Raises:
         DecodeError: UNSUPPORTED_FORMAT for a mode Pillow cannot convert to RGB.
@@ -264,7 +316,7 @@ def image_to_rgb(image: Image.Image) -> np.ndarray:
                 FailureReason.UNSUPPORTED_FORMAT,
                 f"{image.format or 'image'} mode {image.mode} has no RGB conversion: {exc}",
             ) from exc
-    return np.ascontiguousarray(np.asarray(image))
+    return _as_array(image)
 
 
 def image_to_luma(image: Image.Image) -> np.ndarray:
@@ -280,37 +332,122 @@ def image_to_luma(image: Image.Image) -> np.ndarray:
             image = image.convert("L")
         except ValueError:
             image = Image.fromarray(image_to_rgb(image)).convert("L")
-    return np.ascontiguousarray(np.asarray(image))
+    return _as_array(image)
+
+
+# Images of more pixels than this leave Pillow in strips of about this many.
+# np.asarray goes through Image.tobytes, which joins a list of encoded chunks:
+# at the 179 MP limit Pillow's RGBX image (716 MB), the chunks (537 MB) and the
+# joined bytes (537 MB) coexist, 1.79 GB; by strips, 1.25 GB.
+_ARRAY_STRIP_PIXELS = 1 << 24
+
+
+def _as_array(image: Image.Image) -> np.ndarray:
+    """A read-only, C-contiguous uint8 array of an ``RGB`` or ``L`` image."""
+    width, height = image.size
+    if width * height <= _ARRAY_STRIP_PIXELS:
+        return np.ascontiguousarray(np.asarray(image))
+    shape = (height, width) if image.mode == "L" else (height, width, 3)
+    out = np.empty(shape, dtype=np.uint8)
+    step = max(1, _ARRAY_STRIP_PIXELS // width)
+    for top in range(0, height, step):
+        bottom = min(height, top + step)
+        out[top:bottom] = np.asarray(image.crop((0, top, width, bottom)))
+    out.setflags(write=False)  # as np.asarray's view of Pillow's bytes
+    return out
+
+
+@dataclass(frozen=True)
+class FrameStop:
+    """Why reading an object's frames ended before its last frame (``all_frames`` only).
+
+    Attributes:
+        frame: index of the first frame not returned (every earlier one was).
+        reason: TRUNCATED or CORRUPT (the frame is damaged), DECOMPRESSION_BOMB
+            (it declares more than ``max_pixels``), OVER_BUDGET (the object's
+            pixel or CPU budget is used up) or FRAMES_CUT_OFF (``max_frames``
+            frames were decoded and there is at least one more).
+        message: names the frame, what happened and that reading stopped there.
+    """
+
+    frame: int
+    reason: FailureReason
+    message: str
+
+
+@dataclass(frozen=True)
+class DecodedFrames:
+    """What :func:`decode_frames` read from one object.
+
+    Attributes:
+        frames: the decoded frames, in file order, at least one.
+        stop: why reading ended early, or None when it reached the end (or
+            only the first frame was asked for).
+    """
+
+    frames: tuple[DecodedImage, ...]
+    stop: FrameStop | None = None
 
 
 def decode(data: bytes, options: DecodeOptions = DecodeOptions()) -> list[DecodedImage]:
-    """Decode one image file's bytes.
+    """Decode one image file's bytes, strictly: every frame asked for, or raise.
+
+    :func:`decode_frames` without its partial results: a FrameStop raises its
+    reason as a DecodeError (a partial list would look complete), except
+    FRAMES_CUT_OFF, the cap the caller set: the first ``max_frames`` frames
+    are returned. Warnings are discarded (logged at debug level).
+
+    Raises:
+        DecodeError: as :func:`decode_frames`, or for a later frame's FrameStop.
+    """
+    result = decode_frames(data, options)
+    stop = result.stop
+    if stop is not None and stop.reason is not FailureReason.FRAMES_CUT_OFF:
+        raise DecodeError(stop.reason, stop.message)
+    return list(result.frames)
+
+
+def decode_frames(
+    data: bytes, options: DecodeOptions = DecodeOptions(), warning_counts: Counter | None = None
+) -> DecodedFrames:
+    """Decode one image file's bytes: the first frame, or all frames until one fails.
 
     Steps per frame: open (header only), check the declared size against
     ``max_pixels``, fast-mode draft (JPEG), load, fast-mode reduce, EXIF
-    transpose, RGB conversion.
+    transpose, RGB conversion. With ``all_frames``, frames are read in order
+    until the end, a damaged frame, ``max_frames`` or the budget (see the
+    module docstring): the frames before are returned with a FrameStop.
 
-    Pillow's DecompressionBombWarning (images between 1x and 2x its
-    ``MAX_IMAGE_PIXELS``) is left alone rather than suppressed: the only
-    per-call tool, ``warnings.catch_warnings``, swaps the process-global filter
-    list and is not thread-safe (Beam runs DoFns in several threads; an
-    interleaved enter/exit can leave the filter installed for good). If the
-    warning is configured as an error, it maps to DECOMPRESSION_BOMB.
+    Warnings raised while decoding are counted into ``warning_counts`` by
+    category name ("DecompressionBombWarning", "UserWarning", ...) and never
+    shown; see :func:`_counting_warnings` for how this stays thread-safe.
 
     Args:
         data: the whole file.
         options: see :class:`DecodeOptions`.
+        warning_counts: where to count warnings; None discards them.
 
     Returns:
-        One DecodedImage per returned frame, in file order; at least one.
+        The decoded frames (at least one) and the FrameStop, if any.
 
     Raises:
-        DecodeError: EMPTY, NOT_AN_IMAGE, UNSUPPORTED_FORMAT, TRUNCATED,
-            CORRUPT or DECOMPRESSION_BOMB. Messages name the format and what
-            failed, never pixel data.
+        DecodeError: the first frame failed: EMPTY, NOT_AN_IMAGE,
+            UNSUPPORTED_FORMAT, TRUNCATED, CORRUPT or DECOMPRESSION_BOMB.
+            Messages name the format and what failed, never pixel data.
     """
     if len(data) == 0:
         raise DecodeError(FailureReason.EMPTY, "zero bytes")
+    counts = Counter() if warning_counts is None else warning_counts
+    with _counting_warnings(counts):
+        try:
+            return _open_and_decode(data, options)
+        finally:
+            if warning_counts is None and counts:
+                _LOG.debug("discarded decode warnings: %s", dict(counts))
+
+
+def _open_and_decode(data: bytes, options: DecodeOptions) -> DecodedFrames:
+    started = time.thread_time()  # the CPU budget covers the whole object, frame 0 too
     formats = _REGISTRY.open_formats()
     try:
         image = Image.open(io.BytesIO(data), formats=formats)
@@ -319,36 +456,165 @@ def decode(data: bytes, options: DecodeOptions = DecodeOptions()) -> list[Decode
     except Exception as exc:  # any Pillow failure is a typed DecodeError
         raise _open_failure(exc, data) from exc
     with image:
+        what = f"{image.format} {image.width}x{image.height} {image.mode}"
         try:
-            return _decode_frames(image, options)
+            _check_pixels(image, options.max_pixels)
+            # Draft only when one frame is decoded: Pillow keeps the first frame's
+            # DCT scale in decoderconfig and applies it to later MPO frames. A
+            # JPEG's frame count comes from its header (MPO index), unlike GIF/TIFF.
+            single = not options.all_frames or (
+                image.format in ("JPEG", "MPO") and getattr(image, "n_frames", 1) == 1
+            )
+            first = _decode_frame(image, 0, options, allow_draft=single)
         except DecodeError:
             raise
         except Exception as exc:  # Pillow raises many types on bad data
-            size = "x".join(map(str, image.size))
-            raise _failure(exc, data, f"{image.format} {size} {image.mode}", "decoding") from exc
+            raise _failure(exc, data, what, "decoding") from exc
+        if not options.all_frames:
+            return DecodedFrames((first,))
+        return _decode_later_frames(image, data, options, first, started)
 
 
-def _decode_frames(image: Image.Image, options: DecodeOptions) -> list[DecodedImage]:
-    _check_pixels(image, options.max_pixels)  # before n_frames: GIF counts by scanning
-    n_frames = getattr(image, "n_frames", 1)
-    wanted = min(n_frames, options.max_frames) if options.all_frames else 1
-    frames = []
-    spent = 0
-    for index in range(wanted):
-        if index:
+def _decode_later_frames(
+    image: Image.Image, data: bytes, options: DecodeOptions, first: DecodedImage, started: float
+) -> DecodedFrames:
+    """Frames 1, 2, ... in order, until the end or the first frame that cannot be had."""
+    frames = [first]
+    spent = image.width * image.height
+    stop = None
+    index = 1
+    while stop is None:
+        try:
             image.seek(index)
-            _check_pixels(image, options.max_pixels)
-            if spent + image.width * image.height > options.max_pixels:
-                break  # frame budget used up; n_frames tells the caller there were more
-        spent += image.width * image.height
-        # Draft only when one frame is decoded: Pillow keeps the first frame's
-        # DCT scale in decoderconfig and applies it to later MPO frames.
-        frames.append(_decode_frame(image, index, n_frames, options, allow_draft=wanted == 1))
-    return frames
+        except EOFError:
+            # GIF and APNG readers take missing data for the end: ask the container.
+            # (Not JPEG: bytes after the EOI marker are common and harmless.)
+            fmt = _sniff(data)
+            if fmt in ("GIF", "PNG") and _looks_truncated(fmt, data):  # not the real end
+                short = f"{fmt} data ends early ({len(data)} bytes) at frame {index}"
+                stop = _stop(index, DecodeError(FailureReason.TRUNCATED, short))
+            break  # else the end: n_frames is now known
+        except Exception as exc:  # noqa: BLE001 - a damaged frame ends reading, not the object
+            stop = _stop(index, _failure(exc, data, f"{image.format} frame {index}", "seeking"))
+            break
+        try:
+            stop = _over_limit(image, index, spent, started, options)
+            if stop is None:
+                frames.append(_decode_frame(image, index, options, allow_draft=False))
+                spent += image.width * image.height
+                index += 1
+        except DecodeError as exc:
+            stop = _stop(index, exc)
+        except Exception as exc:  # noqa: BLE001 - as above
+            what = f"{image.format} frame {index} {image.width}x{image.height} {image.mode}"
+            stop = _stop(index, _failure(exc, data, what, "decoding"))
+    if stop is None:
+        frames = [dataclasses.replace(frame, n_frames=len(frames)) for frame in frames]
+    return DecodedFrames(tuple(frames), stop)
+
+
+def _over_limit(
+    image: Image.Image, index: int, spent: int, started: float, options: DecodeOptions
+) -> FrameStop | None:
+    """The FrameStop for frame ``index`` (seeked to, not loaded) if a limit forbids it."""
+    if index >= options.max_frames:
+        return FrameStop(
+            index,
+            FailureReason.FRAMES_CUT_OFF,
+            f"frame {index} exists but max_frames is {options.max_frames}: {_decoded(index)},"
+            " reading stopped here (later frames not looked at)",
+        )
+    _check_pixels(image, options.max_pixels)
+    pixels = image.width * image.height
+    if spent + pixels > options.max_pixels:
+        return FrameStop(
+            index,
+            FailureReason.OVER_BUDGET,
+            f"frame {index} ({image.width}x{image.height}) would bring this object's decoded"
+            f" pixels to {spent + pixels}, over the budget of {options.max_pixels} (max_pixels)"
+            f" for all frames together: {_decoded(index)}, reading stopped here",
+        )
+    used = time.thread_time() - started
+    if used > options.max_cpu_seconds:
+        return FrameStop(
+            index,
+            FailureReason.OVER_BUDGET,
+            f"{_decoded(index)} in {used:.1f} s of CPU, over the budget of"
+            f" {options.max_cpu_seconds:g} s per object: reading stopped before frame {index}",
+        )
+    return None
+
+
+def _stop(index: int, exc: DecodeError) -> FrameStop:
+    message = exc.message if f"frame {index}" in exc.message else f"frame {index}: {exc.message}"
+    return FrameStop(index, exc.reason, f"{message}; {_decoded(index)}, reading stopped here")
+
+
+def _decoded(index: int) -> str:
+    return "frame 0 decoded" if index == 1 else f"frames 0-{index - 1} decoded"
+
+
+# -- warnings ------------------------------------------------------------------
+# warnings.catch_warnings swaps process-global state and is not thread-safe
+# (Beam's SDK harness processes bundles in several threads of one process; an
+# interleaved enter/exit can leave a filter installed for good). So the hook
+# is installed by the first decoding thread in and removed by the last one out,
+# under a lock, and each thread counts into its own Counter (thread-local):
+# a warning from a thread that is not decoding goes to the previous hook.
+_WARN_LOCK = threading.Lock()
+_WARN_USERS = 0
+_WARN_PREVIOUS = None
+_WARN_LOCAL = threading.local()
+# "always", or the warnings registry shows (so counts) each code location once
+# per process. Limited to the decoder's modules: other warnings keep their filters.
+_WARN_MODULES = re.compile(r"(PIL|pillow_heif|pillow_avif)\b|photosieve\.decode$")
+_WARN_FILTER = ("always", None, Warning, _WARN_MODULES, 0)
+
+
+def _filters_mutated() -> None:
+    """Tell the C warnings module the filter list changed, as filterwarnings() does."""
+    mutated = getattr(warnings, "_filters_mutated", None)  # private, present in 3.11-3.13
+    if mutated is not None:
+        mutated()
+
+
+def _show_or_count(message, category, filename, lineno, file=None, line=None):
+    counts = getattr(_WARN_LOCAL, "counts", None)
+    if counts is None:
+        return _WARN_PREVIOUS(message, category, filename, lineno, file, line)
+    counts[category.__name__] += 1
+    return None
+
+
+@contextlib.contextmanager
+def _counting_warnings(counts: Counter) -> Iterator[None]:
+    """Count the warnings this thread raises inside the block into ``counts``; show none."""
+    global _WARN_USERS, _WARN_PREVIOUS
+    with _WARN_LOCK:
+        if _WARN_USERS == 0 and warnings.showwarning is not _show_or_count:
+            _WARN_PREVIOUS = warnings.showwarning
+            warnings.showwarning = _show_or_count
+            warnings.filters.insert(0, _WARN_FILTER)
+            _filters_mutated()
+        _WARN_USERS += 1
+    outer = getattr(_WARN_LOCAL, "counts", None)
+    _WARN_LOCAL.counts = counts
+    try:
+        yield
+    finally:
+        _WARN_LOCAL.counts = outer
+        with _WARN_LOCK:
+            _WARN_USERS -= 1
+            if _WARN_USERS == 0:
+                if warnings.showwarning is _show_or_count:
+                    warnings.showwarning = _WARN_PREVIOUS
+                with contextlib.suppress(ValueError):  # someone reset the filters meanwhile
+                    warnings.filters.remove(_WARN_FILTER)
+                _filters_mutated()
 
 
 def _decode_frame(
-    image: Image.Image, index: int, n_frames: int, options: DecodeOptions, *, allow_draft: bool
+    image: Image.Image, index: int, options: DecodeOptions, *, allow_draft: bool
 ) -> DecodedImage:
     source_size = image.size
     source_mode = image.mode
@@ -398,7 +664,7 @@ def _decode_frame(
         source_size=source_size,
         exif_transposed=transposed,
         frame=index,
-        n_frames=n_frames,
+        n_frames=None,
         scale=1.0 / factor,
         exif_orientation=orientation if orientation in _TRANSPOSE_FOR_ORIENTATION else 1,
     )

@@ -54,6 +54,10 @@ class FailureReason(enum.Enum):
     UNREADABLE = "unreadable"  # storage refused to give the bytes (permissions, I/O)
     NOT_FOUND = "not_found"  # listed, but gone when read
     HASH_ERROR = "hash_error"  # unexpected failure inside a hash function
+    # One object's decoding work (decoded pixels over all frames, CPU time) over its budget.
+    OVER_BUDGET = "over_budget"
+    # --all-frames: frames beyond --max-frames exist and were not read (the earlier ones were).
+    FRAMES_CUT_OFF = "frames_cut_off"
 
 
 class DecodeError(PhotosieveError):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import logging
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -24,7 +25,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from photosieve import algorithms, robust
-from photosieve.decode import DecodedImage, DecodeOptions, decode
+from photosieve.decode import DecodedImage, DecodeOptions, decode_frames
 from photosieve.errors import ConfigError, DecodeError, FailureReason, HashFailure
 from photosieve.hashes import digest, pdq, pdq_fast
 from photosieve.hashes.value import HashResult
@@ -179,7 +180,13 @@ class ObjectHashes:
         size: its size in bytes.
         digests: hashes of the raw bytes (md5, sha256), whatever the pixels.
         frames: pixel hashes, one entry per decoded frame.
-        failures: algorithms that produced nothing, and why.
+        failures: algorithms that produced nothing, and why. With all frames
+            asked for, a frame that ended reading (damaged, cut off by
+            ``max_frames``, over budget) is a stage ``decode`` failure for the
+            pixel algorithms whose message names the frame; the frames before
+            it are in ``frames``.
+        decode_warnings: (category, count) of the warnings the decoder raised
+            (and kept off stderr), sorted; see :func:`photosieve.decode.decode_frames`.
     """
 
     uri: str
@@ -187,6 +194,7 @@ class ObjectHashes:
     digests: tuple[HashResult, ...] = ()
     frames: tuple[FrameHashes, ...] = ()
     failures: tuple[HashFailure, ...] = ()
+    decode_warnings: tuple[tuple[str, int], ...] = ()
 
 
 class ImageHasher:
@@ -249,13 +257,21 @@ class ImageHasher:
         pixel_algorithms = plan.pixel_algorithms
         if not pixel_algorithms:
             return pending
+        warnings: Counter = Counter()
         try:
-            images = decode(data, self._decode_options)
+            decoded = decode_frames(data, self._decode_options, warnings)
         except DecodeError as exc:
             pending.failures.append(HashFailure(uri, "decode", exc.reason, exc.message, pixel_algorithms))
             return pending
-        for image in images:
-            self._hash_frame(pending, image)
+        finally:
+            pending.decode_warnings = tuple(sorted(warnings.items()))
+        frames, stop = list(decoded.frames), decoded.stop
+        del decoded  # each frame's pixels go as soon as it is hashed
+        while frames:
+            self._hash_frame(pending, frames.pop(0))
+        if stop is not None:  # the frames before it are hashed: the object is partial
+            pending.failures.append(
+                HashFailure(uri, "decode", stop.reason, stop.message, pixel_algorithms))
         return pending
 
     def _hash_frame(self, pending: _Pending, image: DecodedImage) -> None:
@@ -330,7 +346,8 @@ class ImageHasher:
                     row += 1
                 if pdq_results or results:
                     frames.append(FrameHashes(results=tuple(pdq_results + results), **notes))
-            yield ObjectHashes(item.uri, item.size, item.digests, tuple(frames), tuple(item.failures))
+            yield ObjectHashes(item.uri, item.size, item.digests, tuple(frames),
+                               tuple(item.failures), item.decode_warnings)
 
 
 _BLAS_LIMITED = False
@@ -373,3 +390,4 @@ class _Pending:
     # (notes, non-PDQ results, [(orientation label, PDQ 64x64 buffer)]) per frame
     frames: list = field(default_factory=list)
     failures: list = field(default_factory=list)
+    decode_warnings: tuple[tuple[str, int], ...] = ()

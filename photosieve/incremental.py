@@ -120,6 +120,10 @@ def _json_form(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
+# How --all-frames reading ends (see hash_settings); bump when that changes.
+_FRAME_RULE = 2
+
+
 def hash_settings(plan: HashPlan) -> dict[str, dict]:
     """Per algorithm, every setting and code version that decides its bits (JSON-ready).
 
@@ -136,8 +140,13 @@ def hash_settings(plan: HashPlan) -> dict[str, dict]:
         "luma": decode.luma,
         "all_frames": decode.all_frames,
     }
-    if decode.all_frames:  # which frames come out depends on both limits
+    if decode.all_frames:  # which frames come out depends on both limits...
         pixels.update(max_frames=decode.max_frames, max_pixels=decode.max_pixels)
+        # ...and on how reading ends: since rule 2, frames before a damaged one
+        # keep their hashes and a stop (damage, cut-off, budget) is an error
+        # row; rule-1 runs failed the whole object or dropped frames silently.
+        # (The CPU-time guard is left out: it depends on the machine, not the bytes.)
+        pixels["frame_rule"] = _FRAME_RULE
     if decode.mode == "fast":
         pixels["fast_min_side"] = decode.fast_min_side
     if plan.query_expansion is not None:  # adds rows, also of second-opinion algorithms

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import argparse
 
-from photosieve.decode import DEFAULT_FAST_MIN_SIDE, DEFAULT_MAX_PIXELS, DecodeOptions
+from photosieve.decode import (
+    DEFAULT_FAST_MIN_SIDE,
+    DEFAULT_MAX_FRAMES,
+    DEFAULT_MAX_PIXELS,
+    DecodeOptions,
+)
 from photosieve.hashing import ALGORITHM_CHOICES, DEFAULT_ALGORITHMS
 from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES
 
@@ -31,7 +36,13 @@ def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
         "as stored. Default: on.",
     )
     parser.add_argument("--all-frames", action="store_true",
-                        help="Hash every frame of animated images. Default: first frame.")
+                        help="Hash every frame of animated images and multi-page TIFFs, in order, "
+                        "until the last, a damaged frame (an error row; earlier frames keep their "
+                        "hashes) or --max-frames. Default: first frame only (frame count not read).")
+    parser.add_argument("--max-frames", type=_at_least_one, default=DEFAULT_MAX_FRAMES,
+                        help="With --all-frames, hash at most this many frames per object; an object "
+                        "with more gets a frames_cut_off error row (counted in summary.json). "
+                        f"Default: {DEFAULT_MAX_FRAMES}.")
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                         help=f"Decompression-bomb limit in pixels. Default: {DEFAULT_MAX_PIXELS}.")
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_OBJECT_BYTES,
@@ -41,7 +52,19 @@ def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     return parser
 
 
+def _at_least_one(text: str) -> int:
+    """argparse type: an integer >= 1 (a usage error, exit 2, before any work)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
+    return value
+
+
 def decode_options(args: argparse.Namespace) -> DecodeOptions:
     """The DecodeOptions the flags ask for (raises ConfigError for bad values)."""
     return DecodeOptions(mode=args.decode, exif_transpose=args.exif_transpose, max_pixels=args.max_pixels,
-                         all_frames=args.all_frames, fast_min_side=args.fast_min_side)
+                         all_frames=args.all_frames, max_frames=args.max_frames,
+                         fast_min_side=args.fast_min_side)

@@ -5,7 +5,9 @@ Transforms:
 * :class:`HashImages`: :class:`~transforms.reading.ObjectRecord` in; three
   tagged outputs: ``hashes`` (one ``hashes``-table row dict per hash),
   ``errors`` (one ``errors``-table row dict per failure) and ``ledger``
-  (per-bundle counts, including the per-algorithm accounting).
+  (per-bundle counts, including the per-algorithm accounting, the decoder's
+  warnings by category as ``("warnings", "decode", CATEGORY)`` and the objects
+  whose frames were cut off by ``max_frames`` as ``("frames", "cut_off")``).
 
 Each object is decoded once for all requested hashes (the core's
 :class:`~photosieve.hashing.ImageHasher`); nothing is shuffled.
@@ -149,6 +151,10 @@ class _HashObjectsFn(beam.DoFn):
         tally.add(("objects", "hashed"))
         for name, outcome in account(result, self._plan).items():
             tally.add(("units", name, outcome))
+        for category, count in result.decode_warnings:  # kept off stderr, counted here
+            tally.add(("warnings", "decode", category), count)
+        if any(f.reason is FailureReason.FRAMES_CUT_OFF for f in result.failures):
+            tally.add(("frames", "cut_off"))  # objects with frames past max_frames, unread
         for row in schemas.hash_rows(result, mtime_us=mtime_us, run_id=self._run_id):
             tally.add(("hashes", "algorithm", row[schemas.ALGORITHM]))
             yield row

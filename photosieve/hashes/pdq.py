@@ -119,14 +119,40 @@ _DCT_T = np.ascontiguousarray(_DCT.T)  # (64, 16)
 _LUMA_WEIGHTS = np.array([LUMA_FROM_R_COEFF, LUMA_FROM_G_COEFF, LUMA_FROM_B_COEFF])[:, None, None]
 
 
+# Images of more values than this are converted and filtered in strips of
+# about this many values (64 MB per float32 temporary), so peak memory stays
+# near one float32 plane (4 bytes/pixel) instead of ~36 bytes/pixel: 6.5 GiB
+# at the 179 MP decode limit. Every step is per pixel, per row or per column,
+# so strips give the same bits. Smaller images (12 MP photos) take one strip.
+_STRIP_VALUES = 1 << 24
+
+
+def _strips(length: int, width: int, factor: int = 1) -> range:
+    """Strip starts over ``length`` lines of ``width`` values (times ``factor`` in temporaries)."""
+    return range(0, length, max(1, _STRIP_VALUES // max(1, width * factor)))
+
+
 def luma(image: np.ndarray) -> np.ndarray:
     """Float32 luma of an H x W x 3 uint8 RGB array, exactly as pdqhash computes it.
 
     pdqhash evaluates ``r*0.299 + g*0.587 + b*0.114`` in float64, left to
     right, then casts to float32. Going through planar float64 channels keeps
-    that arithmetic and runs ~3x faster than multiplying interleaved views.
+    that arithmetic and runs ~3x faster than multiplying interleaved views;
+    large images go through it in row strips (the float64 planes of a whole
+    179 MP image would take 4.3 GB).
     """
     image = _check_rgb(image)
+    rows, cols = image.shape[:2]
+    step = _strips(rows, cols, 3).step
+    if rows <= step:
+        return _luma(image)
+    y = np.empty((rows, cols), dtype=np.float32)
+    for start in range(0, rows, step):
+        y[start : start + step] = _luma(image[start : start + step])
+    return y
+
+
+def _luma(image: np.ndarray) -> np.ndarray:
     planes = np.ascontiguousarray(image.transpose(2, 0, 1)).astype(np.float64)
     np.multiply(planes, _LUMA_WEIGHTS, out=planes)
     y = planes[0] + planes[1]
@@ -229,8 +255,11 @@ def downsample(y: np.ndarray) -> np.ndarray:
     Bit-for-bit: two Jarosz passes (rows then columns, twice) over the whole
     image, then sampling at cell centres. Each pass runs along whichever
     axis numpy walks fastest for it, and the last two passes divide out only
-    the 64 rows and columns the decimation samples.
+    the 64 rows and columns the decimation samples. Large images are
+    filtered in strips, in place on a copy (see :data:`_STRIP_VALUES`).
     """
+    if y.size > _STRIP_VALUES:
+        return _downsample_in_place(np.array(y, dtype=np.float32))
     rows, cols = y.shape
     w_rows = jarosz_window(cols)  # window along each row, i.e. across columns
     w_cols = jarosz_window(rows)
@@ -239,6 +268,32 @@ def downsample(y: np.ndarray) -> np.ndarray:
     t = _box_along_last(y, w_rows)  # pass 1: along rows
     t = _box_along_first(t, w_cols)  # pass 2: along columns
     t = _box_along_last(t, w_rows, keep=sample_c)  # pass 3: (rows, 64)
+    t = _box_along_last(np.ascontiguousarray(t.T), w_cols, keep=sample_r)  # pass 4: (64 cols, 64 rows)
+    return np.ascontiguousarray(t.T)
+
+
+def _downsample_in_place(y: np.ndarray) -> np.ndarray:
+    """:func:`downsample` in strips, overwriting ``y`` (float32, C-contiguous) with passes 1-2.
+
+    Pass 1 filters each row on its own and pass 2 each column, so a strip's
+    result can replace its input; pass 3 keeps 64 columns per row. Peak
+    memory: ``y`` plus about 3 x 64 MB of strip temporaries.
+    """
+    rows, cols = y.shape
+    w_rows = jarosz_window(cols)
+    w_cols = jarosz_window(rows)
+    sample_r = _decimation_indices(rows)
+    sample_c = _decimation_indices(cols)
+    for start in _strips(rows, cols, 2):  # pass 1: along rows (temporaries ~2 values per pixel)
+        step = slice(start, start + _strips(rows, cols, 2).step)
+        y[step] = _box_along_last(y[step], w_rows)
+    for start in _strips(cols, rows, 2):  # pass 2: along columns
+        step = slice(start, start + _strips(cols, rows, 2).step)
+        y[:, step] = _box_along_first(y[:, step], w_cols)
+    t = np.empty((rows, PDQ_BUFFER_SIZE), dtype=np.float32)
+    for start in _strips(rows, cols, 2):  # pass 3: (rows, 64)
+        step = slice(start, start + _strips(rows, cols, 2).step)
+        t[step] = _box_along_last(y[step], w_rows, keep=sample_c)
     t = _box_along_last(np.ascontiguousarray(t.T), w_cols, keep=sample_r)  # pass 4: (64 cols, 64 rows)
     return np.ascontiguousarray(t.T)
 
@@ -346,6 +401,8 @@ def buffer64(image: np.ndarray, *, dihedral: bool = False) -> np.ndarray | None:
         return None
     if rows == PDQ_BUFFER_SIZE and cols == PDQ_BUFFER_SIZE and not dihedral:
         return y
+    if y.size > _STRIP_VALUES:  # y is ours: filter it in place rather than keep a copy
+        return _downsample_in_place(y)
     return downsample(y)
 
 

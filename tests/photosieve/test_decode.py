@@ -17,6 +17,7 @@ import subprocess
 import sys
 import warnings
 import zlib
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -34,9 +35,11 @@ from photosieve.decode import (
     DecodedImage,
     DecodeOptions,
     decode,
+    decode_frames,
     image_to_rgb,
 )
 from photosieve.errors import ConfigError, DecodeError, FailureReason
+from tests import multiframe_samples
 
 REFERENCE = Path(__file__).resolve().parent.parent / "data" / "pdq-reference"
 DEFAULTS = DecodeOptions()
@@ -125,7 +128,7 @@ def assert_contract(frame: DecodedImage) -> None:
     assert frame.pixels.ndim == 3 and frame.pixels.shape[2] == 3
     assert frame.pixels.shape[0] >= 1 and frame.pixels.shape[1] >= 1
     assert frame.pixels.flags.c_contiguous
-    assert 0 <= frame.frame < frame.n_frames
+    assert frame.n_frames is None or 0 <= frame.frame < frame.n_frames
     assert 0 < frame.scale <= 1.0
 
 
@@ -182,7 +185,7 @@ def test_lossless_formats_decode_to_the_exact_pixels(picture, fmt, params):
     assert frame.format == fmt
     assert frame.source_mode == "RGB"
     assert frame.source_size == (160, 120)
-    assert (frame.frame, frame.n_frames, frame.scale, frame.exif_transposed) == (0, 1, 1.0, False)
+    assert (frame.frame, frame.n_frames, frame.scale, frame.exif_transposed) == (0, None, 1.0, False)
     np.testing.assert_array_equal(frame.pixels, np.asarray(picture))
 
 
@@ -493,7 +496,7 @@ def animation(fmt: str, size: tuple[int, int] = (48, 32), colours=COLOURS) -> by
 def test_animations_give_the_first_frame_unless_all_are_asked_for(fmt):
     data = animation(fmt)
     [first] = decode(data)
-    assert (first.frame, first.n_frames) == (0, len(COLOURS))
+    assert (first.frame, first.n_frames) == (0, None)  # not counted: that walks the file
     assert tuple(first.pixels[0, 0]) == COLOURS[0]
     frames = decode(data, DecodeOptions(all_frames=True))
     assert [f.frame for f in frames] == list(range(len(COLOURS)))
@@ -515,15 +518,17 @@ def test_a_cut_animation_still_gives_its_first_frame(fmt):
 
 def test_max_frames_caps_all_frames():
     frames = decode(animation("GIF"), DecodeOptions(all_frames=True, max_frames=2))
-    assert [(f.frame, f.n_frames) for f in frames] == [(0, 5), (1, 5)]
+    assert [(f.frame, f.n_frames) for f in frames] == [(0, None), (1, None)]
 
 
 def test_all_frames_share_the_pixel_budget():
     # 100x100 frames, 25,000-pixel budget: two fit, the third would not.
-    frames = decode(
-        animation("GIF", size=(100, 100)), DecodeOptions(all_frames=True, max_pixels=25_000)
-    )
-    assert [f.frame for f in frames] == [0, 1]
+    data, options = animation("GIF", size=(100, 100)), DecodeOptions(all_frames=True, max_pixels=25_000)
+    result = decode_frames(data, options)
+    assert [f.frame for f in result.frames] == [0, 1]
+    assert (result.stop.frame, result.stop.reason) == (2, FailureReason.OVER_BUDGET)
+    assert "25000" in result.stop.message and "frames 0-1 decoded" in result.stop.message
+    assert decode_error(data, options).reason is FailureReason.OVER_BUDGET  # strict form
 
 
 def test_thousands_of_frames_are_counted_but_not_all_decoded():
@@ -534,9 +539,10 @@ def test_thousands_of_frames_are_counted_but_not_all_decoded():
         tiles.append(tile)
     data = encode(tiles[0], "GIF", save_all=True, append_images=tiles[1:], duration=10)
     [first] = decode(data)
-    assert first.n_frames == 2000
-    frames = decode(data, DecodeOptions(all_frames=True))
-    assert len(frames) == DEFAULT_MAX_FRAMES
+    assert first.n_frames is None
+    result = decode_frames(data, DecodeOptions(all_frames=True))
+    assert len(result.frames) == DEFAULT_MAX_FRAMES
+    assert (result.stop.frame, result.stop.reason) == (DEFAULT_MAX_FRAMES, FailureReason.FRAMES_CUT_OFF)
 
 
 def test_mpo_frames_decode_in_fast_mode():
@@ -547,7 +553,7 @@ def test_mpo_frames_decode_in_fast_mode():
     [first] = decode(data)
     assert (first.format, first.n_frames, first.scale, first.pixels.shape) == (
         "MPO",
-        2,
+        None,
         0.5,
         (300, 400, 3),
     )
@@ -555,6 +561,176 @@ def test_mpo_frames_decode_in_fast_mode():
     assert [f.pixels.shape for f in frames] == [(300, 400, 3), (300, 400, 3)]
     assert [f.source_size for f in frames] == [(800, 600), (400, 300)]
     assert distance(pdq(frames[1].pixels)[0], pdq(np.asarray(preview))[0]) <= 8
+
+
+# ---------------------------------------------------------------- frame limits
+
+
+def _forbid_frame_count(monkeypatch, plugin_class) -> list[int]:
+    """Make ``n_frames`` raise and record every frame ``_seek`` is asked for."""
+    sought = []
+    real_seek = plugin_class._seek
+
+    def counting_seek(self, frame, *args, **kwargs):
+        sought.append(frame)
+        return real_seek(self, frame, *args, **kwargs)
+
+    def no_count(self):
+        raise AssertionError("n_frames read")
+
+    monkeypatch.setattr(plugin_class, "_seek", counting_seek)
+    monkeypatch.setattr(plugin_class, "n_frames", property(no_count))
+    return sought
+
+
+def test_first_frame_of_a_many_page_tiff_reads_no_later_page(monkeypatch):
+    # Counting pages walks every IFD (quadratic in Pillow: 100k pages took 41 s).
+    from PIL import TiffImagePlugin
+
+    sought = _forbid_frame_count(monkeypatch, TiffImagePlugin.TiffImageFile)
+    [frame] = decode(multiframe_samples.many_page_tiff(5000))
+    assert (frame.frame, frame.n_frames, frame.pixels.shape) == (0, None, (8, 8, 3))
+    assert sought == [0]
+
+
+def test_first_frame_of_a_gif_reads_no_later_frame(monkeypatch):
+    from PIL import GifImagePlugin
+
+    sought = _forbid_frame_count(monkeypatch, GifImagePlugin.GifImageFile)
+    [frame] = decode(animation("GIF"))
+    assert tuple(frame.pixels[0, 0]) == COLOURS[0]
+    assert sought == [0]
+
+
+def test_all_frames_seek_no_further_than_max_frames_and_one(monkeypatch):
+    from PIL import TiffImagePlugin
+
+    sought = _forbid_frame_count(monkeypatch, TiffImagePlugin.TiffImageFile)
+    result = decode_frames(
+        multiframe_samples.many_page_tiff(5000), DecodeOptions(all_frames=True, max_frames=10)
+    )
+    assert [f.frame for f in result.frames] == list(range(10))
+    assert max(sought) == 10  # frame 10 looked at (it exists: a cut-off), none beyond
+    assert (result.stop.frame, result.stop.reason) == (10, FailureReason.FRAMES_CUT_OFF)
+    assert "max_frames is 10" in result.stop.message
+
+
+@pytest.mark.parametrize(
+    "make", [multiframe_samples.cut_gif, multiframe_samples.tiff_with_bad_page], ids=["gif", "tiff"]
+)
+def test_a_damaged_later_frame_does_not_fail_frame_0(make):
+    data = make()
+    [first] = decode(data)
+    assert first.frame == 0
+    # All frames: frame 0 is kept, frame 1 ends reading with its own error.
+    result = decode_frames(data, DecodeOptions(all_frames=True))
+    assert [f.frame for f in result.frames] == [0]
+    assert (result.stop.frame, result.stop.reason) == (1, FailureReason.TRUNCATED)
+    assert result.stop.message.startswith(f"{first.format} frame 1")
+    assert "reading stopped here" in result.stop.message
+    np.testing.assert_array_equal(result.frames[0].pixels, first.pixels)
+
+
+def test_frames_before_a_bad_one_are_kept_in_order():
+    # Frame 3 of 5 declares more pixels than the limit allows: frames 0-2 come back.
+    frames = [Image.new("RGB", (40, 40), c) for c in COLOURS[:3]] + [
+        Image.new("RGB", (400, 400), c) for c in COLOURS[3:]
+    ]
+    data = encode(frames[0], "TIFF", save_all=True, append_images=frames[1:])
+    result = decode_frames(data, DecodeOptions(all_frames=True, max_pixels=100_000))
+    assert [tuple(f.pixels[0, 0]) for f in result.frames] == COLOURS[:3]
+    assert (result.stop.frame, result.stop.reason) == (3, FailureReason.DECOMPRESSION_BOMB)
+    assert [f.n_frames for f in result.frames] == [None] * 3
+
+
+def test_reading_to_the_end_counts_the_frames():
+    result = decode_frames(animation("PNG"), DecodeOptions(all_frames=True))
+    assert result.stop is None
+    assert [f.n_frames for f in result.frames] == [len(COLOURS)] * len(COLOURS)
+
+
+def test_cpu_budget_stops_between_frames(monkeypatch):
+    clock = iter(range(0, 1000, 7))  # every reading of the CPU clock: 7 s later
+    monkeypatch.setattr(decode_module.time, "thread_time", lambda: next(clock))
+    result = decode_frames(animation("GIF"), DecodeOptions(all_frames=True, max_cpu_seconds=10))
+    assert [f.frame for f in result.frames] == [0, 1]
+    assert (result.stop.frame, result.stop.reason) == (2, FailureReason.OVER_BUDGET)
+    assert "over the budget of 10 s" in result.stop.message
+
+
+@pytest.mark.parametrize("value", [0, -1.0, "5", True, float("nan")])
+def test_cpu_budget_must_be_positive(value):
+    with pytest.raises(ConfigError, match="max_cpu_seconds"):
+        DecodeOptions(max_cpu_seconds=value)
+
+
+# ---------------------------------------------------------------- warnings
+
+
+def test_plugin_warnings_are_counted_not_shown():
+    # The bad second IFD makes Pillow's TIFF plugin warn "Corrupt EXIF data".
+    counts = Counter()
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        decode_frames(multiframe_samples.tiff_with_bad_page(), DecodeOptions(all_frames=True), counts)
+        with pytest.raises(DecodeError):  # the strict form: discarded, not shown either
+            decode(multiframe_samples.tiff_with_bad_page(), DecodeOptions(all_frames=True))
+    assert shown == []
+    assert counts["UserWarning"] >= 1
+
+
+def test_warnings_outside_decoding_are_shown_as_before():
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        decode(animation("GIF"))
+        warnings.warn("not from the decoder", UserWarning)
+    assert [str(w.message) for w in shown] == ["not from the decoder"]
+    assert decode_module._show_or_count not in (warnings.showwarning,)
+    assert decode_module._WARN_FILTER not in warnings.filters
+
+
+def test_warnings_are_counted_per_thread():
+    # 100 MP headers warn (DecompressionBombWarning) in every thread; stills do not.
+    bomb, still = png_with_header(10_000, 10_000), encode(Image.new("RGB", (64, 64)), "PNG")
+
+    def run(i):
+        counts = Counter()
+        data = bomb if i % 2 else still
+        try:
+            decode_frames(data, DEFAULTS, counts)
+        except DecodeError:
+            pass
+        return i % 2, counts
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(run, range(40)))
+    for warned, counts in results:
+        assert counts == ({"DecompressionBombWarning": 1} if warned else {})
+    assert warnings.showwarning is not decode_module._show_or_count
+    assert decode_module._WARN_FILTER not in warnings.filters
+
+
+def test_decoder_warnings_never_reach_stderr(tmp_path):
+    # A real process, with Python's default filters, where stderr would show them.
+    (tmp_path / "bad.tif").write_bytes(multiframe_samples.tiff_with_bad_page())
+    (tmp_path / "bomb.png").write_bytes(png_with_header(10_000, 10_000))
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from photosieve.decode import DecodeOptions, decode_frames\n"
+        "from photosieve.errors import DecodeError\n"
+        "for path in sorted(Path(sys.argv[1]).iterdir()):\n"
+        "    try:\n"
+        "        decode_frames(path.read_bytes(), DecodeOptions(all_frames=True))\n"
+        "    except DecodeError:\n"
+        "        pass\n"
+        "print('done')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "done\n", "")
 
 
 # ---------------------------------------------------------------- errors
@@ -655,11 +831,16 @@ def test_pillows_own_bomb_error_is_mapped():
     assert error.reason is FailureReason.DECOMPRESSION_BOMB
 
 
-def test_pillows_bomb_warning_as_error_is_mapped():
+def test_pillows_bomb_warning_is_counted_even_when_configured_as_an_error():
+    # 100 MP: between 1x and 2x Pillow's limit, so Image.open warns. The decoder
+    # counts its warnings whatever the filters say; the 64-byte IDAT then fails.
+    counts = Counter()
     with warnings.catch_warnings():  # single-threaded test: safe here
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        error = decode_error(png_with_header(10_000, 10_000))
-    assert error.reason is FailureReason.DECOMPRESSION_BOMB
+        with pytest.raises(DecodeError) as info:
+            decode_frames(png_with_header(10_000, 10_000), DEFAULTS, counts)
+    assert info.value.reason is FailureReason.TRUNCATED
+    assert counts == {"DecompressionBombWarning": 1}
 
 
 def test_pillow_global_limit_is_left_alone(picture):
@@ -822,3 +1003,38 @@ def test_luma_draft_reduces_jpegs_like_rgb():
     image.save(buf, "JPEG")
     luma = decode(buf.getvalue(), DecodeOptions(mode="fast", fast_min_side=256, luma=True))[0]
     assert luma.pixels.shape == (384, 512) and luma.scale == 0.25
+
+
+def test_large_images_leave_pillow_in_strips_with_the_same_pixels(monkeypatch):
+    import tracemalloc
+
+    picture = photo(640, 480)
+    whole_rgb = image_to_rgb(picture)
+    whole_luma = decode_module.image_to_luma(picture)
+    monkeypatch.setattr(decode_module, "_ARRAY_STRIP_PIXELS", 10_000)  # strips of 15 rows
+    tracemalloc.start()
+    try:
+        rgb = image_to_rgb(picture)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(rgb, whole_rgb)
+    np.testing.assert_array_equal(decode_module.image_to_luma(picture), whole_luma)
+    assert rgb.flags.c_contiguous and not rgb.flags.writeable
+    # Image.tobytes' chunk list and joined copy took 2x the array; strips add little.
+    assert peak < 1.2 * rgb.nbytes
+
+
+def test_bytes_after_a_jpeg_are_not_a_truncated_frame():
+    # Cameras append data after the EOI marker; with all frames, the end is the end.
+    data = encode(photo(320, 240), "JPEG") + b"trailing vendor data"
+    result = decode_frames(data, DecodeOptions(all_frames=True))
+    assert [f.frame for f in result.frames] == [0] and result.stop is None
+    assert result.frames[0].n_frames == 1
+
+
+def test_a_gif_cut_after_a_whole_frame_is_truncated_not_complete():
+    data = animation("GIF")
+    result = decode_frames(data[:-1], DecodeOptions(all_frames=True))  # no trailer
+    assert len(result.frames) == len(COLOURS)
+    assert (result.stop.frame, result.stop.reason) == (len(COLOURS), FailureReason.TRUNCATED)

@@ -14,6 +14,7 @@ from photosieve.decode import DecodeOptions, decode
 from photosieve.errors import ConfigError, FailureReason, HashFailure
 from photosieve.hashes import pdq, phash
 from photosieve.hashing import HashPlan, ImageHasher
+from tests import multiframe_samples
 
 
 def _jpeg(seed: int, size=(96, 64)) -> bytes:
@@ -184,3 +185,52 @@ def test_exif_rotated_photo_also_gets_its_as_stored_hash(orientation, name):
     off = HashPlan.parse("pdq", exact)
     off = HashPlan(off.algorithms, off.pdq_dihedral, off.decode, pdq_as_stored=False)
     assert len(ImageHasher(off).hash_bytes("r", buf.getvalue()).frames[0].results) == 1
+
+
+# -- frames and decoder limits ------------------------------------------------
+
+ALL_FRAMES = DecodeOptions(all_frames=True)
+
+
+@pytest.mark.parametrize(
+    "make", [multiframe_samples.cut_gif, multiframe_samples.tiff_with_bad_page], ids=["gif", "tiff"]
+)
+def test_a_damaged_later_frame_leaves_frame_0_hashed(make):
+    data = make()
+    first = ImageHasher(HashPlan.parse("pdq,md5")).hash_bytes("a", data)
+    assert [f.frame for f in first.frames] == [0] and first.failures == ()
+    # All frames: frame 0's hashes are kept, frame 1 is the pixel hashes' error.
+    every = ImageHasher(HashPlan.parse("pdq,md5", ALL_FRAMES)).hash_bytes("a", data)
+    assert [f.frame for f in every.frames] == [0]
+    assert every.frames[0].results == first.frames[0].results
+    (failure,) = every.failures
+    assert (failure.stage, failure.reason, failure.algorithms) == (
+        "decode", FailureReason.TRUNCATED, ("pdq",))
+    assert "frame 1" in failure.message and "reading stopped here" in failure.message
+
+
+def test_frames_past_max_frames_are_a_cut_off_failure():
+    data = multiframe_samples.many_page_tiff(50)
+    plan = HashPlan.parse("pdq,dhash", DecodeOptions(all_frames=True, max_frames=20))
+    result = ImageHasher(plan).hash_bytes("pages.tif", data)
+    assert [f.frame for f in result.frames] == list(range(20))
+    (failure,) = result.failures
+    assert (failure.reason, failure.algorithms) == (FailureReason.FRAMES_CUT_OFF, ("pdq", "dhash"))
+    assert "frame 20" in failure.message
+
+
+def test_pixel_budget_over_all_frames_is_a_typed_failure():
+    data = multiframe_samples.many_page_tiff(50)  # 50 pages of 8x8
+    plan = HashPlan.parse("dhash", DecodeOptions(all_frames=True, max_pixels=64 * 10))
+    result = ImageHasher(plan).hash_bytes("pages.tif", data)
+    assert len(result.frames) == 10
+    (failure,) = result.failures
+    assert failure.reason is FailureReason.OVER_BUDGET and "frame 10" in failure.message
+
+
+def test_decoder_warnings_are_reported_with_the_object():
+    data = multiframe_samples.tiff_with_bad_page()
+    result = ImageHasher(HashPlan.parse("pdq", ALL_FRAMES)).hash_bytes("a.tif", data)
+    warned = dict(result.decode_warnings)
+    assert warned.get("UserWarning", 0) >= 1
+    assert ImageHasher(HashPlan.parse("pdq")).hash_bytes("b.jpg", _jpeg(1)).decode_warnings == ()

@@ -101,6 +101,16 @@ def test_every_setting_that_moves_pdq_bits_changes_its_settings_but_not_md5s(oth
     assert "pdq" in incremental.settings_differences(SETTINGS, theirs)
 
 
+def test_max_frames_is_a_setting_only_when_all_frames_are_hashed():
+    def pdq_settings(**options):
+        return incremental.hash_settings(HashPlan.parse("pdq,md5", DecodeOptions(**options)))["pdq"]
+
+    assert pdq_settings(all_frames=True, max_frames=7) != pdq_settings(all_frames=True)
+    assert pdq_settings(max_frames=7) == pdq_settings()  # first frame only: the cap never applies
+    assert pdq_settings(all_frames=True, max_cpu_seconds=1) == pdq_settings(all_frames=True)
+    assert pdq_settings(all_frames=True)["frame_rule"] == 2  # earlier runs stopped differently
+
+
 def test_query_expansion_changes_the_settings_of_every_pixel_hash():
     plain = HashPlan.parse("pdq,phash")
     expanded = dataclasses.replace(plain, query_expansion=QueryExpansion(dihedral=False))

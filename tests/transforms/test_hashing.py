@@ -223,3 +223,34 @@ def test_batches_are_flushed_by_count_and_by_bytes_without_losing_objects(monkey
     with BeamTestPipeline(runner=RUNNER) as p:
         hashed = p | beam.Create(records, reshuffle=False) | HashImages(PLAN, run_id="r")
         assert_that(hashed.hashes | beam.Map(_hash_key), equal_to(expected))
+
+
+def _counters(records, plan: HashPlan) -> dict[str, int]:
+    p = BeamTestPipeline(runner=RUNNER)
+    _ = p | beam.Create(records) | HashImages(plan, run_id="r")
+    result = p.run()
+    result.wait_until_finish()
+    found = result.metrics().query(MetricsFilter().with_namespace(METRICS_NAMESPACE))["counters"]
+    return {c.key.metric.name: c.committed for c in found}
+
+
+def test_frame_cut_offs_bad_frames_and_decoder_warnings_are_counted():
+    from photosieve.decode import DecodeOptions
+    from tests import multiframe_samples
+
+    pages, bad = multiframe_samples.many_page_tiff(30), multiframe_samples.tiff_with_bad_page()
+    records = [
+        ObjectRecord("mem://pages.tif", len(pages), None, pages),
+        ObjectRecord("mem://bad.tif", len(bad), None, bad),
+    ]
+    plan = HashPlan.parse("pdq,md5", DecodeOptions(all_frames=True, max_frames=10))
+    counters = _counters(records, plan)
+    assert counters["frames.cut_off"] == 1  # pages.tif: frames 10.. unread
+    assert counters["units.pdq.partial"] == 2  # both: some frames hashed, one an error row
+    assert counters["errors.class.frames_cut_off"] == 1
+    assert counters["errors.class.truncated"] == 1  # bad.tif's frame 1
+    assert counters["hashes.algorithm.pdq"] == 10 + 1
+    assert counters["warnings.decode.UserWarning"] >= 1  # Pillow's "Corrupt EXIF data"
+    # First frame only: nothing partial, nothing cut off, bad.tif's frame 0 hashed.
+    first = _counters(records, HashPlan.parse("pdq,md5"))
+    assert first["units.pdq.hashed"] == 2 and "frames.cut_off" not in first

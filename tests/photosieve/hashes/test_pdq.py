@@ -161,3 +161,43 @@ def test_hex_layout_matches_reference_bit_order():
     dct = np.zeros((1, 16, 16), dtype=np.float32)
     dct[0, 0, 0] = 10.0
     assert pdq.bits_from_dct(dct)[0].tobytes().hex() == "0" * 63 + "1"
+
+
+# -- large images: strips -----------------------------------------------------
+
+
+def _traced_peak(function, *args):
+    """(result, peak bytes numpy allocated meanwhile): numpy's buffers are traced."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = function(*args)
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("shape", [(301, 257), (97, 1009), (1001, 80)])
+def test_strips_give_the_same_bits_as_one_pass(monkeypatch, shape):
+    rng = np.random.default_rng(sum(shape))
+    image = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+    whole_luma, whole = pdq.luma(image), pdq.buffer64(image)
+    whole_dihedral = pdq.buffer64(image, dihedral=True)
+    monkeypatch.setattr(pdq, "_STRIP_VALUES", 4096)  # every image here is "large"
+    assert np.array_equal(pdq.luma(image), whole_luma)
+    assert np.array_equal(pdq.buffer64(image), whole)
+    assert np.array_equal(pdq.buffer64(image, dihedral=True), whole_dihedral)
+    luma = pdq.luma(image)
+    assert np.array_equal(pdq.downsample(luma), whole)
+    assert np.array_equal(luma, whole_luma)  # the public downsample leaves its input alone
+    assert _ours(image) == oracle(image)
+
+
+def test_large_images_need_about_one_float32_plane(monkeypatch):
+    # Scaled down: with 64K-value strips a 1000x1000 image is "large". Whole-image
+    # passes peaked at 36 bytes/pixel (float64 planes of luma, then 2x-wide sums).
+    monkeypatch.setattr(pdq, "_STRIP_VALUES", 1 << 16)
+    image = np.random.default_rng(1).integers(0, 256, (1000, 1000, 3), dtype=np.uint8)
+    _, peak = _traced_peak(pdq.buffer64, image)
+    assert peak < 6 * image.shape[0] * image.shape[1]  # the float32 luma plane (4) and strips

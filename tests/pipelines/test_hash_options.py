@@ -1,0 +1,44 @@
+"""The shared hashing flags: --max-frames reaches the decoder and is checked before any work."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from photosieve.decode import DEFAULT_MAX_FRAMES
+from pipelines.hash_options import add_hash_arguments, decode_options
+
+
+def _parse(*argv: str) -> argparse.Namespace:
+    return add_hash_arguments(argparse.ArgumentParser()).parse_args(list(argv))
+
+
+def test_max_frames_reaches_the_decoder_options():
+    assert decode_options(_parse("--all-frames", "--max-frames", "7")).max_frames == 7
+    assert decode_options(_parse()).max_frames == DEFAULT_MAX_FRAMES
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many", "1.5"])
+def test_max_frames_below_one_is_a_usage_error(value, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _parse("--max-frames", value)
+    assert exit_info.value.code == 2
+    assert "--max-frames: must be an integer >= 1" in capsys.readouterr().err
+
+
+def test_hash_cli_reports_frames_past_max_frames(tmp_path, capsys):
+    import csv
+    import io
+
+    from pipelines import cli
+    from tests import multiframe_samples
+
+    path = tmp_path / "pages.tif"
+    path.write_bytes(multiframe_samples.many_page_tiff(12))
+    argv = ["hash", str(path), "-a", "pdq", "--all-frames", "--max-frames", "5"]
+    assert cli.main(argv) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["frame"] for r in rows if r["hash"]] == ["0", "1", "2", "3", "4"]
+    [cut] = [r for r in rows if r["error"]]
+    assert cut["error"] == "frames_cut_off" and "frame 5" in cut["message"]
