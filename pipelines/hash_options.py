@@ -11,6 +11,7 @@ import argparse
 from photosieve.decode import DEFAULT_FAST_MIN_SIDE, DEFAULT_MAX_PIXELS, DecodeOptions
 from photosieve.hashing import ALGORITHM_CHOICES, DEFAULT_ALGORITHMS
 from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES
+from pipelines.values import at_least
 
 
 def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -32,11 +33,11 @@ def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     )
     parser.add_argument("--all-frames", action="store_true",
                         help="Hash every frame of animated images. Default: first frame.")
-    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+    parser.add_argument("--max-pixels", type=at_least(1), default=DEFAULT_MAX_PIXELS,
                         help=f"Decompression-bomb limit in pixels. Default: {DEFAULT_MAX_PIXELS}.")
-    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_OBJECT_BYTES,
+    parser.add_argument("--max-bytes", type=at_least(1), default=DEFAULT_MAX_OBJECT_BYTES,
                         help=f"Objects larger than this are reported, unread. Default: {DEFAULT_MAX_OBJECT_BYTES}.")
-    parser.add_argument("--fast-min-side", type=int, default=DEFAULT_FAST_MIN_SIDE,
+    parser.add_argument("--fast-min-side", type=at_least(1), default=DEFAULT_FAST_MIN_SIDE,
                         help=f"Fast decode shrinks no further than this shorter side. Default: {DEFAULT_FAST_MIN_SIDE}.")
     return parser
 
