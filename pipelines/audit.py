@@ -96,12 +96,17 @@ def load_previous(outputs: list[str], output: str) -> list[PreviousRun]:
 
     Raises:
         ConfigError: a directory that is not an earlier audit with a files
-            table, or one the --output would overwrite.
+            table, or one the --output would overwrite or lies inside.
     """
     runs = []
     for index, given in enumerate(outputs):
         if match.within(given, output):
             raise ConfigError(f"--previous {given} is (inside) the --output; choose another output")
+        if match.within(output, given):
+            raise ConfigError(
+                f"--output {output} is inside --previous {given}: this run's tables would mix "
+                "with that run's; choose another output"
+            )
         path = FileSystems.join(given, job.SUMMARY_FILE)
         try:
             with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
@@ -183,7 +188,9 @@ def pipeline(known_args: argparse.Namespace, pipeline_args: list[str]) -> int:
         patterns, total = job.expand_inputs(known_args.input, count=count)
         specs, summaries, versions = match.preflight_lists(known_args, plan.algorithms)
         runs = load_previous(known_args.previous or [], known_args.output)
-        job.prepare_output(known_args.output, overwrite=known_args.overwrite)
+        job.prepare_output(
+            known_args.output, overwrite=known_args.overwrite, mode=known_args.output_mode
+        )
     except ConfigError as exc:
         _LOG.error("%s", exc)
         return 2

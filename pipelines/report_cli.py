@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for path in filter(None, (args.run, args.previous)):
         if not os.path.exists(os.path.join(path, SUMMARY_FILE)):
-            parser.error(f"{path} is not a run directory (no {SUMMARY_FILE})")
+            # summary.json is written last: without it a directory is no run, or an unfinished one.
+            parser.error(f"{path} is not a finished run (no {SUMMARY_FILE}: incomplete, or not a run)")
     report = build_report(args.run, args.previous)
     html_path = args.html or os.path.join(args.run, "report.html")
     md_path = args.markdown or os.path.join(args.run, "report.md")
