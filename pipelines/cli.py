@@ -12,6 +12,8 @@ import logging
 import os
 import sys
 
+from pipelines import quiet
+
 # subcommand -> (module, one-line help). Modules are imported only when used.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "hash": ("pipelines.hash_cli", "hash image files locally (no Beam) and print one row per hash"),
@@ -41,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"photosieve: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Before the module imports Beam: its import-time messages are noise (pipelines.quiet).
+    quiet.install(verbose=bool({"-v", "--verbose"} & set(rest)))
     module = importlib.import_module(SUBCOMMANDS[name][0])
     try:
         return module.main(rest)

@@ -41,6 +41,7 @@ from apache_beam.io.localfilesystem import LocalFileSystem
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.portability.api import beam_provision_api_pb2
 from apache_beam.runners.portability.fn_api_runner import fn_runner
+from apache_beam.transforms import environments
 from apache_beam.runners.portability.portable_runner import JobServiceHandle
 from apache_beam.runners.runner import PipelineState
 
@@ -51,7 +52,7 @@ from photosieve.hashes.pdq import PDQ_QUALITY_MAX, PDQ_QUALITY_THRESHOLD
 from photosieve.hashing import HashPlan
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
 from photosieve.report import SUMMARY_FILE
-from pipelines import beam_options, values
+from pipelines import beam_options, quiet, values
 from pipelines.hash_options import add_hash_arguments, decode_options
 from pipelines.mode_options import add_mode_arguments, plan_for_mode
 from transforms.ledger import LEDGER_FILE
@@ -638,8 +639,9 @@ def execute(
     Returns:
         0 when the run finished and balanced, 1 otherwise.
     """
+    quiet.install(verbose=known_args.verbose)
     options = PipelineOptions(pipeline_args)
-    runner = _local_runner(options)
+    runner = _local_runner(options, verbose=known_args.verbose)
     progress_dir = None
     if known_args.progress and total is not None and is_local(pipeline_args):
         progress_dir = tempfile.mkdtemp(prefix="photosieve-progress-")
@@ -711,21 +713,54 @@ def output_umask(output: str, mode: str):
         os.umask(previous)
 
 
-def _local_runner(options: PipelineOptions):
+def _local_runner(options: PipelineOptions, *, verbose: bool = False):
     """The FnApiRunner set up as Beam's DirectRunner sets it up, or None for other runners.
 
     Named directly (``--runner=FnApiRunner``), Beam builds it without the
     pipeline options, so SDK worker processes would not see options such as
     ``--default_sdk_harness_log_level``; the DirectRunner hands them over in
     the provision info, and so does this (same four calls as
-    ``apache_beam/runners/direct/direct_runner.py``).
+    ``apache_beam/runners/direct/direct_runner.py``), with only the options
+    that differ from their defaults: all of them include dests such as
+    ``pipeline_type_check`` that each worker cannot parse back and warns
+    about. Unless ``verbose``, multi-process workers start through
+    :mod:`pipelines.sdk_worker` (without their start-up noise).
     """
     runner = options.view_as(StandardOptions).runner or DEFAULT_RUNNER
     if runner.rsplit(".", 1)[-1] != "FnApiRunner":
         return None
-    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options(drop_default=True))
     provision = beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)
-    return fn_runner.FnApiRunner(provision_info=fn_runner.ExtendedProvisionInfo(provision))
+    runner_class = fn_runner.FnApiRunner if verbose else _QuietWorkersRunner
+    return runner_class(provision_info=fn_runner.ExtendedProvisionInfo(provision))
+
+
+# The SDK worker command Beam's FnApiRunner uses in multi_processing mode, and ours.
+_BEAM_WORKER_MODULE = "apache_beam.runners.worker.sdk_worker_main"
+_QUIET_WORKER_MODULE = "pipelines.sdk_worker"
+
+
+class _QuietWorkersRunner(fn_runner.FnApiRunner):
+    """The FnApiRunner, starting multi-process SDK workers as ``python -m pipelines.sdk_worker``.
+
+    ``run_pipeline`` sets the subprocess environment from
+    ``--direct_running_mode`` with a fixed command; this swaps the module
+    of that command as it is set, and nothing else.
+    """
+
+    @property
+    def _default_environment(self):
+        return self.__dict__["_photosieve_environment"]
+
+    @_default_environment.setter
+    def _default_environment(self, environment):
+        if isinstance(environment, environments.SubprocessSDKEnvironment):
+            command = environment.command_string
+            if command.endswith(f" -m {_BEAM_WORKER_MODULE}"):
+                environment = environments.SubprocessSDKEnvironment.from_command_string(
+                    command.removesuffix(_BEAM_WORKER_MODULE) + _QUIET_WORKER_MODULE
+                )
+        self.__dict__["_photosieve_environment"] = environment
 
 
 def _take_ledger(output: str) -> dict:
