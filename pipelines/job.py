@@ -84,6 +84,8 @@ DEFAULT_RUNNER = "FnApiRunner"
 _GLOB_CHARS = set("*?[")
 # The file prepare_output writes and deletes to see that the output is writable.
 _PROBE_PREFIX = ".photosieve-write-probe-"
+# Its size: an empty file can often still be made on a full disk, 64 KiB not.
+_PROBE_BYTES = 64 * 1024
 # summary.json is first written under this name and renamed (locally), so a
 # reader never sees half of one: a summary.json is the mark of a finished run.
 _PARTIAL_SUFFIX = ".partial"
@@ -584,7 +586,7 @@ def check_writable(output: str) -> None:
                 pass
         probe = FileSystems.join(output, f"{_PROBE_PREFIX}{secrets.token_hex(4)}")
         with FileSystems.create(probe, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-            handle.write(b"")
+            handle.write(bytes(_PROBE_BYTES))
         FileSystems.delete([probe])
     except ConfigError:
         raise

@@ -106,17 +106,24 @@ def check_defaults(parser: argparse.ArgumentParser, defaults: Mapping[str, objec
     """Apply each flag's ``type=`` check to the values a profile gives (by dest); return them.
 
     argparse converts only string defaults, and only when the flag is not
-    given, so a profile's ``quality_cutoff: 101`` would pass unchecked.
+    given, and never checks a default against ``choices``: a profile's
+    ``quality_cutoff: 101`` or ``strategy: fast`` would pass unchecked.
 
     Raises:
         argparse.ArgumentTypeError: naming the setting and the flag.
     """
     checked = dict(defaults)
     for action in parser._actions:
-        if action.dest not in defaults or not callable(action.type):
+        if action.dest not in defaults or defaults[action.dest] is None:
             continue
         value = defaults[action.dest]
-        if value is None:
+        flag = "/".join(action.option_strings)
+        if action.choices is not None and value not in action.choices:
+            choices = ", ".join(map(str, action.choices))
+            raise argparse.ArgumentTypeError(
+                f"{action.dest} (argument {flag}): {value!r} is not one of {choices}"
+            )
+        if not callable(action.type):
             continue
         try:
             if isinstance(value, (list, tuple)):
@@ -130,6 +137,5 @@ def check_defaults(parser: argparse.ArgumentParser, defaults: Mapping[str, objec
             else:
                 raise argparse.ArgumentTypeError(f"expected a value, got {value!r}")
         except argparse.ArgumentTypeError as exc:
-            flag = "/".join(action.option_strings)
             raise argparse.ArgumentTypeError(f"{action.dest} (argument {flag}): {exc}") from None
     return checked

@@ -140,6 +140,7 @@ def test_lists_check_refuses_a_negative_problem_count(capsys):
         ("quality_cutoff: 101", "quality_cutoff (argument --quality-cutoff): must be from 0 to 100"),
         ("threshold: [pdq=300]", "the pdq threshold must be from 0 to 256"),
         ("num_shards: -1", "num_shards (argument --num-shards)"),
+        ("strategy: fast", "strategy (argument --strategy): 'fast' is not one of side-input, shuffle"),
     ],
 )
 def test_a_profile_value_out_of_range_is_a_usage_error(tmp_path, setting, message, capsys):
