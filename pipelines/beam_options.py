@@ -54,7 +54,16 @@ _SECRET_OPTIONS = frozenset(
     }
 )
 # An option is a credential when its name holds one of these words...
-SECRET_WORDS = ("connection_string", "sas", "secret", "password", "token", "key", "credential", "auth")
+SECRET_WORDS = (
+    "connection_string",
+    "sas",
+    "secret",
+    "password",
+    "token",
+    "key",
+    "credential",
+    "auth",
+)
 # ... or its help text says it holds one (catches options added by later Beam versions).
 _SECRET_HELP = ("secret", "password", "connection string", "access key", "session token")
 REDACTED = "<redacted>"
@@ -62,7 +71,9 @@ REDACTED = "<redacted>"
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#@\s]+)@")
 # NAME=VALUE inside an option value (a connection string, JVM properties) whose NAME is secret.
 _SECRET_PAIR = re.compile(
-    r"(?P<name>[A-Za-z0-9_.-]*(?:" + "|".join(SECRET_WORDS) + r")[A-Za-z0-9_.-]*)=(?P<value>[^;,&\s]+)",
+    r"(?P<name>[A-Za-z0-9_.-]*(?:"
+    + "|".join(SECRET_WORDS)
+    + r")[A-Za-z0-9_.-]*)=(?P<value>[^;,&\s]+)",
     re.IGNORECASE,
 )
 
@@ -104,7 +115,7 @@ def beam_parser() -> argparse.ArgumentParser:
             continue
         seen.add(key)
         try:
-            cls._add_argparse_args(parser)  # noqa: SLF001  (the hook Beam itself calls)
+            cls._add_argparse_args(parser)
         except argparse.ArgumentError:
             pass  # an option registered twice (a subclass repeating its parent's)
     return parser
@@ -151,7 +162,9 @@ def secret_options() -> frozenset[str]:
         if action.nargs == 0:
             continue  # a switch such as --no_auth has no value to hide
         help_text = (action.help or "").lower()
-        if any(w in action.dest.lower() for w in SECRET_WORDS) or any(w in help_text for w in _SECRET_HELP):
+        if any(w in action.dest.lower() for w in SECRET_WORDS) or any(
+            w in help_text for w in _SECRET_HELP
+        ):
             names.add(action.dest)
     return frozenset(names)
 

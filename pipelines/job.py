@@ -41,9 +41,9 @@ from apache_beam.io.localfilesystem import LocalFileSystem
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.portability.api import beam_provision_api_pb2
 from apache_beam.runners.portability.fn_api_runner import fn_runner
-from apache_beam.transforms import environments
 from apache_beam.runners.portability.portable_runner import JobServiceHandle
 from apache_beam.runners.runner import PipelineState
+from apache_beam.transforms import environments
 
 import photosieve
 from photosieve import algorithms, schemas
@@ -580,10 +580,10 @@ def check_writable(output: str) -> None:
                 raise ConfigError(f"--output {output} is not a directory")
             os.makedirs(output, exist_ok=True)
         else:
-            try:  # object stores have no directories; others (hdfs) refuse an existing one
+            # Object stores have no directories; others (hdfs) refuse an existing one: the
+            # probe below says whether a failure here matters.
+            with contextlib.suppress(Exception):
                 FileSystems.mkdirs(output)
-            except Exception:  # noqa: BLE001  (the probe below says whether it matters)
-                pass
         probe = FileSystems.join(output, f"{_PROBE_PREFIX}{secrets.token_hex(4)}")
         with FileSystems.create(probe, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
             handle.write(bytes(_PROBE_BYTES))
@@ -673,7 +673,7 @@ def execute(
             summary = build_summary(context, known_args, pipeline_args, ledger, problems, wall)
             summary.update((extra(ledger) if callable(extra) else extra) or {})
             write_json(FileSystems.join(context.output, SUMMARY_FILE), summary)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  (any failure: reported, and no summary)
         # A failed run must not look finished: summary.json, its mark, is written last.
         _LOG.error(
             "the run failed (%s: %s); the output %s is incomplete (no %s)",

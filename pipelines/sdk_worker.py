@@ -15,7 +15,8 @@ from pipelines import quiet
 
 quiet.install_in_worker()
 
-from apache_beam.runners.worker import sdk_worker_main  # noqa: E402  (after the filters)
+# Only now: importing Beam logs the apitools warning the filter drops.
+from apache_beam.runners.worker import sdk_worker_main
 
 if __name__ == "__main__":
     sdk_worker_main.main(sys.argv)

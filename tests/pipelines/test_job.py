@@ -39,10 +39,22 @@ def _usage_error(run, argv, capsys) -> str:
 @pytest.mark.parametrize(
     "run,argv,hint",
     [
-        (audit.run, "-i x -l k.txt -o out --threshhold pdq=0", "--threshhold (did you mean --threshold?)"),
+        (
+            audit.run,
+            "-i x -l k.txt -o out --threshhold pdq=0",
+            "--threshhold (did you mean --threshold?)",
+        ),
         (scan.run, "-i x -o out --num_shards 1", "--num_shards (did you mean --num-shards?)"),
-        (match.run, "--hashes h -l k.txt -o out --runer=DataflowRunner", "--runer (did you mean --runner?)"),
-        (scan.run, "-i x -o out --temp_locaton=/tmp", "--temp_locaton (did you mean --temp_location?)"),
+        (
+            match.run,
+            "--hashes h -l k.txt -o out --runer=DataflowRunner",
+            "--runer (did you mean --runner?)",
+        ),
+        (
+            scan.run,
+            "-i x -o out --temp_locaton=/tmp",
+            "--temp_locaton (did you mean --temp_location?)",
+        ),
         (scan.run, "-i x -o out stray", "'stray'"),
     ],
 )
@@ -54,11 +66,16 @@ def test_an_argument_neither_photosieve_nor_beam_knows_is_a_usage_error(run, arg
 def test_real_beam_options_still_pass_through():
     argv = "-i x -o out --direct_num_workers 2 --direct_running_mode=in_memory --save_main_session"
     _, pipeline_args = scan.run(argv.split())
-    assert pipeline_args[1:] == ["--direct_num_workers", "2", "--direct_running_mode=in_memory", "--save_main_session"]
+    assert pipeline_args[1:] == [
+        "--direct_num_workers",
+        "2",
+        "--direct_running_mode=in_memory",
+        "--save_main_session",
+    ]
 
 
 def test_a_bad_beam_option_value_is_a_usage_error(capsys):
-    err = _usage_error(scan.run, "-i x -o out --direct_num_workers many".split(), capsys)
+    err = _usage_error(scan.run, ["-i", "x", "-o", "out", "--direct_num_workers", "many"], capsys)
     assert "--direct_num_workers" in err and "many" in err
 
 
@@ -83,7 +100,11 @@ def test_every_beam_options_class_contributes_its_options():
 @pytest.mark.parametrize(
     "run,argv,message",
     [
-        (audit.run, "--quality-cutoff 101", "argument --quality-cutoff: must be from 0 to 100, got 101"),
+        (
+            audit.run,
+            "--quality-cutoff 101",
+            "argument --quality-cutoff: must be from 0 to 100, got 101",
+        ),
         (audit.run, "--quality-cutoff -1", "argument --quality-cutoff: must be from 0 to 100"),
         (audit.run, "--max-bytes 0", "argument --max-bytes: must be an integer >= 1, got 0"),
         (audit.run, "--max-pixels 0", "argument --max-pixels: must be an integer >= 1"),
@@ -137,10 +158,16 @@ def test_lists_check_refuses_a_negative_problem_count(capsys):
 @pytest.mark.parametrize(
     "setting,message",
     [
-        ("quality_cutoff: 101", "quality_cutoff (argument --quality-cutoff): must be from 0 to 100"),
+        (
+            "quality_cutoff: 101",
+            "quality_cutoff (argument --quality-cutoff): must be from 0 to 100",
+        ),
         ("threshold: [pdq=300]", "the pdq threshold must be from 0 to 256"),
         ("num_shards: -1", "num_shards (argument --num-shards)"),
-        ("strategy: fast", "strategy (argument --strategy): 'fast' is not one of side-input, shuffle"),
+        (
+            "strategy: fast",
+            "strategy (argument --strategy): 'fast' is not one of side-input, shuffle",
+        ),
     ],
 )
 def test_a_profile_value_out_of_range_is_a_usage_error(tmp_path, setting, message, capsys):
@@ -240,7 +267,7 @@ def test_the_summary_appears_whole_or_not_at_all(tmp_path, monkeypatch):
 
 
 def test_the_report_calls_a_directory_without_summary_incomplete(tmp_path, capsys):
-    from pipelines import report_cli  # noqa: PLC0415
+    from pipelines import report_cli
 
     with pytest.raises(SystemExit):
         report_cli.main([str(tmp_path)])
@@ -252,7 +279,9 @@ def test_the_report_calls_a_directory_without_summary_incomplete(tmp_path, capsy
 
 def _modes(output) -> dict[str, int]:
     return {
-        os.path.relpath(os.path.join(top, name), output): stat.S_IMODE(os.stat(os.path.join(top, name)).st_mode)
+        os.path.relpath(os.path.join(top, name), output): stat.S_IMODE(
+            os.stat(os.path.join(top, name)).st_mode
+        )
         for top, dirs, files in os.walk(output)
         for name in dirs + files
     } | {".": stat.S_IMODE(os.stat(output).st_mode)}
@@ -263,7 +292,9 @@ def test_outputs_are_private_by_default_and_shared_on_request(images, tmp_path):
     try:
         private, shared = tmp_path / "private", tmp_path / "shared"
         assert cli.main(["scan", "-i", str(images), "-o", str(private)]) == 0
-        assert cli.main(["scan", "-i", str(images), "-o", str(shared), "--output-mode", "shared"]) == 0
+        assert (
+            cli.main(["scan", "-i", str(images), "-o", str(shared), "--output-mode", "shared"]) == 0
+        )
         assert os.umask(0o022) == 0o022  # restored after the run
     finally:
         os.umask(previous)
@@ -293,9 +324,15 @@ def test_an_azure_connection_string_is_not_written_to_the_summary(images, tmp_pa
     "arguments,expected",
     [
         (["--azure_connection_string", AZURE], ["--azure_connection_string", "<redacted>"]),
-        (["--gbek=a2V5", "--s3_session_token", "t"], ["--gbek=<redacted>", "--s3_session_token", "<redacted>"]),
+        (
+            ["--gbek=a2V5", "--s3_session_token", "t"],
+            ["--gbek=<redacted>", "--s3_session_token", "<redacted>"],
+        ),
         (["--s3_access_key_id=AKIA1"], ["--s3_access_key_id=<redacted>"]),
-        (["--no_auth", "--region", "eu"], ["--no_auth", "--region", "eu"]),  # a switch hides nothing
+        (
+            ["--no_auth", "--region", "eu"],
+            ["--no_auth", "--region", "eu"],
+        ),  # a switch hides nothing
         (
             ["--job_server_jvm_properties=aws.secretKey=zz", "--temp_location=gs://t/tmp"],
             ["--job_server_jvm_properties=aws.secretKey=<redacted>", "--temp_location=gs://t/tmp"],
@@ -311,15 +348,23 @@ def test_every_beam_option_documented_as_a_secret_is_redacted():
     documented = {
         action.dest
         for action in beam_options.beam_parser()._actions
-        if action.nargs != 0 and any(w in (action.help or "").lower() for w in ("secret", "connection string"))
+        if action.nargs != 0
+        and any(w in (action.help or "").lower() for w in ("secret", "connection string"))
     }
     assert documented and documented <= beam_options.secret_options()
-    assert {"azure_connection_string", "s3_secret_access_key", "s3_access_key_id", "gbek"} <= documented | beam_options.secret_options()
+    assert {
+        "azure_connection_string",
+        "s3_secret_access_key",
+        "s3_access_key_id",
+        "gbek",
+    } <= documented | beam_options.secret_options()
 
 
 def test_passwords_in_the_summary_options_are_hidden(tmp_path):
     context = job.RunContext("scan", "r", 0, "https://u:pw@host/out")
     known = scan.run(["-i", "https://u:pw@host/in/*", "-o", "https://u:pw@host/out"])[0]
     summary = job.build_summary(context, known, [], {}, [], 0.0)
-    assert "pw" not in json.dumps({k: summary[k] for k in ("options", "output")}).replace("<redacted>", "")
+    assert "pw" not in json.dumps({k: summary[k] for k in ("options", "output")}).replace(
+        "<redacted>", ""
+    )
     assert summary["options"]["input"] == ["https://u:<redacted>@host/in/*"]
