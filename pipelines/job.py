@@ -413,7 +413,8 @@ def list_specs(args: argparse.Namespace) -> list[ListSpec]:
     """The run's lists from ``--list``/``--suppress-list``/``--threshold`` (or the profile).
 
     Raises:
-        ConfigError: a malformed entry or threshold, or duplicate names (named in the message).
+        ConfigError: a malformed entry or threshold, a threshold beyond the
+            algorithm's largest distance, or duplicate names (named in the message).
     """
     entries: list[dict] = []
     for role, given in (
@@ -440,6 +441,14 @@ def list_specs(args: argparse.Namespace) -> list[ListSpec]:
         name, algorithm, value = parsed.groups()
         overrides.setdefault(name, {})[algorithm] = float(value)
     specs = load_list_specs(entries)
+    for spec in specs:  # a profile's per-list thresholds (the flag's are checked by argparse)
+        for algorithm, value in spec.thresholds.items():
+            top = values.max_distance(algorithm)
+            if value > top:
+                raise ConfigError(
+                    f"list {spec.name}: the {algorithm} threshold must be from 0 to {top:g}, "
+                    f"got {value:g}"
+                )
     names = {spec.name for spec in specs}
     unknown = sorted(name for name in overrides if name is not None and name not in names)
     if unknown:

@@ -177,6 +177,13 @@ def test_a_profile_value_out_of_range_is_a_usage_error(tmp_path, setting, messag
     assert message in err
 
 
+def test_a_profile_list_threshold_out_of_range_is_a_usage_error(tmp_path, capsys):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("list:\n  - {path: k.txt, name: known, thresholds: {phash: 70}}\n")
+    err = _usage_error(audit.run, ["-c", str(profile), "-i", "x", "-o", "o"], capsys)
+    assert "list known: the phash threshold must be from 0 to 64, got 70" in err
+
+
 def test_max_distance_follows_the_algorithm_registry():
     assert values.max_distance("pdq") == 256 and values.max_distance("phash") == 64
     assert values.max_distance("sha256") == 0 and values.max_distance("gradient") == 3060
