@@ -18,17 +18,16 @@ import argparse
 import difflib
 import functools
 import importlib
-import re
 from collections.abc import Iterable, Sequence
 
 from apache_beam.options import pipeline_options
+
+from pipelines.redaction import REDACTED, SECRET_WORDS, redact_text
 
 __all__ = [
     "beam_parser",
     "did_you_mean",
     "option_names",
-    "redact_text",
-    "redact_url_password",
     "redacted",
     "secret_options",
     "unknown_arguments",
@@ -53,29 +52,9 @@ _SECRET_OPTIONS = frozenset(
         "gbek",  # the key of Beam's encrypted GroupByKey
     }
 )
-# An option is a credential when its name holds one of these words...
-SECRET_WORDS = (
-    "connection_string",
-    "sas",
-    "secret",
-    "password",
-    "token",
-    "key",
-    "credential",
-    "auth",
-)
-# ... or its help text says it holds one (catches options added by later Beam versions).
+# An option is a credential when its name holds one of redaction.SECRET_WORDS,
+# or its help text says it holds one (catches options added by later Beam versions).
 _SECRET_HELP = ("secret", "password", "connection string", "access key", "session token")
-REDACTED = "<redacted>"
-# The user information of a URL (https://user:pass@host/..., https://TOKEN@host/...).
-_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#@\s]+)@")
-# NAME=VALUE inside an option value (a connection string, JVM properties) whose NAME is secret.
-_SECRET_PAIR = re.compile(
-    r"(?P<name>[A-Za-z0-9_.-]*(?:"
-    + "|".join(SECRET_WORDS)
-    + r")[A-Za-z0-9_.-]*)=(?P<value>[^;,&\s]+)",
-    re.IGNORECASE,
-)
 
 
 class _ParseError(Exception):
@@ -179,21 +158,6 @@ def _takes_value(name: str) -> bool:
 def _is_secret(name: str) -> bool:
     dest = name.lstrip("-").replace("-", "_").lower()
     return dest in secret_options() or any(word in dest for word in SECRET_WORDS)
-
-
-def redact_url_password(text: str) -> str:
-    """``text`` with URL credentials hidden: ``user:password@`` keeps the user, ``TOKEN@`` goes."""
-
-    def hide(match: re.Match) -> str:
-        user, colon, _ = match.group("userinfo").partition(":")
-        return f"{match.group('scheme')}{user + ':' if colon else ''}{REDACTED}@"
-
-    return _URL_USERINFO.sub(hide, text)
-
-
-def redact_text(text: str) -> str:
-    """``text`` with URL passwords and secret ``NAME=VALUE`` pairs (``AccountKey=...``) hidden."""
-    return _SECRET_PAIR.sub(lambda m: f"{m.group('name')}={REDACTED}", redact_url_password(text))
 
 
 def redacted(arguments: Sequence[str]) -> list[str]:

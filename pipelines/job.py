@@ -52,7 +52,7 @@ from photosieve.hashes.pdq import PDQ_QUALITY_MAX, PDQ_QUALITY_THRESHOLD
 from photosieve.hashing import HashPlan
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
 from photosieve.report import SUMMARY_FILE
-from pipelines import beam_options, quiet, values
+from pipelines import beam_options, quiet, redaction, values
 from pipelines.hash_options import add_hash_arguments, decode_options
 from pipelines.mode_options import add_mode_arguments, plan_for_mode
 from transforms.ledger import LEDGER_FILE
@@ -558,10 +558,13 @@ def prepare_output(output: str, *, overwrite: bool, mode: str = "private") -> No
             or it cannot be written.
     """
     found = []
-    for name in (SUMMARY_FILE, LEDGER_FILE):
-        found += _exists(FileSystems.join(output, name))
-    for table in schemas.TABLES:
-        found += _exists(FileSystems.join(output, table, "**"))
+    try:
+        for name in (SUMMARY_FILE, LEDGER_FILE):
+            found += _exists(FileSystems.join(output, name))
+        for table in schemas.TABLES:
+            found += _exists(FileSystems.join(output, table, "**"))
+    except Exception as exc:  # noqa: BLE001  (no filesystem for the scheme, a client's own errors)
+        raise ConfigError(f"--output {output} cannot be used: {exc}") from exc
     if found and not overwrite:
         complete = any(path.rstrip("/").endswith("/" + SUMMARY_FILE) for path in found)
         what = "a run" if complete else f"an incomplete run (no {SUMMARY_FILE})"
@@ -898,7 +901,7 @@ def _redacted(pipeline_args: list[str]) -> list[str]:
 def _scrubbed(value):
     """A flag's value with passwords in URLs hidden (``--list https://user:pass@host/l.csv``)."""
     if isinstance(value, str):
-        return beam_options.redact_url_password(value)
+        return redaction.redact_url_password(value)
     if isinstance(value, (list, tuple)):
         return [_scrubbed(item) for item in value]
     if isinstance(value, dict):
