@@ -117,6 +117,8 @@ def check_defaults(parser: argparse.ArgumentParser, defaults: Mapping[str, objec
         if action.dest not in defaults or defaults[action.dest] is None:
             continue
         value = defaults[action.dest]
+        if action.nargs in ("+", "*") and isinstance(value, str):
+            value = checked[action.dest] = [value]  # "input: DIR" means a list of one, as a flag
         flag = "/".join(action.option_strings)
         if action.choices is not None and value not in action.choices:
             choices = ", ".join(map(str, action.choices))

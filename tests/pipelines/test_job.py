@@ -184,6 +184,13 @@ def test_a_profile_list_threshold_out_of_range_is_a_usage_error(tmp_path, capsys
     assert "list known: the phash threshold must be from 0 to 64, got 70" in err
 
 
+def test_a_profile_may_give_a_single_value_for_a_repeatable_flag(tmp_path):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("input: photos/\nlist: k.txt\nthreshold: pdq=24\n")
+    known, _ = audit.run(["-c", str(profile), "-o", "out"])
+    assert known.input == ["photos/"] and known.list == ["k.txt"] and known.threshold == ["pdq=24"]
+
+
 def test_max_distance_follows_the_algorithm_registry():
     assert values.max_distance("pdq") == 256 and values.max_distance("phash") == 64
     assert values.max_distance("sha256") == 0 and values.max_distance("gradient") == 3060
