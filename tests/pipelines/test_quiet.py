@@ -102,3 +102,13 @@ def test_install_drops_only_the_known_noise(caplog):
     finally:
         quiet.install(verbose=True)
     assert logging.getLogger("apache_beam").level == logging.NOTSET
+
+
+def test_the_local_commands_stay_free_of_beam():
+    # photosieve hash / lists / report start fast because they never import Beam; the
+    # modules the command line now loads first (quiet, redaction, values) keep it so.
+    code = (
+        "import sys, pipelines.cli, pipelines.hash_cli, pipelines.lists_cli, pipelines.report_cli;"
+        "sys.exit('apache_beam' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False, timeout=120).returncode == 0
