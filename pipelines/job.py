@@ -166,7 +166,8 @@ def output_parser() -> argparse.ArgumentParser:
         "-v",
         "--verbose",
         action="store_true",
-        help="Show Apache Beam's own INFO logs. Default: only its warnings.",
+        help="Show Apache Beam's own logs from INFO up, with its import-time and worker start-up "
+        "messages. Default: only its warnings, without those messages.",
     )
     parser.add_argument(
         "--progress",
