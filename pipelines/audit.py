@@ -9,8 +9,8 @@ Writes the ``hashes``, ``errors``, ``matches`` and ``files`` tables and
 work starts (bad lines fail the run unless ``--lenient-lists``); every object
 the inputs match ends in exactly one of ``hashes`` or ``errors`` per
 algorithm, and every hash is matched or skipped for a counted reason: the
-exit status is 1 when that does not balance, 2 for usage errors. Unknown
-flags are Beam pipeline options (``--runner``, ``--temp_location``, ...).
+exit status is 1 when that does not balance, 2 for usage errors. Other flags
+must be Beam pipeline options (``--runner``, ``--temp_location``, ...).
 
 Repeat audits: ``--previous DIR`` (last week's output) reads only the files
 that are new or changed since, carries the other files' hashes and errors

@@ -1,15 +1,18 @@
 """What the photosieve Beam jobs (``audit``, ``scan``, ``match``) share.
 
 * Flags, in parent parsers the subcommands combine (weather-tools style):
-  :func:`output_parser`, :func:`hash_parser`. Unknown flags are Beam's
-  pipeline options and pass through untouched.
+  :func:`output_parser`, :func:`hash_parser`. Other flags pass to Beam
+  when Beam has such a pipeline option; anything else is a usage error with
+  a "did you mean" hint (:mod:`pipelines.beam_options`). Numeric values are
+  range-checked by argparse (:mod:`pipelines.values`).
 * ``--config configs/NAME.yaml`` profiles: :func:`parse` applies a profile's
   settings as defaults, so flags on the command line override them.
 * Preflight before any work starts: inputs that match nothing, an output
-  directory that already holds a run (:func:`prepare_output`).
+  directory that already holds a run or cannot be written (:func:`prepare_output`).
 * Running: :func:`execute` runs the pipeline (with live progress on local
-  runners), then turns the ledger into ``summary.json`` with the accounting
-  check, and returns the exit status.
+  runners) under a private umask, then turns the ledger into ``summary.json``
+  with the accounting check, and returns the exit status. ``summary.json``
+  is written last and whole: a directory without one is an incomplete run.
 """
 
 from __future__ import annotations

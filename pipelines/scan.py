@@ -6,7 +6,7 @@
 Every object the inputs match ends in exactly one of ``hashes`` or
 ``errors`` for each algorithm; ``summary.json`` checks it and the exit
 status is 1 when it does not balance (2 for usage errors, before any work).
-Unknown flags are Beam pipeline options (``--runner``, ``--temp_location``...).
+Other flags must be Beam pipeline options (``--runner``, ``--temp_location``...).
 Re-match the stored hashes later, without decoding, with ``photosieve match``.
 """
 
