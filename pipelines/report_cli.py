@@ -26,6 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _private(path: str, flags: int) -> int:
+    """Create report files 0600, as the run's own outputs: they name the matched paths."""
+    return os.open(path, flags, 0o600)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -37,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     html_path = args.html or os.path.join(args.run, "report.html")
     md_path = args.markdown or os.path.join(args.run, "report.md")
     markdown = render_markdown(report)
-    with open(html_path, "w", encoding="utf-8") as handle:
+    with open(html_path, "w", encoding="utf-8", opener=_private) as handle:
         handle.write(render_html(report))
-    with open(md_path, "w", encoding="utf-8") as handle:
+    with open(md_path, "w", encoding="utf-8", opener=_private) as handle:
         handle.write(markdown)
     if not args.quiet:
         sys.stdout.write(markdown)

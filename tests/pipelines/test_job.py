@@ -320,6 +320,20 @@ def test_outputs_are_private_by_default_and_shared_on_request(images, tmp_path):
     assert _modes(shared)["."] == 0o755 and _modes(shared)[job.SUMMARY_FILE] == 0o644
 
 
+def test_the_report_of_a_run_is_private_too(images, tmp_path):
+    from pipelines import report_cli  # noqa: PLC0415
+
+    output, lists = tmp_path / "out", tmp_path / "k.txt"
+    lists.write_text("md5 " + "0" * 32 + "\n")
+    previous = os.umask(0o022)
+    try:
+        assert cli.main(["audit", "-i", str(images), "-l", str(lists), "-o", str(output)]) == 0
+        assert report_cli.main([str(output), "--quiet"]) == 0
+    finally:
+        os.umask(previous)
+    assert _modes(output)["report.md"] == 0o600 and _modes(output)["report.html"] == 0o600
+
+
 # -- credentials -------------------------------------------------------------------
 
 
