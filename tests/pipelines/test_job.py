@@ -10,7 +10,18 @@ import stat
 import pytest
 
 from photosieve.errors import ConfigError
-from pipelines import audit, beam_options, cli, hash_cli, job, lists_cli, match, scan, values
+from pipelines import (
+    audit,
+    beam_options,
+    cli,
+    hash_cli,
+    job,
+    lists_cli,
+    match,
+    report_cli,
+    scan,
+    values,
+)
 from tests.transforms import samples
 from transforms import hashing as hashing_transforms
 
@@ -321,8 +332,6 @@ def test_outputs_are_private_by_default_and_shared_on_request(images, tmp_path):
 
 
 def test_the_report_of_a_run_is_private_too(images, tmp_path):
-    from pipelines import report_cli  # noqa: PLC0415
-
     output, lists = tmp_path / "out", tmp_path / "k.txt"
     lists.write_text("md5 " + "0" * 32 + "\n")
     previous = os.umask(0o022)
