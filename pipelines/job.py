@@ -63,13 +63,17 @@ from transforms.matching import SHUFFLE, SIDE_INPUT, STRATEGIES, open_stored, sp
 from transforms.progress import ProgressMonitor
 
 __all__ = [
+    "OUTPUT_MODES",
     "RunContext",
     "check_accounting",
+    "check_writable",
     "execute",
     "expand_inputs",
     "hash_parser",
     "hash_plan",
+    "is_local_path",
     "output_parser",
+    "output_umask",
     "parse",
     "prepare_output",
 ]
