@@ -571,7 +571,7 @@ def prepare_output(output: str, *, overwrite: bool, mode: str = "private") -> No
             found += _exists(FileSystems.join(output, name))
         for table in schemas.TABLES:
             found += _exists(FileSystems.join(output, table, "**"))
-    except Exception as exc:
+    except Exception as exc:  # no filesystem for the scheme, or a client's own error types
         raise ConfigError(f"--output {output} cannot be used: {exc}") from exc
     if found and not overwrite:
         complete = any(path.rstrip("/").endswith("/" + SUMMARY_FILE) for path in found)
