@@ -9,8 +9,8 @@ Writes the ``hashes``, ``errors``, ``matches`` and ``files`` tables and
 work starts (bad lines fail the run unless ``--lenient-lists``); every object
 the inputs match ends in exactly one of ``hashes`` or ``errors`` per
 algorithm, and every hash is matched or skipped for a counted reason: the
-exit status is 1 when that does not balance, 2 for usage errors. Unknown
-flags are Beam pipeline options (``--runner``, ``--temp_location``, ...).
+exit status is 1 when that does not balance, 2 for usage errors. Other flags
+must be Beam pipeline options (``--runner``, ``--temp_location``, ...).
 
 Repeat audits: ``--previous DIR`` (last week's output) reads only the files
 that are new or changed since, carries the other files' hashes and errors
@@ -96,12 +96,17 @@ def load_previous(outputs: list[str], output: str) -> list[PreviousRun]:
 
     Raises:
         ConfigError: a directory that is not an earlier audit with a files
-            table, or one the --output would overwrite.
+            table, or one the --output would overwrite or lies inside.
     """
     runs = []
     for index, given in enumerate(outputs):
         if match.within(given, output):
             raise ConfigError(f"--previous {given} is (inside) the --output; choose another output")
+        if match.within(output, given):
+            raise ConfigError(
+                f"--output {output} is inside --previous {given}: this run's tables would mix "
+                "with that run's; choose another output"
+            )
         path = FileSystems.join(given, job.SUMMARY_FILE)
         try:
             with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
@@ -183,7 +188,9 @@ def pipeline(known_args: argparse.Namespace, pipeline_args: list[str]) -> int:
         patterns, total = job.expand_inputs(known_args.input, count=count)
         specs, summaries, versions = match.preflight_lists(known_args, plan.algorithms)
         runs = load_previous(known_args.previous or [], known_args.output)
-        job.prepare_output(known_args.output, overwrite=known_args.overwrite)
+        job.prepare_output(
+            known_args.output, overwrite=known_args.overwrite, mode=known_args.output_mode
+        )
     except ConfigError as exc:
         _LOG.error("%s", exc)
         return 2

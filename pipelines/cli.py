@@ -12,13 +12,21 @@ import logging
 import os
 import sys
 
+from pipelines import quiet, redaction
+
 # subcommand -> (module, one-line help). Modules are imported only when used.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "hash": ("pipelines.hash_cli", "hash image files locally (no Beam) and print one row per hash"),
     "lists": ("pipelines.lists_cli", "check known-hash list files"),
-    "audit": ("pipelines.audit", "hash an archive and match it against known-hash lists (Apache Beam)"),
+    "audit": (
+        "pipelines.audit",
+        "hash an archive and match it against known-hash lists (Apache Beam)",
+    ),
     "scan": ("pipelines.scan", "hash an archive into Parquet tables, no matching (Apache Beam)"),
-    "match": ("pipelines.match", "match stored hashes against known-hash lists, no decoding (Apache Beam)"),
+    "match": (
+        "pipelines.match",
+        "match stored hashes against known-hash lists, no decoding (Apache Beam)",
+    ),
     "report": ("pipelines.report_cli", "write an HTML page and a Markdown summary of an audit run"),
 }
 
@@ -41,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"photosieve: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # no URL password in any printed line
+        if not any(isinstance(f, redaction.ScrubURLCredentials) for f in handler.filters):
+            handler.addFilter(redaction.ScrubURLCredentials())
+    # Before the module imports Beam: its import-time messages are noise (pipelines.quiet).
+    quiet.install(verbose=bool({"-v", "--verbose"} & set(rest)))
     module = importlib.import_module(SUBCOMMANDS[name][0])
     try:
         return module.main(rest)

@@ -16,6 +16,7 @@ from photosieve.decode import (
 )
 from photosieve.hashing import ALGORITHM_CHOICES, DEFAULT_ALGORITHMS
 from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES
+from pipelines.values import at_least
 
 
 def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -39,28 +40,17 @@ def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
                         help="Hash every frame of animated images and multi-page TIFFs, in order, "
                         "until the last, a damaged frame (an error row; earlier frames keep their "
                         "hashes) or --max-frames. Default: first frame only (frame count not read).")
-    parser.add_argument("--max-frames", type=_at_least_one, default=DEFAULT_MAX_FRAMES,
+    parser.add_argument("--max-frames", type=at_least(1), default=DEFAULT_MAX_FRAMES,
                         help="With --all-frames, hash at most this many frames per object; an object "
                         "with more gets a frames_cut_off error row (counted in summary.json). "
                         f"Default: {DEFAULT_MAX_FRAMES}.")
-    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+    parser.add_argument("--max-pixels", type=at_least(1), default=DEFAULT_MAX_PIXELS,
                         help=f"Decompression-bomb limit in pixels. Default: {DEFAULT_MAX_PIXELS}.")
-    parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_OBJECT_BYTES,
+    parser.add_argument("--max-bytes", type=at_least(1), default=DEFAULT_MAX_OBJECT_BYTES,
                         help=f"Objects larger than this are reported, unread. Default: {DEFAULT_MAX_OBJECT_BYTES}.")
-    parser.add_argument("--fast-min-side", type=int, default=DEFAULT_FAST_MIN_SIDE,
+    parser.add_argument("--fast-min-side", type=at_least(1), default=DEFAULT_FAST_MIN_SIDE,
                         help=f"Fast decode shrinks no further than this shorter side. Default: {DEFAULT_FAST_MIN_SIDE}.")
     return parser
-
-
-def _at_least_one(text: str) -> int:
-    """argparse type: an integer >= 1 (a usage error, exit 2, before any work)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
-    return value
 
 
 def decode_options(args: argparse.Namespace) -> DecodeOptions:

@@ -1,20 +1,24 @@
 """What the photosieve Beam jobs (``audit``, ``scan``, ``match``) share.
 
 * Flags, in parent parsers the subcommands combine (weather-tools style):
-  :func:`output_parser`, :func:`hash_parser`. Unknown flags are Beam's
-  pipeline options and pass through untouched.
+  :func:`output_parser`, :func:`hash_parser`. Other flags pass to Beam
+  when Beam has such a pipeline option; anything else is a usage error with
+  a "did you mean" hint (:mod:`pipelines.beam_options`). Numeric values are
+  range-checked by argparse (:mod:`pipelines.values`).
 * ``--config configs/NAME.yaml`` profiles: :func:`parse` applies a profile's
   settings as defaults, so flags on the command line override them.
 * Preflight before any work starts: inputs that match nothing, an output
-  directory that already holds a run (:func:`prepare_output`).
+  directory that already holds a run or cannot be written (:func:`prepare_output`).
 * Running: :func:`execute` runs the pipeline (with live progress on local
-  runners), then turns the ledger into ``summary.json`` with the accounting
-  check, and returns the exit status.
+  runners) under a private umask, then turns the ledger into ``summary.json``
+  with the accounting check, and returns the exit status. ``summary.json``
+  is written last and whole: a directory without one is an incomplete run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -36,22 +40,25 @@ import pyarrow as pa
 import yaml
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.io.localfilesystem import LocalFileSystem
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.portability.api import beam_provision_api_pb2
 from apache_beam.runners.portability.fn_api_runner import fn_runner
 from apache_beam.runners.portability.portable_runner import JobServiceHandle
 from apache_beam.runners.runner import PipelineState
+from apache_beam.transforms import environments
 
 import photosieve
 from photosieve import algorithms, schemas
 from photosieve.errors import ConfigError, ListFormatError
-from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
+from photosieve.hashes.pdq import PDQ_QUALITY_MAX, PDQ_QUALITY_THRESHOLD
 from photosieve.hashing import HashPlan
 from photosieve.listing import Entry, list_pattern, normalise, pop_skip_examples
 from photosieve.listing import is_local as is_local_path
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
 from photosieve.names import escape
 from photosieve.report import SUMMARY_FILE
+from pipelines import beam_options, quiet, redaction, values
 from pipelines.hash_options import add_hash_arguments, decode_options
 from pipelines.mode_options import add_mode_arguments, plan_for_mode
 from transforms.ledger import LEDGER_FILE
@@ -59,13 +66,17 @@ from transforms.matching import SHUFFLE, SIDE_INPUT, STRATEGIES, open_stored, sp
 from transforms.progress import ProgressMonitor
 
 __all__ = [
+    "OUTPUT_MODES",
     "RunContext",
     "check_accounting",
+    "check_writable",
     "execute",
     "expand_inputs",
     "hash_parser",
     "hash_plan",
+    "is_local_path",
     "output_parser",
+    "output_umask",
     "parse",
     "prepare_output",
 ]
@@ -74,8 +85,6 @@ _LOG = logging.getLogger(__name__)
 
 # Profiles keep Beam's options under this key; every other key is a flag's dest.
 PIPELINE_OPTIONS_KEY = "pipeline_options"
-# Beam options whose values must not be copied into summary.json.
-_SECRET_WORDS = ("secret", "password", "token", "key", "credential")
 _LOCAL_RUNNERS = ("DirectRunner", "SwitchingDirectRunner", "FnApiRunner")
 # Without --runner, photosieve runs on the FnApiRunner: the engine Beam's
 # DirectRunner uses, named directly because the DirectRunner (Beam >= 2.61)
@@ -83,6 +92,17 @@ _LOCAL_RUNNERS = ("DirectRunner", "SwitchingDirectRunner", "FnApiRunner")
 # the FnApiRunner when that fails (offline, after a network timeout).
 DEFAULT_RUNNER = "FnApiRunner"
 _GLOB_CHARS = set("*?[")
+# The file prepare_output writes and deletes to see that the output is writable.
+_PROBE_PREFIX = ".photosieve-write-probe-"
+# Its size: an empty file can often still be made on a full disk, 64 KiB not.
+_PROBE_BYTES = 64 * 1024
+# summary.json is first written under this name and renamed (locally), so a
+# reader never sees half of one: a summary.json is the mark of a finished run.
+_PARTIAL_SUFFIX = ".partial"
+# --output-mode private: outputs say which paths matched which list, so by
+# default only their owner may read them (directories 0700, files 0600).
+PRIVATE_UMASK = 0o077
+OUTPUT_MODES = ("private", "shared")
 
 
 @dataclass(frozen=True)
@@ -140,15 +160,24 @@ def output_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--num-shards",
-        type=int,
+        type=values.at_least(0),
         default=0,
         help="Parquet files per table; 0 lets the runner choose (recommended). Default: 0.",
+    )
+    parser.add_argument(
+        "--output-mode",
+        choices=OUTPUT_MODES,
+        default="private",
+        help="private: a local --output is created readable by you only (directories 0700, "
+        "files 0600: the tables say which paths matched which list); shared: as your umask "
+        "says. Object stores keep their own access rules. Default: private.",
     )
     parser.add_argument(
         "-v",
         "--verbose",
         action="store_true",
-        help="Show Apache Beam's own INFO logs. Default: only its warnings.",
+        help="Show Apache Beam's own logs from INFO up, with its import-time and worker start-up "
+        "messages. Default: only its warnings, without those messages.",
     )
     parser.add_argument(
         "--progress",
@@ -238,13 +267,14 @@ def list_parser() -> argparse.ArgumentParser:
         "--threshold",
         nargs="+",
         action=_ExtendOrReplace,
+        type=values.threshold,
         metavar="[LIST:]ALG=N",
         help="Match distance for an algorithm, for every list or for one list (pdq=24, "
         "ncmec:phash=10). Default: each algorithm's calibrated threshold (pdq 31).",
     )
     parser.add_argument(
         "--quality-cutoff",
-        type=int,
+        type=values.int_range(0, PDQ_QUALITY_MAX),
         default=PDQ_QUALITY_THRESHOLD,
         help="PDQ hashes below this quality are stored but not matched: flat or blurry images "
         f"collide with each other. Default: {PDQ_QUALITY_THRESHOLD}.",
@@ -276,9 +306,16 @@ def _profile(path: str, parser: argparse.ArgumentParser) -> tuple[dict, list[str
         raise ConfigError(
             f"--config {path}: expected a mapping of settings, got {type(content).__name__}"
         )
-    beam_options = content.pop(PIPELINE_OPTIONS_KEY, None) or {}
-    if not isinstance(beam_options, dict):
+    beam_settings = content.pop(PIPELINE_OPTIONS_KEY, None) or {}
+    if not isinstance(beam_settings, dict):
         raise ConfigError(f"--config {path}: '{PIPELINE_OPTIONS_KEY}' must be a mapping")
+    beam_names = set(beam_options.option_names())
+    for name in map(str, beam_settings):
+        if f"--{name}" not in beam_names:
+            raise ConfigError(
+                f"--config {path}: '{PIPELINE_OPTIONS_KEY}' has {name!r}, which is not a Beam "
+                f"pipeline option{beam_options.did_you_mean(name, [n[2:] for n in beam_names])}"
+            )
     dests = {action.dest for action in parser._actions} - {"help", "config"}
     unknown = sorted(set(content) - dests)
     if unknown:
@@ -286,7 +323,7 @@ def _profile(path: str, parser: argparse.ArgumentParser) -> tuple[dict, list[str
             f"--config {path}: unknown setting(s) {', '.join(unknown)}; this command's settings are "
             f"{', '.join(sorted(dests))}; Beam options go under '{PIPELINE_OPTIONS_KEY}'"
         )
-    return content, _beam_arguments(beam_options)
+    return content, _beam_arguments(beam_settings)
 
 
 def _beam_arguments(options: dict) -> list[str]:
@@ -312,7 +349,10 @@ def parse(
     """Parse flags over a profile's defaults; return (known_args, pipeline_args).
 
     Beam options come from the profile first and the command line second, so
-    the command line wins (argparse keeps the last value).
+    the command line wins (argparse keeps the last value). Anything that is
+    neither a flag of ``parser`` nor a Beam pipeline option is a usage
+    error with the closest flag as a hint: passed on, Beam would only warn
+    and run with its defaults.
 
     Raises:
         SystemExit: usage errors (argparse's exit status 2), naming the flag.
@@ -325,12 +365,16 @@ def parse(
     if config_path:
         try:
             defaults, profile_beam = _profile(config_path, parser)
+            defaults = values.check_defaults(parser, defaults)
         except ConfigError as exc:
             parser.error(str(exc))
+        except argparse.ArgumentTypeError as exc:
+            parser.error(f"--config {config_path}: {exc}")
         parser.set_defaults(**defaults)
     known, pipeline_args = parser.parse_known_args(argv)
     vars(known).pop("_replaced_lists", None)
     pipeline_args = profile_beam + pipeline_args
+    _refuse_unknown(parser, pipeline_args)
     if PipelineOptions(pipeline_args).view_as(StandardOptions).runner is None:
         pipeline_args.insert(0, f"--runner={DEFAULT_RUNNER}")
     for dest in required:
@@ -338,6 +382,31 @@ def parse(
             flag = "--" + dest.replace("_", "-")
             parser.error(f"{flag} is required (on the command line or in the --config profile)")
     return known, pipeline_args
+
+
+def _flag_names(parser: argparse.ArgumentParser) -> list[str]:
+    """The ``--flags`` of ``parser`` and of Beam, for "did you mean" hints."""
+    own = [s for action in parser._actions for s in action.option_strings]
+    return own + beam_options.option_names()
+
+
+def _refuse_unknown(parser: argparse.ArgumentParser, pipeline_args: Sequence[str]) -> None:
+    """Exit 2 (argparse's usage error) for arguments neither ``parser`` nor Beam knows."""
+    unknown, bad_value = beam_options.unknown_arguments(pipeline_args)
+    if bad_value:
+        parser.error(f"Beam pipeline option: {bad_value}")
+    if not unknown:
+        return
+    names = _flag_names(parser)
+    flags = [item for item in unknown if item.startswith("-")]
+    # A bare word after an unknown flag is most likely its value: name the flag only.
+    described = [f"{flag}{beam_options.did_you_mean(flag, names)}" for flag in flags] or [
+        repr(item) for item in unknown
+    ]
+    parser.error(
+        "unrecognized arguments (neither photosieve flags nor Beam pipeline options): "
+        + ", ".join(described)
+    )
 
 
 def hash_plan(args: argparse.Namespace) -> HashPlan:
@@ -355,7 +424,8 @@ def list_specs(args: argparse.Namespace) -> list[ListSpec]:
     """The run's lists from ``--list``/``--suppress-list``/``--threshold`` (or the profile).
 
     Raises:
-        ConfigError: a malformed entry or threshold, or duplicate names (named in the message).
+        ConfigError: a malformed entry or threshold, a threshold beyond the
+            algorithm's largest distance, or duplicate names (named in the message).
     """
     entries: list[dict] = []
     for role, given in (
@@ -382,6 +452,14 @@ def list_specs(args: argparse.Namespace) -> list[ListSpec]:
         name, algorithm, value = parsed.groups()
         overrides.setdefault(name, {})[algorithm] = float(value)
     specs = load_list_specs(entries)
+    for spec in specs:  # a profile's per-list thresholds (the flag's are checked by argparse)
+        for algorithm, value in spec.thresholds.items():
+            top = values.max_distance(algorithm)
+            if value > top:
+                raise ConfigError(
+                    f"list {spec.name}: the {algorithm} threshold must be from 0 to {top:g}, "
+                    f"got {value:g}"
+                )
     names = {spec.name for spec in specs}
     unknown = sorted(name for name in overrides if name is not None and name not in names)
     if unknown:
@@ -510,29 +588,70 @@ def _exists(pattern: str) -> list[str]:
     return [m.path for m in FileSystems.match([pattern])[0].metadata_list]
 
 
-def prepare_output(output: str, *, overwrite: bool) -> None:
-    """Refuse an output directory holding a run, or with ``overwrite`` delete that run.
+def prepare_output(output: str, *, overwrite: bool, mode: str = "private") -> None:
+    """Refuse an output directory holding a run, or with ``overwrite`` delete that run; probe it.
 
     Only photosieve's own files are touched: the tables' shards, the ledger
-    and ``summary.json``; anything else in the directory stays.
+    and ``summary.json``; anything else in the directory stays. Tables
+    without a ``summary.json`` are a run that did not finish (the summary
+    is written last): refused the same way, and said so. Then the directory
+    is created and a probe file written and deleted through Beam's
+    filesystem, so an output that cannot be written (a file, a read-only
+    directory, a missing bucket) fails here, before any hashing. With
+    ``mode`` ``private`` a new local directory is made 0700 (see
+    :func:`output_umask`).
 
     Raises:
-        ConfigError: the directory holds a run and ``overwrite`` is False.
+        ConfigError: the directory holds a run and ``overwrite`` is False,
+            or it cannot be written.
     """
     found = []
-    for name in (SUMMARY_FILE, LEDGER_FILE):
-        found += _exists(FileSystems.join(output, name))
-    for table in schemas.TABLES:
-        found += _exists(FileSystems.join(output, table, "**"))
-    if not found:
-        return
-    if not overwrite:
+    try:
+        for name in (SUMMARY_FILE, LEDGER_FILE):
+            found += _exists(FileSystems.join(output, name))
+        for table in schemas.TABLES:
+            found += _exists(FileSystems.join(output, table, "**"))
+    except Exception as exc:  # no filesystem for the scheme, or a client's own error types
+        raise ConfigError(f"--output {output} cannot be used: {exc}") from exc
+    if found and not overwrite:
+        complete = any(path.rstrip("/").endswith("/" + SUMMARY_FILE) for path in found)
+        what = "a run" if complete else f"an incomplete run (no {SUMMARY_FILE})"
         raise ConfigError(
-            f"--output {output} already holds a run ({len(found)} files, e.g. {found[0]}); "
+            f"--output {output} already holds {what} ({len(found)} files, e.g. {found[0]}); "
             "choose another directory or pass --overwrite to replace it"
         )
-    _LOG.info("--overwrite: deleting %d files of the previous run in %s", len(found), output)
-    FileSystems.delete(found)
+    if found:
+        _LOG.info("--overwrite: deleting %d files of the previous run in %s", len(found), output)
+        FileSystems.delete(found)
+    with output_umask(output, mode):
+        check_writable(output)
+
+
+def is_local_path(path: str) -> bool:
+    """Whether ``path`` is on Beam's local filesystem (no scheme, or ``file://``)."""
+    return isinstance(FileSystems.get_filesystem(path), LocalFileSystem)
+
+
+def check_writable(output: str) -> None:
+    """Create ``output`` and write and delete a probe file in it (ConfigError when that fails)."""
+    try:
+        if is_local_path(output):
+            if os.path.exists(output) and not os.path.isdir(output):
+                raise ConfigError(f"--output {output} is not a directory")
+            os.makedirs(output, exist_ok=True)
+        else:
+            # Object stores have no directories; others (hdfs) refuse an existing one: the
+            # probe below says whether a failure here matters.
+            with contextlib.suppress(Exception):
+                FileSystems.mkdirs(output)
+        probe = FileSystems.join(output, f"{_PROBE_PREFIX}{secrets.token_hex(4)}")
+        with FileSystems.create(probe, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            handle.write(bytes(_PROBE_BYTES))
+        FileSystems.delete([probe])
+    except ConfigError:
+        raise
+    except Exception as exc:  # OSError, BeamIOError, or a filesystem client's own error types
+        raise ConfigError(f"--output {output} cannot be written: {exc}") from exc
 
 
 # -- running -----------------------------------------------------------------------
@@ -582,38 +701,54 @@ def execute(
     Returns:
         0 when the run finished and balanced, 1 otherwise.
     """
-    if not known_args.verbose:
-        logging.getLogger("apache_beam").setLevel(logging.WARNING)
+    quiet.install(verbose=known_args.verbose)
     options = PipelineOptions(pipeline_args)
-    runner = _local_runner(options)
+    runner = _local_runner(options, verbose=known_args.verbose)
     progress_dir = None
     if known_args.progress and total is not None and is_local(pipeline_args):
         progress_dir = tempfile.mkdtemp(prefix="photosieve-progress-")
         context = replace(context, progress_dir=progress_dir)
     clock = time.monotonic()
     try:
-        pipeline = beam.Pipeline(runner=runner, options=options)
-        build(pipeline, context)
-        if progress_dir:
-            with ProgressMonitor(progress_dir, total=total) as monitor:
+        with output_umask(context.output, getattr(known_args, "output_mode", "private")):
+            pipeline = beam.Pipeline(runner=runner, options=options)
+            build(pipeline, context)
+            if progress_dir:
+                with ProgressMonitor(progress_dir, total=total) as monitor:
+                    state = pipeline.run().wait_until_finish()
+                    _LOG.info("progress: %s", monitor.line())
+            else:
                 state = pipeline.run().wait_until_finish()
-                _LOG.info("progress: %s", monitor.line())
-        else:
-            state = pipeline.run().wait_until_finish()
+            wall = time.monotonic() - clock
+            if state not in (PipelineState.DONE, None):
+                _LOG.error(
+                    "the pipeline ended in state %s; the run in %s is incomplete (no %s)",
+                    state,
+                    context.output,
+                    SUMMARY_FILE,
+                )
+                return 1
+            ledger = _take_ledger(context.output)
+            skipped = pop_skip_examples(ledger)
+            problems = check(ledger)
+            summary = build_summary(context, known_args, pipeline_args, ledger, problems, wall)
+            summary["skipped"] = skipped  # example uris per kind; counts.skipped has the counts
+            summary.update((extra(ledger) if callable(extra) else extra) or {})
+            write_json(FileSystems.join(context.output, SUMMARY_FILE), summary)
+    except Exception as exc:  # noqa: BLE001  (any failure: reported, and no summary)
+        # A failed run must not look finished: summary.json, its mark, is written last.
+        _LOG.error(
+            "the run failed (%s: %s); the output %s is incomplete (no %s)",
+            type(exc).__name__,
+            exc,
+            context.output,
+            SUMMARY_FILE,
+            exc_info=known_args.verbose,
+        )
+        return 1
     finally:
         if progress_dir:
             shutil.rmtree(progress_dir, ignore_errors=True)
-    wall = time.monotonic() - clock
-    if state not in (PipelineState.DONE, None):
-        _LOG.error("the pipeline ended in state %s; no summary written", state)
-        return 1
-    ledger = _take_ledger(context.output)
-    skipped = pop_skip_examples(ledger)
-    problems = check(ledger)
-    summary = build_summary(context, known_args, pipeline_args, ledger, problems, wall)
-    summary["skipped"] = skipped  # example uris per kind; counts.skipped has the counts
-    summary.update((extra(ledger) if callable(extra) else extra) or {})
-    write_json(FileSystems.join(context.output, SUMMARY_FILE), summary)
     _log_summary(summary)
     if problems:
         for problem in problems:
@@ -622,21 +757,74 @@ def execute(
     return 0
 
 
-def _local_runner(options: PipelineOptions):
+@contextlib.contextmanager
+def output_umask(output: str, mode: str):
+    """With ``private``, the umask 077 while the run writes a local output (workers inherit it).
+
+    The SDK worker processes of the local multi-process runner are started
+    during the run, by this process, and inherit its umask; so do the
+    directories Beam's file sinks create. The umask is per process (a
+    program calling photosieve creates private files meanwhile too); the
+    previous one is restored after the run.
+    """
+    if mode != "private" or not is_local_path(output):
+        yield
+        return
+    previous = os.umask(PRIVATE_UMASK)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def _local_runner(options: PipelineOptions, *, verbose: bool = False):
     """The FnApiRunner set up as Beam's DirectRunner sets it up, or None for other runners.
 
     Named directly (``--runner=FnApiRunner``), Beam builds it without the
     pipeline options, so SDK worker processes would not see options such as
     ``--default_sdk_harness_log_level``; the DirectRunner hands them over in
     the provision info, and so does this (same four calls as
-    ``apache_beam/runners/direct/direct_runner.py``).
+    ``apache_beam/runners/direct/direct_runner.py``), with only the options
+    that differ from their defaults: all of them include dests such as
+    ``pipeline_type_check`` that each worker cannot parse back and warns
+    about. Unless ``verbose``, multi-process workers start through
+    :mod:`pipelines.sdk_worker` (without their start-up noise).
     """
     runner = options.view_as(StandardOptions).runner or DEFAULT_RUNNER
     if runner.rsplit(".", 1)[-1] != "FnApiRunner":
         return None
-    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options(drop_default=True))
     provision = beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)
-    return fn_runner.FnApiRunner(provision_info=fn_runner.ExtendedProvisionInfo(provision))
+    runner_class = fn_runner.FnApiRunner if verbose else _QuietWorkersRunner
+    return runner_class(provision_info=fn_runner.ExtendedProvisionInfo(provision))
+
+
+# The SDK worker command Beam's FnApiRunner uses in multi_processing mode, and ours.
+_BEAM_WORKER_MODULE = "apache_beam.runners.worker.sdk_worker_main"
+_QUIET_WORKER_MODULE = "pipelines.sdk_worker"
+
+
+class _QuietWorkersRunner(fn_runner.FnApiRunner):
+    """The FnApiRunner, starting multi-process SDK workers as ``python -m pipelines.sdk_worker``.
+
+    ``run_pipeline`` sets the subprocess environment from
+    ``--direct_running_mode`` with a fixed command; this swaps the module
+    of that command as it is set, and nothing else.
+    """
+
+    @property
+    def _default_environment(self):
+        return self.__dict__["_photosieve_environment"]
+
+    @_default_environment.setter
+    def _default_environment(self, environment):
+        if isinstance(environment, environments.SubprocessSDKEnvironment):
+            command = environment.command_string
+            if command.endswith(f" -m {_BEAM_WORKER_MODULE}"):
+                environment = environments.SubprocessSDKEnvironment.from_command_string(
+                    command.removesuffix(_BEAM_WORKER_MODULE) + _QUIET_WORKER_MODULE
+                )
+        self.__dict__["_photosieve_environment"] = environment
 
 
 def _take_ledger(output: str) -> dict:
@@ -649,10 +837,26 @@ def _take_ledger(output: str) -> dict:
 
 
 def write_json(path: str, content: dict) -> None:
-    with FileSystems.create(
-        path, mime_type="application/json", compression_type=CompressionTypes.UNCOMPRESSED
-    ) as out:
-        out.write((json.dumps(content, indent=2, sort_keys=False) + "\n").encode("utf-8"))
+    """Write ``content`` at ``path`` in one step: a reader sees all of it or nothing.
+
+    Locally through a temporary name and a rename (atomic on POSIX); on
+    object stores an object appears only when its upload completes.
+    """
+    data = (json.dumps(content, indent=2, sort_keys=False) + "\n").encode("utf-8")
+    target = path
+    if is_local_path(path):
+        target = f"{path}{_PARTIAL_SUFFIX}-{secrets.token_hex(4)}"
+    try:
+        with FileSystems.create(
+            target, mime_type="application/json", compression_type=CompressionTypes.UNCOMPRESSED
+        ) as out:
+            out.write(data)
+        if target != path:
+            FileSystems.rename([target], [path])  # os.rename: replaces atomically
+    except BaseException:
+        if target != path and FileSystems.exists(target):
+            FileSystems.delete([target])
+        raise
 
 
 def check_accounting(ledger: dict, algorithms: Sequence[str], *, all_frames: bool) -> list[str]:
@@ -727,11 +931,11 @@ def build_summary(
         "run_id": context.run_id,
         "started_at": started.isoformat(),
         "wall_seconds": round(wall_seconds, 3),
-        "output": context.output,
+        "output": _scrubbed(context.output),
         "accounting": {"balanced": not problems, "problems": problems},
         "tables": tables,
         "counts": ledger,
-        "options": dict(sorted(vars(known_args).items())),
+        "options": {name: _scrubbed(v) for name, v in sorted(vars(known_args).items())},
         "pipeline_options": _redacted(pipeline_args),
         "versions": library_versions(),
     }
@@ -750,19 +954,19 @@ def library_versions() -> dict[str, str]:
 
 
 def _redacted(pipeline_args: list[str]) -> list[str]:
-    """Beam options with the values of secret-looking ones (``--s3_secret_access_key``) hidden."""
-    out = []
-    hide_next = False
-    for argument in pipeline_args:
-        name, sep, _ = argument.partition("=")
-        secret = name.startswith("-") and any(word in name.lower() for word in _SECRET_WORDS)
-        if hide_next and not argument.startswith("-"):
-            argument = "<redacted>"
-        elif secret and sep:
-            argument = f"{name}=<redacted>"
-        hide_next = secret and not sep
-        out.append(argument)
-    return out
+    """Beam options with credentials hidden (see :func:`pipelines.beam_options.redacted`)."""
+    return beam_options.redacted(pipeline_args)
+
+
+def _scrubbed(value):
+    """A flag's value with passwords in URLs hidden (``--list https://user:pass@host/l.csv``)."""
+    if isinstance(value, str):
+        return redaction.redact_url_password(value)
+    if isinstance(value, (list, tuple)):
+        return [_scrubbed(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrubbed(item) for key, item in value.items()}
+    return value
 
 
 def _log_summary(summary: dict) -> None:

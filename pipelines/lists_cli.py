@@ -24,6 +24,7 @@ import sys
 from photosieve import algorithms
 from photosieve.errors import ConfigError, PhotosieveError
 from photosieve.lists import FORMATS, HashList, read_list
+from pipelines.values import at_least
 
 DEFAULT_MAX_PROBLEMS = 100  # per list in text output; JSON always has them all
 
@@ -75,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "-m",
         "--max-problems",
-        type=int,
+        type=at_least(0),
         default=DEFAULT_MAX_PROBLEMS,
         help=f"Bad lines shown per list in text output (0: all). Default: {DEFAULT_MAX_PROBLEMS}.",
     )

@@ -172,7 +172,9 @@ def pipeline(known_args: argparse.Namespace, pipeline_args: list[str]) -> int:
                 f"--output {known_args.output} holds the --hashes input; choose another"
             )
         specs, summaries, versions = preflight_lists(known_args, None)
-        job.prepare_output(known_args.output, overwrite=known_args.overwrite)
+        job.prepare_output(
+            known_args.output, overwrite=known_args.overwrite, mode=known_args.output_mode
+        )
     except ConfigError as exc:
         _LOG.error("%s", exc)
         return 2

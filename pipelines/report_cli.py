@@ -29,19 +29,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _private(path: str, flags: int) -> int:
+    """Create report files 0600, as the run's own outputs: they name the matched paths."""
+    return os.open(path, flags, 0o600)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     for path in filter(None, (args.run, args.previous)):
         if not os.path.exists(os.path.join(path, SUMMARY_FILE)):
-            parser.error(f"{path} is not a run directory (no {SUMMARY_FILE})")
+            # summary.json is written last: without it a directory is no run, or an unfinished one.
+            parser.error(f"{path} is not a finished run (no {SUMMARY_FILE}: incomplete, or not a run)")
     report = build_report(args.run, args.previous)
     html_path = args.html or os.path.join(args.run, "report.html")
     md_path = args.markdown or os.path.join(args.run, "report.md")
     markdown = render_markdown(report)
-    with open(html_path, "w", encoding="utf-8") as handle:
+    with open(html_path, "w", encoding="utf-8", opener=_private) as handle:
         handle.write(render_html(report))
-    with open(md_path, "w", encoding="utf-8") as handle:
+    with open(md_path, "w", encoding="utf-8", opener=_private) as handle:
         handle.write(markdown)
     if not args.quiet:
         # The Markdown already shows every value through markdown_text; printing

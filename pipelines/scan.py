@@ -6,7 +6,7 @@
 Every object the inputs match ends in exactly one of ``hashes`` or
 ``errors`` for each algorithm; ``summary.json`` checks it and the exit
 status is 1 when it does not balance (2 for usage errors, before any work).
-Unknown flags are Beam pipeline options (``--runner``, ``--temp_location``...).
+Other flags must be Beam pipeline options (``--runner``, ``--temp_location``...).
 Re-match the stored hashes later, without decoding, with ``photosieve match``.
 """
 
@@ -70,7 +70,9 @@ def pipeline(known_args: argparse.Namespace, pipeline_args: list[str]) -> int:
         # Counting lists every object once more: only worth it for the progress lines.
         count = known_args.progress and job.is_local(pipeline_args)
         patterns, total = job.expand_inputs(known_args.input, count=count)
-        job.prepare_output(known_args.output, overwrite=known_args.overwrite)
+        job.prepare_output(
+            known_args.output, overwrite=known_args.overwrite, mode=known_args.output_mode
+        )
     except ConfigError as exc:
         _LOG.error("%s", exc)
         return 2

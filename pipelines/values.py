@@ -1,0 +1,143 @@
+"""argparse ``type=`` checks for photosieve's numeric flags, so a bad value stops before any work.
+
+A value out of range (``--quality-cutoff 101``, ``--max-bytes 0``,
+``--threshold pdq=300``) would otherwise pass argparse, survive the
+preflight and end in a traceback after the hashing is done. Used as
+``type=``, each check makes argparse print its one-line usage error,
+``error: argument --x: ...``, and exit 2. :func:`check_defaults` applies the
+same checks to the values a ``--config`` profile sets, which argparse never
+converts.
+
+Beam-free (``photosieve hash`` uses these without importing Beam).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+from collections.abc import Callable, Mapping
+
+from photosieve import algorithms
+from photosieve.errors import ConfigError
+
+__all__ = ["at_least", "check_defaults", "int_range", "max_distance", "threshold"]
+
+# [LIST:]ALGORITHM=NUMBER, as --threshold takes it (pipelines.job.list_specs parses it again).
+_THRESHOLD = re.compile(r"^(?:([A-Za-z0-9_.-]+):)?([A-Za-z0-9-]+)=(.+)$")
+# Largest byte value: a Euclidean hash stores one unsigned byte per component.
+_BYTE_MAX = 255
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def int_range(low: int, high: int) -> Callable[[str], int]:
+    """An integer from ``low`` to ``high`` inclusive."""
+
+    def check(text: str) -> int:
+        value = _integer(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {value}")
+        return value
+
+    check.__name__ = f"integer {low}..{high}"  # argparse names the type in some messages
+    return check
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """An integer ``>= low``."""
+
+    def check(text: str) -> int:
+        value = _integer(text)
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {value}")
+        return value
+
+    check.__name__ = f"integer >= {low}"
+    return check
+
+
+def max_distance(algorithm: str) -> float:
+    """The largest distance two hashes of ``algorithm`` can have (the useful threshold range).
+
+    Hamming: the bit count (pdq 256, phash/dhash/ahash 64). Euclidean: every
+    one of the ``nbytes`` components apart by 255 (gradient: 12 * 255 =
+    3060). Exact digests match only at 0.
+    """
+    spec = algorithms.get(algorithm)
+    if spec.metric is algorithms.Metric.HAMMING:
+        return float(spec.nbits)
+    if spec.metric is algorithms.Metric.EUCLIDEAN:
+        return _BYTE_MAX * math.sqrt(spec.nbytes)
+    return 0.0
+
+
+def threshold(text: str) -> str:
+    """``[LIST:]ALGORITHM=N`` with a known algorithm and ``0 <= N <=`` its largest distance.
+
+    Returns the text unchanged: :func:`pipelines.job.list_specs` applies it.
+    """
+    parsed = _THRESHOLD.match(str(text))
+    if not parsed:
+        raise argparse.ArgumentTypeError(
+            f"expected [LIST:]ALGORITHM=NUMBER (e.g. pdq=24), got {text!r}"
+        )
+    _, name, number = parsed.groups()
+    try:
+        top = max_distance(name)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: {number!r} is not a number") from None
+    if not 0 <= value <= top:  # also refuses nan
+        allowed = "0 (a digest matches only itself)" if top == 0 else f"from 0 to {top:g}"
+        raise argparse.ArgumentTypeError(f"{text!r}: the {name} threshold must be {allowed}")
+    return str(text)
+
+
+def check_defaults(parser: argparse.ArgumentParser, defaults: Mapping[str, object]) -> dict:
+    """Apply each flag's ``type=`` check to the values a profile gives (by dest); return them.
+
+    argparse converts only string defaults, and only when the flag is not
+    given, and never checks a default against ``choices``: a profile's
+    ``quality_cutoff: 101`` or ``strategy: fast`` would pass unchecked.
+
+    Raises:
+        argparse.ArgumentTypeError: naming the setting and the flag.
+    """
+    checked = dict(defaults)
+    for action in parser._actions:
+        if action.dest not in defaults or defaults[action.dest] is None:
+            continue
+        value = defaults[action.dest]
+        if action.nargs in ("+", "*") and isinstance(value, str):
+            value = checked[action.dest] = [value]  # "input: DIR" means a list of one, as a flag
+        flag = "/".join(action.option_strings)
+        if action.choices is not None and value not in action.choices:
+            choices = ", ".join(map(str, action.choices))
+            raise argparse.ArgumentTypeError(
+                f"{action.dest} (argument {flag}): {value!r} is not one of {choices}"
+            )
+        if not callable(action.type):
+            continue
+        try:
+            if isinstance(value, (list, tuple)):
+                # Keep mappings (list entries in a profile): only strings are flag values.
+                checked[action.dest] = [
+                    action.type(item) if isinstance(item, (str, int, float)) else item
+                    for item in value
+                ]
+            elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                checked[action.dest] = action.type(str(value))
+            else:
+                raise argparse.ArgumentTypeError(f"expected a value, got {value!r}")
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"{action.dest} (argument {flag}): {exc}") from None
+    return checked
