@@ -40,7 +40,6 @@ import pyarrow as pa
 import yaml
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.io.localfilesystem import LocalFileSystem
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.portability.api import beam_provision_api_pb2
 from apache_beam.runners.portability.fn_api_runner import fn_runner
@@ -625,11 +624,6 @@ def prepare_output(output: str, *, overwrite: bool, mode: str = "private") -> No
         FileSystems.delete(found)
     with output_umask(output, mode):
         check_writable(output)
-
-
-def is_local_path(path: str) -> bool:
-    """Whether ``path`` is on Beam's local filesystem (no scheme, or ``file://``)."""
-    return isinstance(FileSystems.get_filesystem(path), LocalFileSystem)
 
 
 def check_writable(output: str) -> None:
