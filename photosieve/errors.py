@@ -54,6 +54,9 @@ class FailureReason(enum.Enum):
     UNREADABLE = "unreadable"  # storage refused to give the bytes (permissions, I/O)
     NOT_FOUND = "not_found"  # listed, but gone when read
     HASH_ERROR = "hash_error"  # unexpected failure inside a hash function
+    ENCRYPTED = "encrypted"  # an encrypted archive member (no password is tried)
+    OVERLAPPING_ENTRY = "overlapping_entry"  # a zip entry whose data overlaps another entry's
+    ARCHIVE_LIMIT = "archive_limit"  # the archive's inflated-bytes budget was spent before it
 
 
 class DecodeError(PhotosieveError):
