@@ -15,6 +15,7 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from photosieve.errors import HashFailure
+from tests.photosieve import test_archives as archives_cases
 from tests.transforms import flaky_fs, samples
 from transforms.reading import MEMBER_SEPARATOR, ReadImages
 
@@ -204,3 +205,89 @@ def test_display_data_reports_the_configuration():
         "archives": True,
         "max_archive_bytes": 99,
     }
+
+
+# -- damaged and hostile archives: each member one record, or a counted skip ---------
+
+
+def _read_archive_file(tmp_path, name: str, data: bytes, outcomes: list, ledger: dict, **kwargs):
+    path = tmp_path / name
+    path.write_bytes(data)
+    uri = str(path)
+    expected = [(uri + tail, size if size is not None else len(data), outcome)
+                for tail, size, outcome in outcomes]  # fmt: skip
+    _check([uri], expected, ledger, archives=True, **kwargs)
+
+
+def _archive_ledger(members: int, **extra) -> dict:
+    ledger = {
+        ("files", "listed"): 1,
+        ("files", "archives"): 1,
+        ("files", "archive_objects"): members,
+        ("objects", "read"): members,
+    }
+    ledger.update({tuple(key.split(".")): n for key, n in extra.items()})
+    return ledger
+
+
+def test_an_encrypted_first_zip_member_does_not_hide_the_rest(tmp_path):
+    jpeg = samples.encode(samples.picture(2), "JPEG")
+    data = archives_cases._set_zip_flag(
+        archives_cases._zip([("decoy.jpg", b"d" * 300), ("a.jpg", jpeg), ("b.png", b"p" * 9)]), 0, 0x1
+    )
+    outcomes = [
+        (MEMBER_SEPARATOR + "decoy.jpg", 300, "read:encrypted"),
+        (MEMBER_SEPARATOR + "a.jpg", len(jpeg), _md5(jpeg)),
+        (MEMBER_SEPARATOR + "b.png", 9, _md5(b"p" * 9)),
+    ]
+    _read_archive_file(tmp_path, "e.zip", data, outcomes, _archive_ledger(3))
+
+
+def test_a_garbage_tar_block_is_one_row_and_the_members_after_it_are_read(tmp_path):
+    data = archives_cases._tar([("a.jpg", b"a" * 600), ("b.jpg", b"b" * 10), ("c.jpg", b"c")])
+    data = data[:1536] + b"\x07" * 512 + data[1536:]
+    outcomes = [
+        (MEMBER_SEPARATOR + "a.jpg", 600, _md5(b"a" * 600)),
+        ("", None, "read:corrupt"),  # the damage, named by the archive's uri
+        (MEMBER_SEPARATOR + "b.jpg", 10, _md5(b"b" * 10)),
+        (MEMBER_SEPARATOR + "c.jpg", 1, _md5(b"c")),
+    ]
+    ledger = _archive_ledger(4, **{"files.archive_failures": 1})
+    _read_archive_file(tmp_path, "g.tar", data, outcomes, ledger)
+
+
+def test_duplicate_member_names_are_distinct_objects(tmp_path):
+    data = archives_cases._zip([("d/", b""), ("a.jpg", b"1"), ("a.jpg", b"22")])
+    outcomes = [
+        (MEMBER_SEPARATOR + "a.jpg", 1, _md5(b"1")),
+        (MEMBER_SEPARATOR + "a.jpg%!2", 2, _md5(b"22")),
+    ]
+    ledger = _archive_ledger(2, **{"skipped.archive.directory": 1})
+    _read_archive_file(tmp_path, "dup.zip", data, outcomes, ledger)
+
+
+def test_overlapping_zip_entries_are_each_a_named_error(tmp_path):
+    data = archives_cases._overlapping_zip(30, bytes(5_000_000))
+    outcomes = [(MEMBER_SEPARATOR + "k.bin", 5_000_000, "read:overlapping_entry")] + [
+        (MEMBER_SEPARATOR + f"k.bin%!{n}", 5_000_000, "read:overlapping_entry")
+        for n in range(2, 31)
+    ]
+    _read_archive_file(tmp_path, "bomb.zip", data, outcomes, _archive_ledger(30))
+
+
+def test_the_archive_inflate_limit_gives_every_later_member_a_row(tmp_path):
+    data = archives_cases._zip([(f"m{i}.bin", bytes(1000)) for i in range(4)])
+    outcomes = [(MEMBER_SEPARATOR + "m0.bin", 1000, _md5(bytes(1000)))] + [
+        (MEMBER_SEPARATOR + f"m{i}.bin", 1000, "read:archive_limit") for i in range(1, 4)
+    ]
+    _read_archive_file(
+        tmp_path, "big.zip", data, outcomes, _archive_ledger(4), max_archive_bytes=1500
+    )
+
+
+def test_tar_links_are_counted_skips(tmp_path):
+    data = archives_cases._tar([("link.jpg", b"")], kind=tarfile.SYMTYPE)
+    data += archives_cases._tar([("a.jpg", b"a")])
+    outcomes = [(MEMBER_SEPARATOR + "a.jpg", 1, _md5(b"a"))]
+    ledger = _archive_ledger(1, **{"skipped.archive.symlink": 1})
+    _read_archive_file(tmp_path, "l.tar", data, outcomes, ledger)
