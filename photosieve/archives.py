@@ -25,6 +25,7 @@ Stored (uncompressed) data is bounded by the file's own size and not counted.
 
 from __future__ import annotations
 
+import bisect
 import bz2
 import gzip
 import lzma
@@ -72,6 +73,8 @@ _ZIP_FLAG_ENCRYPTED = 0x1  # general purpose bit 0 (APPNOTE.TXT 4.4.4)
 _ZIP_FLAG_UTF8 = 0x800  # bit 11: the name is UTF-8, else CP437
 _ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 _ZIP_LOCAL_HEADER = struct.Struct(zipfile.structFileHeader)
+_ZIP_CENTRAL_HEADER = struct.Struct(zipfile.structCentralDir)
+_CD_FLAGS_AT, _FH_FLAGS_AT = 8, 6  # byte offsets of the flag field in the two headers
 _ZIP_NAME_LENGTH, _ZIP_EXTRA_LENGTH = zipfile._FH_FILENAME_LENGTH, zipfile._FH_EXTRA_FIELD_LENGTH
 _MESSAGE_CHARS = 300
 
@@ -194,7 +197,12 @@ class _Names:
 
 
 def _zip_members(uri, handle, max_bytes, max_archive_bytes, size, mtime_us):
-    with zipfile.ZipFile(handle) as archive:
+    try:
+        archive = zipfile.ZipFile(handle)
+    except UnicodeDecodeError:  # a name flagged UTF-8 that is not: zipfile refuses them all
+        handle = _Patched(handle, _false_utf8_flags(handle))
+        archive = zipfile.ZipFile(handle)
+    with archive:
         infos = archive.infolist()
         overlapping = _overlapping_entries(handle, infos, archive.start_dir)
         names = _Names(uri)
@@ -230,6 +238,95 @@ def _zip_name(info: zipfile.ZipInfo) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("utf-8", "surrogateescape")
+
+
+class _Patched:
+    """A seekable binary stream with some bytes replaced: ``{offset: bytes}``."""
+
+    def __init__(self, handle: BinaryIO, patches: dict[int, bytes]):
+        self._handle = handle
+        self._patches = sorted(patches.items())
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def read(self, size: int = -1) -> bytes:
+        start = self._handle.tell()
+        data = self._handle.read(size)
+        end = start + len(data)
+        first = bisect.bisect_left(self._patches, (start - 8,))  # patches are 2 bytes long
+        if first >= len(self._patches) or self._patches[first][0] >= end:
+            return data
+        out = bytearray(data)
+        for offset, patch in self._patches[first:]:
+            if offset >= end:
+                break
+            for index, byte in enumerate(patch):
+                if start <= offset + index < end:
+                    out[offset + index - start] = byte
+        return bytes(out)
+
+
+def _false_utf8_flags(handle: BinaryIO) -> dict[int, bytes]:
+    """Patches that clear the UTF-8 flag of entries whose names are not UTF-8.
+
+    zipfile decodes a flagged name strictly and refuses the whole archive
+    when one fails, so one such entry would hide every member. Cleared, the
+    name is read as CP437, and :func:`_zip_name` gets its bytes back (kept
+    escaped, as for any name that is not UTF-8). Both the central and the
+    local header are patched: zipfile compares the names of the two.
+    """
+    endrec = zipfile._EndRecData(handle)
+    if not endrec:
+        raise zipfile.BadZipFile("File is not a zip file")
+    size_cd, offset_cd = endrec[zipfile._ECD_SIZE], endrec[zipfile._ECD_OFFSET]
+    concat = endrec[zipfile._ECD_LOCATION] - size_cd - offset_cd
+    if endrec[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:
+        concat -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator
+    start_dir = offset_cd + concat
+    handle.seek(start_dir)
+    directory = handle.read(size_cd)
+    patches: dict[int, bytes] = {}
+    position = 0
+    while position + zipfile.sizeCentralDir <= len(directory):
+        fields = _ZIP_CENTRAL_HEADER.unpack_from(directory, position)
+        if fields[zipfile._CD_SIGNATURE] != zipfile.stringCentralDir:
+            break
+        name_at = position + zipfile.sizeCentralDir
+        name = directory[name_at : name_at + fields[zipfile._CD_FILENAME_LENGTH]]
+        flags = fields[zipfile._CD_FLAG_BITS]
+        if flags & _ZIP_FLAG_UTF8 and not _is_utf8(name):
+            patches[start_dir + position + _CD_FLAGS_AT] = struct.pack("<H", flags & ~_ZIP_FLAG_UTF8)
+            local = fields[zipfile._CD_LOCAL_HEADER_OFFSET] + concat
+            handle.seek(local + _FH_FLAGS_AT)
+            local_flags = handle.read(2)
+            if len(local_flags) == 2:
+                cleared = struct.unpack("<H", local_flags)[0] & ~_ZIP_FLAG_UTF8
+                patches[local + _FH_FLAGS_AT] = struct.pack("<H", cleared)
+        position = name_at + sum(
+            fields[k]
+            for k in (
+                zipfile._CD_FILENAME_LENGTH,
+                zipfile._CD_EXTRA_FIELD_LENGTH,
+                zipfile._CD_COMMENT_LENGTH,
+            )
+        )
+    handle.seek(0)
+    return patches
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _overlapping_entries(handle: BinaryIO, infos: list, start_dir: int) -> set[int]:

@@ -342,6 +342,18 @@ def test_odd_member_names_are_escaped_never_a_crash():
     ]
 
 
+def test_a_name_flagged_utf8_that_is_not_hides_no_member():
+    data = _zip([("ü1.jpg", b"1"), ("b.jpg", b"22"), ("ü3.jpg", b"333")])  # flagged UTF-8
+    data = data.replace("ü1".encode(), b"\xff\xfe1").replace("ü3".encode(), b"\xc3(3")
+    with pytest.raises(UnicodeDecodeError):  # zipfile alone refuses the whole archive
+        zipfile.ZipFile(io.BytesIO(data))
+    assert _outcomes(_read(CONTAINER, data)) == [
+        ("in/a.zip!/%FF%FE1.jpg", "ok:1"),
+        ("in/a.zip!/b.jpg", "ok:2"),
+        ("in/a.zip!/%C3(3.jpg", "ok:3"),
+    ]
+
+
 def test_odd_tar_member_names_are_escaped():
     data = _tar([(os.fsdecode(b"caf\xe9.jpg"), b"1"), ("a\nb!/c.jpg", b"2")])
     assert [item.uri for item in _read("in/t.tar", data)] == [

@@ -1,0 +1,130 @@
+"""Archive reading speed: skipping a tar.gz member over ``max_bytes``, before and after.
+
+Makes a ``.tar.gz`` (in a temporary folder) of one small member, one member
+of ``--size-mb`` MiB over the ``max_bytes`` limit, and one small member
+after it, then times, best of ``--repeat``:
+
+* ``tarfile r|* (before)``: the previous reader, tarfile's stream mode with
+  its default 8 KiB buffer, skipping the big member;
+* ``read_members (after)``: :func:`photosieve.archives.read_members`
+  (Python's gzip reader, 1 MiB pieces);
+* ``GNU tar tzf``: the reference, when ``tar`` is on the PATH.
+
+Two contents: ``random`` (incompressible, as JPEG is) and ``zeros`` (a
+bomb's content). The peak Python memory of one read_members pass is
+measured with tracemalloc. Generated data only.
+
+Usage (from the repository root)::
+
+    .venv/bin/python -m benchmarks.bench_archives --size-mb 512 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import tracemalloc
+
+from photosieve.archives import read_members
+
+MAX_BYTES = 1024 * 1024  # the big member is over this
+
+
+def _make(path: str, size: int, content: str) -> None:
+    block = os.urandom(1024 * 1024) if content == "random" else bytes(1024 * 1024)
+
+    class _Repeat(io.RawIOBase):
+        """``size`` bytes of ``block`` repeated (random blocks differ: a fresh one per MiB)."""
+
+        def __init__(self):
+            self.left = size
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            n = min(len(buffer), self.left, len(block))
+            data = os.urandom(n) if content == "random" else block[:n]
+            buffer[:n] = data
+            self.left -= n
+            return n
+
+    with tarfile.open(path, "w:gz", compresslevel=1) as archive:
+        for name, length, source in (
+            ("first.jpg", 1000, io.BytesIO(b"f" * 1000)),
+            ("big.bin", size, io.BufferedReader(_Repeat())),
+            ("last.jpg", 1000, io.BytesIO(b"l" * 1000)),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = length
+            archive.addfile(info, source)
+
+
+def _before(path: str) -> int:
+    found = 0
+    with open(path, "rb") as handle, tarfile.open(fileobj=handle, mode="r|*") as archive:
+        for info in archive:
+            found += 1
+            if info.size <= MAX_BYTES:
+                archive.extractfile(info).read()
+    return found
+
+
+def _after(path: str) -> int:
+    return sum(1 for _ in read_members(path, lambda: open(path, "rb"), max_bytes=MAX_BYTES))
+
+
+def _gnu_tar(path: str) -> int:
+    out = subprocess.run(["tar", "tzf", path], check=True, capture_output=True, text=True)
+    return len(out.stdout.split())
+
+
+def _best(function, path: str, repeat: int) -> tuple[float, int]:
+    times, found = [], 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        found = function(path)
+        times.append(time.perf_counter() - start)
+    return min(times), found
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size-mb", type=int, default=512, help="Big member size. Default: 512.")
+    parser.add_argument("--repeat", type=int, default=3, help="Best of this many. Default: 3.")
+    args = parser.parse_args(argv)
+    print("$ " + " ".join([os.path.basename(sys.executable), "-m", "benchmarks.bench_archives",
+                           *(argv if argv is not None else sys.argv[1:])]))  # fmt: skip
+    readers = [("tarfile r|* (before)", _before), ("read_members (after)", _after)]
+    if shutil.which("tar"):
+        readers.append(("GNU tar tzf", _gnu_tar))
+    print(f"\nSkipping a {args.size_mb} MiB tar.gz member (max_bytes {MAX_BYTES}), best of {args.repeat}:\n")
+    print("| content | .tar.gz MiB | reader | seconds | MiB/s | members seen | peak Python MiB |")
+    print("|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as folder:
+        for content in ("random", "zeros"):
+            path = os.path.join(folder, f"{content}.tar.gz")
+            _make(path, args.size_mb * 1024 * 1024, content)
+            on_disk = os.path.getsize(path) / 2**20
+            for label, function in readers:
+                seconds, found = _best(function, path, args.repeat)
+                peak = "-"
+                if function is not _gnu_tar:
+                    tracemalloc.start()
+                    function(path)
+                    peak = f"{tracemalloc.get_traced_memory()[1] / 2**20:.1f}"
+                    tracemalloc.stop()
+                rate = args.size_mb / seconds
+                print(f"| {content} | {on_disk:.1f} | {label} | {seconds:.2f} | {rate:.0f} | {found} | {peak} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
