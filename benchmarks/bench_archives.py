@@ -7,7 +7,7 @@ after it, then times, best of ``--repeat``:
 * ``tarfile r|* (before)``: the previous reader, tarfile's stream mode with
   its default 8 KiB buffer, skipping the big member;
 * ``read_members (after)``: :func:`photosieve.archives.read_members`
-  (Python's gzip reader, 1 MiB pieces);
+  (zlib in 64 KiB pieces), and the same with other ``TAR_BUFSIZE`` values;
 * ``GNU tar tzf``: the reference, when ``tar`` is on the PATH.
 
 Two contents: ``random`` (incompressible, as JPEG is) and ``zeros`` (a
@@ -32,6 +32,7 @@ import tempfile
 import time
 import tracemalloc
 
+from photosieve import archives
 from photosieve.archives import read_members
 
 MAX_BYTES = 1024 * 1024  # the big member is over this
@@ -81,6 +82,17 @@ def _after(path: str) -> int:
     return sum(1 for _ in read_members(path, lambda: open(path, "rb"), max_bytes=MAX_BYTES))
 
 
+def _after_with(bufsize: int):
+    def run(path: str) -> int:
+        default, archives.TAR_BUFSIZE = archives.TAR_BUFSIZE, bufsize
+        try:
+            return _after(path)
+        finally:
+            archives.TAR_BUFSIZE = default
+
+    return run
+
+
 def _gnu_tar(path: str) -> int:
     out = subprocess.run(["tar", "tzf", path], check=True, capture_output=True, text=True)
     return len(out.stdout.split())
@@ -102,7 +114,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     print("$ " + " ".join([os.path.basename(sys.executable), "-m", "benchmarks.bench_archives",
                            *(argv if argv is not None else sys.argv[1:])]))  # fmt: skip
-    readers = [("tarfile r|* (before)", _before), ("read_members (after)", _after)]
+    readers = [
+        ("tarfile r|* (before)", _before),
+        (f"read_members (after, {archives.TAR_BUFSIZE // 1024} KiB)", _after),
+        ("read_members, 16 KiB pieces", _after_with(16 * 1024)),
+        ("read_members, 1 MiB pieces", _after_with(1024 * 1024)),
+    ]
     if shutil.which("tar"):
         readers.append(("GNU tar tzf", _gnu_tar))
     print(f"\nSkipping a {args.size_mb} MiB tar.gz member (max_bytes {MAX_BYTES}), best of {args.repeat}:\n")
@@ -116,7 +133,7 @@ def main(argv=None) -> int:
             for label, function in readers:
                 seconds, found = _best(function, path, args.repeat)
                 peak = "-"
-                if function is not _gnu_tar:
+                if function in (_before, _after):
                     tracemalloc.start()
                     function(path)
                     peak = f"{tracemalloc.get_traced_memory()[1] / 2**20:.1f}"
