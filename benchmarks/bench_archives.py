@@ -14,6 +14,11 @@ Two contents: ``random`` (incompressible, as JPEG is) and ``zeros`` (a
 bomb's content). The peak Python memory of one read_members pass is
 measured with tracemalloc. Generated data only.
 
+A second table reads an overlapping-entry zip bomb (``--entries`` central
+directory entries sharing one deflated stream of ``--kernel-mb`` MiB of
+zeros, as in the issue): the previous reader inflated every entry; this
+one names each an ``overlapping_entry`` error without inflating any.
+
 Usage (from the repository root)::
 
     .venv/bin/python -m benchmarks.bench_archives --size-mb 512 --repeat 3
@@ -29,11 +34,14 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import struct
 import time
 import tracemalloc
+import zipfile
+from collections import Counter
 
 from photosieve import archives
-from photosieve.archives import read_members
+from photosieve.archives import MemberFailure, read_members
 
 MAX_BYTES = 1024 * 1024  # the big member is over this
 
@@ -98,6 +106,44 @@ def _gnu_tar(path: str) -> int:
     return len(out.stdout.split())
 
 
+def _overlap_bomb(path: str, entries: int, kernel_mb: int) -> None:
+    """One deflated member, its central-directory entry repeated ``entries`` times."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        with archive.open("k.bin", "w", force_zip64=True) as member:
+            block = bytes(1024 * 1024)
+            for _ in range(kernel_mb):
+                member.write(block)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    end = data.rfind(b"PK\x05\x06")
+    fields = list(struct.unpack(zipfile.structEndArchive, data[end : end + 22]))
+    offset_cd, size_cd = fields[6], fields[5]
+    central = data[offset_cd : offset_cd + size_cd]
+    fields[3] = fields[4] = entries
+    fields[5] = size_cd * entries
+    with open(path, "wb") as handle:
+        handle.write(data[:offset_cd] + central * entries + struct.pack(zipfile.structEndArchive, *fields))
+
+
+def _bomb_table(entries: int, kernel_mb: int, folder: str) -> None:
+    path = os.path.join(folder, "bomb.zip")
+    _overlap_bomb(path, entries, kernel_mb)
+    start = time.perf_counter()
+    reasons = Counter(
+        item.data.reason.value if isinstance(item.data, MemberFailure) else "read"
+        for item in read_members(path, lambda: open(path, "rb"), max_bytes=2**30)
+    )
+    seconds = time.perf_counter() - start
+    print(f"\nOverlapping-entry zip bomb: {entries} entries x {kernel_mb} MiB:\n")
+    print("| file KB | declared inflated GiB | reader | seconds | rows |")
+    print("|---|---|---|---|---|")
+    size_kb = os.path.getsize(path) / 1024
+    declared = entries * kernel_mb / 1024
+    print(f"| {size_kb:.0f} | {declared:.0f} | zipfile (before) | not run: inflates {declared:.0f} GiB | - |")
+    rows = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+    print(f"| {size_kb:.0f} | {declared:.0f} | read_members (after) | {seconds:.2f} | {rows} |")
+
+
 def _best(function, path: str, repeat: int) -> tuple[float, int]:
     times, found = [], 0
     for _ in range(repeat):
@@ -111,6 +157,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-mb", type=int, default=512, help="Big member size. Default: 512.")
     parser.add_argument("--repeat", type=int, default=3, help="Best of this many. Default: 3.")
+    parser.add_argument("--entries", type=int, default=10_000, help="Bomb entries. Default: 10000.")
+    parser.add_argument("--kernel-mb", type=int, default=255, help="Bomb kernel MiB. Default: 255.")
     args = parser.parse_args(argv)
     print("$ " + " ".join([os.path.basename(sys.executable), "-m", "benchmarks.bench_archives",
                            *(argv if argv is not None else sys.argv[1:])]))  # fmt: skip
@@ -140,6 +188,7 @@ def main(argv=None) -> int:
                     tracemalloc.stop()
                 rate = args.size_mb / seconds
                 print(f"| {content} | {on_disk:.1f} | {label} | {seconds:.2f} | {rate:.0f} | {found} | {peak} |")
+        _bomb_table(args.entries, args.kernel_mb, folder)
     return 0
 
 

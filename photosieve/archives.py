@@ -63,6 +63,7 @@ DEFAULT_MAX_ARCHIVE_BYTES = 16 * 1024**3
 TAR_BUFSIZE = 64 * 1024
 _CHUNK = 1024 * 1024  # zip members are inflated in pieces, each counted
 _GZIP_INPUT = 64 * 1024  # compressed bytes handed to zlib per call (zlib copies the rest)
+_GZIP_CAREFUL_STEP = 1  # after a zlib error: input bytes per call, to keep what precedes it
 _GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip header and trailer, checked by zlib
 # Longest GNU long-name / pax header data accepted (tarfile reads it whole).
 _MAX_TAR_META_BYTES = 1024 * 1024
@@ -486,14 +487,16 @@ class _Gunzip:
     CRC again in Python's loop, which makes skipping a big member several
     times slower than this; zlib checks each member's CRC itself
     (``wbits=31``).
-    ``read(n)`` returns at most ``n`` bytes, and raises EOFError only when
-    it has none: the bytes before a cut are kept.
+    ``read(n)`` returns at most ``n`` bytes, and raises (EOFError for a cut,
+    zlib.error for damage or a bad CRC) only when it has none: the bytes
+    before the trouble come out first.
     """
 
     def __init__(self, source):
         self._source = source
         self._inflater = zlib.decompressobj(_GZIP_WBITS)
         self._pending = b""  # input not yet handed to zlib
+        self._step = _GZIP_INPUT  # input per zlib call; small once zlib has failed
 
     def read(self, size: int) -> bytes:
         while True:
@@ -509,8 +512,21 @@ class _Gunzip:
             compressed = self._pending or self._source.read(_GZIP_INPUT)
             if not compressed:
                 raise EOFError("Compressed file ended before the end-of-stream marker was reached")
-            out = self._inflater.decompress(compressed, size)
-            self._pending = self._inflater.unconsumed_tail
+            view = memoryview(compressed)
+            piece, rest = view[: self._step], view[self._step :]
+            before = self._inflater.copy() if self._step > _GZIP_CAREFUL_STEP else None
+            try:
+                out = self._inflater.decompress(piece, size)
+            except zlib.error:
+                if before is None:
+                    raise
+                # zlib drops what the failing call inflated: go back and feed
+                # it byte by byte (64 KiB at most, once), so that all the bytes
+                # before the damage come out first.
+                self._inflater, self._step, self._pending = before, _GZIP_CAREFUL_STEP, compressed
+                continue
+            tail = self._inflater.unconsumed_tail
+            self._pending = (tail + rest if tail else rest) if len(rest) else tail
             if out:
                 return out
 
@@ -596,6 +612,12 @@ def _tar_members(uri, handle, max_bytes, max_archive_bytes, size, mtime_us):
             data, stop = _tar_data(archive, info, max_bytes, inflated, max_archive_bytes)
             yield Member(member, info.size, _tar_time_us(info.mtime), data)
             if stop:
+                if data.reason is not FailureReason.TRUNCATED:  # the end is its own row
+                    yield archive_row(
+                        data.reason,
+                        f"the archive's data is damaged in the member at offset {info.offset}: "
+                        "the rest of it cannot be read",
+                    )
                 return
         if damaged_at is not None:
             yield archive_row(FailureReason.CORRUPT, _skipped(damaged_at, stream.tell()))

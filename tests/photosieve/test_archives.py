@@ -379,3 +379,32 @@ def test_an_archive_that_cannot_be_opened_keeps_the_storage_reason():
 def test_the_core_does_not_import_apache_beam():
     code = "import sys, photosieve.archives; sys.exit('apache_beam' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_concatenated_tar_gz_files_and_zero_padding_are_read_whole():
+    data = _tar([("a.jpg", b"a")], mode="w:gz") + _tar([("b.jpg", b"b")], mode="w:gz") + bytes(600)
+    assert _outcomes(_read("in/t.tar.gz", data)) == [
+        ("in/t.tar.gz!/a.jpg", "ok:1"),
+        ("in/t.tar.gz!/b.jpg", "ok:1"),
+    ]
+
+
+def test_a_gzip_checksum_mismatch_is_one_row_for_the_archive():
+    data = bytearray(_tar([("a.jpg", os.urandom(5000)), ("b.jpg", b"b")], mode="w:gz"))
+    data[-8] ^= 0xFF  # the CRC-32 in the gzip trailer
+    assert _outcomes(_read("in/t.tar.gz", bytes(data))) == [
+        ("in/t.tar.gz!/a.jpg", "ok:5000"),
+        ("in/t.tar.gz!/b.jpg", "ok:1"),
+        ("in/t.tar.gz", "corrupt"),
+    ]
+
+
+def test_damage_inside_the_deflate_stream_fails_that_member_and_names_the_rest():
+    member = bytes(range(256)) * 400  # compressible: real deflate blocks, not stored ones
+    data = bytearray(_tar([("a.jpg", b"a"), ("b.jpg", member), ("c.jpg", b"c")], mode="w:gz"))
+    data[200:230] = b"\xff" * 30  # inside b's compressed data
+    assert _outcomes(_read("in/t.tar.gz", bytes(data))) == [
+        ("in/t.tar.gz!/a.jpg", "ok:1"),
+        ("in/t.tar.gz!/b.jpg", "corrupt"),
+        ("in/t.tar.gz", "corrupt"),  # c.jpg and anything else after b: not readable
+    ]
