@@ -74,7 +74,7 @@ _TAR_META_TYPES = (
     tarfile.XGLTYPE,
     tarfile.SOLARIS_XHDTYPE,
 )
-_ZIP_FLAG_ENCRYPTED = 0x1  # general purpose bit 0 (APPNOTE.TXT 4.4.4)
+_ZIP_FLAG_ENCRYPTED = 0x41  # general purpose bits 0 and 6, strong encryption (APPNOTE.TXT 4.4.4)
 _ZIP_FLAG_UTF8 = 0x800  # bit 11: the name is UTF-8, else CP437
 _ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 _ZIP_LOCAL_HEADER = struct.Struct(zipfile.structFileHeader)

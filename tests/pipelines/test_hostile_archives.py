@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from photosieve import schemas
-from pipelines import cli, job
+from photosieve.archives import DEFAULT_MAX_ARCHIVE_BYTES
+from pipelines import audit, cli, job, scan
 from tests.photosieve import test_archives as cases
 from tests.transforms import samples
 
@@ -92,3 +93,21 @@ def test_audit_finds_a_known_image_behind_an_encrypted_decoy_and_a_duplicate_nam
     _check_tables(output, expected)
     matches = pq.read_table(output / schemas.MATCHES).to_pylist()
     assert [row[schemas.URI] for row in matches] == [f"{root / 'decoy.zip'}!/a.jpg%!2"]
+
+
+def test_the_inflate_limit_is_a_flag_of_scan_and_audit():
+    known, _ = scan.run(["-i", "a/*", "-o", "out", "--max-archive-bytes", "5"])
+    assert known.max_archive_bytes == 5
+    known, _ = audit.run(["-i", "a/*", "-o", "out", "-l", "x.txt", "--max-archive-bytes", "5"])
+    assert known.max_archive_bytes == 5
+    assert scan.run(["-i", "a/*", "-o", "out"])[0].max_archive_bytes == DEFAULT_MAX_ARCHIVE_BYTES
+
+
+def test_the_inflate_limit_reaches_the_reader(hostile, tmp_path):
+    root, _, _ = hostile
+    output = tmp_path / "out"
+    argv = ["scan", "-i", str(root / "decoy.zip"), "-o", str(output), "--archives", "-a", "md5"]
+    assert cli.main([*argv, "--max-archive-bytes", "1", "--num-shards", "1"]) == 0
+    errors = {row[schemas.URI].rsplit("!/", 1)[-1]: row[schemas.ERROR]
+              for row in pq.read_table(output / schemas.ERRORS).to_pylist()}  # fmt: skip
+    assert errors == {"decoy.jpg": "encrypted", "a.jpg": "archive_limit", "a.jpg%!2": "archive_limit"}
