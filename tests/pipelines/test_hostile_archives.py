@@ -111,3 +111,28 @@ def test_the_inflate_limit_reaches_the_reader(hostile, tmp_path):
     errors = {row[schemas.URI].rsplit("!/", 1)[-1]: row[schemas.ERROR]
               for row in pq.read_table(output / schemas.ERRORS).to_pylist()}  # fmt: skip
     assert errors == {"decoy.jpg": "encrypted", "a.jpg": "archive_limit", "a.jpg%!2": "archive_limit"}
+
+
+def test_a_repeat_audit_carries_encrypted_and_overlapping_members_and_rereads_damage(
+    hostile, tmp_path
+):
+    root, expected, known_md5 = hostile
+    (tmp_path / "known.txt").write_text(f"md5 {known_md5}\n")
+    argv = ["audit", "-i", str(root), "-l", f"known={tmp_path / 'known.txt'}", "--archives"]
+    argv += ["-a", ",".join(ALGORITHMS), "--num-shards", "1", "--no-progress"]
+    first, repeat = tmp_path / "first", tmp_path / "repeat"
+    assert cli.main([*argv, "-o", str(first)]) == 0
+    assert cli.main([*argv, "-o", str(repeat), "--previous", str(first)]) == 0
+    files = {row[schemas.URI].rsplit("/", 1)[-1]: (row[schemas.STATE], row[schemas.REREAD])
+             for row in pq.read_table(repeat / schemas.FILES).to_pylist()}  # fmt: skip
+    assert files == {
+        "decoy.zip": ("unchanged", None),  # encrypted: a property of the bytes, carried
+        "bomb.zip": ("unchanged", None),  # overlapping entries too
+        "garbage.tar": ("unchanged", "retry"),  # read damage may be storage trouble
+    }
+    outcomes = _outcomes(repeat)
+    assert set(outcomes) == set(expected)
+    for uri, outcome in expected.items():
+        assert outcomes[uri] == Counter({(name, outcome): 1 for name in ALGORITHMS}), uri
+    summary = json.loads((repeat / job.SUMMARY_FILE).read_text())
+    assert summary["accounting"] == {"balanced": True, "problems": []}
