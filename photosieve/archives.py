@@ -214,7 +214,7 @@ def _zip_members(uri, handle, max_bytes, max_archive_bytes, size, mtime_us):
         budget = _Budget(max_archive_bytes)
         for index, info in enumerate(infos):
             member = names.uri(_zip_name(info))
-            if info.is_dir():
+            if info.is_dir() and info.file_size == 0:  # a "directory" with data is read
                 yield Skipped(member, "directory")
                 continue
             data = (
@@ -636,6 +636,8 @@ def _next_header(archive: tarfile.TarFile) -> tarfile.TarInfo:
         stream.read(tarfile.BLOCKSIZE), archive.encoding, archive.errors
     )
     info.offset = stream.tell() - tarfile.BLOCKSIZE
+    if info.size < 0:
+        raise tarfile.InvalidHeaderError(f"negative size {info.size}")
     if info.type in _TAR_META_TYPES and info.size > _MAX_TAR_META_BYTES:
         raise tarfile.InvalidHeaderError(f"extended header of {info.size} bytes")
     return info._proc_member(archive)

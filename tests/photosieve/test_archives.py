@@ -129,6 +129,14 @@ def test_directories_are_counted_skips():
     ]
 
 
+def test_a_directory_entry_with_data_is_read_not_skipped():
+    data = _zip([("photo.jpg/", b"hidden"), ("d/", b"")])
+    assert _outcomes(_read(CONTAINER, data)) == [
+        ("in/a.zip!/photo.jpg/", "ok:6"),
+        ("in/a.zip!/d/", "skip:directory"),
+    ]
+
+
 def test_duplicate_zip_names_get_distinct_uris_one_outcome_each():
     with pytest.warns(UserWarning, match="Duplicate name"):
         data = _zip([("a.jpg", b"1"), ("a.jpg", b"22"), ("b.jpg", b"3"), ("a.jpg", b"444")])
@@ -276,6 +284,13 @@ def test_an_oversized_long_name_header_is_damage_not_a_huge_read():
     long_name = tarfile.TarInfo("././@LongLink")
     long_name.type, long_name.size = tarfile.GNUTYPE_LONGNAME, 10**12
     data = long_name.tobuf(format=tarfile.GNU_FORMAT) + data
+    assert _outcomes(_read("in/t.tar", data)) == [("in/t.tar", "corrupt"), ("in/t.tar!/a.jpg", "ok:1")]
+
+
+def test_a_negative_member_size_is_damage():
+    header = tarfile.TarInfo("x.jpg")
+    header.size = -1024  # base-256 in a GNU header: would send the reader backwards
+    data = header.tobuf(format=tarfile.GNU_FORMAT) + _tar([("a.jpg", b"a")])
     assert _outcomes(_read("in/t.tar", data)) == [("in/t.tar", "corrupt"), ("in/t.tar!/a.jpg", "ok:1")]
 
 
