@@ -11,6 +11,8 @@ import tarfile
 import zipfile
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from photosieve.archives import Member, MemberFailure, Skipped, read_members
 
@@ -423,3 +425,31 @@ def test_damage_inside_the_deflate_stream_fails_that_member_and_names_the_rest()
         ("in/t.tar.gz!/b.jpg", "corrupt"),
         ("in/t.tar.gz", "corrupt"),  # c.jpg and anything else after b: not readable
     ]
+
+
+_SAMPLES = {
+    "in/a.zip": _zip([("a.jpg", bytes(range(256)) * 8), ("d/", b""), ("b.jpg", b"b" * 700)]),
+    "in/t.tar": _tar([("a.jpg", bytes(range(256)) * 8), ("b.jpg", b"b" * 700)]),
+    "in/t.tar.gz": _tar([("a.jpg", bytes(range(256)) * 8), ("b.jpg", b"b" * 700)], mode="w:gz"),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(sorted(_SAMPLES)),
+    st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), max_size=8),
+    st.one_of(st.none(), st.integers(min_value=0)),
+)
+def test_mutated_archives_never_raise_and_name_each_outcome_once(uri, flips, cut):
+    data = bytearray(_SAMPLES[uri])
+    for position, value in flips:
+        data[position % len(data)] = value
+    if cut is not None:
+        data = data[: cut % (len(data) + 1)]
+    items = _read(uri, bytes(data), max_archive_bytes=1_000_000)
+    uris = [item.uri for item in items if not (isinstance(item, Member) and item.uri == uri)]
+    assert len(uris) == len(set(uris))  # members: one outcome each
+    assert all(isinstance(item, (Member, Skipped)) for item in items)
+    for item in items:
+        if isinstance(item, Member) and isinstance(item.data, bytes):
+            assert len(item.data) <= 1_000_000
