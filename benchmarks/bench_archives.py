@@ -30,17 +30,17 @@ import argparse
 import io
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
 import tempfile
-import struct
 import time
 import tracemalloc
 import zipfile
 from collections import Counter
 
-from photosieve import archives
+from photosieve.archives import tar_members
 from photosieve.archives import MemberFailure, read_members
 
 MAX_BYTES = 1024 * 1024  # the big member is over this
@@ -92,11 +92,11 @@ def _after(path: str) -> int:
 
 def _after_with(bufsize: int):
     def run(path: str) -> int:
-        default, archives.TAR_BUFSIZE = archives.TAR_BUFSIZE, bufsize
+        default, tar_members.TAR_BUFSIZE = tar_members.TAR_BUFSIZE, bufsize
         try:
             return _after(path)
         finally:
-            archives.TAR_BUFSIZE = default
+            tar_members.TAR_BUFSIZE = default
 
     return run
 
@@ -122,7 +122,9 @@ def _overlap_bomb(path: str, entries: int, kernel_mb: int) -> None:
     fields[3] = fields[4] = entries
     fields[5] = size_cd * entries
     with open(path, "wb") as handle:
-        handle.write(data[:offset_cd] + central * entries + struct.pack(zipfile.structEndArchive, *fields))
+        handle.write(
+            data[:offset_cd] + central * entries + struct.pack(zipfile.structEndArchive, *fields)
+        )
 
 
 def _bomb_table(entries: int, kernel_mb: int, folder: str) -> None:
@@ -139,7 +141,10 @@ def _bomb_table(entries: int, kernel_mb: int, folder: str) -> None:
     print("|---|---|---|---|---|")
     size_kb = os.path.getsize(path) / 1024
     declared = entries * kernel_mb / 1024
-    print(f"| {size_kb:.0f} | {declared:.0f} | zipfile (before) | not run: inflates {declared:.0f} GiB | - |")
+    print(
+        f"| {size_kb:.0f} | {declared:.0f} | zipfile (before) "
+        f"| not run: inflates {declared:.0f} GiB | - |"
+    )
     rows = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
     print(f"| {size_kb:.0f} | {declared:.0f} | read_members (after) | {seconds:.2f} | {rows} |")
 
@@ -164,13 +169,16 @@ def main(argv=None) -> int:
                            *(argv if argv is not None else sys.argv[1:])]))  # fmt: skip
     readers = [
         ("tarfile r|* (before)", _before),
-        (f"read_members (after, {archives.TAR_BUFSIZE // 1024} KiB)", _after),
+        (f"read_members (after, {tar_members.TAR_BUFSIZE // 1024} KiB)", _after),
         ("read_members, 16 KiB pieces", _after_with(16 * 1024)),
         ("read_members, 1 MiB pieces", _after_with(1024 * 1024)),
     ]
     if shutil.which("tar"):
         readers.append(("GNU tar tzf", _gnu_tar))
-    print(f"\nSkipping a {args.size_mb} MiB tar.gz member (max_bytes {MAX_BYTES}), best of {args.repeat}:\n")
+    print(
+        f"\nSkipping a {args.size_mb} MiB tar.gz member (max_bytes {MAX_BYTES}), "
+        f"best of {args.repeat}:\n"
+    )
     print("| content | .tar.gz MiB | reader | seconds | MiB/s | members seen | peak Python MiB |")
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
@@ -187,7 +195,10 @@ def main(argv=None) -> int:
                     peak = f"{tracemalloc.get_traced_memory()[1] / 2**20:.1f}"
                     tracemalloc.stop()
                 rate = args.size_mb / seconds
-                print(f"| {content} | {on_disk:.1f} | {label} | {seconds:.2f} | {rate:.0f} | {found} | {peak} |")
+                print(
+                    f"| {content} | {on_disk:.1f} | {label} | {seconds:.2f} | {rate:.0f} "
+                    f"| {found} | {peak} |"
+                )
         _bomb_table(args.entries, args.kernel_mb, folder)
     return 0
 

@@ -273,12 +273,18 @@ def test_a_garbage_block_after_the_first_tar_member_is_one_row_and_reading_goes_
 
 def test_a_damaged_first_header_is_skipped_too():
     data = b"\x01" * 1024 + _tar([("a.jpg", b"a")])
-    assert _outcomes(_read("in/t.tar", data)) == [("in/t.tar", "corrupt"), ("in/t.tar!/a.jpg", "ok:1")]
+    assert _outcomes(_read("in/t.tar", data)) == [
+        ("in/t.tar", "corrupt"),
+        ("in/t.tar!/a.jpg", "ok:1"),
+    ]
 
 
 def test_archives_concatenated_after_an_end_marker_are_read_whole():
     data = _tar([("a.jpg", b"a")]) + _tar([("b.jpg", b"b")])
-    assert _outcomes(_read("in/t.tar", data)) == [("in/t.tar!/a.jpg", "ok:1"), ("in/t.tar!/b.jpg", "ok:1")]
+    assert _outcomes(_read("in/t.tar", data)) == [
+        ("in/t.tar!/a.jpg", "ok:1"),
+        ("in/t.tar!/b.jpg", "ok:1"),
+    ]
 
 
 def test_an_oversized_long_name_header_is_damage_not_a_huge_read():
@@ -286,14 +292,20 @@ def test_an_oversized_long_name_header_is_damage_not_a_huge_read():
     long_name = tarfile.TarInfo("././@LongLink")
     long_name.type, long_name.size = tarfile.GNUTYPE_LONGNAME, 10**12
     data = long_name.tobuf(format=tarfile.GNU_FORMAT) + data
-    assert _outcomes(_read("in/t.tar", data)) == [("in/t.tar", "corrupt"), ("in/t.tar!/a.jpg", "ok:1")]
+    assert _outcomes(_read("in/t.tar", data)) == [
+        ("in/t.tar", "corrupt"),
+        ("in/t.tar!/a.jpg", "ok:1"),
+    ]
 
 
 def test_a_negative_member_size_is_damage():
     header = tarfile.TarInfo("x.jpg")
     header.size = -1024  # base-256 in a GNU header: would send the reader backwards
     data = header.tobuf(format=tarfile.GNU_FORMAT) + _tar([("a.jpg", b"a")])
-    assert _outcomes(_read("in/t.tar", data)) == [("in/t.tar", "corrupt"), ("in/t.tar!/a.jpg", "ok:1")]
+    assert _outcomes(_read("in/t.tar", data)) == [
+        ("in/t.tar", "corrupt"),
+        ("in/t.tar!/a.jpg", "ok:1"),
+    ]
 
 
 @pytest.mark.parametrize("mode", ["w", "w:gz"])
@@ -333,7 +345,10 @@ def test_a_tar_cut_inside_a_skipped_member_says_so():
 )
 def test_tar_links_devices_fifos_and_directories_are_counted_skips(kind, skip):
     data = _tar([("x", b"")], kind=kind) + _tar([("a.jpg", b"a")])
-    assert _outcomes(_read("in/t.tar", data)) == [("in/t.tar!/x", f"skip:{skip}"), ("in/t.tar!/a.jpg", "ok:1")]
+    assert _outcomes(_read("in/t.tar", data)) == [
+        ("in/t.tar!/x", f"skip:{skip}"),
+        ("in/t.tar!/a.jpg", "ok:1"),
+    ]
 
 
 def test_odd_member_names_are_escaped_never_a_crash():
@@ -390,7 +405,9 @@ def test_an_archive_that_cannot_be_opened_keeps_the_storage_reason():
         raise FileNotFoundError(2, "No such file or directory")
 
     (item,) = read_members("in/a.zip", gone, max_bytes=10)
-    assert item == Member("in/a.zip", None, None, item.data) and item.data.reason.value == "not_found"
+    assert (
+        item == Member("in/a.zip", None, None, item.data) and item.data.reason.value == "not_found"
+    )
 
 
 def test_the_core_does_not_import_apache_beam():

@@ -232,7 +232,9 @@ def _archive_ledger(members: int, **extra) -> dict:
 def test_an_encrypted_first_zip_member_does_not_hide_the_rest(tmp_path):
     jpeg = samples.encode(samples.picture(2), "JPEG")
     data = archives_cases._set_zip_flag(
-        archives_cases._zip([("decoy.jpg", b"d" * 300), ("a.jpg", jpeg), ("b.png", b"p" * 9)]), 0, 0x1
+        archives_cases._zip([("decoy.jpg", b"d" * 300), ("a.jpg", jpeg), ("b.png", b"p" * 9)]),
+        0,
+        0x1,
     )
     outcomes = [
         (MEMBER_SEPARATOR + "decoy.jpg", 300, "read:encrypted"),
