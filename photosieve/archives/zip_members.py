@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import BinaryIO
 
+from photosieve.archives import zip_recovery
 from photosieve.archives.members import (
     MESSAGE_CHARS,
     Budget,
@@ -16,6 +17,7 @@ from photosieve.archives.members import (
     MemberFailure,
     MemberNames,
     Skipped,
+    failure,
     failure_reason,
     spent,
     too_large,
@@ -35,12 +37,22 @@ _ZIP_NAME_LENGTH, _ZIP_EXTRA_LENGTH = zipfile._FH_FILENAME_LENGTH, zipfile._FH_E
 def read_zip(
     uri, handle, max_bytes, max_archive_bytes, size, mtime_us
 ) -> Iterator[Member | Skipped]:
-    """Every entry of the zip on ``handle`` (seekable), in central-directory order."""
+    """Every entry of the zip on ``handle`` (seekable), in central-directory order.
+
+    Without a readable central directory (a zip cut off, or damaged there),
+    the entries are found by their local headers instead, after one row for
+    the archive that says so (:mod:`photosieve.archives.zip_recovery`).
+    """
+    cut = frozenset()
     try:
-        archive = zipfile.ZipFile(handle)
-    except UnicodeDecodeError:  # a name flagged UTF-8 that is not: zipfile refuses them all
-        handle = _Patched(handle, _false_utf8_flags(handle))
-        archive = zipfile.ZipFile(handle)
+        archive, handle = _open_zip(handle)
+    except zipfile.BadZipFile:
+        rebuilt = zip_recovery.rebuild(handle, max_archive_bytes)
+        if rebuilt is None:
+            raise
+        yield failure(uri, size, mtime_us, rebuilt.reason, rebuilt.message)
+        archive, handle = _open_zip(rebuilt.view)
+        cut = rebuilt.cut
     with archive:
         infos = archive.infolist()
         overlapping = _overlapping_entries(handle, infos, archive.start_dir)
@@ -51,16 +63,26 @@ def read_zip(
             if info.is_dir() and info.file_size == 0:  # a "directory" with data is read
                 yield Skipped(member, "directory")
                 continue
-            data = (
-                MemberFailure(
+            if info.header_offset in cut:  # its data would run into the rebuilt directory
+                data = MemberFailure(FailureReason.TRUNCATED, "the archive ends inside this member")
+            elif index in overlapping:
+                data = MemberFailure(
                     FailureReason.OVERLAPPING_ENTRY,
                     f"entry at offset {info.header_offset} overlaps another entry's data "
                     "(no archiver writes that; a zip bomb's trick): not inflated",
                 )
-                if index in overlapping
-                else _zip_data(archive, info, max_bytes, budget)
-            )
+            else:
+                data = _zip_data(archive, info, max_bytes, budget)
             yield Member(member, info.file_size, _zip_time_us(info.date_time), data)
+
+
+def _open_zip(handle: BinaryIO) -> tuple[zipfile.ZipFile, BinaryIO]:
+    """``(ZipFile, the stream it reads)``; names falsely flagged UTF-8 do not fail it."""
+    try:
+        return zipfile.ZipFile(handle), handle
+    except UnicodeDecodeError:  # a name flagged UTF-8 that is not: zipfile refuses them all
+        handle = _Patched(handle, _false_utf8_flags(handle))
+        return zipfile.ZipFile(handle), handle
 
 
 def _zip_name(info: zipfile.ZipInfo) -> str:

@@ -247,6 +247,61 @@ def test_stored_members_do_not_spend_the_inflate_limit():
     )
 
 
+class _Unseekable(io.RawIOBase):
+    """A write-only stream: zipfile then streams, sizes in data descriptors."""
+
+    def __init__(self):
+        self.buffer = io.BytesIO()
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        return self.buffer.write(data)
+
+
+FOUR = [(f"m{i}.jpg", bytes(range(256)) * (4 + i)) for i in range(4)]
+
+
+def test_a_zip_cut_before_its_central_directory_keeps_the_members_before_the_cut():
+    data = _zip(FOUR)
+    third = _local_headers(data)[2]
+    items = _read(CONTAINER, data[: third + 60])  # inside the third member's data
+    assert _outcomes(items) == [
+        ("in/a.zip", "truncated"),
+        ("in/a.zip!/m0.jpg", "ok:1024"),
+        ("in/a.zip!/m1.jpg", "ok:1280"),
+        ("in/a.zip!/m2.jpg", "truncated"),
+    ]
+    assert "found by their local headers" in items[0].data.message
+
+
+def test_a_zip_cut_inside_its_central_directory_keeps_every_member():
+    data = _zip(FOUR)
+    items = _read(CONTAINER, data[: _central_headers(data)[1]])
+    assert _outcomes(items) == [("in/a.zip", "corrupt")] + [
+        (f"in/a.zip!/m{i}.jpg", f"ok:{256 * (4 + i)}") for i in range(4)
+    ]
+
+
+def test_a_streamed_zip_without_its_directory_is_walked_through_its_descriptors():
+    out = _Unseekable()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, member in FOUR:
+            with archive.open(name, "w") as handle:
+                handle.write(member)
+    data = out.buffer.getvalue()
+    assert _set_flag_is_descriptor(data)
+    data = data[: _central_headers(data)[0]]  # no directory at all
+    assert _outcomes(_read(CONTAINER, data)) == [("in/a.zip", "truncated")] + [
+        (f"in/a.zip!/m{i}.jpg", f"ok:{256 * (4 + i)}") for i in range(4)
+    ]
+
+
+def _set_flag_is_descriptor(data: bytes) -> bool:
+    return bool(struct.unpack_from("<H", data, 6)[0] & 0x8)
+
+
 def test_a_tar_inflate_limit_ends_the_archive_with_one_row_for_the_rest():
     data = _tar([(f"m{i}.bin", bytes(1000)) for i in range(5)], mode="w:gz")
     assert _outcomes(_read("in/t.tar.gz", data, max_archive_bytes=2500)) == [
