@@ -90,7 +90,6 @@ def rebuild(handle: BinaryIO, max_inflate: int) -> Rebuilt | None:
             break
         fields = list(_LOCAL.unpack(header))
         name = handle.read(fields[10])
-        extra = handle.read(fields[11])
         data_at = position + _LOCAL.size + fields[10] + fields[11]
         if data_at > length:  # not even its name fits: no header, or cut inside it
             stopped = f" (a header cut off or damaged at offset {position})"
