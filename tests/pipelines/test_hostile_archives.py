@@ -23,7 +23,7 @@ ALGORITHMS = ("pdq", "md5")
 def hostile(tmp_path_factory):
     """A folder of archives that each tried to hide members; returns (root, {uri: outcome})."""
     root = tmp_path_factory.mktemp("hostile")
-    jpegs = [samples.encode(samples.picture(i, (160, 120)), "JPEG") for i in (1, 2, 3, 4)]
+    jpegs = [samples.encode(samples.picture(i, (160, 120)), "JPEG") for i in (1, 2, 3, 4, 5, 6, 7)]
     decoy = cases._set_zip_flag(
         cases._zip(
             [("decoy.jpg", b"d" * 300), ("d/", b""), ("a.jpg", jpegs[0]), ("a.jpg", jpegs[1])]
@@ -38,7 +38,11 @@ def hostile(tmp_path_factory):
     tar += cases._tar([("link.jpg", b"")], kind=tarfile.SYMTYPE)
     (root / "garbage.tar").write_bytes(tar)
     (root / "bomb.zip").write_bytes(cases._overlapping_zip(5, bytes(2_000_000)))
-    zip_, tar_, bomb = (str(root / name) for name in ("decoy.zip", "garbage.tar", "bomb.zip"))
+    cut = cases._zip([("e.jpg", jpegs[4]), ("f.jpg", jpegs[5]), ("g.jpg", jpegs[6])])
+    (root / "cut.zip").write_bytes(cut[: cases._local_headers(cut)[2] + 100])
+    zip_, tar_, bomb, cut_ = (
+        str(root / name) for name in ("decoy.zip", "garbage.tar", "bomb.zip", "cut.zip")
+    )
     expected = {
         f"{zip_}!/decoy.jpg": "encrypted",
         f"{zip_}!/a.jpg": "hashed",
@@ -48,6 +52,10 @@ def hostile(tmp_path_factory):
         f"{tar_}!/c.jpg": "hashed",
         f"{bomb}!/k.bin": "overlapping_entry",
         **{f"{bomb}!/k.bin%!{n}": "overlapping_entry" for n in range(2, 6)},
+        cut_: "truncated",  # no central directory: the members before the cut are read
+        f"{cut_}!/e.jpg": "hashed",
+        f"{cut_}!/f.jpg": "hashed",
+        f"{cut_}!/g.jpg": "truncated",
     }
     return root, expected, hashlib.md5(jpegs[1]).hexdigest()
 
@@ -73,7 +81,7 @@ def _check_tables(output, expected: dict) -> dict:
     counts = summary["counts"]
     assert counts["objects"]["read"] == len(expected)
     assert counts["files"]["archive_objects"] == len(expected)
-    assert counts["files"]["archive_failures"] == 1
+    assert counts["files"]["archive_failures"] == 2
     assert counts["skipped"] == {"archive": {"directory": 1, "symlink": 1}}
     return summary
 
@@ -137,6 +145,7 @@ def test_a_repeat_audit_carries_encrypted_and_overlapping_members_and_rereads_da
         "decoy.zip": ("unchanged", None),  # encrypted: a property of the bytes, carried
         "bomb.zip": ("unchanged", None),  # overlapping entries too
         "garbage.tar": ("unchanged", "retry"),  # read damage may be storage trouble
+        "cut.zip": ("unchanged", "retry"),
     }
     outcomes = _outcomes(repeat)
     assert set(outcomes) == set(expected)
