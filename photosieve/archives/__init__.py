@@ -14,6 +14,11 @@ exactly one value of its own, and reading goes on after it:
 * :class:`Skipped`: a member that is deliberately not an object
   (directories, links, devices, FIFOs), counted, not hashed.
 
+Modules: :mod:`~photosieve.archives.members` (the values),
+:mod:`~photosieve.archives.zip_members`, :mod:`~photosieve.archives.zip_recovery`
+(a zip without a readable central directory, walked by its local headers) and
+:mod:`~photosieve.archives.tar_members` (damaged headers skipped as GNU tar does).
+
 Names are escaped with :mod:`photosieve.names`; the 2nd, 3rd... member of a
 name already used gets :func:`~photosieve.names.occurrence_uri`.
 
