@@ -24,10 +24,10 @@ from photosieve.errors import FailureReason
 
 # Read and skip tar data in pieces this big. The skip of a big tar.gz member
 # was slow because tarfile's gzip stream re-copies what it inflated on every
-# 8 KiB read (quadratic in the compression ratio); with the reader below,
-# 64 KiB pieces skip random data as fast as tarfile and zeros 19 times
-# faster, while 1 MiB pieces are 3 times slower on random data (the copies
-# leave the CPU cache): benchmarks/bench_archives.py.
+# 8 KiB read (a cost in proportion to the compression ratio); with the reader
+# below, 64 KiB pieces skip zeros 21 times faster than tarfile and random data
+# within a third of it, while 1 MiB pieces are 2.5 times slower on random data
+# (the copies leave the CPU cache): benchmarks/bench_archives.py.
 TAR_BUFSIZE = 64 * 1024
 _GZIP_INPUT = 64 * 1024  # compressed bytes handed to zlib per call (zlib copies the rest)
 _GZIP_CAREFUL_STEP = 1  # after a zlib error: input bytes per call, to keep what precedes it
