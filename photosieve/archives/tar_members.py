@@ -77,7 +77,8 @@ class _Inflated:
 
     A buffered ``read(n)`` that meets the end of truncated data raises and
     drops what it had inflated in that call, which would lose the members
-    before the cut. The unbuffered reader under GzipFile/BZ2File/LZMAFile
+    before the cut. The unbuffered reader under BZ2File/LZMAFile (gzip has
+    :class:`_Gunzip`)
     returns up to ``n`` bytes per call and raises only when it has none;
     ``read1`` does the same through an 8 KiB buffer (five times slower for
     a big member), and is the fallback should that reader move.
