@@ -58,6 +58,9 @@ class FailureReason(enum.Enum):
     OVER_BUDGET = "over_budget"
     # --all-frames: frames beyond --max-frames exist and were not read (the earlier ones were).
     FRAMES_CUT_OFF = "frames_cut_off"
+    ENCRYPTED = "encrypted"  # an encrypted archive member (no password is tried)
+    OVERLAPPING_ENTRY = "overlapping_entry"  # a zip entry whose data overlaps another entry's
+    ARCHIVE_LIMIT = "archive_limit"  # the archive's inflated-bytes budget was spent before it
 
 
 class DecodeError(PhotosieveError):

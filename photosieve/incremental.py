@@ -25,7 +25,9 @@ file was gone then (it is then new again).
 Errors: a failure of unchanged bytes under unchanged settings is carried when
 it would happen again (``empty``, ``not_an_image``, ``corrupt``,
 ``truncated``, ``too_small``, and ``decompression_bomb`` under the same pixel
-limit); everything else is retried: read failures (storage trouble passes),
+limit), and so are the archive members that are ``encrypted`` or an
+``overlapping_entry``; everything else is retried: read failures (storage
+trouble passes; ``archive_limit`` depends on the limit),
 ``unsupported_format`` (a decoder may have been installed since) and
 ``hash_error`` (a bug may have been fixed since).
 """
@@ -105,6 +107,10 @@ CARRIED_ERRORS = frozenset(
         FailureReason.TOO_SMALL,
         FailureReason.DECOMPRESSION_BOMB,  # only under the same max_pixels
     )
+)
+# Read failures that are a property of an archive member's bytes, not of storage.
+CARRIED_READ_ERRORS = frozenset(
+    reason.value for reason in (FailureReason.ENCRYPTED, FailureReason.OVERLAPPING_ENTRY)
 )
 READ_STAGE = "read"
 # The summary.json keys an audit records for its successors.
@@ -429,7 +435,9 @@ class CarryPolicy:
 
     def _retry(self, row: Mapping[str, Any], run: PreviousRun) -> bool:
         """Whether a previous failure must be tried again rather than carried."""
-        if row[schemas.STAGE] == READ_STAGE or row[schemas.ERROR] not in CARRIED_ERRORS:
+        if row[schemas.STAGE] == READ_STAGE:
+            return row[schemas.ERROR] not in CARRIED_READ_ERRORS
+        if row[schemas.ERROR] not in CARRIED_ERRORS:
             return True
         if row[schemas.ERROR] == FailureReason.DECOMPRESSION_BOMB.value:
             return run.limits.get("max_pixels") != self.max_pixels

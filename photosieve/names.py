@@ -34,9 +34,12 @@ import re
 
 __all__ = [
     "MEMBER_SEPARATOR",
+    "OCCURRENCE_MARK",
     "escape",
     "member_uri",
+    "occurrence_uri",
     "split_member",
+    "split_occurrence",
     "to_bytes",
     "unescape",
 ]
@@ -52,6 +55,12 @@ _ESCAPED = re.compile(
     "[%\x00-\x1f\x7f-\x9f" + _BIDI + "\udc80-\udcff]|!(?=/)"
 )
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+# Archives may hold several members of one name (a zip with two ``a.jpg``, a
+# tar that appends a new version): the 2nd, 3rd... get ``%!2``, ``%!3``...
+# after their uri. An escaped name has no ``%`` that is not followed by two
+# hex digits, so no real name can end that way.
+OCCURRENCE_MARK = "%!"
+_OCCURRENCE = re.compile(re.escape(OCCURRENCE_MARK) + r"([1-9][0-9]*)\Z")
 
 
 def _escape_char(match: re.Match) -> str:
@@ -102,3 +111,29 @@ def split_member(uri: str) -> tuple[str, str | None]:
     """
     head, separator, member = uri.partition(MEMBER_SEPARATOR)
     return (head, member) if separator else (uri, None)
+
+
+def occurrence_uri(uri: str, occurrence: int) -> str:
+    """The uri of the ``occurrence``-th (1-based, in archive order) member named ``uri``.
+
+    The first keeps its uri, so archives with distinct names are unchanged;
+    later ones get a suffix no escaped name can have (see ``OCCURRENCE_MARK``):
+
+    >>> occurrence_uri("a.zip!/m.jpg", 1), occurrence_uri("a.zip!/m.jpg", 2)
+    ('a.zip!/m.jpg', 'a.zip!/m.jpg%!2')
+    """
+    if occurrence < 1:
+        raise ValueError(f"occurrence must be >= 1, got {occurrence}")
+    return uri if occurrence == 1 else f"{uri}{OCCURRENCE_MARK}{occurrence}"
+
+
+def split_occurrence(uri: str) -> tuple[str, int]:
+    """``(uri without the occurrence suffix, occurrence)``: the inverse of :func:`occurrence_uri`.
+
+    >>> split_occurrence("a.zip!/m.jpg%!2"), split_occurrence("a.zip!/m%25!2")
+    (('a.zip!/m.jpg', 2), ('a.zip!/m%25!2', 1))
+    """
+    match = _OCCURRENCE.search(uri)
+    if match is None:
+        return uri, 1
+    return uri[: match.start()], int(match.group(1))

@@ -282,7 +282,9 @@ def hash_incrementally(
         progress_dir=ctx.progress_dir,
     )
     read = carried[TO_READ] | "ReadFiles" >> ReadListedFiles(
-        max_bytes=args.max_bytes, archives=args.archives
+        max_bytes=args.max_bytes,
+        archives=args.archives,
+        max_archive_bytes=args.max_archive_bytes,
     )
     hashed = read.objects | "HashImages" >> HashImages(
         plan, run_id=ctx.run_id, progress_dir=ctx.progress_dir

@@ -49,6 +49,7 @@ from apache_beam.transforms import environments
 
 import photosieve
 from photosieve import algorithms, schemas
+from photosieve.archives import DEFAULT_MAX_ARCHIVE_BYTES
 from photosieve.errors import ConfigError, ListFormatError
 from photosieve.hashes.pdq import PDQ_QUALITY_MAX, PDQ_QUALITY_THRESHOLD
 from photosieve.hashing import HashPlan
@@ -205,6 +206,13 @@ def hash_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Hash the members of .zip/.tar/.tar.gz files (as archive!/member) instead of the "
         "archive file. Default: off.",
+    )
+    parser.add_argument(
+        "--max-archive-bytes",
+        type=values.at_least(1),
+        default=DEFAULT_MAX_ARCHIVE_BYTES,
+        help="With --archives: bytes one archive may inflate to in all; later members are "
+        f"archive_limit errors. Default: {DEFAULT_MAX_ARCHIVE_BYTES}.",
     )
     return parser
 

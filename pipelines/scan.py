@@ -54,7 +54,10 @@ def hash_archive(
 ):
     """The steps ``scan`` and ``audit`` share: read, hash; return (HashImages result, ledgers)."""
     read = pipeline | "ReadImages" >> ReadImages(
-        patterns, max_bytes=args.max_bytes, archives=args.archives
+        patterns,
+        max_bytes=args.max_bytes,
+        archives=args.archives,
+        max_archive_bytes=args.max_archive_bytes,
     )
     hashed = read.objects | "HashImages" >> HashImages(
         plan, run_id=context.run_id, progress_dir=context.progress_dir

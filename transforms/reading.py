@@ -20,16 +20,13 @@ survive Beam's coders and Parquet, and ``unescape`` gives the path to open.
 Local patterns are listed by :mod:`photosieve.listing` (FIFOs, devices and
 broken links become counted skips, never opened); other filesystems by
 Beam's ``MatchAll``.
+:mod:`photosieve.archives` reads archives, each member to its own record
+(or a counted skip, for directories and links), whatever damage is around it.
 """
 
 from __future__ import annotations
 
-import gzip
-import tarfile
-import zipfile
-import zlib
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
 from typing import BinaryIO, NamedTuple
 
 import apache_beam as beam
@@ -37,6 +34,8 @@ from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
+from photosieve import archives
+from photosieve.archives import DEFAULT_MAX_ARCHIVE_BYTES
 from photosieve.errors import FailureReason, HashFailure
 from photosieve.listing import Entry, is_local, list_pattern
 from photosieve.names import escape, unescape
@@ -45,7 +44,6 @@ from photosieve.reading import (
     DEFAULT_MAX_OBJECT_BYTES,
     MEMBER_SEPARATOR,
     ReadError,
-    classify_os_error,
     is_archive,
     open_local,
     read_object,
@@ -99,9 +97,10 @@ def _read_failure(uri: str, reason: FailureReason, message: str) -> HashFailure:
 class _ReadObjectsFn(beam.DoFn):
     """``(path, [(size, mtime_s), ...])`` -> ObjectRecords, expanding archives."""
 
-    def __init__(self, max_bytes: int, archives: bool):
+    def __init__(self, max_bytes: int, archives: bool, max_archive_bytes: int):
         self._max_bytes = max_bytes
         self._archives = archives
+        self._max_archive_bytes = max_archive_bytes
         self._tally: Tally | None = None
 
     def setup(self) -> None:
@@ -130,91 +129,37 @@ class _ReadObjectsFn(beam.DoFn):
         yield from self._tally.flush()
 
     def _read_archive(self, path: str, size: int, mtime_us: int | None) -> Iterator[ObjectRecord]:
+        """Each member's record; skips (directories, links...) are only counted.
+
+        Rows about the archive itself (damage, truncation, the inflate limit,
+        an unreadable file) are objects named by the archive's uri, counted
+        as ``files.archive_failures`` too.
+        """
+        tally = self._tally
         members = 0
-        try:
-            with _open_raw(path) as handle:
-                reader = _zip_members if path.lower().endswith(".zip") else _tar_members
-                for record in reader(path, handle, self._max_bytes):
-                    members += 1
-                    yield record
-        except Exception as exc:  # noqa: BLE001 - any archive damage is one error row
-            reason = _archive_failure_reason(exc)
-            message = f"archive after {members} member(s): {type(exc).__name__}: {exc}"[:300]
+        for item in archives.read_members(
+            path,
+            lambda: _open_raw(path),
+            max_bytes=self._max_bytes,
+            max_archive_bytes=self._max_archive_bytes,
+            size=size,
+            mtime_us=mtime_us,
+        ):
+            if isinstance(item, archives.Skipped):
+                key = ("skipped", "archive", item.kind)
+                if tally.counts[key] < SKIP_EXAMPLES:
+                    tally.add(("skip_examples", "archive", item.kind, item.uri))
+                tally.add(key)
+                continue
             members += 1
-            yield ObjectRecord(path, size, mtime_us, _read_failure(path, reason, message))
-        self._tally.add(("objects", "read"), members)
-        self._tally.add(("files", "archive_objects"), members)
-
-
-def _zip_members(path: str, handle: BinaryIO, max_bytes: int) -> Iterator[ObjectRecord]:
-    with zipfile.ZipFile(handle) as archive:
-        for info in archive.infolist():
-            if info.is_dir():
-                continue
-            uri = f"{path}{MEMBER_SEPARATOR}{info.filename}"
-            mtime_us = _zip_time_us(info.date_time)
-            if info.file_size > max_bytes:
-                yield ObjectRecord(
-                    uri, info.file_size, mtime_us, _too_large(uri, info.file_size, max_bytes)
-                )
-                continue
-            try:
-                with archive.open(info) as member:
-                    data = member.read(max_bytes + 1)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-                failure = _read_failure(
-                    uri, FailureReason.CORRUPT, f"zip member: {type(exc).__name__}: {exc}"[:300]
-                )
-                yield ObjectRecord(uri, info.file_size, mtime_us, failure)
-                continue
-            if len(data) > max_bytes:  # the declared size lied
-                data = _too_large(uri, len(data), max_bytes)
-            yield ObjectRecord(uri, info.file_size, mtime_us, data)
-
-
-def _tar_members(path: str, handle: BinaryIO, max_bytes: int) -> Iterator[ObjectRecord]:
-    # Stream mode ("r|*"): no seeking, so it works on any filesystem's stream.
-    with tarfile.open(fileobj=handle, mode="r|*") as archive:
-        for info in archive:
-            if not info.isfile():
-                continue
-            uri = f"{path}{MEMBER_SEPARATOR}{info.name}"
-            mtime_us = int(info.mtime * 1_000_000)
-            if info.size > max_bytes:
-                yield ObjectRecord(uri, info.size, mtime_us, _too_large(uri, info.size, max_bytes))
-                continue
-            member = archive.extractfile(info)
-            yield ObjectRecord(uri, info.size, mtime_us, member.read())
-
-
-def _archive_failure_reason(exc: BaseException) -> FailureReason:
-    """Damaged archive data is CORRUPT; storage trouble keeps its own reason."""
-    if isinstance(exc, ReadError):
-        return exc.reason
-    damaged = (
-        tarfile.TarError,
-        zipfile.BadZipFile,
-        gzip.BadGzipFile,
-        EOFError,
-        zlib.error,
-        ValueError,
-    )
-    if isinstance(exc, OSError) and not isinstance(exc, damaged):
-        return classify_os_error(exc)
-    return FailureReason.CORRUPT
-
-
-def _too_large(uri: str, size: int, max_bytes: int) -> HashFailure:
-    return _read_failure(
-        uri, FailureReason.TOO_LARGE, f"object is {size} bytes, over the {max_bytes}-byte limit"
-    )
-
-
-def _zip_time_us(date_time: tuple[int, ...]) -> int | None:
-    try:  # zip times are local wall-clock without a zone; read them as UTC
-        return int(datetime(*date_time, tzinfo=timezone.utc).timestamp() * 1_000_000)
-    except ValueError:
-        return None
+            if item.uri == path:
+                tally.add(("files", "archive_failures"))
+            data = item.data
+            if isinstance(data, archives.MemberFailure):
+                data = _read_failure(item.uri, data.reason, data.message)
+            yield ObjectRecord(item.uri, item.size, item.mtime_us, data)
+        tally.add(("objects", "read"), members)
+        tally.add(("files", "archive_objects"), members)
 
 
 class _ReadResult(NamedTuple):
@@ -245,6 +190,9 @@ class ReadImages(beam.PTransform):
             Default: ``photosieve.reading.DEFAULT_MAX_OBJECT_BYTES``.
         archives: read members of ``.zip``/``.tar``/``.tar.gz`` files as
             objects instead of hashing the archive file itself.
+        max_archive_bytes: with ``archives``, the bytes one archive may
+            inflate to in all; later members fail ``archive_limit``.
+            Default: ``photosieve.archives.DEFAULT_MAX_ARCHIVE_BYTES``.
 
     Returns a tuple-like result: the main output is ObjectRecords, the
     ``ledger`` output per-bundle counts (see :class:`Tally`).
@@ -258,11 +206,14 @@ class ReadImages(beam.PTransform):
         *,
         max_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
         archives: bool = False,
+        max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES,
     ):
         super().__init__()
         # The parts check their own arguments.
         self._list = ListFiles(patterns)
-        self._read = ReadListedFiles(max_bytes=max_bytes, archives=archives)
+        self._read = ReadListedFiles(
+            max_bytes=max_bytes, archives=archives, max_archive_bytes=max_archive_bytes
+        )
 
     def expand(self, pbegin):
         listed = pbegin | "ListFiles" >> self._list
@@ -368,17 +319,30 @@ class ReadListedFiles(beam.PTransform):
     tagged output ``ledger`` counts files listed and objects read.
     """
 
-    def __init__(self, *, max_bytes: int = DEFAULT_MAX_OBJECT_BYTES, archives: bool = False):
+    def __init__(
+        self,
+        *,
+        max_bytes: int = DEFAULT_MAX_OBJECT_BYTES,
+        archives: bool = False,
+        max_archive_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES,
+    ):
         super().__init__()
         if max_bytes < 1:
             raise ValueError(f"max_bytes must be >= 1, got {max_bytes}")
+        if max_archive_bytes < 1:
+            raise ValueError(f"max_archive_bytes must be >= 1, got {max_archive_bytes}")
         self._max_bytes = max_bytes
         self._archives = archives
+        self._max_archive_bytes = max_archive_bytes
 
     def expand(self, listed):
         return listed | "ReadObjects" >> beam.ParDo(
-            _ReadObjectsFn(self._max_bytes, self._archives)
+            _ReadObjectsFn(self._max_bytes, self._archives, self._max_archive_bytes)
         ).with_outputs(LEDGER, main="objects")
 
     def display_data(self):
-        return {"max_bytes": self._max_bytes, "archives": self._archives}
+        return {
+            "max_bytes": self._max_bytes,
+            "archives": self._archives,
+            "max_archive_bytes": self._max_archive_bytes,
+        }

@@ -302,6 +302,10 @@ def test_algorithms_no_longer_requested_are_dropped_from_carried_rows():
         ("unreadable", "read", 1000, False),  # storage trouble passes
         ("not_found", "read", 1000, False),
         ("too_large", "read", 1000, False),
+        ("encrypted", "read", 1000, True),  # archive members: a property of the bytes
+        ("overlapping_entry", "read", 1000, True),
+        ("archive_limit", "read", 1000, False),  # depends on --max-archive-bytes
+        ("corrupt", "read", 1000, False),  # read damage may be storage trouble
     ],
 )
 def test_failures_are_carried_only_when_they_would_happen_again(error, stage, max_pixels, carried):

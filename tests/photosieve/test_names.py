@@ -7,7 +7,17 @@ import os
 from hypothesis import given
 from hypothesis import strategies as st
 
-from photosieve.names import MEMBER_SEPARATOR, escape, member_uri, split_member, to_bytes, unescape
+from photosieve.names import (
+    MEMBER_SEPARATOR,
+    escape,
+    member_uri,
+    occurrence_uri,
+    split_member,
+    split_occurrence,
+    to_bytes,
+    unescape,
+)
+from photosieve.reading import container_path
 
 
 @given(st.binary(max_size=64))
@@ -50,3 +60,20 @@ def test_member_names_are_escaped_too():
     assert uri == "a.tar!/d%21/%07.jpg"
     assert split_member(uri) == ("a.tar", "d%21/%07.jpg")
     assert unescape(split_member(uri)[1]) == "d!/\x07.jpg"
+
+
+@given(st.binary(max_size=32), st.integers(min_value=2, max_value=10**6))
+def test_no_escaped_member_name_looks_like_a_later_occurrence(raw, occurrence):
+    uri = member_uri("s/a.zip", os.fsdecode(raw))
+    assert split_occurrence(uri) == (uri, 1)
+    again = occurrence_uri(uri, occurrence)
+    assert again != uri and split_occurrence(again) == (uri, occurrence)
+    assert member_uri("s/a.zip", os.fsdecode(raw) + f"%!{occurrence}") != again
+
+
+def test_later_occurrences_keep_their_archive_and_name():
+    uri = occurrence_uri("s/a.zip!/d/m.jpg", 3)
+    assert uri == "s/a.zip!/d/m.jpg%!3"
+    assert split_member(uri) == ("s/a.zip", "d/m.jpg%!3")
+    assert container_path(uri, archives=True) == "s/a.zip"
+    assert occurrence_uri("s/a.zip!/m.jpg", 1) == "s/a.zip!/m.jpg"

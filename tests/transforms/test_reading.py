@@ -17,6 +17,7 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from photosieve.errors import HashFailure
+from tests.photosieve import test_archives as archives_cases
 from tests.transforms import flaky_fs, samples
 from transforms.reading import MEMBER_SEPARATOR, ReadImages, ReadListedFiles
 
@@ -170,6 +171,9 @@ def test_archive_members_are_objects(tmp_path, suffix, pack):
         ("files", "archive_objects"): 3,
         ("objects", "read"): 3,
     }
+    if suffix == ".zip":  # its directory entry is a counted skip, with its uri as an example
+        ledger[("skipped", "archive", "directory")] = 1
+        ledger[("skip_examples", "archive", "directory", uri + "folder/")] = 1
     _check([str(path)], expected, ledger, archives=True, max_bytes=10_000)
 
 
@@ -189,6 +193,7 @@ def test_a_broken_archive_is_one_corrupt_object(tmp_path, suffix):
         ("files", "listed"): 1,
         ("files", "archives"): 1,
         ("files", "archive_objects"): 1,
+        ("files", "archive_failures"): 1,
         ("objects", "read"): 1,
     }
     _check([str(path)], [(str(path), path.stat().st_size, "read:corrupt")], ledger, archives=True)
@@ -199,9 +204,9 @@ def test_a_truncated_tar_keeps_the_members_before_the_damage(tmp_path):
     path = tmp_path / "cut.tar.gz"
     path.write_bytes(data[: len(data) - 2000])
     uri = str(path) + MEMBER_SEPARATOR
-    expected = [
-        (str(path), path.stat().st_size, "read:corrupt"),
+    expected = [  # the member being read when the data ends is the truncated one
         (uri + "a.bin", 3000, _md5(b"a" * 3000)),
+        (uri + "b.bin", 30_000, "read:truncated"),
     ]
     _check([str(path)], expected, archives=True)
 
@@ -211,11 +216,20 @@ def test_bad_configuration_fails_at_construction():
         ReadImages([])
     with pytest.raises(ValueError, match="max_bytes"):
         ReadImages(["x"], max_bytes=0)
+    with pytest.raises(ValueError, match="max_archive_bytes"):
+        ReadImages(["x"], max_archive_bytes=0)
 
 
 def test_display_data_reports_the_configuration():
-    data = ReadImages(["gs://b/a/**", "gs://b/c/*"], max_bytes=10, archives=True).display_data()
-    assert data == {"patterns": "gs://b/a/**, gs://b/c/*", "max_bytes": 10, "archives": True}
+    data = ReadImages(
+        ["gs://b/a/**", "gs://b/c/*"], max_bytes=10, archives=True, max_archive_bytes=99
+    ).display_data()
+    assert data == {
+        "patterns": "gs://b/a/**, gs://b/c/*",
+        "max_bytes": 10,
+        "archives": True,
+        "max_archive_bytes": 99,
+    }
 
 
 @contextlib.contextmanager
@@ -299,3 +313,93 @@ def test_local_patterns_and_other_filesystems_list_together(tmp_path):
     ]
     ledger = {("listing", "entries"): 2, ("files", "listed"): 2, ("objects", "read"): 2}
     _check([str(tmp_path / "a" / "*"), prefix + str(tmp_path / "b" / "*")], expected, ledger)
+
+
+# -- damaged and hostile archives: each member one record, or a counted skip ---------
+
+
+def _read_archive_file(tmp_path, name: str, data: bytes, outcomes: list, ledger: dict, **kwargs):
+    path = tmp_path / name
+    path.write_bytes(data)
+    uri = str(path)
+    expected = [(uri + tail, size if size is not None else len(data), outcome)
+                for tail, size, outcome in outcomes]  # fmt: skip
+    _check([uri], expected, ledger, archives=True, **kwargs)
+
+
+def _archive_ledger(members: int, **extra) -> dict:
+    ledger = {
+        ("files", "listed"): 1,
+        ("files", "archives"): 1,
+        ("files", "archive_objects"): members,
+        ("objects", "read"): members,
+    }
+    ledger.update({tuple(key.split(".")): n for key, n in extra.items()})
+    return ledger
+
+
+def test_an_encrypted_first_zip_member_does_not_hide_the_rest(tmp_path):
+    jpeg = samples.encode(samples.picture(2), "JPEG")
+    data = archives_cases._set_zip_flag(
+        archives_cases._zip([("decoy.jpg", b"d" * 300), ("a.jpg", jpeg), ("b.png", b"p" * 9)]),
+        0,
+        0x1,
+    )
+    outcomes = [
+        (MEMBER_SEPARATOR + "decoy.jpg", 300, "read:encrypted"),
+        (MEMBER_SEPARATOR + "a.jpg", len(jpeg), _md5(jpeg)),
+        (MEMBER_SEPARATOR + "b.png", 9, _md5(b"p" * 9)),
+    ]
+    _read_archive_file(tmp_path, "e.zip", data, outcomes, _archive_ledger(3))
+
+
+def test_a_garbage_tar_block_is_one_row_and_the_members_after_it_are_read(tmp_path):
+    data = archives_cases._tar([("a.jpg", b"a" * 600), ("b.jpg", b"b" * 10), ("c.jpg", b"c")])
+    data = data[:1536] + b"\x07" * 512 + data[1536:]
+    outcomes = [
+        (MEMBER_SEPARATOR + "a.jpg", 600, _md5(b"a" * 600)),
+        ("", None, "read:corrupt"),  # the damage, named by the archive's uri
+        (MEMBER_SEPARATOR + "b.jpg", 10, _md5(b"b" * 10)),
+        (MEMBER_SEPARATOR + "c.jpg", 1, _md5(b"c")),
+    ]
+    ledger = _archive_ledger(4, **{"files.archive_failures": 1})
+    _read_archive_file(tmp_path, "g.tar", data, outcomes, ledger)
+
+
+def test_duplicate_member_names_are_distinct_objects(tmp_path):
+    data = archives_cases._zip([("d/", b""), ("a.jpg", b"1"), ("a.jpg", b"22")])
+    outcomes = [
+        (MEMBER_SEPARATOR + "a.jpg", 1, _md5(b"1")),
+        (MEMBER_SEPARATOR + "a.jpg%!2", 2, _md5(b"22")),
+    ]
+    ledger = _archive_ledger(2, **{"skipped.archive.directory": 1})
+    ledger[("skip_examples", "archive", "directory", f"{tmp_path}/dup.zip!/d/")] = 1
+    _read_archive_file(tmp_path, "dup.zip", data, outcomes, ledger)
+
+
+def test_overlapping_zip_entries_are_each_a_named_error(tmp_path):
+    data = archives_cases._overlapping_zip(30, bytes(5_000_000))
+    outcomes = [(MEMBER_SEPARATOR + "k.bin", 5_000_000, "read:overlapping_entry")] + [
+        (MEMBER_SEPARATOR + f"k.bin%!{n}", 5_000_000, "read:overlapping_entry")
+        for n in range(2, 31)
+    ]
+    _read_archive_file(tmp_path, "bomb.zip", data, outcomes, _archive_ledger(30))
+
+
+def test_the_archive_inflate_limit_gives_every_later_member_a_row(tmp_path):
+    data = archives_cases._zip([(f"m{i}.bin", bytes(1000)) for i in range(4)])
+    outcomes = [(MEMBER_SEPARATOR + "m0.bin", 1000, _md5(bytes(1000)))] + [
+        (MEMBER_SEPARATOR + f"m{i}.bin", 1000, "read:archive_limit") for i in range(1, 4)
+    ]
+    _read_archive_file(
+        tmp_path, "big.zip", data, outcomes, _archive_ledger(4), max_archive_bytes=1500
+    )
+
+
+def test_tar_links_are_counted_skips(tmp_path):
+    data = archives_cases._tar([("link.jpg", b"")], kind=tarfile.SYMTYPE)
+    data += archives_cases._tar([("a.jpg", b"a")])
+    outcomes = [(MEMBER_SEPARATOR + "a.jpg", 1, _md5(b"a"))]
+    ledger = _archive_ledger(1, **{"skipped.archive.symlink": 1})
+    ledger[("skip_examples", "archive", "symlink", f"{tmp_path}/l.tar!/link.jpg")] = 1
+    _read_archive_file(tmp_path, "l.tar", data, outcomes, ledger)
