@@ -65,8 +65,10 @@ def read(
         names = [name.strip() for name in header_fields(first, delimiter)]
         header_lines = 1
         if not any(names):
+            header = [problem for problem in problems if problem.line == 1]  # too long, not UTF-8
             raise ListFormatError(
-                [ListProblem.make(source.path, 1, ProblemKind.UNREADABLE, "no header row", first)]
+                header
+                or [ListProblem.make(source.path, 1, ProblemKind.UNREADABLE, "no header row", first)]
             )
     names = _unique(names)
     if columns is None:
