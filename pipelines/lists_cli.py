@@ -12,7 +12,8 @@ as stored, which match rows cite), counts per algorithm (entries, distinct
 hashes, merged duplicates) and every bad line as ``file:line: reason``.
 
 Exit status: 0 when every list is clean (or ``--lenient``), 1 when a list
-has bad lines or cannot be read at all, 2 for usage errors.
+has bad lines or cannot be read at all (not a regular file, over
+``--max-list-bytes``, not readable as its format), 2 for usage errors.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import sys
 from photosieve import algorithms
 from photosieve.errors import ConfigError, PhotosieveError
 from photosieve.lists import FORMATS, HashList, read_list
+from photosieve.lists.source import DEFAULT_MAX_LIST_BYTES, parse_byte_size
 
 DEFAULT_MAX_PROBLEMS = 100  # per list in text output; JSON always has them all
 
@@ -73,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="Read every file as this list format. Default: sniffed per file.",
     )
     check.add_argument(
+        "--max-list-bytes",
+        type=_byte_size,
+        default=DEFAULT_MAX_LIST_BYTES,
+        metavar="N",
+        help="Most content a list file may hold or inflate to (a gzip bomb stops there); "
+        "bytes, or with K/M/G/T (binary). Default: 4G.",
+    )
+    check.add_argument(
         "-m",
         "--max-problems",
         type=int,
@@ -116,6 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
         "Default: store them.",
     )
     return parser
+
+
+def _byte_size(text: str) -> int:
+    """An argparse type: a positive byte count (``4G``, ``512M``, ``1000000``)."""
+    try:
+        return parse_byte_size(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,7 +184,11 @@ def check(args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             hash_list = read_list(
-                path, algorithm=args.algorithm, strict=False, format=args.input_format
+                path,
+                algorithm=args.algorithm,
+                strict=False,
+                format=args.input_format,
+                max_bytes=args.max_list_bytes,
             )
         except PhotosieveError as exc:  # unreadable file, no hash column...
             reports.append({"path": path, "error": str(exc)})
