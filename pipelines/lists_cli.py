@@ -23,7 +23,7 @@ import json
 import sys
 
 from photosieve import algorithms
-from photosieve.errors import ConfigError, PhotosieveError
+from photosieve.errors import ConfigError, ListFormatError, PhotosieveError
 from photosieve.lists import FORMATS, HashList, read_list
 from photosieve.lists.source import DEFAULT_MAX_LIST_BYTES, parse_byte_size
 
@@ -191,7 +191,7 @@ def check(args: argparse.Namespace) -> int:
                 max_bytes=args.max_list_bytes,
             )
         except PhotosieveError as exc:  # unreadable file, no hash column...
-            reports.append({"path": path, "error": str(exc)})
+            reports.append({"path": path, "error": _error_text(exc)})
             status = EXIT_PROBLEMS
             continue
         reports.append(_report(hash_list))
@@ -209,6 +209,13 @@ def check(args: argparse.Namespace) -> int:
     return status
 
 
+def _error_text(exc: PhotosieveError) -> str:
+    """The error of a list that cannot be used; one line when it is about the file as a whole."""
+    if isinstance(exc, ListFormatError) and exc.total == 1 and exc.line is None:
+        return str(exc.problems[0])
+    return str(exc)
+
+
 def _report(hash_list: HashList) -> dict:
     report = hash_list.summary()
     report["bad_lines"] = [
@@ -220,7 +227,10 @@ def _report(hash_list: HashList) -> dict:
 
 def _text(report: dict, max_problems: int) -> str:
     if "error" in report:
-        return f"{report['path']}: cannot be used:\n  " + report["error"].replace("\n", "\n  ")
+        error, prefix = report["error"], f"{report['path']}: "
+        if "\n" not in error and error.startswith(prefix):
+            return f"{prefix}cannot be used: {error[len(prefix):]}"
+        return f"{report['path']}: cannot be used:\n  " + error.replace("\n", "\n  ")
     lines = [
         f"{report['name']}: {report['path']}",
         f"  format {report['format']}, version sha256:{report['version']}",

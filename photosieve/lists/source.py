@@ -151,20 +151,23 @@ class _Hashing(io.RawIOBase):
 
     def __init__(self, handle: IO[bytes]):
         self._handle = handle
+        self._pending = b""  # what a handle gave beyond the size asked for
         self.digest = hashlib.sha256()
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        try:
-            data = self._handle.read(len(buffer))
-        except OSError as exc:
-            raise _StorageError(exc) from exc
-        size = len(data)
-        buffer[:size] = data
-        self.digest.update(data)
-        return size
+        data, self._pending = self._pending, b""
+        if not data:
+            try:
+                data = self._handle.read(len(buffer))
+            except OSError as exc:
+                raise _StorageError(exc) from exc
+            self.digest.update(data)
+        data, self._pending = data[: len(buffer)], data[len(buffer) :]
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _too_large(path: str, limit: int, compressed: bool) -> ListFormatError:

@@ -322,7 +322,10 @@ def test_a_fifo_list_stops_the_audit_without_hanging(case, tmp_path):
     except subprocess.TimeoutExpired:
         pytest.fail("an audit with a FIFO list hung")
     assert result.returncode == 2
-    assert f"{fifo}: is a FIFO (named pipe), not a regular file" in result.stderr
+    assert (
+        f"ERROR pipelines.audit: --list: {fifo}: is a FIFO (named pipe), not a regular file:"
+        " a list must be a file\n" in result.stderr
+    )
     assert "Traceback" not in result.stderr
     assert not output.exists()
 

@@ -113,9 +113,8 @@ def test_a_gzip_bomb_is_a_list_that_cannot_be_used(tmp_path, capsys):
     path = tmp_path / "bomb.txt.gz"
     _zeros_gz(path, 16)
     assert lists_cli.main(["check", str(path), "--max-list-bytes", "1M"]) == 1
-    out = capsys.readouterr().out
-    assert f"{path}: cannot be used:" in out
-    assert "inflates to more than 1048576 bytes, the limit on a list's content" in out
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith(f"{path}: cannot be used: inflates to more than 1048576 bytes")
 
 
 def test_a_fifo_list_is_refused_without_hanging(tmp_path):
@@ -131,7 +130,9 @@ def test_a_fifo_list_is_refused_without_hanging(tmp_path):
     except subprocess.TimeoutExpired:
         pytest.fail("lists check on a FIFO hung")
     assert result.returncode == 1
-    assert f"{fifo}: is a FIFO (named pipe), not a regular file" in result.stdout
+    assert result.stdout.splitlines() == [
+        f"{fifo}: cannot be used: is a FIFO (named pipe), not a regular file: a list must be a file"
+    ]
     assert "Traceback" not in result.stderr
 
 

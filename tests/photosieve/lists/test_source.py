@@ -144,6 +144,28 @@ def test_a_stream_over_the_limit_stops_without_a_size(pdq_hashes):
         read_list("gs://bucket/endless.txt", open_fn=lambda path, mode: Endless(), max_bytes=5_000_000)
 
 
+def test_a_handle_that_gives_more_than_asked_loses_nothing(pdq_hashes):
+    stored = gzip.compress("\n".join(pdq_hashes).encode())
+
+    class Generous:
+        def __init__(self):
+            self.left = stored
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self, size=-1):
+            given, self.left = self.left[: 3 * size + 7], self.left[3 * size + 7 :]
+            return given
+
+    source = read_source("gs://b/l.gz", lambda path, mode: Generous())
+    assert source.data == "\n".join(pdq_hashes).encode()
+    assert source.version == hashlib.sha256(stored).hexdigest()
+
+
 def test_gzip_members_are_all_inflated_and_the_version_is_of_the_stored_bytes(tmp_path, pdq_hashes):
     stored = gzip.compress(f"{pdq_hashes[0]}\n".encode()) + gzip.compress(pdq_hashes[1].encode())
     path = tmp_path / "two.txt.gz"
