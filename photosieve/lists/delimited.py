@@ -35,8 +35,11 @@ _NON_SPACE = re.compile(rb"\S")
 
 
 def header_fields(first_line: str, delimiter: str) -> list[str]:
-    """The fields of a header line, parsed with the stdlib csv rules."""
-    return next(csv.reader([first_line], delimiter=delimiter), [])
+    """The fields of a header line, parsed with the stdlib csv rules (split plainly if it breaks them)."""
+    try:
+        return next(csv.reader([first_line], delimiter=delimiter), [])
+    except csv.Error:  # e.g. a lone carriage return inside the line
+        return first_line.split(delimiter)
 
 
 def read(

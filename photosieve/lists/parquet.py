@@ -49,22 +49,27 @@ def read(source: Source) -> ReadResult:
         # Arrow's own buffer, not a Python file object: its I/O threads must not need the GIL
         # (a pre-buffering thread alive at interpreter exit aborts it, apache/arrow#34314).
         table = _read_table(pq.ParquetFile(pa.BufferReader(source.data)), source)
-    except (pa.ArrowException, OSError) as exc:
+        names = table.column_names  # (Arrow decodes them only here: they may not be UTF-8)
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         problem = ListProblem.make(
             source.path, None, ProblemKind.UNREADABLE, f"not a readable Parquet file: {exc}"
         )
         raise ListFormatError([problem]) from exc
-    columns = Columns.recognise(table.column_names)
+    columns = Columns.recognise(names)
     if not columns.hashes:
-        reason = f"no hash column (columns: {', '.join(table.column_names)})"
+        reason = f"no hash column (columns: {', '.join(names)})"
         raise ListFormatError([ListProblem.make(source.path, None, ProblemKind.UNREADABLE, reason)])
     table = _usable_columns(table, {name for name, _ in columns.hashes}, source.path)
+    lines = np.arange(1, table.num_rows + 1, dtype=np.int64)
+    bad, problems = _undecodable_rows(table, source.path)
+    if problems:
+        table, lines = table.filter(pa.array(~bad)), lines[~bad]
     return ReadResult(
         table=table,
-        lines=np.arange(1, table.num_rows + 1, dtype=np.int64),
+        lines=lines,
         columns=columns,
-        problems=[],
-        rows=table.num_rows,
+        problems=problems,
+        rows=len(bad),
     )
 
 
@@ -108,6 +113,44 @@ def _usable_columns(table: pa.Table, hash_columns: set[str], path: str) -> pa.Ta
             column = _text_column(column, _json_text)
         table = table.set_column(index, field.name, column)
     return table
+
+
+def _undecodable_rows(table: pa.Table, path: str) -> tuple[np.ndarray, list[ListProblem]]:
+    """Rows with a string that is not UTF-8 (Parquet readers do not check): a problem each.
+
+    Arrow's full validation finds out whether a column has any, in one pass;
+    only a column that has is searched row by row.
+    """
+    bad = np.zeros(table.num_rows, dtype=bool)
+    problems = []
+    for name in table.column_names:
+        column = table.column(name)
+        kind = column.type
+        listed = pa.types.is_list(kind) or pa.types.is_large_list(kind)
+        inner = kind.value_type if listed else kind
+        if not (pa.types.is_string(inner) or pa.types.is_large_string(inner)):
+            continue
+        try:
+            column.validate(full=True)
+            continue
+        except pa.ArrowInvalid:
+            pass
+        as_bytes = pa.large_binary() if pa.types.is_large_string(inner) else pa.binary()
+        raw = column.cast(pa.list_(as_bytes) if listed else as_bytes).to_pylist()
+        for row, value in enumerate(raw):
+            for item in (value or []) if listed else [value]:
+                try:
+                    item is None or item.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    if not bad[row]:
+                        reason = f"column {name!r} is not UTF-8 (byte {exc.start + 1})"
+                        text = item.decode("utf-8", errors="replace")
+                        problems.append(
+                            ListProblem.make(path, row + 1, ProblemKind.BAD_ENCODING, reason, text)
+                        )
+                    bad[row] = True
+                    break
+    return bad, problems
 
 
 def _is_list_of_text(kind: pa.DataType) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -155,3 +156,35 @@ def test_json_values_python_cannot_parse_are_problems_at_their_line(write, pdq_h
     (problem,) = lenient.problems
     assert problem.line == 2 and problem.kind is ProblemKind.BAD_JSON and reason in problem.reason
     assert lenient.distinct == 1 and lenient.rows == 2
+
+
+def _unchecked_strings(values: list[bytes]) -> pa.Array:
+    """A string array built from raw bytes without Arrow's UTF-8 check (as a foreign writer may)."""
+    offsets = np.cumsum([0] + [len(value) for value in values]).astype(np.int32)
+    return pa.Array.from_buffers(
+        pa.string(),
+        len(values),
+        [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(b"".join(values))],
+    )
+
+
+def test_parquet_strings_that_are_not_utf8_are_problems_at_their_row(write, pdq_hashes):
+    table = pa.table(
+        {
+            "hash": _unchecked_strings(
+                [pdq_hashes[0].encode(), b"\xff" + pdq_hashes[1].encode()[1:], pdq_hashes[2].encode()]
+            ),
+            "id": _unchecked_strings([b"a", b"b", b"c\xc3"]),
+        }
+    )
+    path = write("list.parquet", _parquet(table))
+    with pytest.raises(ListFormatError) as error:
+        read_list(path)
+    assert [(p.line, p.kind) for p in error.value.problems] == [
+        (2, ProblemKind.BAD_ENCODING),
+        (3, ProblemKind.BAD_ENCODING),
+    ]
+    assert error.value.problems[0].reason == "column 'hash' is not UTF-8 (byte 1)"
+    assert error.value.problems[1].reason == "column 'id' is not UTF-8 (byte 2)"
+    lenient = read_list(path, strict=False)
+    assert lenient.rows == 3 and lenient.distinct == 1 and lenient.group("pdq").ids_of(0) == ["a"]
