@@ -35,7 +35,7 @@ _NON_SPACE = re.compile(rb"\S")
 
 
 def header_fields(first_line: str, delimiter: str) -> list[str]:
-    """The fields of a header line, parsed with the stdlib csv rules (split plainly if it breaks them)."""
+    """The fields of a header line by the stdlib csv rules (split plainly if it breaks them)."""
     try:
         return next(csv.reader([first_line], delimiter=delimiter), [])
     except csv.Error:  # e.g. a lone carriage return inside the line
@@ -70,10 +70,10 @@ def read(
         header_lines = 1
         if not any(names):
             header = [problem for problem in problems if problem.line == 1]  # too long, not UTF-8
-            raise ListFormatError(
-                header
-                or [ListProblem.make(source.path, 1, ProblemKind.UNREADABLE, "no header row", first)]
+            no_header = ListProblem.make(
+                source.path, 1, ProblemKind.UNREADABLE, "no header row", first
             )
+            raise ListFormatError(header or [no_header])
     names = _unique(names)
     if columns is None:
         columns = Columns.recognise(names)
@@ -113,7 +113,8 @@ def read(
         problem = ListProblem.make(source.path, None, ProblemKind.UNREADABLE, reason)
         raise ListFormatError([problem]) from exc
     # (A file without a quote cannot have a value that spans lines: no check.)
-    if data.find(b'"', header_end if header_lines else 0) >= 0 and (spanning or _spans_lines(table)):
+    quoted = data.find(b'"', header_end if header_lines else 0) >= 0
+    if quoted and (spanning or _spans_lines(table)):
         return _read_line_by_line(
             data, names, header_lines, delimiter, columns, before, source.path
         )

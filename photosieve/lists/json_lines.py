@@ -38,7 +38,9 @@ def read(source: Source) -> ReadResult:
             # limit, and integers longer than its digit limit (4300 digits).
             reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             problems.append(
-                ListProblem.make(source.path, number, ProblemKind.BAD_JSON, f"not JSON: {reason}", line)
+                ListProblem.make(
+                    source.path, number, ProblemKind.BAD_JSON, f"not JSON: {reason}", line
+                )
             )
             continue
         if not isinstance(record, dict):

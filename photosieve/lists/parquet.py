@@ -106,7 +106,8 @@ def _usable_columns(table: pa.Table, hash_columns: set[str], path: str) -> pa.Ta
                     f"hash column {field.name!r} is {kind}: a hash column holds one hash"
                     " per row, as text or bytes"
                 )
-                raise ListFormatError([ListProblem.make(path, None, ProblemKind.UNREADABLE, reason)])
+                problem = ListProblem.make(path, None, ProblemKind.UNREADABLE, reason)
+                raise ListFormatError([problem])
         elif as_bytes:
             column = _text_column(column, lambda value: value.hex())
         elif not (flat or _is_list_of_text(kind)):

@@ -71,7 +71,9 @@ def parse_byte_size(text: str | int) -> int:
     else:
         parsed = _SIZE.match(str(text))
         if not parsed:
-            raise ConfigError(f"expected a byte count such as 4294967296, 512M or 4GiB, got {text!r}")
+            raise ConfigError(
+                f"expected a byte count such as 4294967296, 512M or 4GiB, got {text!r}"
+            )
         value = int(parsed.group(1)) << (10 * " kmgt".index(parsed.group(2).lower() or " "))
     if value <= 0:
         raise ConfigError(f"a byte limit must be positive, got {text!r}")
@@ -209,7 +211,9 @@ def _read_capped(stream: IO[bytes], limit: int, path: str, compressed: bool) -> 
         out.write(chunk)
 
 
-def read_source(path: str, open_fn: OpenFn | None = None, *, max_bytes: int | None = None) -> Source:
+def read_source(
+    path: str, open_fn: OpenFn | None = None, *, max_bytes: int | None = None
+) -> Source:
     """Read ``path`` through ``open_fn``, inflating gzip, up to ``max_bytes`` of content.
 
     Raises:

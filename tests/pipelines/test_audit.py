@@ -331,7 +331,8 @@ def test_a_fifo_list_stops_the_audit_without_hanging(case, tmp_path):
 
 
 def test_max_list_bytes_reaches_every_list_spec():
-    known, _ = audit.run(["-i", "x", "-o", "o", "-l", "a.txt", "-s", "b.txt", "--max-list-bytes", "2G"])
+    argv = ["-i", "x", "-o", "o", "-l", "a.txt", "-s", "b.txt", "--max-list-bytes", "2G"]
+    known, _ = audit.run(argv)
     assert [spec.max_bytes for spec in job.list_specs(known)] == [2 << 30, 2 << 30]
     known, _ = audit.run(["-i", "x", "-o", "o", "-l", "a.txt"])
     assert [spec.max_bytes for spec in job.list_specs(known)] == [4 << 30]

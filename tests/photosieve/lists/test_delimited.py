@@ -161,7 +161,8 @@ def test_a_quote_opening_a_line_does_not_swallow_the_next_ones(write, pdq_hashes
 def test_rows_with_wrong_field_counts_keep_their_lines_on_the_line_by_line_path(write, pdq_hashes):
     path = write(
         "cases.csv",
-        f'hash,id\n{pdq_hashes[0]},"a\n{pdq_hashes[1]}\n{pdq_hashes[2]},c,extra\n{pdq_hashes[3]},d\n',
+        f'hash,id\n{pdq_hashes[0]},"a\n{pdq_hashes[1]}\n'
+        f"{pdq_hashes[2]},c,extra\n{pdq_hashes[3]},d\n",
     )
     lenient = read_list(path, strict=False)
     assert [(p.line, p.kind) for p in lenient.problems] == [

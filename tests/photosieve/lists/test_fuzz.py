@@ -46,7 +46,9 @@ def _seed_files() -> dict[str, bytes]:
             + "".join(f"pdq,{h},c,k,t1 t2\n" for _, h in rows)
         ).encode(),
         "hma.csv": "".join(f"{h},{i},2021,t\n" for i, h in rows).encode(),
-        "list.jsonl": "".join(f'{{"hash": "{h}", "id": {i}, "tags": ["x"]}}\n' for i, h in rows).encode(),
+        "list.jsonl": "".join(
+            f'{{"hash": "{h}", "id": {i}, "tags": ["x"]}}\n' for i, h in rows
+        ).encode(),
         "list.parquet": sink.getvalue(),
     }
 

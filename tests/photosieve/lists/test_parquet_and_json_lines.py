@@ -132,7 +132,8 @@ def test_a_parquet_file_that_decodes_past_the_limit_is_refused(write, pdq_hashes
 
 @pytest.mark.parametrize("keep", [0.5, 0.9, 0.99])
 def test_a_truncated_parquet_file_is_a_problem_of_the_file(write, pdq_hashes, keep):
-    stored = _parquet(pa.table({"hash": pdq_hashes, "id": [str(i) for i in range(len(pdq_hashes))]}))
+    ids = [str(i) for i in range(len(pdq_hashes))]
+    stored = _parquet(pa.table({"hash": pdq_hashes, "id": ids}))
     path = write("list.parquet", stored[: int(len(stored) * keep)])
     with pytest.raises(ListFormatError) as error:
         read_list(path, strict=False)
@@ -147,7 +148,9 @@ def test_a_truncated_parquet_file_is_a_problem_of_the_file(write, pdq_hashes, ke
     ],
     ids=["deep", "long-integer"],
 )
-def test_json_values_python_cannot_parse_are_problems_at_their_line(write, pdq_hashes, value, reason):
+def test_json_values_python_cannot_parse_are_problems_at_their_line(
+    write, pdq_hashes, value, reason
+):
     path = write(
         "list.jsonl",
         f'{{"hash": "{pdq_hashes[0]}"}}\n{{"hash": "{pdq_hashes[1]}", "x": {value}}}\n',
@@ -172,7 +175,11 @@ def test_parquet_strings_that_are_not_utf8_are_problems_at_their_row(write, pdq_
     table = pa.table(
         {
             "hash": _unchecked_strings(
-                [pdq_hashes[0].encode(), b"\xff" + pdq_hashes[1].encode()[1:], pdq_hashes[2].encode()]
+                [
+                    pdq_hashes[0].encode(),
+                    b"\xff" + pdq_hashes[1].encode()[1:],
+                    pdq_hashes[2].encode(),
+                ]
             ),
             "id": _unchecked_strings([b"a", b"b", b"c\xc3"]),
         }

@@ -79,7 +79,8 @@ def test_a_symlink_to_a_fifo_is_refused(tmp_path):
 def test_a_directory_is_refused(tmp_path):
     with pytest.raises(ListFormatError) as error:
         read_list(str(tmp_path))
-    assert error.value.problems[0].reason == "is a directory, not a regular file: a list must be a file"
+    reason = "is a directory, not a regular file: a list must be a file"
+    assert error.value.problems[0].reason == reason
     assert error.value.path == str(tmp_path) and error.value.line is None
 
 
@@ -141,7 +142,9 @@ def test_a_stream_over_the_limit_stops_without_a_size(pdq_hashes):
             return (pdq_hashes[0] + "\n").encode() * 1000
 
     with pytest.raises(ListFormatError, match="holds more than 5000000 bytes"):
-        read_list("gs://bucket/endless.txt", open_fn=lambda path, mode: Endless(), max_bytes=5_000_000)
+        read_list(
+            "gs://bucket/endless.txt", open_fn=lambda path, mode: Endless(), max_bytes=5_000_000
+        )
 
 
 def test_a_handle_that_gives_more_than_asked_loses_nothing(pdq_hashes):
@@ -258,7 +261,14 @@ def test_long_and_undecodable_lines_are_both_reported_in_order(write, pdq_hashes
 
 @pytest.mark.parametrize(
     "text,expected",
-    [("1000", 1000), ("512M", 512 << 20), ("4G", 4 << 30), ("4GiB", 4 << 30), ("2kb", 2048), (7, 7)],
+    [
+        ("1000", 1000),
+        ("512M", 512 << 20),
+        ("4G", 4 << 30),
+        ("4GiB", 4 << 30),
+        ("2kb", 2048),
+        (7, 7),
+    ],
 )
 def test_byte_sizes(text, expected):
     assert parse_byte_size(text) == expected
