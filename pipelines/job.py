@@ -56,6 +56,7 @@ from photosieve.hashing import HashPlan
 from photosieve.listing import Entry, list_pattern, normalise, pop_skip_examples
 from photosieve.listing import is_local as is_local_path
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
+from photosieve.lists.source import DEFAULT_MAX_LIST_BYTES, parse_byte_size
 from photosieve.names import escape
 from photosieve.report import SUMMARY_FILE
 from pipelines import beam_options, quiet, redaction, values
@@ -298,8 +299,24 @@ def list_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Skip and count bad list lines instead of failing before any work. Default: strict.",
     )
+    parser.add_argument(
+        "--max-list-bytes",
+        type=_byte_size,
+        default=DEFAULT_MAX_LIST_BYTES,
+        metavar="N",
+        help="Most content a list file may hold or inflate to (a gzip bomb stops there); "
+        "bytes, or with K/M/G/T (binary). Default: 4G.",
+    )
     add_mode_arguments(parser)
     return parser
+
+
+def _byte_size(text: str) -> int:
+    """An argparse type: a positive byte count (``4G``, ``512M``, ``1000000``)."""
+    try:
+        return parse_byte_size(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _profile(path: str, parser: argparse.ArgumentParser) -> tuple[dict, list[str]]:
@@ -482,6 +499,7 @@ def list_specs(args: argparse.Namespace) -> list[ListSpec]:
                     **overrides.get(None, {}),
                     **overrides.get(spec.name, {}),
                 },
+                "max_bytes": getattr(args, "max_list_bytes", None),
             }
         )
         for spec in specs
@@ -494,12 +512,15 @@ def check_lists(
     """Read every list before any work starts; return their summaries for summary.json.
 
     Raises:
-        ConfigError: unreadable lists, bad lines in strict mode (the first 20
-            problems of all lists and the count), or lists the strategy cannot join.
+        ConfigError: unreadable lists (not a regular file, over --max-list-bytes,
+            not readable as their format), bad lines in strict mode (the first
+            20 problems of all lists and the count), or lists the strategy cannot join.
     """
     try:
         hash_lists = read_lists(specs, strict=strict, open_fn=open_stored)
     except ListFormatError as exc:
+        if exc.total == 1 and exc.line is None:  # the file as a whole: one line, no hint
+            raise ConfigError(f"--list: {exc.problems[0]}") from exc
         raise ConfigError(
             f"--list: {exc}\n(pass --lenient-lists to skip bad lines and count them)"
         ) from exc

@@ -12,7 +12,8 @@ as stored, which match rows cite), counts per algorithm (entries, distinct
 hashes, merged duplicates) and every bad line as ``file:line: reason``.
 
 Exit status: 0 when every list is clean (or ``--lenient``), 1 when a list
-has bad lines or cannot be read at all, 2 for usage errors.
+has bad lines or cannot be read at all (not a regular file, over
+``--max-list-bytes``, not readable as its format), 2 for usage errors.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import json
 import sys
 
 from photosieve import algorithms
-from photosieve.errors import ConfigError, PhotosieveError
+from photosieve.errors import ConfigError, ListFormatError, PhotosieveError
 from photosieve.lists import FORMATS, HashList, read_list
 from pipelines.values import at_least
+from photosieve.lists.source import DEFAULT_MAX_LIST_BYTES, parse_byte_size
 
 DEFAULT_MAX_PROBLEMS = 100  # per list in text output; JSON always has them all
 
@@ -74,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="Read every file as this list format. Default: sniffed per file.",
     )
     check.add_argument(
+        "--max-list-bytes",
+        type=_byte_size,
+        default=DEFAULT_MAX_LIST_BYTES,
+        metavar="N",
+        help="Most content a list file may hold or inflate to (a gzip bomb stops there); "
+        "bytes, or with K/M/G/T (binary). Default: 4G.",
+    )
+    check.add_argument(
         "-m",
         "--max-problems",
         type=at_least(0),
@@ -117,6 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
         "Default: store them.",
     )
     return parser
+
+
+def _byte_size(text: str) -> int:
+    """An argparse type: a positive byte count (``4G``, ``512M``, ``1000000``)."""
+    try:
+        return parse_byte_size(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,10 +186,14 @@ def check(args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             hash_list = read_list(
-                path, algorithm=args.algorithm, strict=False, format=args.input_format
+                path,
+                algorithm=args.algorithm,
+                strict=False,
+                format=args.input_format,
+                max_bytes=args.max_list_bytes,
             )
         except PhotosieveError as exc:  # unreadable file, no hash column...
-            reports.append({"path": path, "error": str(exc)})
+            reports.append({"path": path, "error": _error_text(exc)})
             status = EXIT_PROBLEMS
             continue
         reports.append(_report(hash_list))
@@ -189,6 +211,13 @@ def check(args: argparse.Namespace) -> int:
     return status
 
 
+def _error_text(exc: PhotosieveError) -> str:
+    """The error of a list that cannot be used; one line when it is about the file as a whole."""
+    if isinstance(exc, ListFormatError) and exc.total == 1 and exc.line is None:
+        return str(exc.problems[0])
+    return str(exc)
+
+
 def _report(hash_list: HashList) -> dict:
     report = hash_list.summary()
     report["bad_lines"] = [
@@ -200,7 +229,10 @@ def _report(hash_list: HashList) -> dict:
 
 def _text(report: dict, max_problems: int) -> str:
     if "error" in report:
-        return f"{report['path']}: cannot be used:\n  " + report["error"].replace("\n", "\n  ")
+        error, prefix = report["error"], f"{report['path']}: "
+        if "\n" not in error and error.startswith(prefix):
+            return f"{prefix}cannot be used: {error[len(prefix):]}"
+        return f"{report['path']}: cannot be used:\n  " + error.replace("\n", "\n  ")
     lines = [
         f"{report['name']}: {report['path']}",
         f"  format {report['format']}, version sha256:{report['version']}",

@@ -55,7 +55,7 @@ from photosieve import algorithms, schemas
 from photosieve.errors import ConfigError
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
 from photosieve.index import build_index
-from photosieve.lists import ListRole, ListSpec, read_list
+from photosieve.lists import ListRole, ListSpec, local_open, read_list
 from photosieve.lists.hash_list import IDS, LABELS
 from transforms.ledger import LEDGER, Tally
 
@@ -109,7 +109,14 @@ class KnownList(NamedTuple):
 
 
 def open_stored(path: str, mode: str = "rb"):
-    # List versions are hashes of the bytes as stored: no transparent gunzip.
+    """A list file's bytes as stored (its version hashes them: no transparent gunzip).
+
+    Local paths go through :func:`photosieve.lists.local_open`, which refuses
+    FIFOs, devices and directories before opening: Beam's local filesystem
+    would block on a FIFO for ever, or read ``/dev/zero`` until memory ends.
+    """
+    if FileSystems.get_scheme(path) is None:
+        return local_open(path, mode)
     return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
 
 
@@ -147,6 +154,7 @@ def read_known_list(
         strict=strict,
         open_fn=open_stored,
         format=spec.format,
+        max_bytes=spec.max_bytes,
     )
     check_version(spec, hash_list.version, expected_version)
     groups = {
@@ -171,6 +179,7 @@ def spec_fields(spec: ListSpec) -> dict:
         "thresholds": dict(spec.thresholds),
         "algorithm": spec.algorithm,
         "format": spec.format,
+        "max_bytes": spec.max_bytes,
     }
 
 

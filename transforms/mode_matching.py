@@ -150,6 +150,7 @@ def read_list_config(
         strict=strict,
         open_fn=open_stored,
         format=spec.format,
+        max_bytes=spec.max_bytes,
     )
     if "pdq" not in hash_list.groups:
         return hash_list, entries, None

@@ -7,8 +7,9 @@ algorithm (``pdq``, ``md5``...), and a file may have several, e.g.
 ``md5,pdq,id``: each row then gives one entry per non-empty hash column.
 
 Rows with too few or too many fields are problems; blank lines are skipped.
-Line numbers count CSV records, which are lines unless a quoted value spans
-several (not expected in hash lists).
+A quoted value may not span lines (hash lists have none): when one does,
+the file is read line by line and each line with an unbalanced quote is a
+problem, so one stray quote cannot hide the lines after it.
 """
 
 from __future__ import annotations
@@ -34,8 +35,11 @@ _NON_SPACE = re.compile(rb"\S")
 
 
 def header_fields(first_line: str, delimiter: str) -> list[str]:
-    """The fields of a header line, parsed with the stdlib csv rules."""
-    return next(csv.reader([first_line], delimiter=delimiter), [])
+    """The fields of a header line by the stdlib csv rules (split plainly if it breaks them)."""
+    try:
+        return next(csv.reader([first_line], delimiter=delimiter), [])
+    except csv.Error:  # e.g. a lone carriage return inside the line
+        return first_line.split(delimiter)
 
 
 def read(
@@ -65,9 +69,11 @@ def read(
         names = [name.strip() for name in header_fields(first, delimiter)]
         header_lines = 1
         if not any(names):
-            raise ListFormatError(
-                [ListProblem.make(source.path, 1, ProblemKind.UNREADABLE, "no header row", first)]
+            header = [problem for problem in problems if problem.line == 1]  # too long, not UTF-8
+            no_header = ListProblem.make(
+                source.path, 1, ProblemKind.UNREADABLE, "no header row", first
             )
+            raise ListFormatError(header or [no_header])
     names = _unique(names)
     if columns is None:
         columns = Columns.recognise(names)
@@ -76,6 +82,7 @@ def read(
         raise ListFormatError([ListProblem.make(source.path, 1, ProblemKind.UNREADABLE, reason)])
 
     skipped: list[int] = []
+    spanning: list[int | None] = []  # skipped rows that ran over a line end
 
     def invalid_row(row: pa_csv.InvalidRow) -> str:
         kind = (
@@ -89,6 +96,8 @@ def read(
         if row.text.strip():
             problems.append(ListProblem.make(source.path, row.number, kind, reason, row.text))
         skipped.append(row.number)
+        if row.number is None or "\n" in row.text or "\r" in row.text:
+            spanning.append(row.number)
         return "skip"
 
     # (Searched in place: a list may be gigabytes, and slicing bytes copies them.)
@@ -96,12 +105,19 @@ def read(
         # A header and nothing else: pyarrow refuses an empty body.
         empty = pa.table({name: pa.array([], pa.string()) for name in names})
         return ReadResult(empty, np.zeros(0, np.int64), columns, problems, len(problems))
+    before = list(problems)
     try:
         table = _read_csv(data, names, header_lines, delimiter, invalid_row)
     except pa.ArrowInvalid as exc:
         reason = f"not readable as CSV: {exc}"
         problem = ListProblem.make(source.path, None, ProblemKind.UNREADABLE, reason)
         raise ListFormatError([problem]) from exc
+    # (A file without a quote cannot have a value that spans lines: no check.)
+    quoted = data.find(b'"', header_end if header_lines else 0) >= 0
+    if quoted and (spanning or _spans_lines(table)):
+        return _read_line_by_line(
+            data, names, header_lines, delimiter, columns, before, source.path
+        )
     # Records are numbered from 1 with the header; skipped ones are not in the table.
     first_record = header_lines + 1
     records = np.arange(first_record, first_record + table.num_rows + len(skipped), dtype=np.int64)
@@ -118,6 +134,61 @@ def read(
         columns=columns,
         problems=problems,
         rows=rows,
+    )
+
+
+def _spans_lines(table: pa.Table) -> bool:
+    """Whether a quoted value ran over a line end (an unterminated quote swallows what follows)."""
+    return any(
+        pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py() for column in table.columns
+    )
+
+
+def _read_line_by_line(
+    data: bytes,
+    names: list[str],
+    header_lines: int,
+    delimiter: str,
+    columns: Columns,
+    problems: list[ListProblem],
+    path: str,
+) -> ReadResult:
+    """Each physical line one record, so a bad quote costs its own line and no other.
+
+    The slow path (the stdlib csv module, line by line), taken only when the
+    fast reader saw a quoted value run over a line end: hash lists have no
+    such values, and one unbalanced quote would otherwise swallow every
+    line after it into one field, unreported.
+    """
+    cells: list[list[str]] = [[] for _ in names]
+    lines: list[int] = []
+    for number, line in enumerate(data.decode("utf-8").split("\n"), start=1):
+        line = line[:-1] if line.endswith("\r") else line
+        if number <= header_lines or not line.strip():
+            continue
+        try:
+            fields = next(csv.reader([line], delimiter=delimiter, strict=True), [])
+        except csv.Error as exc:
+            reason = f"bad quoting ({exc}): a quoted value must end on its own line"
+            problems.append(ListProblem.make(path, number, ProblemKind.BAD_QUOTING, reason, line))
+            continue
+        if len(fields) != len(names):
+            kind = (
+                ProblemKind.MISSING_FIELD if len(fields) < len(names) else ProblemKind.EXTRA_FIELDS
+            )
+            reason = f"expected {len(names)} fields ({', '.join(names)}), got {len(fields)}"
+            problems.append(ListProblem.make(path, number, kind, reason, line))
+            continue
+        for column, value in zip(cells, fields):
+            column.append(value)
+        lines.append(number)
+    table = pa.table({name: pa.array(column, pa.string()) for name, column in zip(names, cells)})
+    return ReadResult(
+        table=table,
+        lines=np.array(lines, dtype=np.int64),
+        columns=columns,
+        problems=problems,
+        rows=len(lines) + len(problems),  # every problem is one dropped line
     )
 
 

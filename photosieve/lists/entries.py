@@ -164,10 +164,17 @@ def read_list_entries(
     strict: bool = True,
     open_fn: OpenFn | None = None,
     format: str | None = None,
+    max_bytes: int | None = None,
 ) -> tuple[HashList, dict[str, ItemEntries]]:
     """Read a list (as :func:`~photosieve.lists.read_list` does) and pair its entries, per algorithm."""
     hash_list, result = read_list_with_rows(
-        path, name=name, algorithm=algorithm, strict=strict, open_fn=open_fn, format=format
+        path,
+        name=name,
+        algorithm=algorithm,
+        strict=strict,
+        open_fn=open_fn,
+        format=format,
+        max_bytes=max_bytes,
     )
     return hash_list, {
         algorithm: item_entries(group, result) for algorithm, group in hash_list.groups.items()

@@ -41,10 +41,13 @@ class ProblemKind(enum.Enum):
     ALGORITHM_CONFLICT = "algorithm_conflict"  # the line names another algorithm than --algorithm
     MISSING_FIELD = "missing_field"  # no hash on the line, or too few fields
     EXTRA_FIELDS = "extra_fields"  # more fields than the format has
+    BAD_QUOTING = "bad_quoting"  # a CSV line whose quotes do not close on it
     BAD_QUALITY = "bad_quality"  # quality not an integer 0..100
     BAD_JSON = "bad_json"  # a JSON Lines line that is not a JSON object
     BAD_ENCODING = "bad_encoding"  # not UTF-8
-    UNREADABLE = "unreadable"  # the whole file: no hash column, not Parquet...
+    UNREADABLE = "unreadable"  # the whole file: no hash column, not Parquet, not a file...
+    TOO_LARGE = "too_large"  # the whole file: more content than the limit (--max-list-bytes)
+    LINE_TOO_LONG = "line_too_long"  # a line over the limit (source.MAX_LINE_BYTES)
 
 
 @dataclass(frozen=True)

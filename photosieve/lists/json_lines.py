@@ -2,8 +2,8 @@
 
 ``{"hash": "f8f8...", "algorithm": "pdq", "id": "case-1", "tags": ["a", "b"]}``.
 List values (ids, labels) are kept item by item; nested objects are carried
-as JSON text. A line that is not a JSON object is a problem; blank lines
-are skipped.
+as JSON text. A line that is not a JSON object (or nests too deep, or holds
+an integer of thousands of digits) is a problem; blank lines are skipped.
 """
 
 from __future__ import annotations
@@ -33,10 +33,13 @@ def read(source: Source) -> ReadResult:
         rows += 1
         try:
             record = json.loads(line)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:
+            # Besides malformed text: nesting deeper than the interpreter's recursion
+            # limit, and integers longer than its digit limit (4300 digits).
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             problems.append(
                 ListProblem.make(
-                    source.path, number, ProblemKind.BAD_JSON, f"not JSON: {exc.msg}", line
+                    source.path, number, ProblemKind.BAD_JSON, f"not JSON: {reason}", line
                 )
             )
             continue

@@ -30,8 +30,8 @@ _NEVER = "\x1f"  # ASCII unit separator: the CSV reader's delimiter, never in a 
 
 def read(source: Source) -> ReadResult:
     data, problems = utf8_bytes(source)
-    encoding_problems = len(problems)  # those lines were blanked
     lines, problems = _physical_lines(data, source.path, problems)
+    blanked = len(problems)  # lines too long, not UTF-8 or with 0x1f: blank now, but seen
     trimmed = pc.utf8_trim_whitespace(lines)
     data_rows = ~np.asarray(pc.equal(trimmed, "")) & ~np.asarray(pc.starts_with(trimmed, COMMENT))
     # Most lines are one hash: only lines with inner whitespace are split.
@@ -65,7 +65,7 @@ def read(source: Source) -> ReadResult:
         lines=rows[order] + 1,
         columns=Columns(hashes=[("hash", None)], algorithm="algorithm"),
         problems=problems,
-        rows=int(data_rows.sum()) + encoding_problems,
+        rows=int(data_rows.sum()) + blanked,
     )
 
 

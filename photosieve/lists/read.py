@@ -6,7 +6,7 @@ import logging
 import re
 from pathlib import PurePosixPath
 
-from photosieve.errors import ConfigError, ListFormatError
+from photosieve.errors import ConfigError, ListFormatError, PhotosieveError
 from photosieve.lists import (
     delimited,
     hma_bank_csv,
@@ -53,6 +53,7 @@ def read_list(
     strict: bool = True,
     open_fn: OpenFn | None = None,
     format: str | None = None,
+    max_bytes: int | None = None,
 ) -> HashList:
     """Read, validate and merge one list file (any supported format, gzip or not).
 
@@ -68,13 +69,22 @@ def read_list(
         open_fn: ``open_fn(path, "rb")`` returning the bytes as stored;
             default: local files.
         format: one of :data:`FORMATS` instead of sniffing.
+        max_bytes: the most content the file may hold or inflate to
+            (default :data:`~photosieve.lists.source.DEFAULT_MAX_LIST_BYTES`).
 
     Raises:
-        ListFormatError: bad lines (strict), or a file that is no list at all.
+        ListFormatError: bad lines (strict), or a file that is no list at all
+            (not a regular file, over ``max_bytes``, not readable as its format).
         ConfigError: unreadable file, unknown algorithm or format.
     """
     return read_list_with_rows(
-        path, name=name, algorithm=algorithm, strict=strict, open_fn=open_fn, format=format
+        path,
+        name=name,
+        algorithm=algorithm,
+        strict=strict,
+        open_fn=open_fn,
+        format=format,
+        max_bytes=max_bytes,
     )[0]
 
 
@@ -86,6 +96,7 @@ def read_list_with_rows(
     strict: bool = True,
     open_fn: OpenFn | None = None,
     format: str | None = None,
+    max_bytes: int | None = None,
 ) -> tuple[HashList, ReadResult]:
     """:func:`read_list`, plus the format reader's table of the file's lines.
 
@@ -96,17 +107,28 @@ def read_list_with_rows(
     """
     if format is not None and format not in FORMATS:
         raise ConfigError(f"unknown list format {format!r}; known: {', '.join(FORMATS)}")
-    source = read_source(path, open_fn)
-    format = format or sniff_format(source)
-    result: ReadResult = FORMATS[format](source)
-    hash_list = build_hash_list(
-        result,
-        path=path,
-        name=name or default_name(path),
-        version=source.version,
-        format=format,
-        algorithm=algorithm,
-    )
+    source = read_source(path, open_fn, max_bytes=max_bytes)
+    try:
+        format = format or sniff_format(source)
+        result: ReadResult = FORMATS[format](source)
+        hash_list = build_hash_list(
+            result,
+            path=path,
+            name=name or default_name(path),
+            version=source.version,
+            format=format,
+            algorithm=algorithm,
+        )
+    except PhotosieveError:
+        raise
+    except Exception as exc:  # a hostile file must not end in a traceback
+        # Readers turn the failures they expect into problems with a line or
+        # column; anything else a file can provoke in pyarrow, csv or json is
+        # still the file's problem, not a crash of the run.
+        logger.debug("list %s: unexpected failure while reading", path, exc_info=True)
+        reason = f"not readable as a {format or 'list'} file: {type(exc).__name__}: {exc}"
+        problem = ListProblem.make(path, None, ProblemKind.UNREADABLE, reason)
+        raise ListFormatError([problem]) from exc
     logger.info(
         "list %s (%s, %s): %d distinct hashes, %d duplicates, %d problems",
         hash_list.name,

@@ -28,7 +28,7 @@ from photosieve import algorithms
 from photosieve.errors import ConfigError, ListFormatError
 from photosieve.lists.hash_list import HashList
 from photosieve.lists.read import FORMATS, default_name, read_list
-from photosieve.lists.source import OpenFn
+from photosieve.lists.source import OpenFn, parse_byte_size
 
 
 class ListRole(enum.Enum):
@@ -48,6 +48,9 @@ class ListSpec:
             not named use their default (``photosieve.algorithms``).
         algorithm: read every hash of the file as this algorithm.
         format: force a format instead of sniffing (see ``FORMATS``).
+        max_bytes: the most content the file may hold or inflate to; None:
+            :data:`~photosieve.lists.source.DEFAULT_MAX_LIST_BYTES`. Set
+            for the run (``--max-list-bytes``), carried to every worker.
     """
 
     path: str
@@ -56,6 +59,7 @@ class ListSpec:
     thresholds: Mapping[str, float] = field(default_factory=dict, hash=False)
     algorithm: str | None = None
     format: str | None = None
+    max_bytes: int | None = None
 
     def __post_init__(self) -> None:
         if not self.path:
@@ -87,6 +91,8 @@ class ListSpec:
         object.__setattr__(self, "thresholds", thresholds)  # a plain dict: it pickles
         if self.algorithm is not None:
             object.__setattr__(self, "algorithm", algorithms.get(self.algorithm).name)
+        if self.max_bytes is not None:
+            object.__setattr__(self, "max_bytes", parse_byte_size(self.max_bytes))
         if self.format is not None and self.format not in FORMATS:
             raise ConfigError(
                 f"list {self.name!r}: unknown format {self.format!r}; known: {', '.join(FORMATS)}"
@@ -138,6 +144,7 @@ def read_lists(
             strict=False,
             open_fn=open_fn,
             format=spec.format,
+            max_bytes=spec.max_bytes,
         )
         for spec in specs
     ]

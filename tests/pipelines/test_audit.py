@@ -3,8 +3,13 @@ lenient lists, planted copies found, re-matching stored hashes."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
+import subprocess
+import sys
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
@@ -268,3 +273,66 @@ def test_replayed_bundles_leave_no_duplicate_rows_or_counts(case, tmp_path):
         # Beam's empty beam-temp-* directories behind, which readers ignore).
         files = [p for p in (replayed / name).rglob("*") if p.is_file()]
         assert [p.parent for p in files] == [replayed / name] and files[0].suffix == ".parquet"
+
+
+def _zeros_gz(path, mebibytes: int) -> None:
+    """A gzip of zeros: a few KB per MiB it inflates to."""
+    with gzip.open(path, "wb", compresslevel=9) as handle:
+        for _ in range(mebibytes):
+            handle.write(bytes(1 << 20))
+
+
+@pytest.mark.parametrize("hostile", ["gzip-bomb", "long-line", "struct-hash-column"])
+def test_a_hostile_list_stops_the_audit_before_any_work_without_a_traceback(
+    case, tmp_path, caplog, hostile
+):
+    limit = []
+    if hostile == "gzip-bomb":
+        path = tmp_path / "bomb.txt.gz"
+        _zeros_gz(path, 16)
+        limit = ["--max-list-bytes", "1M"]
+        message = "inflates to more than 1048576 bytes"
+    elif hostile == "long-line":
+        path = tmp_path / "long.txt"
+        path.write_text("a" * (5 << 20) + "\n")
+        message = f"{path}:1: line of {5 << 20} bytes, over the limit"
+    else:
+        path = tmp_path / "nested.parquet"
+        pq.write_table(pa.table({"hash": pa.array([{"hex": "00"}])}), path)
+        message = "hash column 'hash' is struct"
+    output = tmp_path / "out"
+    argv = ["audit", "-i", str(case / "archive"), "-l", str(path), "-o", str(output)]
+    assert cli.main([*argv, *limit]) == 2
+    assert message in caplog.text and "Traceback" not in caplog.text
+    assert not output.exists()
+
+
+def test_a_fifo_list_stops_the_audit_without_hanging(case, tmp_path):
+    fifo = tmp_path / "list.txt"
+    os.mkfifo(fifo)
+    output = tmp_path / "out"
+    argv = ["audit", "-i", str(case / "archive"), "-l", str(fifo), "-o", str(output)]
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", *argv],
+            capture_output=True,
+            text=True,
+            timeout=300,  # a hang guard: the refusal comes before any work
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("an audit with a FIFO list hung")
+    assert result.returncode == 2
+    assert (
+        f"ERROR pipelines.audit: --list: {fifo}: is a FIFO (named pipe), not a regular file:"
+        " a list must be a file\n" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert not output.exists()
+
+
+def test_max_list_bytes_reaches_every_list_spec():
+    argv = ["-i", "x", "-o", "o", "-l", "a.txt", "-s", "b.txt", "--max-list-bytes", "2G"]
+    known, _ = audit.run(argv)
+    assert [spec.max_bytes for spec in job.list_specs(known)] == [2 << 30, 2 << 30]
+    known, _ = audit.run(["-i", "x", "-o", "o", "-l", "a.txt"])
+    assert [spec.max_bytes for spec in job.list_specs(known)] == [4 << 30]

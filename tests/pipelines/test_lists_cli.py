@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,3 +100,44 @@ def test_unreadable_files_exit_1_and_usage_errors_exit_2(tmp_path, capsys):
 def test_help_through_the_photosieve_command(argv, capsys):
     assert cli.main(argv) == 0
     assert "photosieve lists" in capsys.readouterr().out
+
+
+def _zeros_gz(path: Path, mebibytes: int) -> None:
+    """A gzip of zeros: a few KB per MiB it inflates to."""
+    with gzip.open(path, "wb", compresslevel=9) as handle:
+        for _ in range(mebibytes):
+            handle.write(bytes(1 << 20))
+
+
+def test_a_gzip_bomb_is_a_list_that_cannot_be_used(tmp_path, capsys):
+    path = tmp_path / "bomb.txt.gz"
+    _zeros_gz(path, 16)
+    assert lists_cli.main(["check", str(path), "--max-list-bytes", "1M"]) == 1
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith(f"{path}: cannot be used: inflates to more than 1048576 bytes")
+
+
+def test_a_fifo_list_is_refused_without_hanging(tmp_path):
+    fifo = tmp_path / "list.txt"
+    os.mkfifo(fifo)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", "lists", "check", str(fifo)],
+            capture_output=True,
+            text=True,
+            timeout=120,  # a hang guard: the check itself needs well under a second
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("lists check on a FIFO hung")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{fifo}: cannot be used: is a FIFO (named pipe), not a regular file: a list must be a file"
+    ]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "lots"])
+def test_bad_max_list_bytes_is_a_usage_error(tmp_path, capsys, value):
+    assert lists_cli.main(["check", "x.txt", "--max-list-bytes", value]) == 2
+    err = capsys.readouterr().err
+    assert "argument --max-list-bytes:" in err and ("byte count" in err or "positive" in err)

@@ -126,3 +126,48 @@ def test_empty_file_is_an_empty_list(write):
 def test_header_only_csv_is_an_empty_list(write, content):
     hash_list = read_list(write("header.csv", content))
     assert (hash_list.format, hash_list.algorithms, hash_list.rows) == ("csv", [], 0)
+
+
+def test_an_unterminated_quote_costs_its_own_line_only(write, pdq_hashes):
+    # pyarrow's reader lets a quoted value run to the end of the file: lines 3
+    # and 4 would vanish into line 2's id, with no problem reported.
+    path = write(
+        "cases.csv",
+        "hash,id\n"
+        f'{pdq_hashes[0]},"open\n'
+        f"{pdq_hashes[1]},b\n"
+        f'{pdq_hashes[2]},"c, quoted"\n',
+    )
+    with pytest.raises(ListFormatError) as error:
+        read_list(path)
+    assert [(p.line, p.kind) for p in error.value.problems] == [(2, ProblemKind.BAD_QUOTING)]
+    lenient = read_list(path, strict=False)
+    assert lenient.rows == 3 and lenient.distinct == 2
+    assert lenient.group("pdq").metadata.column("ids").to_pylist() == [["b"], ["c, quoted"]]
+    assert lenient.group("pdq").metadata.column("lines").to_pylist() == [[3], [4]]
+
+
+def test_a_quote_opening_a_line_does_not_swallow_the_next_ones(write, pdq_hashes):
+    path = write(
+        "cases.csv",
+        f'hash,id\n{pdq_hashes[0]},a\n"{pdq_hashes[1]},b\n{pdq_hashes[2]},c\n{pdq_hashes[3]},d\n',
+    )
+    lenient = read_list(path, strict=False)
+    assert [(p.line, p.kind) for p in lenient.problems] == [(3, ProblemKind.BAD_QUOTING)]
+    assert lenient.rows == 4 and lenient.distinct == 3
+    assert lenient.group("pdq").metadata.column("lines").to_pylist() == [[2], [4], [5]]
+
+
+def test_rows_with_wrong_field_counts_keep_their_lines_on_the_line_by_line_path(write, pdq_hashes):
+    path = write(
+        "cases.csv",
+        f'hash,id\n{pdq_hashes[0]},"a\n{pdq_hashes[1]}\n'
+        f"{pdq_hashes[2]},c,extra\n{pdq_hashes[3]},d\n",
+    )
+    lenient = read_list(path, strict=False)
+    assert [(p.line, p.kind) for p in lenient.problems] == [
+        (2, ProblemKind.BAD_QUOTING),
+        (3, ProblemKind.MISSING_FIELD),
+        (4, ProblemKind.EXTRA_FIELDS),
+    ]
+    assert lenient.rows == 4 and lenient.distinct == 1

@@ -75,3 +75,15 @@ def test_specs_and_lists_pickle_for_beam(hash_lists_dir):
     assert (list_again.group("pdq").hashes == hash_list.group("pdq").hashes).all()
     assert list_again.group("pdq").metadata.equals(hash_list.group("pdq").metadata)
     assert list_again.version == hash_list.version
+
+
+def test_read_lists_keeps_to_each_specs_byte_limit(write, pdq_hashes):
+    path = write("a.txt", "\n".join(pdq_hashes[:100]))
+    assert read_lists([ListSpec(path, max_bytes="1M")])[0].distinct == 100
+    with pytest.raises(ListFormatError, match="holds more than 1024 bytes"):
+        read_lists([ListSpec(path, max_bytes="1K")])
+
+
+def test_a_spec_byte_limit_must_be_positive():
+    with pytest.raises(ConfigError, match="must be positive"):
+        ListSpec("a.txt", max_bytes=0)
