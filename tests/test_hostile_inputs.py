@@ -169,6 +169,38 @@ def test_all_frames_keeps_the_frames_before_a_bad_one(case):
     assert outcomes(*schemas.covered_algorithms(result), plan.algorithms)["pdq"] == PARTIAL
 
 
+# Hashes a 64 MP grey JPEG in exact mode with 900 MiB of address space to spare; prints
+# how it ended. Run in a child process: the limit is process-wide.
+_OUT_OF_MEMORY_PROBE = """
+import io, resource, sys
+from PIL import Image
+from photosieve.decode import DecodeOptions
+from photosieve.hashing import HashPlan, ImageHasher
+buffer = io.BytesIO()
+Image.new("L", (8000, 8000), 128).save(buffer, "JPEG", quality=50)
+hasher = ImageHasher(HashPlan.parse("pdq,md5", DecodeOptions(mode="exact")))
+with open("/proc/self/status") as status:
+    size = next(int(line.split()[1]) for line in status if line.startswith("VmSize:")) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (size + (900 << 20),) * 2)
+try:
+    result = hasher.hash_bytes("big.jpg", buffer.getvalue())
+except BaseException as exc:
+    print("raised", type(exc).__name__, str(exc)[:120])
+    sys.exit(1)
+print("ended", [f.reason.value for f in result.failures], len(result.frames))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, sets RLIMIT_AS")
+@pytest.mark.xfail(strict=True, reason="issue 10, decoding: exact mode needs ~24 bytes per pixel "
+                                       "beyond the decode (pdq.luma in float64) and the MemoryError "
+                                       "escapes ImageHasher instead of being a typed failure")
+def test_running_out_of_memory_is_a_typed_failure_not_an_exception():
+    done = subprocess.run([sys.executable, "-c", _OUT_OF_MEMORY_PROBE], capture_output=True,
+                          text=True, timeout=300, cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stdout + done.stderr[-500:]
+
+
 # -- end to end: photosieve audit --archives over a hostile folder ---------------------
 
 
@@ -307,20 +339,20 @@ def test_an_audit_over_names_that_are_not_utf8_accounts_for_them(tmp_path):
 
 
 def _skips(summary: dict) -> int:
-    """Objects summary.json reports as skipped, under any key that says so."""
-    total = 0
-    stack = [summary.get("counts", {})]
-    while stack:
-        node = stack.pop()
-        for key, value in node.items():
-            if isinstance(value, dict):
-                if "skip" in key:
-                    total += sum(v for v in value.values() if isinstance(v, int))
-                else:
-                    stack.append(value)
-            elif "skip" in key and isinstance(value, int):
-                total += value
-    return total
+    """Objects summary.json's counts report as skipped: every count under a key that says so."""
+
+    def total(node) -> int:
+        if isinstance(node, dict):
+            return sum(total(value) for value in node.values())
+        return node if isinstance(node, int) and not isinstance(node, bool) else 0
+
+    def under_skips(node) -> int:
+        if not isinstance(node, dict):
+            return 0
+        return sum(total(value) if "skip" in key and "example" not in key else under_skips(value)
+                   for key, value in node.items())
+
+    return under_skips(summary.get("counts", {}))
 
 
 @pytest.mark.xfail(strict=True, raises=(AssertionError, subprocess.TimeoutExpired), reason=(
