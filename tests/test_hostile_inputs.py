@@ -362,7 +362,7 @@ def test_special_files_are_rows_or_counted_skips_and_nothing_hangs(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "ok.png").write_bytes(hostile_inputs.base_image(SEED, 3)[1])
     special = hostile_inputs.make_special_files(tmp_path / "in" / "special")
-    _audit_subprocess(tmp_path, timeout=45)
+    _audit_subprocess(tmp_path, timeout=30)
     rows, summary = _accounted(tmp_path / "out")
     uris = {uri for uri, _ in rows}
     assert names.escape(str(tmp_path / "in" / "ok.png")) in uris
@@ -372,3 +372,37 @@ def test_special_files_are_rows_or_counted_skips_and_nothing_hangs(tmp_path):
                    if case != "dir_loop" and names.escape(str(path)) not in uris]
     assert summary["accounting"]["balanced"] and _skips(summary) >= len(unaccounted), (
         unaccounted, summary["counts"])
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10, paths: the same folder given as 'in', './in/' and "
+                                       "an absolute path is hashed three times")
+def test_one_folder_spelt_three_ways_is_read_once(tmp_path, monkeypatch):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.png").write_bytes(hostile_inputs.base_image(SEED, 3)[1])
+    monkeypatch.chdir(tmp_path)
+    output = tmp_path / "out"
+    status = cli.main(["scan", "-i", "in", "./in/", str(tmp_path / "in"), "-o", str(output),
+                       "--num-shards", "1", "--algorithms", "md5"])
+    rows, summary = _accounted(output)
+    assert status == 0 and summary["accounting"]["balanced"]
+    assert sum(rows.values()) == 1, sorted(rows)
+
+
+HOSTILE_LISTS = {
+    "nested.parquet": hostile_inputs.nested_parquet_list,
+    "long-line.txt": hostile_inputs.long_line_list,
+}
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10, lists: a Parquet list with struct/map/nested "
+                                       "columns or a 5 MB line gives a pyarrow traceback, not a list "
+                                       "problem (exit 2)")
+@pytest.mark.parametrize("list_name", HOSTILE_LISTS)
+def test_a_hostile_list_is_a_list_problem_before_any_work(tmp_path, list_name, caplog):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.png").write_bytes(hostile_inputs.base_image(SEED, 3)[1])
+    (tmp_path / list_name).write_bytes(HOSTILE_LISTS[list_name]())
+    output = tmp_path / "out"
+    status = cli.main(["audit", "-i", str(tmp_path / "in"), "-l", str(tmp_path / list_name),
+                       "-o", str(output), "--num-shards", "1"])
+    assert status == 2 and list_name in caplog.text and not output.exists()
