@@ -84,6 +84,7 @@ class Outcome:
     rss_before_kib: int = 0
     out_of_memory: bool = False
     warnings: list[str] = field(default_factory=list)
+    stderr_lines: list[str] = field(default_factory=list)
 
     @property
     def growth_kib(self) -> int:
@@ -125,6 +126,10 @@ def _worker(conn: Connection, algorithms: str, decode: dict, seed: int, memory_l
 
     plan = HashPlan.parse(algorithms, DecodeOptions(**decode))
     hasher = ImageHasher(plan)
+    # C libraries (libtiff, libpng) write warnings straight to file descriptor 2:
+    # send it to a file, so each object's lines can be counted (a run would print them).
+    captured = tempfile.TemporaryFile()
+    os.dup2(captured.fileno(), 2)
     conn.send("ready")  # imports done: deadlines count hashing only
     while True:
         index = conn.recv()
@@ -155,6 +160,12 @@ def _worker(conn: Connection, algorithms: str, decode: dict, seed: int, memory_l
             outcome.out_of_memory = any("out of memory" in f.message for f in result.failures)
         outcome.seconds = time.perf_counter() - clock
         outcome.cpu_seconds = time.process_time() - cpu
+        written = os.lseek(2, 0, os.SEEK_END)
+        if written:
+            text = os.pread(captured.fileno(), min(written, 4096), 0).decode("utf-8", "replace")
+            outcome.stderr_lines = sorted({line[:70] for line in text.splitlines() if line.strip()})
+            os.ftruncate(2, 0)
+            os.lseek(2, 0, os.SEEK_SET)
         peak = _status_kib("VmHWM")
         outcome.peak_kib = peak if resettable else max(peak - before, 0)
         conn.send(outcome)
@@ -301,6 +312,8 @@ def report(args: argparse.Namespace, outcomes: list[Outcome], hangs: list[int],
     warned = Counter(w for o in outcomes for w in o.warnings)
     lines.append(f"| objects that raised Python warnings (stderr lines in a run) | "
                  f"{sum(bool(o.warnings) for o in outcomes)} |")
+    lines.append(f"| objects that made C libraries write to stderr | "
+                 f"{sum(bool(o.stderr_lines) for o in outcomes)} |")
     lines.append(f"| wall time | {wall:.1f} s ({args.workers} workers) |")
     lines += ["", "| error class | rows |", "|---|---|"]
     lines += [f"| {reason} | {count} |" for reason, count in reasons.most_common()]
@@ -321,9 +334,10 @@ def report(args: argparse.Namespace, outcomes: list[Outcome], hangs: list[int],
     top = sorted(outcomes, key=lambda o: -o.growth_kib)[:5]
     lines += ["", "| top RSS growth (peak) | object |", "|---|---|"]
     lines += [f"| +{_mib(o.growth_kib)} ({_mib(o.peak_kib)}) | {label(o.index)} |" for o in top]
+    warned.update(f"stderr: {line}" for o in outcomes for line in o.stderr_lines)
     if warned:
         lines += ["", "| warning | objects |", "|---|---|"]
-        lines += [f"| {w.replace('|', '/')} | {n} |" for w, n in warned.most_common(8)]
+        lines += [f"| {w.replace('|', '/')} | {n} |" for w, n in warned.most_common(10)]
     top = sorted(outcomes, key=lambda o: -o.seconds)[:5]
     lines += ["", "| slowest (wall, CPU) | object |", "|---|---|"]
     lines += [f"| {o.seconds:.2f} s, {o.cpu_seconds:.2f} s | {label(o.index)} |" for o in top]
