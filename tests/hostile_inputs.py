@@ -58,6 +58,7 @@ __all__ = [
     "long_line_list",
     "make_special_files",
     "many_page_tiff",
+    "mutated_archive",
     "mutated_image",
     "mutated_images",
     "nested_parquet_list",
@@ -331,6 +332,31 @@ def mutated_images(count: int, seed: int = 0, start: int = 0) -> Iterator[Hostil
     """``mutated_image(seed, i)`` for i in ``start .. start + count - 1``."""
     for index in range(start, start + count):
         yield mutated_image(seed, index)
+
+
+# Mutations that need no image structure: they damage any container alike.
+_BLIND_MUTATIONS = ("bit_flips", "header_bit_flips", "byte_run", "truncate", "insert")
+ARCHIVE_KINDS = (".zip", ".tar", ".tar.gz")
+
+
+def mutated_archive(seed: int, index: int) -> HostileObject:
+    """A zip, tar or tar.gz of three small images, with one blind mutation (bytes, not structure).
+
+    Its members cannot be known in advance: an audit must give at least one
+    row for it (a member's, or the archive's own error row).
+    """
+    rng = np.random.default_rng([seed, index, 0xA4C])
+    suffix = ARCHIVE_KINDS[index % len(ARCHIVE_KINDS)]
+    members = [(f"m{i}.png", base_image(seed, int(rng.integers(0, BASE_COUNT)))[1]) for i in range(3)]
+    if suffix == ".zip":
+        data = zip_bytes([ZipEntry(name.encode(), body) for name, body in members])
+    elif suffix == ".tar":
+        data = tar_bytes(members)
+    else:
+        data = gzip.compress(tar_bytes(members), mtime=0)
+    name = _BLIND_MUTATIONS[int(rng.integers(0, len(_BLIND_MUTATIONS)))]
+    label, mutated = MUTATIONS[name](data, suffix, rng)
+    return HostileObject(f"{index:05d}-archive{suffix}", mutated, suffix, label)
 
 
 # -- format structure helpers ---------------------------------------------------
@@ -658,7 +684,7 @@ ODD_NAMES = {
     "latin1": b"caf\xe9.jpg",
     "control_chars": b"ctl-\x1b[31mred\x1b[0m-\x07.png",
     "newline": b"new\nline.jpg",
-    "separator": b"not-a.zip!",
+    "bang": b"not-a.zip!",
     "leading_dash": b"-rf.png",
     "formula_eq": b"=HYPERLINK(\"x\").png",
     "formula_plus": b"+1-1.jpg",
@@ -745,13 +771,15 @@ def _image(seed: int, index: int) -> bytes:
     return base_image(seed, index % BASE_COUNT)[1]
 
 
-def hostile_folder(root: Path, *, seed: int = 0, images: int = 60, odd_names: bool = True,
-                   containers: bool = True) -> list[Expected]:
+def hostile_folder(root: Path, *, seed: int = 0, images: int = 60, archives: int = 15,
+                   odd_names: bool = True, containers: bool = True) -> list[Expected]:
     """Write mutated images, damaged containers and odd-named files under ``root``.
 
     Returns the manifest: every object (file, or archive member with
     ``--archives``) an audit of ``root`` must put in ``hashes`` or
-    ``errors``. Special files (FIFO, links) are not made here (see
+    ``errors``; ``archives`` mutated archives (:func:`mutated_archive`)
+    are listed with ``member=b"*"``: at least one row for the archive or a
+    member of it. Special files (FIFO, links) are not made here (see
     :func:`make_special_files`): one FIFO hangs a whole run today.
     """
     root = Path(root)
@@ -769,6 +797,11 @@ def hostile_folder(root: Path, *, seed: int = 0, images: int = 60, odd_names: bo
 
     for item in mutated_images(images, seed):
         put(b"images/" + item.name.encode() + _suffix(item.base), item.data, item.mutation.split()[0])
+    if archives:
+        (root / "fuzzed").mkdir(exist_ok=True)
+        for index in range(archives):
+            item = mutated_archive(seed, index)
+            put(b"fuzzed/" + item.name.encode(), item.data, "archive_fuzz", [b"*"])
     if containers:
         (root / "archives").mkdir(exist_ok=True)
         good = [(f"m{i}.png", _image(seed, i)) for i in range(4)]
@@ -798,22 +831,27 @@ def hostile_folder(root: Path, *, seed: int = 0, images: int = 60, odd_names: bo
     if odd_names:
         (root / "names").mkdir(exist_ok=True)
         for i, (case, name) in enumerate(ODD_NAMES.items()):
-            if case == "separator":
-                continue  # the folder case below
-            put(b"names/" + name.replace(b"/", b"_"), _image(seed, i), f"name_{case}")
+            put(b"names/" + name, _image(seed, i), f"name_{case}")
         # A folder named "a.zip!" beside a file "a.zip": "a.zip!/x.png" must not be a member.
         (root / "names" / "a.zip!").mkdir()
         put(b"names/a.zip", zip_bytes([ZipEntry(b"x.png", _image(seed, 5))]), "name_separator_zip",
             [b"x.png"])
         put(b"names/a.zip!/x.png", _image(seed, 6), "name_separator_folder")
-        put(b"archives/odd-members.zip" if containers else b"names/odd-members.zip",
-            zip_bytes([ZipEntry(n.replace(b"/", b"_"), _image(seed, i)) for i, n in
-                       enumerate(ODD_NAMES.values()) if b"\xff" not in n and b"\xe9" not in n]
-                      + [ZipEntry(b"sub/ok.png", _image(seed, 3)), ZipEntry(b"dir!/m.png", _image(seed, 4))]),
-            "zip_odd_members",
-            [n.replace(b"/", b"_") for n in ODD_NAMES.values() if b"\xff" not in n and b"\xe9" not in n]
-            + [b"sub/ok.png", b"dir!/m.png"])
+        # Member names as UTF-8 (flagged so): whether unflagged names are cp437 or UTF-8 is
+        # the reader's choice, and names that are not UTF-8 abort a run today.
+        members = [n for n in ODD_NAMES.values() if _is_utf8(n)] + [b"sub/ok.png", b"dir!/m.png"]
+        put(b"names/odd-members.zip",
+            zip_bytes([ZipEntry(n, _image(seed, i), utf8_flag=True) for i, n in enumerate(members)]),
+            "zip_odd_members", members)
     return expected
+
+
+def _is_utf8(name: bytes) -> bool:
+    try:
+        name.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _suffix(kind: str) -> bytes:

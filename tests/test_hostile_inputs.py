@@ -253,6 +253,19 @@ def test_the_hostile_audit_finishes_and_balances(hostile_audit):
     assert status == 0 and summary["accounting"]["balanced"], summary["accounting"]
 
 
+def test_every_mutated_archive_gives_rows(hostile_audit):
+    """An archive damaged anywhere: its members' rows, or the archive's own error row."""
+    _, output, manifest = hostile_audit
+    rows, _ = _accounted(output)
+    fuzzed = [names.escape(os.fsdecode(e.path)) for e in manifest if e.case == "archive_fuzz"]
+    assert len(fuzzed) >= 10
+    for algorithm in ("md5", "pdq"):
+        empty = [path for path in fuzzed if not any(
+            a == algorithm and (uri == path or uri.startswith(path + names.MEMBER_SEPARATOR))
+            for uri, a in rows)]
+        assert not empty, (algorithm, empty)
+
+
 # Cases an audit loses or miscounts today, and the change that fixes each.
 ARCHIVE_CASES = {
     "zip_encrypted": "issue 10, archives: an encrypted zip member hides every later member",
