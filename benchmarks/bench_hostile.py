@@ -113,7 +113,9 @@ def _reset_peak() -> bool:
         return False
 
 
-def _worker(conn: Connection, algorithms: str, decode: dict, seed: int, memory_limit_mib: int) -> None:
+def _worker(
+    conn: Connection, algorithms: str, decode: dict, seed: int, memory_limit_mib: int
+) -> None:
     """Hash the objects whose indices arrive on ``conn``; send one Outcome per index."""
     if memory_limit_mib:
         limit = memory_limit_mib << 20
@@ -147,7 +149,8 @@ def _worker(conn: Connection, algorithms: str, decode: dict, seed: int, memory_l
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 result = hasher.hash_bytes(item.name, item.data)
-            outcome.warnings = sorted({f"{w.category.__name__}: {str(w.message)[:60]}" for w in caught})
+            outcome.warnings = sorted(
+                {f"{w.category.__name__}: {str(w.message)[:60]}" for w in caught})
         except BaseException as exc:  # noqa: BLE001 - an escape is the finding
             frame = traceback.extract_tb(exc.__traceback__)[-1]
             where = f"{os.path.basename(frame.filename)}:{frame.lineno} in {frame.name}"
@@ -301,14 +304,14 @@ def report(args: argparse.Namespace, outcomes: list[Outcome], hangs: list[int],
         f"{sum(o.out_of_memory for o in outcomes)} |",
     ]
     if worst is not None:
-        lines.append(f"| peak RSS per worker, worst object | {_mib(worst.peak_kib)} (+{_mib(worst.growth_kib)} "
-                     f"over its start): {label(worst.index)} |")
+        lines.append(f"| peak RSS per worker, worst object | {_mib(worst.peak_kib)} "
+                     f"(+{_mib(worst.growth_kib)} over its start): {label(worst.index)} |")
         median = sorted(outcomes, key=lambda o: o.growth_kib)[len(outcomes) // 2]
         lines.append(f"| peak RSS per worker, median object | {_mib(median.peak_kib)} "
                      f"(+{_mib(median.growth_kib)}) |")
     if slowest is not None:
-        lines.append(f"| slowest object | {slowest.seconds:.2f} s wall, {slowest.cpu_seconds:.2f} s CPU: "
-                     f"{label(slowest.index)} |")
+        lines.append(f"| slowest object | {slowest.seconds:.2f} s wall, "
+                     f"{slowest.cpu_seconds:.2f} s CPU: {label(slowest.index)} |")
     warned = Counter(w for o in outcomes for w in o.warnings)
     lines.append(f"| objects that raised Python warnings (stderr lines in a run) | "
                  f"{sum(bool(o.warnings) for o in outcomes)} |")
@@ -330,7 +333,8 @@ def report(args: argparse.Namespace, outcomes: list[Outcome], hangs: list[int],
             lost = sorted(k for k, v in o.units.items() if v in ("missing", "unexpected"))
             by_class.setdefault(f"lost: {', '.join(lost)}", []).append(o.index)
         for finding, indices in sorted(by_class.items(), key=lambda kv: -len(kv[1])):
-            lines.append(f"| {finding.replace('|', '/')} | {len(indices)} | {label(min(indices))} |")
+            finding = finding.replace("|", "/")
+            lines.append(f"| {finding} | {len(indices)} | {label(min(indices))} |")
     top = sorted(outcomes, key=lambda o: -o.growth_kib)[:5]
     lines += ["", "| top RSS growth (peak) | object |", "|---|---|"]
     lines += [f"| +{_mib(o.growth_kib)} ({_mib(o.peak_kib)}) | {label(o.index)} |" for o in top]
@@ -382,9 +386,11 @@ def run_audit(args: argparse.Namespace, outcomes: list[Outcome]) -> dict:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=args.audit_timeout,
                                   cwd=Path(__file__).resolve().parents[1])
         except subprocess.TimeoutExpired:
-            return {"command": _quote(argv), "result": f"HUNG: no end after {args.audit_timeout:g} s"}
+            return {"command": _quote(argv),
+                    "result": f"HUNG: no end after {args.audit_timeout:g} s"}
         wall = time.monotonic() - clock
-        found = {"command": _quote(argv), "exit status": done.returncode, "wall time": f"{wall:.1f} s"}
+        found = {"command": _quote(argv), "exit status": done.returncode,
+                 "wall time": f"{wall:.1f} s"}
         summary_path = work / "out" / job.SUMMARY_FILE
         if not summary_path.exists():
             found["result"] = "no summary.json: " + done.stderr.strip().splitlines()[-1][:200] \
@@ -418,7 +424,8 @@ def run_audit(args: argparse.Namespace, outcomes: list[Outcome]) -> dict:
         if len(outcomes) == args.n:
             core = (sum(o.hash_rows for o in outcomes), sum(o.error_rows for o in outcomes))
             table = (summary["tables"].get(schemas.HASHES), summary["tables"].get(schemas.ERRORS))
-            found["rows equal the workers' (hashes, errors)"] = f"{table == core}: {table} vs {core}"
+            found["rows equal the workers' (hashes, errors)"] = (
+                f"{table == core}: {table} vs {core}")
         return found
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -433,11 +440,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=10_000, help="Objects. Default: 10000.")
     parser.add_argument("--seed", type=int, default=1, help="Generator seed. Default: 1.")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S,
-                        help=f"Seconds per object before it counts as a hang. Default: {DEFAULT_TIMEOUT_S:g}.")
+                        help="Seconds per object before it counts as a hang. "
+                        f"Default: {DEFAULT_TIMEOUT_S:g}.")
     parser.add_argument("--workers", type=int, default=2, help="Worker processes. Default: 2.")
     parser.add_argument("--algorithms", default=ALL_ALGORITHMS, help=f"Default: {ALL_ALGORITHMS}.")
-    parser.add_argument("--decode", choices=("fast", "exact"), default="fast", help="Default: fast.")
-    parser.add_argument("--all-frames", action="store_true", help="Hash every frame. Default: first.")
+    parser.add_argument("--decode", choices=("fast", "exact"), default="fast",
+                        help="Default: fast.")
+    parser.add_argument("--all-frames", action="store_true",
+                        help="Hash every frame. Default: first.")
     parser.add_argument("--max-pixels", type=int, default=None,
                         help="Decoder pixel limit. Default: the decoder's (179 MP).")
     parser.add_argument("--memory-limit-mib", type=int, default=DEFAULT_MEMORY_LIMIT_MIB,
@@ -469,8 +479,10 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.output:
         args.output.write_text(text + "\n")
-    bad = any(o.crash for o in outcomes) or hangs or deaths or len(outcomes) < args.n or (
-        audit is not None and not (audit.get("balanced") and audit.get("objects missing from both tables") == 0))
+    audit_ok = audit is None or (
+        audit.get("balanced") and audit.get("objects missing from both tables") == 0)
+    bad = any(o.crash for o in outcomes) or hangs or deaths or len(outcomes) < args.n
+    bad = bad or not audit_ok
     return 1 if bad else 0
 
 

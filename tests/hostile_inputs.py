@@ -347,7 +347,8 @@ def mutated_archive(seed: int, index: int) -> HostileObject:
     """
     rng = np.random.default_rng([seed, index, 0xA4C])
     suffix = ARCHIVE_KINDS[index % len(ARCHIVE_KINDS)]
-    members = [(f"m{i}.png", base_image(seed, int(rng.integers(0, BASE_COUNT)))[1]) for i in range(3)]
+    picks = rng.integers(0, BASE_COUNT, 3)
+    members = [(f"m{i}.png", base_image(seed, int(pick))[1]) for i, pick in enumerate(picks)]
     if suffix == ".zip":
         data = zip_bytes([ZipEntry(name.encode(), body) for name, body in members])
     elif suffix == ".tar":
@@ -537,9 +538,8 @@ def png_declaring(width: int, height: int, *, fill: bool = False) -> bytes:
         body = b"".join(pieces)
     else:
         body = zlib.compress(bytes(width + 1) * 4)
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", body) + _png_chunk(
-        b"IEND", b""
-    )
+    chunks = _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", body) + _png_chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
 
 
 def _png_chunk(kind: bytes, body: bytes) -> bytes:
@@ -597,7 +597,8 @@ def zip_bytes(entries: list[ZipEntry], *, extra_central: int = 0) -> bytes:
         if entry.encrypt:
             payload = _zipcrypto(payload, crc, seed=len(local))
         method = 8 if entry.deflate else 0
-        fields = (20, flags, method, 0, 0x5A21, crc, len(payload), len(entry.data), len(entry.name), 0)
+        sizes = (len(payload), len(entry.data), len(entry.name), 0)
+        fields = (20, flags, method, 0, 0x5A21, crc, *sizes)
         records.append((fields, entry.name, len(local)))
         local += struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields) + entry.name + payload
     for _ in range(extra_central):
@@ -796,7 +797,8 @@ def hostile_folder(root: Path, *, seed: int = 0, images: int = 60, archives: int
             expected.extend(Expected(case, path, member) for member in members)
 
     for item in mutated_images(images, seed):
-        put(b"images/" + item.name.encode() + _suffix(item.base), item.data, item.mutation.split()[0])
+        relative = b"images/" + item.name.encode() + _suffix(item.base)
+        put(relative, item.data, item.mutation.split()[0])
     if archives:
         (root / "fuzzed").mkdir(exist_ok=True)
         for index in range(archives):
@@ -808,26 +810,32 @@ def hostile_folder(root: Path, *, seed: int = 0, images: int = 60, archives: int
         names = [name.encode() for name, _ in good]
 
         def entries(**first) -> list[ZipEntry]:
-            return [ZipEntry(n.encode(), d, **(first if i == 0 else {})) for i, (n, d) in enumerate(good)]
+            return [ZipEntry(n.encode(), d, **(first if i == 0 else {}))
+                    for i, (n, d) in enumerate(good)]
 
         put(b"archives/plain.zip", zip_bytes(entries()), "zip_plain", names)
-        put(b"archives/encrypted-first.zip", zip_bytes(entries(encrypt=True)), "zip_encrypted", names)
+        put(b"archives/encrypted-first.zip", zip_bytes(entries(encrypt=True)), "zip_encrypted",
+            names)
         put(b"archives/corrupt-first.zip", zip_bytes(entries(corrupt=True)), "zip_corrupt", names)
         put(b"archives/duplicate-names.zip",
-            zip_bytes([ZipEntry(b"same.png", _image(seed, 1)), ZipEntry(b"same.png", _image(seed, 2))]),
+            zip_bytes([ZipEntry(b"same.png", _image(seed, 1)),
+                       ZipEntry(b"same.png", _image(seed, 2))]),
             "zip_duplicate", [b"same.png", b"same.png"])
         put(b"archives/overlapping.zip", overlapping_zip(20, 1 << 16), "zip_overlapping",
             [b"zeros.bin"] * 20)
-        put(b"archives/garbage-header.tar", tar_with_garbage_header(good, seed), "tar_garbage_header",
+        put(b"archives/garbage-header.tar", tar_with_garbage_header(good, seed),
+            "tar_garbage_header", names)
+        put(b"archives/plain.tar.gz", gzip.compress(tar_bytes(good), mtime=0), "tar_gz_plain",
             names)
-        put(b"archives/plain.tar.gz", gzip.compress(tar_bytes(good), mtime=0), "tar_gz_plain", names)
         # A cut tar.gz: the members before the cut are read; the cut itself is one error row
         # for the archive (its members after the cut cannot be named).
         put(b"archives/truncated.tar.gz", truncated_tar_gz(good), "tar_gz_truncated")
         put(b"archives/not-a-zip.zip", b"PK\x03\x04" + bytes(100), "zip_garbage")
         put(b"archives/many-pages.tif", many_page_tiff(2000), "tiff_many_pages")
-        put(b"archives/truncated-animated.gif", truncated_animated_gif(seed), "gif_truncated_animated")
-        put(b"archives/corrupt-later-page.tif", tiff_with_corrupt_later_page(seed), "tiff_corrupt_page")
+        put(b"archives/truncated-animated.gif", truncated_animated_gif(seed),
+            "gif_truncated_animated")
+        put(b"archives/corrupt-later-page.tif", tiff_with_corrupt_later_page(seed),
+            "tiff_corrupt_page")
     if odd_names:
         (root / "names").mkdir(exist_ok=True)
         for i, (case, name) in enumerate(ODD_NAMES.items()):
@@ -841,7 +849,8 @@ def hostile_folder(root: Path, *, seed: int = 0, images: int = 60, archives: int
         # the reader's choice, and names that are not UTF-8 abort a run today.
         members = [n for n in ODD_NAMES.values() if _is_utf8(n)] + [b"sub/ok.png", b"dir!/m.png"]
         put(b"names/odd-members.zip",
-            zip_bytes([ZipEntry(n, _image(seed, i), utf8_flag=True) for i, n in enumerate(members)]),
+            zip_bytes([ZipEntry(n, _image(seed, i), utf8_flag=True)
+                       for i, n in enumerate(members)]),
             "zip_odd_members", members)
     return expected
 

@@ -85,8 +85,8 @@ def problems_of(result: ObjectHashes, uri: str, plan: HashPlan) -> list[str]:
         for name in plan.pixel_algorithms:
             # Upright PDQ: 1, or 2 with the as-stored hash of an EXIF-rotated
             # image; dihedral: 8. Every other pixel hash: one per frame.
-            allowed_counts = {8} if name == "pdq" and plan.pdq_dihedral else {1, 2} if name == "pdq" else {1}
-            if counts[name] and counts[name] not in allowed_counts:
+            allowed = {1} if name != "pdq" else {8} if plan.pdq_dihedral else {1, 2}
+            if counts[name] and counts[name] not in allowed:
                 problems.append(f"frame {index}: {counts[name]} {name} hashes")
     for digest_name in plan.digest_algorithms:
         if digest_name not in hashed:
@@ -122,8 +122,10 @@ def test_every_mutated_image_has_one_outcome_per_algorithm(fuzz_objects, plan_na
         except Exception as exc:  # noqa: BLE001 - the finding is the escape itself
             found.append(f"{item.name} [{item.mutation}]: raised {type(exc).__name__}: {exc}"[:300])
             continue
-        reasons.update(f.reason.value for f in result.failures if isinstance(f.reason, FailureReason))
-        found += [f"{item.name} [{item.mutation}]: {p}" for p in problems_of(result, item.name, plan)]
+        reasons.update(f.reason.value for f in result.failures
+                       if isinstance(f.reason, FailureReason))
+        found += [f"{item.name} [{item.mutation}]: {problem}"
+                  for problem in problems_of(result, item.name, plan)]
     assert not found, "\n".join(found[:30])
     # The mutations really are hostile: most classes of failure show up.
     assert {"corrupt", "truncated", "decompression_bomb"} <= set(reasons), reasons
@@ -217,7 +219,10 @@ def _expected_uri(item: hostile_inputs.Expected) -> str:
 
 @pytest.fixture(scope="module")
 def hostile_audit(tmp_path_factory):
-    """One audit of ~140 hostile objects (no name that aborts a run, no FIFO): its output and manifest."""
+    """One audit of ~150 hostile objects (no name that aborts a run, no FIFO).
+
+    Returns (exit status, output directory, manifest).
+    """
     root = tmp_path_factory.mktemp("hostile")
     manifest = hostile_inputs.hostile_folder(root / "in", seed=SEED, images=60)
     # Names that are not UTF-8 abort the whole run today: they have their own test.
@@ -314,11 +319,13 @@ def test_every_hostile_object_is_in_exactly_one_table_row_per_algorithm(hostile_
     # A duplicate name must still give one uri per member: count distinct uris of the container.
     if case in ("zip_duplicate", "zip_overlapping"):
         container = next(os.fsdecode(i.path) for i in manifest if i.case == case)
-        uris = {uri for uri, _ in rows if uri.startswith(names.escape(container) + names.MEMBER_SEPARATOR)}
+        prefix = names.escape(container) + names.MEMBER_SEPARATOR
+        uris = {uri for uri, _ in rows if uri.startswith(prefix)}
         assert len(uris) == sum(wanted.values()), sorted(uris)
         assert all(rows[(uri, a)] == 1 for uri in uris for a in ("md5", "pdq"))
         return
-    wrong = {(uri, a): rows[(uri, a)] for uri in wanted for a in ("md5", "pdq") if rows[(uri, a)] != 1}
+    wrong = {(uri, a): rows[(uri, a)] for uri in wanted for a in ("md5", "pdq")
+             if rows[(uri, a)] != 1}
     assert not wrong, wrong
 
 
