@@ -35,6 +35,7 @@ Usage (from the repository root)::
 
     .venv/bin/python -m benchmarks.bench_hostile -n 1000 --seed 1 --workers 2
     .venv/bin/python -m benchmarks.bench_hostile -n 10000 --decode exact --audit -o hostile.md
+    .venv/bin/python -m benchmarks.bench_hostile -n 1000 --audit --archives 300
 """
 
 from __future__ import annotations
@@ -358,7 +359,11 @@ def run_audit(args: argparse.Namespace, outcomes: list[Outcome]) -> dict:
     """Write the objects to a folder, run ``photosieve audit`` once, check its tables.
 
     The audit must balance, hold every object once per algorithm, and write
-    as many hash and error rows as the workers' core calls made (same plan).
+    as many hash and error rows for them as the workers' core calls made (same
+    plan). With ``--archives N``, N mutated zips/tars
+    (``hostile_inputs.mutated_archive``) are added and read with
+    ``--archives``: each must give at least one row per algorithm (a
+    member's, or the archive's own error row).
     """
     import json
 
@@ -377,10 +382,19 @@ def run_audit(args: argparse.Namespace, outcomes: list[Outcome]) -> dict:
             path = folder / (item.name + ".img")
             path.write_bytes(item.data)
             expected.append(names.escape(str(path)))
+        archives = []
+        if args.archives:
+            (folder / "archives").mkdir()
+        for index in range(args.archives):
+            item = hostile_inputs.mutated_archive(args.seed, index)
+            path = folder / "archives" / item.name
+            path.write_bytes(item.data)
+            archives.append(names.escape(str(path)))
         (work / "list.txt").write_text("pdq " + "0" * 64 + "\n")
         argv = [sys.executable, "-m", "pipelines.cli", "audit", "-i", str(folder), "-l",
                 str(work / "list.txt"), "-o", str(work / "out"), "--algorithms", args.algorithms,
-                "--decode", args.decode, *(["--all-frames"] if args.all_frames else [])]
+                "--decode", args.decode, *(["--all-frames"] if args.all_frames else []),
+                *(["--archives"] if args.archives else [])]
         clock = time.monotonic()
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=args.audit_timeout,
@@ -401,10 +415,13 @@ def run_audit(args: argparse.Namespace, outcomes: list[Outcome]) -> dict:
         if summary["accounting"]["problems"]:
             found["problems"] = "; ".join(summary["accounting"]["problems"])[:300]
         rows: Counter = Counter()
+        written = Counter()  # rows per table for the mutated images (not the archives)
+        plain = set(expected)
         for table in (schemas.HASHES, schemas.ERRORS):
             if not (work / "out" / table).exists():
                 continue
             for row in pq.read_table(work / "out" / table).to_pylist():
+                written[table] += row[schemas.URI] in plain
                 if table == schemas.ERRORS:
                     rows.update((row[schemas.URI], a) for a in row[schemas.ALGORITHMS])
                 elif not row.get(schemas.VARIANT) and not row.get(schemas.ORIENTATION) and (
@@ -420,10 +437,26 @@ def run_audit(args: argparse.Namespace, outcomes: list[Outcome]) -> dict:
             found["first missing"] = f"`{missing[0]}`"
         if not args.all_frames:
             found["objects with two outcomes for one algorithm"] = len(doubled)
+        if archives:
+            silent = [path for path in archives if any(not any(
+                a == name and (uri == path or uri.startswith(path + names.MEMBER_SEPARATOR))
+                for uri, a in rows) for name in wanted)]
+            # Fewer members than were written, and no error row for the archive itself:
+            # members lost without a word (a damaged tar header stops tarfile silently).
+            short = [path for path in archives if rows[(path, wanted[0])] == 0 and len(
+                {uri for uri, _ in rows if uri.startswith(path + names.MEMBER_SEPARATOR)}
+            ) < hostile_inputs.ARCHIVE_MEMBERS]
+            found["mutated archives in"] = len(archives)
+            found["mutated archives with no row"] = len(silent)
+            if silent:
+                found["first silent archive"] = f"`{silent[0]}`"
+            found["mutated archives that lost members silently"] = len(short)
+            if short:
+                found["first archive that lost members"] = f"`{short[0]}`"
         found["tables"] = ", ".join(f"{k} {v}" for k, v in summary["tables"].items())
         if len(outcomes) == args.n:
             core = (sum(o.hash_rows for o in outcomes), sum(o.error_rows for o in outcomes))
-            table = (summary["tables"].get(schemas.HASHES), summary["tables"].get(schemas.ERRORS))
+            table = (written[schemas.HASHES], written[schemas.ERRORS])
             found["rows equal the workers' (hashes, errors)"] = (
                 f"{table == core}: {table} vs {core}")
         return found
@@ -454,6 +487,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"RLIMIT_AS per worker; 0: none. Default: {DEFAULT_MEMORY_LIMIT_MIB}.")
     parser.add_argument("--audit", action="store_true",
                         help="Also run photosieve audit over the same objects once.")
+    parser.add_argument("--archives", type=int, default=0, metavar="N",
+                        help="With --audit: also N mutated zips/tars, read with --archives. "
+                        "Default: 0.")
     parser.add_argument("--audit-timeout", type=float, default=3600.0,
                         help="Seconds before the audit counts as hung. Default: 3600.")
     parser.add_argument("-o", "--output", type=Path, help="Also write the Markdown report here.")
@@ -480,7 +516,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.output:
         args.output.write_text(text + "\n")
     audit_ok = audit is None or (
-        audit.get("balanced") and audit.get("objects missing from both tables") == 0)
+        audit.get("balanced") and audit.get("objects missing from both tables") == 0
+        and not audit.get("mutated archives with no row")
+        and not audit.get("mutated archives that lost members silently"))
     bad = any(o.crash for o in outcomes) or hangs or deaths or len(outcomes) < args.n
     bad = bad or not audit_ok
     return 1 if bad else 0

@@ -65,6 +65,7 @@ __all__ = [
     "overlapping_zip",
     "png_declaring",
     "tar_with_garbage_header",
+    "tar_with_shifted_headers",
     "tiff_with_corrupt_later_page",
     "truncated_animated_gif",
     "truncated_tar_gz",
@@ -337,17 +338,18 @@ def mutated_images(count: int, seed: int = 0, start: int = 0) -> Iterator[Hostil
 # Mutations that need no image structure: they damage any container alike.
 _BLIND_MUTATIONS = ("bit_flips", "header_bit_flips", "byte_run", "truncate", "insert")
 ARCHIVE_KINDS = (".zip", ".tar", ".tar.gz")
+ARCHIVE_MEMBERS = 3  # images in each mutated archive
 
 
 def mutated_archive(seed: int, index: int) -> HostileObject:
-    """A zip, tar or tar.gz of three small images, with one blind mutation (bytes, not structure).
+    """A zip, tar or tar.gz of ARCHIVE_MEMBERS small images, with one blind mutation.
 
     Its members cannot be known in advance: an audit must give at least one
     row for it (a member's, or the archive's own error row).
     """
     rng = np.random.default_rng([seed, index, 0xA4C])
     suffix = ARCHIVE_KINDS[index % len(ARCHIVE_KINDS)]
-    picks = rng.integers(0, BASE_COUNT, 3)
+    picks = rng.integers(0, BASE_COUNT, ARCHIVE_MEMBERS)
     members = [(f"m{i}.png", base_image(seed, int(pick))[1]) for i, pick in enumerate(picks)]
     if suffix == ".zip":
         data = zip_bytes([ZipEntry(name.encode(), body) for name, body in members])
@@ -669,6 +671,18 @@ def tar_with_garbage_header(members: list[tuple[str, bytes]], seed: int = 0) -> 
     return data[:first_end] + garbage + data[first_end:]
 
 
+def tar_with_shifted_headers(members: list[tuple[str, bytes]], shift: int = 17) -> bytes:
+    """A tar with ``shift`` bytes inserted inside the first member's data.
+
+    Every later header is then off its 512-byte grid: no tool can find
+    them, but a reader must say the archive is damaged (GNU tar: "Skipping
+    to next header", exit 2). Python's tarfile stops without an error.
+    """
+    data = tar_bytes(members)
+    at = 512 + len(members[0][1]) // 2
+    return data[:at] + bytes(range(shift)) + data[at:]
+
+
 def truncated_tar_gz(members: list[tuple[str, bytes]], keep: float = 0.6) -> bytes:
     """A gzip-compressed tar cut after ``keep`` of its compressed bytes."""
     data = gzip.compress(tar_bytes(members), mtime=0)
@@ -825,6 +839,8 @@ def hostile_folder(root: Path, *, seed: int = 0, images: int = 60, archives: int
             [b"zeros.bin"] * 20)
         put(b"archives/garbage-header.tar", tar_with_garbage_header(good, seed),
             "tar_garbage_header", names)
+        put(b"archives/shifted-headers.tar", tar_with_shifted_headers(good), "tar_shifted",
+            names[:1])
         put(b"archives/plain.tar.gz", gzip.compress(tar_bytes(good), mtime=0), "tar_gz_plain",
             names)
         # A cut tar.gz: the members before the cut are read; the cut itself is one error row

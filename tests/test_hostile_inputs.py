@@ -284,6 +284,20 @@ PASSING_CASES = ("zip_plain", "tar_gz_plain", "tar_gz_truncated", "zip_garbage",
                  "gif_truncated_animated", "tiff_corrupt_page", "images", "names_plain")
 
 
+@pytest.mark.xfail(strict=True, reason="issue 10, archives: a tar whose later headers are off the "
+                                       "512-byte grid loses its later members with no error row")
+def test_a_tar_with_shifted_headers_keeps_its_first_member_and_says_it_is_damaged(hostile_audit):
+    _, output, manifest = hostile_audit
+    [first] = [item for item in manifest if item.case == "tar_shifted"]
+    archive = names.escape(os.fsdecode(first.path))
+    rows, _ = _accounted(output)
+    assert rows[(_expected_uri(first), "md5")] == 1
+    # A read error (the first member's own pixels are damaged too: its decode error is no answer).
+    damaged = [row for row in _rows(output, schemas.ERRORS) if row[schemas.STAGE] == "read" and (
+        row[schemas.URI] == archive or row[schemas.URI].startswith(archive + names.MEMBER_SEPARATOR))]
+    assert damaged, "no read error row for the damaged tar"
+
+
 def _case_params():
     for case in PASSING_CASES:
         yield pytest.param(case, id=case)
