@@ -106,6 +106,8 @@ CARRIED_ERRORS = frozenset(
         FailureReason.TRUNCATED,
         FailureReason.TOO_SMALL,
         FailureReason.DECOMPRESSION_BOMB,  # only under the same max_pixels
+        # --max-frames is a hash setting: under another one the file is read anyway.
+        FailureReason.FRAMES_CUT_OFF,
     )
 )
 # Read failures that are a property of an archive member's bytes, not of storage.

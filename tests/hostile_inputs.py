@@ -843,9 +843,9 @@ def hostile_folder(root: Path, *, seed: int = 0, images: int = 60, archives: int
             names[:1])
         put(b"archives/plain.tar.gz", gzip.compress(tar_bytes(good), mtime=0), "tar_gz_plain",
             names)
-        # A cut tar.gz: the members before the cut are read; the cut itself is one error row
-        # for the archive (its members after the cut cannot be named).
-        put(b"archives/truncated.tar.gz", truncated_tar_gz(good), "tar_gz_truncated")
+        # A cut tar.gz (inside its last member): the members before the cut are read, and the
+        # member the cut goes through is its own `truncated` row.
+        put(b"archives/truncated.tar.gz", truncated_tar_gz(good), "tar_gz_truncated", names)
         put(b"archives/not-a-zip.zip", b"PK\x03\x04" + bytes(100), "zip_garbage")
         put(b"archives/many-pages.tif", many_page_tiff(2000), "tiff_many_pages")
         put(b"archives/truncated-animated.gif", truncated_animated_gif(seed),

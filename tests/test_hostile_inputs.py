@@ -5,9 +5,10 @@ checkable: for every object, every requested algorithm ends in exactly one
 outcome (hash rows, or a typed failure naming it), no exception escapes,
 and an audit's tables account for every file and archive member.
 
-Cases that other changes are fixing (issue 10) are marked
-``xfail(strict=True)`` with the case named: they fail today, and must be
-un-marked when the fix lands (strict: an unexpected pass fails the suite).
+Each case of issue 10 is here (encrypted, corrupt, duplicate and overlapping
+zip members, damaged and shifted tar headers, odd names, FIFOs and links,
+damaged later frames, hostile lists): every one of them failed before that
+issue's fixes.
 Inputs come from :mod:`tests.hostile_inputs` (generated, seeded).
 """
 
@@ -151,15 +152,11 @@ def test_a_truncated_animated_gif_keeps_its_first_frame():
     assert [f.frame for f in result.frames] == [0] and not result.failures
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10, decoding: a bad later TIFF page fails frame 0 "
-                                       "(the frame count is read although one frame is asked for)")
 def test_a_tiff_with_a_corrupt_later_page_keeps_its_first_frame():
     result = _first_frame(hostile_inputs.tiff_with_corrupt_later_page(SEED))
     assert [f.frame for f in result.frames] == [0] and not result.failures
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10, decoding: with --all-frames one bad frame "
-                                       "discards the good frames before it")
 @pytest.mark.parametrize("case", ["gif", "tiff"])
 def test_all_frames_keeps_the_frames_before_a_bad_one(case):
     data = (hostile_inputs.truncated_animated_gif(SEED) if case == "gif"
@@ -194,9 +191,6 @@ print("ended", [f.reason.value for f in result.failures], len(result.frames))
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, sets RLIMIT_AS")
-@pytest.mark.xfail(strict=True, reason="issue 10, decoding: exact mode needs ~24 bytes per pixel "
-                                       "beyond the decode (pdq.luma in float64) and the MemoryError "
-                                       "escapes ImageHasher instead of being a typed failure")
 def test_running_out_of_memory_is_a_typed_failure_not_an_exception():
     done = subprocess.run([sys.executable, "-c", _OUT_OF_MEMORY_PROBE], capture_output=True,
                           text=True, timeout=300, cwd=Path(__file__).parents[1])
@@ -284,8 +278,6 @@ PASSING_CASES = ("zip_plain", "tar_gz_plain", "tar_gz_truncated", "zip_garbage",
                  "gif_truncated_animated", "tiff_corrupt_page", "images", "names_plain")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10, archives: a tar whose later headers are off the "
-                                       "512-byte grid loses its later members with no error row")
 def test_a_tar_with_shifted_headers_keeps_its_first_member_and_says_it_is_damaged(hostile_audit):
     _, output, manifest = hostile_audit
     [first] = [item for item in manifest if item.case == "tar_shifted"]
@@ -301,13 +293,10 @@ def test_a_tar_with_shifted_headers_keeps_its_first_member_and_says_it_is_damage
 def _case_params():
     for case in PASSING_CASES:
         yield pytest.param(case, id=case)
-    for case, reason in ARCHIVE_CASES.items():
-        yield pytest.param(case, id=case, marks=pytest.mark.xfail(strict=True, reason=reason))
-    yield pytest.param("names_escaped", id="names_escaped", marks=pytest.mark.xfail(
-        strict=True, reason="issue 10, names: file names with control characters or '%' are "
-                            "written unescaped"))
-    yield pytest.param("name_separator", id="name_separator", marks=pytest.mark.xfail(
-        strict=True, reason="issue 10, names: a folder 'a.zip!' beside 'a.zip' is read as members"))
+    for case in ARCHIVE_CASES:
+        yield pytest.param(case, id=case)
+    yield pytest.param("names_escaped", id="names_escaped")
+    yield pytest.param("name_separator", id="name_separator")
 
 
 def _in_case(item: hostile_inputs.Expected, case: str) -> bool:
@@ -352,9 +341,6 @@ def _audit_subprocess(root: Path, timeout: float) -> subprocess.CompletedProcess
     return subprocess.run(argv, capture_output=True, timeout=timeout, cwd=Path(__file__).parents[1])
 
 
-@pytest.mark.xfail(strict=True, raises=(AssertionError, UnicodeEncodeError), reason=(
-    "issue 10, names: a file name that is not valid UTF-8 aborts the whole audit "
-    "(UnicodeEncodeError in ListFiles/KeyByPath)"))
 def test_an_audit_over_names_that_are_not_utf8_accounts_for_them(tmp_path):
     (tmp_path / "in").mkdir()
     expected = []
@@ -389,9 +375,6 @@ def _skips(summary: dict) -> int:
     return under_skips(summary.get("counts", {}))
 
 
-@pytest.mark.xfail(strict=True, raises=(AssertionError, subprocess.TimeoutExpired), reason=(
-    "issue 10, listing: a FIFO in the input hangs the audit; symlink loops and dangling "
-    "links are dropped with no row and no counted skip"))
 def test_special_files_are_rows_or_counted_skips_and_nothing_hangs(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "ok.png").write_bytes(hostile_inputs.base_image(SEED, 3)[1])
@@ -408,8 +391,6 @@ def test_special_files_are_rows_or_counted_skips_and_nothing_hangs(tmp_path):
         unaccounted, summary["counts"])
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10, paths: the same folder given as 'in', './in/' and "
-                                       "an absolute path is hashed three times")
 def test_one_folder_spelt_three_ways_is_read_once(tmp_path, monkeypatch):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.png").write_bytes(hostile_inputs.base_image(SEED, 3)[1])
@@ -428,9 +409,6 @@ HOSTILE_LISTS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10, lists: a Parquet list with struct/map/nested "
-                                       "columns or a 5 MB line gives a pyarrow traceback, not a list "
-                                       "problem (exit 2)")
 @pytest.mark.parametrize("list_name", HOSTILE_LISTS)
 def test_a_hostile_list_is_a_list_problem_before_any_work(tmp_path, list_name, caplog):
     (tmp_path / "in").mkdir()

@@ -74,12 +74,31 @@ def read_members(
         size, mtime_us: the archive's listing, for rows about the archive itself.
     """
     found = 0
+    # Rows about the archive itself (two damaged tar regions, a recovery note and
+    # then a crash...) are held and given as ONE row at the end: one uri, one row.
+    about_archive: list[Member] = []
     try:
         with open_fn() as handle:
             reader = read_zip if uri.lower().endswith(".zip") else read_tar
             for item in reader(uri, handle, max_bytes, max_archive_bytes, size, mtime_us):
                 found += 1
-                yield item
+                if isinstance(item, Member) and item.uri == uri:
+                    about_archive.append(item)
+                else:
+                    yield item
     except Exception as exc:  # noqa: BLE001 - what no reader foresaw is one row, not a crash
         message = f"archive after {found} member(s): {type(exc).__name__}: {exc}"
-        yield failure(uri, size, mtime_us, failure_reason(exc), message)
+        about_archive.append(failure(uri, size, mtime_us, failure_reason(exc), message))
+    if about_archive:
+        yield _combined(about_archive)
+
+
+def _combined(rows: list[Member]) -> Member:
+    """One row for every problem of the archive itself: the first one's reason, all messages."""
+    if len(rows) == 1:
+        return rows[0]
+    first = rows[0]
+    shown = [row.data.message for row in rows[:3]]
+    more = f"; and {len(rows) - 3} more" if len(rows) > 3 else ""
+    message = f"{len(rows)} problems: " + "; ".join(shown) + more
+    return failure(first.uri, first.size, first.mtime_us, first.data.reason, message)

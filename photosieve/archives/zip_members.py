@@ -60,7 +60,8 @@ def read_zip(
         budget = Budget(max_archive_bytes)
         for index, info in enumerate(infos):
             member = names.uri(_zip_name(info))
-            if info.is_dir() and info.file_size == 0:  # a "directory" with data is read
+            # A "directory" holding data is read; is_dir() raises on an empty name.
+            if info.filename.endswith("/") and info.file_size == 0:
                 yield Skipped(member, "directory")
                 continue
             if info.header_offset in cut:  # its data would run into the rebuilt directory

@@ -25,7 +25,10 @@ def _read(uri: str, data: bytes, **kwargs) -> list:
 
 
 def _outcomes(items: list) -> list[tuple[str, str]]:
-    """(uri, reason or 'ok:<size>' or 'skip:<kind>') per item, in archive order."""
+    """(uri, reason or 'ok:<size>' or 'skip:<kind>') per item: members in archive order, then
+    the archive's own row (at most one: the reader combines every problem of the archive)."""
+    archive_rows = [item for item in items if isinstance(item, Member) and "!/" not in item.uri]
+    assert len(archive_rows) <= 1 and items[len(items) - len(archive_rows) :] == archive_rows
     out = []
     for item in items:
         if isinstance(item, Skipped):
@@ -268,20 +271,20 @@ def test_a_zip_cut_before_its_central_directory_keeps_the_members_before_the_cut
     third = _local_headers(data)[2]
     items = _read(CONTAINER, data[: third + 60])  # inside the third member's data
     assert _outcomes(items) == [
-        ("in/a.zip", "truncated"),
         ("in/a.zip!/m0.jpg", "ok:1024"),
         ("in/a.zip!/m1.jpg", "ok:1280"),
         ("in/a.zip!/m2.jpg", "truncated"),
+        ("in/a.zip", "truncated"),
     ]
-    assert "found by their local headers" in items[0].data.message
+    assert "found by their local headers" in items[-1].data.message
 
 
 def test_a_zip_cut_inside_its_central_directory_keeps_every_member():
     data = _zip(FOUR)
     items = _read(CONTAINER, data[: _central_headers(data)[1]])
-    assert _outcomes(items) == [("in/a.zip", "corrupt")] + [
+    assert _outcomes(items) == [
         (f"in/a.zip!/m{i}.jpg", f"ok:{256 * (4 + i)}") for i in range(4)
-    ]
+    ] + [("in/a.zip", "corrupt")]
 
 
 def test_a_streamed_zip_without_its_directory_is_walked_through_its_descriptors():
@@ -293,9 +296,9 @@ def test_a_streamed_zip_without_its_directory_is_walked_through_its_descriptors(
     data = out.buffer.getvalue()
     assert _set_flag_is_descriptor(data)
     data = data[: _central_headers(data)[0]]  # no directory at all
-    assert _outcomes(_read(CONTAINER, data)) == [("in/a.zip", "truncated")] + [
+    assert _outcomes(_read(CONTAINER, data)) == [
         (f"in/a.zip!/m{i}.jpg", f"ok:{256 * (4 + i)}") for i in range(4)
-    ]
+    ] + [("in/a.zip", "truncated")]
 
 
 def _set_flag_is_descriptor(data: bytes) -> bool:
@@ -318,19 +321,19 @@ def test_a_garbage_block_after_the_first_tar_member_is_one_row_and_reading_goes_
     items = _read("in/t.tar", damaged)
     assert _outcomes(items) == [
         ("in/t.tar!/a.jpg", "ok:600"),
-        ("in/t.tar", "corrupt"),
         ("in/t.tar!/b.jpg", "ok:10"),
         ("in/t.tar!/c.jpg", "ok:20"),
+        ("in/t.tar", "corrupt"),  # the archive's own row comes after its members
     ]
-    assert items[1].data.message == "damaged header at offset 1536: skipped 512 bytes"
-    assert items[1].size == len(damaged)
+    assert items[-1].data.message == "damaged header at offset 1536: skipped 512 bytes"
+    assert items[-1].size == len(damaged)
 
 
 def test_a_damaged_first_header_is_skipped_too():
     data = b"\x01" * 1024 + _tar([("a.jpg", b"a")])
     assert _outcomes(_read("in/t.tar", data)) == [
-        ("in/t.tar", "corrupt"),
         ("in/t.tar!/a.jpg", "ok:1"),
+        ("in/t.tar", "corrupt"),
     ]
 
 
@@ -348,8 +351,8 @@ def test_an_oversized_long_name_header_is_damage_not_a_huge_read():
     long_name.type, long_name.size = tarfile.GNUTYPE_LONGNAME, 10**12
     data = long_name.tobuf(format=tarfile.GNU_FORMAT) + data
     assert _outcomes(_read("in/t.tar", data)) == [
-        ("in/t.tar", "corrupt"),
         ("in/t.tar!/a.jpg", "ok:1"),
+        ("in/t.tar", "corrupt"),
     ]
 
 
@@ -358,8 +361,8 @@ def test_a_negative_member_size_is_damage():
     header.size = -1024  # base-256 in a GNU header: would send the reader backwards
     data = header.tobuf(format=tarfile.GNU_FORMAT) + _tar([("a.jpg", b"a")])
     assert _outcomes(_read("in/t.tar", data)) == [
-        ("in/t.tar", "corrupt"),
         ("in/t.tar!/a.jpg", "ok:1"),
+        ("in/t.tar", "corrupt"),
     ]
 
 
@@ -541,3 +544,23 @@ def test_bzip2_and_xz_tars_are_read_and_a_cut_one_says_so(mode):
         "w:bz2": [("in/t.tar", "truncated")],
     }[mode]
     assert _outcomes(_read("in/t.tar", data[: len(data) // 2])) == expected
+
+
+def test_two_damaged_tar_regions_are_one_row_for_the_archive():
+    data = _tar([("a.jpg", b"a" * 600), ("b.jpg", b"b" * 10), ("c.jpg", b"c" * 20)])
+    first, second = 512 + 1024, 512 + 1024 + 1024  # after a's data, after b's data
+    damaged = data[:first] + os.urandom(512) + data[first:second] + os.urandom(512) + data[second:]
+    items = _read("in/t.tar", damaged)
+    assert _outcomes(items) == [
+        ("in/t.tar!/a.jpg", "ok:600"),
+        ("in/t.tar!/b.jpg", "ok:10"),
+        ("in/t.tar!/c.jpg", "ok:20"),
+        ("in/t.tar", "corrupt"),  # one uri, one row: both regions named in it
+    ]
+    assert items[-1].data.message.startswith("2 problems: damaged header at offset 1536")
+
+
+def test_a_zip_member_with_an_empty_name_is_read_not_a_crash():
+    items = _read(CONTAINER, b"PK\x03\x04" + bytes(100))
+    assert [uri for uri, _ in _outcomes(items)].count(CONTAINER) == 1
+    assert all("IndexError" not in item.data.message for item in items if item.uri == CONTAINER)

@@ -297,6 +297,8 @@ def test_algorithms_no_longer_requested_are_dropped_from_carried_rows():
         ("too_small", "hash", 1000, True),
         ("decompression_bomb", "decode", 1000, True),
         ("decompression_bomb", "decode", 5000, False),  # another pixel limit: try again
+        ("frames_cut_off", "decode", 1000, True),  # the same --max-frames cuts it again
+        ("over_budget", "decode", 1000, False),  # the CPU-time guard depends on the machine
         ("unsupported_format", "decode", 1000, False),  # a decoder may be installed now
         ("hash_error", "hash", 1000, False),  # a bug may be fixed now
         ("unreadable", "read", 1000, False),  # storage trouble passes
