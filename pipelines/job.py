@@ -56,7 +56,6 @@ from photosieve.hashing import HashPlan
 from photosieve.listing import Entry, list_pattern, normalise, pop_skip_examples
 from photosieve.listing import is_local as is_local_path
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
-from photosieve.lists.source import DEFAULT_MAX_LIST_BYTES, parse_byte_size
 from photosieve.names import escape
 from photosieve.report import SUMMARY_FILE
 from pipelines import beam_options, quiet, redaction, values
@@ -299,24 +298,10 @@ def list_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Skip and count bad list lines instead of failing before any work. Default: strict.",
     )
-    parser.add_argument(
-        "--max-list-bytes",
-        type=_byte_size,
-        default=DEFAULT_MAX_LIST_BYTES,
-        metavar="N",
-        help="Most content a list file may hold or inflate to (a gzip bomb stops there); "
-        "bytes, or with K/M/G/T (binary). Default: 4G.",
-    )
+    values.add_max_list_bytes(parser)
     add_mode_arguments(parser)
     return parser
 
-
-def _byte_size(text: str) -> int:
-    """An argparse type: a positive byte count (``4G``, ``512M``, ``1000000``)."""
-    try:
-        return parse_byte_size(text)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _profile(path: str, parser: argparse.ArgumentParser) -> tuple[dict, list[str]]:

@@ -25,8 +25,7 @@ import sys
 from photosieve import algorithms
 from photosieve.errors import ConfigError, ListFormatError, PhotosieveError
 from photosieve.lists import FORMATS, HashList, read_list
-from pipelines.values import at_least
-from photosieve.lists.source import DEFAULT_MAX_LIST_BYTES, parse_byte_size
+from pipelines.values import add_max_list_bytes, at_least
 
 DEFAULT_MAX_PROBLEMS = 100  # per list in text output; JSON always has them all
 
@@ -75,14 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="Read every file as this list format. Default: sniffed per file.",
     )
-    check.add_argument(
-        "--max-list-bytes",
-        type=_byte_size,
-        default=DEFAULT_MAX_LIST_BYTES,
-        metavar="N",
-        help="Most content a list file may hold or inflate to (a gzip bomb stops there); "
-        "bytes, or with K/M/G/T (binary). Default: 4G.",
-    )
+    add_max_list_bytes(check)
     check.add_argument(
         "-m",
         "--max-problems",
@@ -128,13 +120,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     return parser
 
-
-def _byte_size(text: str) -> int:
-    """An argparse type: a positive byte count (``4G``, ``512M``, ``1000000``)."""
-    try:
-        return parse_byte_size(text)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

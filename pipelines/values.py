@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 
 from photosieve import algorithms
 from photosieve.errors import ConfigError
+from photosieve.lists.source import DEFAULT_MAX_LIST_BYTES, parse_byte_size
 
 __all__ = ["at_least", "check_defaults", "int_range", "max_distance", "threshold"]
 
@@ -141,3 +142,23 @@ def check_defaults(parser: argparse.ArgumentParser, defaults: Mapping[str, objec
         except argparse.ArgumentTypeError as exc:
             raise argparse.ArgumentTypeError(f"{action.dest} (argument {flag}): {exc}") from None
     return checked
+
+
+def byte_size(text: str) -> int:
+    """A positive byte count (``4G``, ``512M``, ``1000000``)."""
+    try:
+        return parse_byte_size(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_max_list_bytes(parser: argparse.ArgumentParser) -> None:
+    """``--max-list-bytes``: one definition for ``audit``, ``match`` and ``lists check``."""
+    parser.add_argument(
+        "--max-list-bytes",
+        type=byte_size,
+        default=DEFAULT_MAX_LIST_BYTES,
+        metavar="N",
+        help="Most content a list file may hold or inflate to (a gzip bomb stops there); "
+        "bytes, or with K/M/G/T (binary). Default: 4G.",
+    )
