@@ -415,6 +415,7 @@ def run_audit(args: argparse.Namespace, outcomes: list[Outcome]) -> dict:
         if summary["accounting"]["problems"]:
             found["problems"] = "; ".join(summary["accounting"]["problems"])[:300]
         rows: Counter = Counter()
+        damage = set()  # uris with a read/decode error row that says the bytes end or break
         written = Counter()  # rows per table for the mutated images (not the archives)
         plain = set(expected)
         for table in (schemas.HASHES, schemas.ERRORS):
@@ -424,6 +425,9 @@ def run_audit(args: argparse.Namespace, outcomes: list[Outcome]) -> dict:
                 written[table] += row[schemas.URI] in plain
                 if table == schemas.ERRORS:
                     rows.update((row[schemas.URI], a) for a in row[schemas.ALGORITHMS])
+                    if row[schemas.STAGE] == "read" and row[schemas.ERROR] in (
+                            "truncated", "corrupt"):
+                        damage.add(row[schemas.URI])
                 elif not row.get(schemas.VARIANT) and not row.get(schemas.ORIENTATION) and (
                         row.get(schemas.FRAME) or 0) == 0:
                     rows[(row[schemas.URI], row[schemas.ALGORITHM])] += 1
@@ -441,9 +445,13 @@ def run_audit(args: argparse.Namespace, outcomes: list[Outcome]) -> dict:
             silent = [path for path in archives if any(not any(
                 a == name and (uri == path or uri.startswith(path + names.MEMBER_SEPARATOR))
                 for uri, a in rows) for name in wanted)]
-            # Fewer members than were written, and no error row for the archive itself:
-            # members lost without a word (a damaged tar header stops tarfile silently).
-            short = [path for path in archives if rows[(path, wanted[0])] == 0 and len(
+            # Fewer members than were written, and no row that says the archive is damaged or
+            # cut (its own row, or the read error of the member a cut goes through): members
+            # lost without a word (a damaged tar header stops tarfile silently). A cut or zeroed
+            # stretch that removes whole members and looks like a clean end (zero blocks) cannot
+            # be told from a smaller archive: such cases are counted here too.
+            short = [path for path in archives if rows[(path, wanted[0])] == 0 and not any(
+                uri.startswith(path + names.MEMBER_SEPARATOR) for uri in damage) and len(
                 {uri for uri, _ in rows if uri.startswith(path + names.MEMBER_SEPARATOR)}
             ) < hostile_inputs.ARCHIVE_MEMBERS]
             found["mutated archives in"] = len(archives)

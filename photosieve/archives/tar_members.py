@@ -281,7 +281,8 @@ def _tar_data(archive, info, max_bytes, inflated, max_archive_bytes):
     try:
         return archive.extractfile(info).read(), False
     except (EOFError, tarfile.ReadError) as exc:  # "unexpected end of data"
-        return MemberFailure(FailureReason.TRUNCATED, f"tar member: {exc}"[:MESSAGE_CHARS]), True
+        message = f"the archive ends inside this member ({exc}); members after it, if any, are lost"
+        return MemberFailure(FailureReason.TRUNCATED, message[:MESSAGE_CHARS]), True
     except Exception as exc:  # noqa: BLE001 - damaged compressed data: nothing after is readable
         message = f"tar member: {type(exc).__name__}: {exc}"[:MESSAGE_CHARS]
         return MemberFailure(failure_reason(exc), message), True

@@ -371,6 +371,8 @@ def test_a_tar_cut_inside_a_member_keeps_the_members_before_it(mode):
     data = _tar([("a.jpg", b"a" * 3000), ("b.jpg", os.urandom(30_000))], mode=mode)
     items = _read("in/t.tar", data[: len(data) // 2])
     assert _outcomes(items) == [("in/t.tar!/a.jpg", "ok:3000"), ("in/t.tar!/b.jpg", "truncated")]
+    # The cut member's row is the archive's damage mark: it says later members are lost.
+    assert "the archive ends inside this member" in items[-1].data.message
 
 
 def test_a_tar_cut_inside_a_header_is_one_truncated_row():
