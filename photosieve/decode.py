@@ -108,6 +108,22 @@ DEFAULT_MAX_FRAMES = 100
 # pathological ones, such as many tiny frames each costing a full recomposite.
 DEFAULT_MAX_CPU_SECONDS = 60.0
 
+# Memory of decoding, per declared pixel. The documented bound is what an RGB
+# frame costs at max_pixels: Pillow holds RGB as RGBX (4 bytes/pixel, all that
+# fast mode keeps at full size), and exact mode adds the 3 bytes/pixel array.
+# Pillow cannot reduce while loading, so a format whose decoder holds more at
+# full size gets a lower pixel limit, checked before load: WebP goes through
+# libwebp's animation decoder even for stills, which composes the canvas as
+# RGBA twice (the current and the previous, disposed frame), and Pillow copies
+# that into a bytes object and then into its image: 16 bytes/pixel, measured
+# (peak RSS of fast-mode decoding of a 6000x6000 WebP: 553 MB, 16.1 B/px;
+# 13376x13376 from a 1.7 KB animated WebP: 2.8 GB). GIF, PNG, TIFF, BMP and
+# JPEG hold at most the 4 bytes/pixel frame (P and L canvases 1: their RGB
+# conversion goes by strips, see _as_array).
+_RGB_BYTES_PER_PIXEL = 4
+_ARRAY_BYTES_PER_PIXEL = 3
+_LOAD_BYTES_PER_PIXEL = {"WEBP": 16}
+
 # Fast mode never reduces the shorter side below this. PDQ downsamples to 64x64
 # after a Jarosz box filter sized from the input; 256 keeps 4x that resolution.
 # Tunable: benchmarks measure hash agreement with exact mode against speed.
@@ -204,6 +220,9 @@ class DecodeOptions:
             (the frame that would exceed it ends reading: OVER_BUDGET).
             Limits above 2x Pillow's ``Image.MAX_IMAGE_PIXELS`` are cut to
             that by Pillow itself (its process-global setting, left alone).
+            It also sets the memory bound (what an RGB frame at the limit
+            holds): WebP, whose decoder holds 4x that per pixel, may declare
+            a quarter of it in fast mode and 7/19 in exact mode.
         all_frames: return every frame of animated GIF/WebP/PNG and every page
             of multi-page TIFF/MPO, not just the first.
         max_frames: with ``all_frames``, decode at most this many frames; a
@@ -308,15 +327,7 @@ def image_to_rgb(image: Image.Image) -> np.ndarray:
     Raises:
         DecodeError: UNSUPPORTED_FORMAT for a mode Pillow cannot convert to RGB.
     """
-    if image.mode != "RGB":
-        try:
-            image = image.convert("RGB")
-        except ValueError as exc:  # "conversion from X to RGB not supported"
-            raise DecodeError(
-                FailureReason.UNSUPPORTED_FORMAT,
-                f"{image.format or 'image'} mode {image.mode} has no RGB conversion: {exc}",
-            ) from exc
-    return _as_array(image)
+    return _as_array(image, "RGB")
 
 
 def image_to_luma(image: Image.Image) -> np.ndarray:
@@ -327,33 +338,75 @@ def image_to_luma(image: Image.Image) -> np.ndarray:
     is PDQ's float luma rounded. Modes Pillow converts to L only via RGB
     (e.g. HSV, LAB) go through RGB first.
     """
-    if image.mode != "L":
-        try:
-            image = image.convert("L")
-        except ValueError:
-            image = Image.fromarray(image_to_rgb(image)).convert("L")
-    return _as_array(image)
+    return _as_array(image, "L")
 
 
 # Images of more pixels than this leave Pillow in strips of about this many.
 # np.asarray goes through Image.tobytes, which joins a list of encoded chunks:
 # at the 179 MP limit Pillow's RGBX image (716 MB), the chunks (537 MB) and the
-# joined bytes (537 MB) coexist, 1.79 GB; by strips, 1.25 GB.
+# joined bytes (537 MB) coexist, 1.79 GB; by strips, 1.25 GB. Modes other than
+# the target are converted strip by strip too (every conversion to RGB or L is
+# per pixel): a full-size convert("RGB") of a P or L canvas would add Pillow's
+# 4 bytes/pixel RGBX copy to the 1 byte/pixel source.
 _ARRAY_STRIP_PIXELS = 1 << 24
 
 
-def _as_array(image: Image.Image) -> np.ndarray:
-    """A read-only, C-contiguous uint8 array of an ``RGB`` or ``L`` image."""
+def _as_array(image: Image.Image, mode: str) -> np.ndarray:
+    """A read-only, C-contiguous uint8 array of ``image`` converted to ``mode`` (RGB or L)."""
     width, height = image.size
     if width * height <= _ARRAY_STRIP_PIXELS:
-        return np.ascontiguousarray(np.asarray(image))
-    shape = (height, width) if image.mode == "L" else (height, width, 3)
+        return np.ascontiguousarray(np.asarray(_converted(image, mode)))
+    shape = (height, width) if mode == "L" else (height, width, 3)
     out = np.empty(shape, dtype=np.uint8)
     step = max(1, _ARRAY_STRIP_PIXELS // width)
     for top in range(0, height, step):
         bottom = min(height, top + step)
-        out[top:bottom] = np.asarray(image.crop((0, top, width, bottom)))
+        out[top:bottom] = np.asarray(_converted(image.crop((0, top, width, bottom)), mode))
     out.setflags(write=False)  # as np.asarray's view of Pillow's bytes
+    return out
+
+
+def _converted(image: Image.Image, mode: str) -> Image.Image:
+    """``image.convert(mode)`` for mode RGB or L; L via RGB where Pillow has no direct way.
+
+    Raises:
+        DecodeError: UNSUPPORTED_FORMAT for a mode Pillow cannot convert to RGB.
+    """
+    if image.mode == mode:
+        return image
+    try:
+        if mode == "L":
+            try:
+                return image.convert("L")
+            except ValueError:  # e.g. HSV, LAB: only through RGB
+                return image.convert("RGB").convert("L")
+        return image.convert("RGB")
+    except ValueError as exc:  # "conversion from X to RGB not supported"
+        raise DecodeError(
+            FailureReason.UNSUPPORTED_FORMAT,
+            f"{image.format or 'image'} mode {image.mode} has no RGB conversion: {exc}",
+        ) from exc
+
+
+def _reduced(image: Image.Image, factor: int, mode: str) -> Image.Image:
+    """``image`` box-reduced by ``factor`` and converted to ``mode`` (RGB or L).
+
+    Modes in _REDUCE_BEFORE_CONVERT are reduced first (same pixels, less work);
+    others are converted first, as the references do, but strip by strip: a
+    strip of a multiple of ``factor`` rows holds whole reduction blocks, so the
+    result is the same bytes as reducing the full-size conversion, without
+    holding that 4 bytes/pixel copy (a P or RGBA canvas at the pixel limit).
+    """
+    if image.mode in _REDUCE_BEFORE_CONVERT:
+        return _converted(image.reduce(factor), mode)
+    width, height = image.size
+    step = factor * max(1, _ARRAY_STRIP_PIXELS // (width * factor))  # rows per strip
+    if step >= height:
+        return _converted(image, mode).reduce(factor)
+    out = Image.new(mode, (-(-width // factor), -(-height // factor)))
+    for top in range(0, height, step):
+        strip = image.crop((0, top, width, min(height, top + step)))
+        out.paste(_converted(strip, mode).reduce(factor), (0, top // factor))
     return out
 
 
@@ -458,7 +511,7 @@ def _open_and_decode(data: bytes, options: DecodeOptions) -> DecodedFrames:
     with image:
         what = f"{image.format} {image.width}x{image.height} {image.mode}"
         try:
-            _check_pixels(image, options.max_pixels)
+            _check_pixels(image, options)
             # Draft only when one frame is decoded: Pillow keeps the first frame's
             # DCT scale in decoderconfig and applies it to later MPO frames. A
             # JPEG's frame count comes from its header (MPO index), unlike GIF/TIFF.
@@ -524,7 +577,7 @@ def _over_limit(
             f"frame {index} exists but max_frames is {options.max_frames}: {_decoded(index)},"
             " reading stopped here (later frames not looked at)",
         )
-    _check_pixels(image, options.max_pixels)
+    _check_pixels(image, options)
     pixels = image.width * image.height
     if spent + pixels > options.max_pixels:
         return FrameStop(
@@ -648,9 +701,7 @@ def _decode_frame(
     if options.mode == "fast":
         extra = _reduction_factor(min(frame.size), options.fast_min_side)
         if extra > 1:
-            if frame.mode not in _REDUCE_BEFORE_CONVERT:
-                frame = frame.convert("L" if options.luma else "RGB")
-            frame = frame.reduce(extra)
+            frame = _reduced(frame, extra, "L" if options.luma else "RGB")
             factor *= extra
     method = _TRANSPOSE_FOR_ORIENTATION.get(orientation)
     transposed = method is not None and options.exif_transpose
@@ -683,17 +734,33 @@ def _reduction_factor(short_side: int, min_side: int, allowed: tuple[int, ...] =
     return max(1, limit)
 
 
-def _check_pixels(image: Image.Image, max_pixels: int) -> None:
+def _check_pixels(image: Image.Image, options: DecodeOptions) -> None:
+    """Refuse a frame, before it is loaded, for its declared pixels or its decoder's memory."""
     width, height = image.size
     if width <= 0 or height <= 0:
         raise DecodeError(
             FailureReason.CORRUPT, f"{image.format} declares an empty {width}x{height} image"
         )
-    if width * height > max_pixels:
+    pixels = width * height
+    if pixels > options.max_pixels:
         raise DecodeError(
             FailureReason.DECOMPRESSION_BOMB,
-            f"{image.format} declares {width}x{height} = {width * height} pixels,"
-            f" over the limit of {max_pixels}",
+            f"{image.format} declares {width}x{height} = {pixels} pixels,"
+            f" over the limit of {options.max_pixels}",
+        )
+    held = _LOAD_BYTES_PER_PIXEL.get(image.format or "", _RGB_BYTES_PER_PIXEL)
+    if held <= _RGB_BYTES_PER_PIXEL:
+        return
+    output = _ARRAY_BYTES_PER_PIXEL if options.mode == "exact" else 0
+    budget = options.max_pixels * (_RGB_BYTES_PER_PIXEL + output)
+    if pixels * (held + output) > budget:
+        raise DecodeError(
+            FailureReason.DECOMPRESSION_BOMB,
+            f"{image.format} declares {width}x{height} = {pixels} pixels; its decoder holds"
+            f" {held} bytes/pixel ({pixels * (held + output) / 1e6:.0f} MB in {options.mode}"
+            f" mode), over the memory budget of {budget / 1e6:.0f} MB that max_pixels"
+            f" {options.max_pixels} sets: at most {budget // (held + output)} pixels"
+            f" for {image.format} in {options.mode} mode",
         )
 
 
