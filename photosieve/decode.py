@@ -20,7 +20,9 @@ frames once the object has used ``max_cpu_seconds`` of its thread's CPU time.
 Warnings raised while decoding (Pillow's DecompressionBombWarning, "Corrupt
 EXIF data" and other plugin ``UserWarning``s) are counted per category into
 the caller's Counter, never printed: on an archive of millions of hostile
-objects, stderr would otherwise fill with lines nobody can attribute.
+objects, stderr would otherwise fill with lines nobody can attribute. libtiff's
+error messages, which it writes to file descriptor 2 itself, are counted there
+too, as ``"libtiff:<module>"`` (see :mod:`photosieve.libtiff_messages`).
 
 >>> import io
 >>> from PIL import Image
@@ -60,6 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError, features
 
+from photosieve import libtiff_messages
 from photosieve.errors import ConfigError, DecodeError, FailureReason
 
 __all__ = [
@@ -644,6 +647,8 @@ def _counting_warnings(counts: Counter) -> Iterator[None]:
     """Count the warnings this thread raises inside the block into ``counts``; show none."""
     global _WARN_USERS, _WARN_PREVIOUS
     with _WARN_LOCK:
+        if _WARN_USERS == 0:
+            libtiff_messages.install(_WARN_LOCAL)  # once per process; the same counters
         if _WARN_USERS == 0 and warnings.showwarning is not _show_or_count:
             _WARN_PREVIOUS = warnings.showwarning
             warnings.showwarning = _show_or_count
