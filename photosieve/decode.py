@@ -120,12 +120,15 @@ DEFAULT_MAX_CPU_SECONDS = 60.0
 # RGBA twice (the current and the previous, disposed frame), and Pillow copies
 # that into a bytes object and then into its image: 16 bytes/pixel, measured
 # (peak RSS of fast-mode decoding of a 6000x6000 WebP: 553 MB, 16.1 B/px;
-# 13376x13376 from a 1.7 KB animated WebP: 2.8 GB). GIF, PNG, TIFF, BMP and
-# JPEG hold at most the 4 bytes/pixel frame (P and L canvases 1: their RGB
-# conversion goes by strips, see _as_array).
+# 13376x13376 from a 1.7 KB animated WebP: 2.8 GB). AVIF: libavif keeps its
+# YUV planes while Pillow takes the RGB as bytes and then as its image:
+# measured 9.3 bytes/pixel for 8-bit 4:2:0 and 10.9 for 4:4:4 (7000x7000);
+# 10- and 12-bit planes take 2 bytes a sample, so 14 covers 4:4:4 at any depth.
+# GIF, PNG, TIFF, BMP and JPEG hold at most the 4 bytes/pixel frame (P and L
+# canvases 1: their conversion goes by strips, see _as_array).
 _RGB_BYTES_PER_PIXEL = 4
 _ARRAY_BYTES_PER_PIXEL = 3
-_LOAD_BYTES_PER_PIXEL = {"WEBP": 16}
+_LOAD_BYTES_PER_PIXEL = {"WEBP": 16, "AVIF": 14}
 
 # Fast mode never reduces the shorter side below this. PDQ downsamples to 64x64
 # after a Jarosz box filter sized from the input; 256 keeps 4x that resolution.
@@ -223,9 +226,11 @@ class DecodeOptions:
             (the frame that would exceed it ends reading: OVER_BUDGET).
             Limits above 2x Pillow's ``Image.MAX_IMAGE_PIXELS`` are cut to
             that by Pillow itself (its process-global setting, left alone).
-            It also sets the memory bound (what an RGB frame at the limit
-            holds): WebP, whose decoder holds 4x that per pixel, may declare
-            a quarter of it in fast mode and 7/19 in exact mode.
+            It also sets the memory bound, checked before load: what an RGB
+            frame at the limit holds (4 bytes/pixel fast, 7 exact). Formats
+            whose decoders hold more per pixel may declare fewer pixels: WebP
+            (16 bytes/pixel) a quarter of max_pixels in fast mode and 7/19 in
+            exact mode, AVIF (14) 2/7 and 7/17.
         all_frames: return every frame of animated GIF/WebP/PNG and every page
             of multi-page TIFF/MPO, not just the first.
         max_frames: with ``all_frames``, decode at most this many frames; a

@@ -1140,3 +1140,15 @@ def test_exact_mode_converts_large_images_strip_by_strip(monkeypatch, source_mod
     monkeypatch.setattr(Image.Image, "convert", spy)
     np.testing.assert_array_equal(image_to_rgb(source), expected)
     assert converted and max(converted) <= 10_000
+
+
+@needs_avif
+def test_an_avif_is_refused_before_load_over_the_memory_bound():
+    buffer = io.BytesIO()
+    photo(64, 48).save(buffer, "AVIF", speed=10)
+    fits = 64 * 48 * 14 // 4  # 14 bytes/pixel held, 4 allowed per max_pixels pixel
+    assert decode(buffer.getvalue(), DecodeOptions(max_pixels=fits))[0].source_size == (64, 48)
+    with pytest.raises(DecodeError) as caught:
+        decode(buffer.getvalue(), DecodeOptions(max_pixels=fits - 1))
+    assert caught.value.reason is FailureReason.DECOMPRESSION_BOMB
+    assert "AVIF" in caught.value.message and "14 bytes/pixel" in caught.value.message
