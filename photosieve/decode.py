@@ -359,19 +359,70 @@ def image_to_luma(image: Image.Image) -> np.ndarray:
 _ARRAY_STRIP_PIXELS = 1 << 24
 
 
-def _as_array(image: Image.Image, mode: str) -> np.ndarray:
-    """A read-only, C-contiguous uint8 array of ``image`` converted to ``mode`` (RGB or L)."""
+def _as_array(
+    image: Image.Image, mode: str, transpose: Image.Transpose | None = None
+) -> np.ndarray:
+    """A read-only, C-contiguous uint8 array of ``image`` converted to ``mode`` (RGB or L).
+
+    With ``transpose``, of the image so transposed: large images are then
+    transposed strip by strip too (each output strip from the box of the
+    image that maps onto it), never holding a full-size transposed copy,
+    which in exact mode would add 4 bytes/pixel for every EXIF-rotated photo.
+    """
     width, height = image.size
     if width * height <= _ARRAY_STRIP_PIXELS:
+        if transpose is not None:
+            image = image.transpose(transpose)
         return np.ascontiguousarray(np.asarray(_converted(image, mode)))
+    if transpose in _SWAPS_SIDES:
+        width, height = height, width
     shape = (height, width) if mode == "L" else (height, width, 3)
     out = np.empty(shape, dtype=np.uint8)
     step = max(1, _ARRAY_STRIP_PIXELS // width)
     for top in range(0, height, step):
         bottom = min(height, top + step)
-        out[top:bottom] = np.asarray(_converted(image.crop((0, top, width, bottom)), mode))
+        box = (0, top, width, bottom)
+        if transpose is None:
+            strip = image.crop(box)
+        else:
+            strip = image.crop(_source_box(box, transpose, (width, height))).transpose(transpose)
+        out[top:bottom] = np.asarray(_converted(strip, mode))
     out.setflags(write=False)  # as np.asarray's view of Pillow's bytes
     return out
+
+
+_SWAPS_SIDES = frozenset(
+    {
+        Image.Transpose.ROTATE_90,
+        Image.Transpose.ROTATE_270,
+        Image.Transpose.TRANSPOSE,
+        Image.Transpose.TRANSVERSE,
+    }
+)
+
+
+def _source_box(
+    box: tuple[int, int, int, int], method: Image.Transpose, size: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """The box of an image that ``method`` maps onto ``box`` of the result, of ``size``."""
+    inverse = _INVERSE_TRANSPOSE[method]
+    corners = [_moved(inverse, x, y, size) for x in (box[0], box[2]) for y in (box[1], box[3])]
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _moved(method: Image.Transpose, x: int, y: int, size: tuple[int, int]) -> tuple[int, int]:
+    """Where corner (x, y) of an image of ``size`` lands under ``method`` (pixel edges)."""
+    w, h = size
+    return {
+        Image.Transpose.FLIP_LEFT_RIGHT: (w - x, y),
+        Image.Transpose.FLIP_TOP_BOTTOM: (x, h - y),
+        Image.Transpose.ROTATE_180: (w - x, h - y),
+        Image.Transpose.TRANSPOSE: (y, x),
+        Image.Transpose.ROTATE_90: (y, w - x),  # counter-clockwise
+        Image.Transpose.ROTATE_270: (h - y, x),
+        Image.Transpose.TRANSVERSE: (h - y, w - x),
+    }[method]
 
 
 def _converted(image: Image.Image, mode: str) -> Image.Image:
@@ -715,11 +766,12 @@ def _decode_frame(
             factor *= extra
     method = _TRANSPOSE_FOR_ORIENTATION.get(orientation)
     transposed = method is not None and options.exif_transpose
+    turn = None
     if method is not None and applied_on_load != options.exif_transpose:
         # Either apply the orientation, or undo the one the plugin applied.
-        frame = frame.transpose(method if options.exif_transpose else _INVERSE_TRANSPOSE[method])
+        turn = method if options.exif_transpose else _INVERSE_TRANSPOSE[method]
     return DecodedImage(
-        pixels=image_to_luma(frame) if options.luma else image_to_rgb(frame),
+        pixels=_as_array(frame, "L" if options.luma else "RGB", turn),
         format=image.format or "",
         source_mode=source_mode,
         source_size=source_size,

@@ -1152,3 +1152,42 @@ def test_an_avif_is_refused_before_load_over_the_memory_bound():
         decode(buffer.getvalue(), DecodeOptions(max_pixels=fits - 1))
     assert caught.value.reason is FailureReason.DECOMPRESSION_BOMB
     assert "AVIF" in caught.value.message and "14 bytes/pixel" in caught.value.message
+
+
+@pytest.mark.parametrize("method", list(decode_module._TRANSPOSE_FOR_ORIENTATION.values()))
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_large_images_are_transposed_strip_by_strip_with_the_same_pixels(monkeypatch, method, mode):
+    # Exact mode turned an EXIF-rotated photo as a whole: a 4 bytes/pixel copy
+    # beside the frame and the array, 11 bytes/pixel at the pixel limit.
+    picture = photo(203, 117, seed=7).quantize(64)  # P: converted by strips as well
+    expected = np.asarray(picture.transpose(method).convert(mode))
+    sizes = []
+    transpose = Image.Image.transpose
+
+    def spy(self, how):
+        sizes.append(self.width * self.height)
+        return transpose(self, how)
+
+    monkeypatch.setattr(decode_module, "_ARRAY_STRIP_PIXELS", 2_000)
+    monkeypatch.setattr(Image.Image, "transpose", spy)
+    pixels = decode_module._as_array(picture, mode, method)
+    np.testing.assert_array_equal(pixels, expected)
+    assert pixels.flags.c_contiguous and not pixels.flags.writeable
+    assert sizes and max(sizes) <= 2_000 + 203
+
+
+def test_exact_mode_applies_exif_orientation_without_a_full_size_turned_copy(monkeypatch):
+    data = with_orientation(photo(320, 240, seed=8), "JPEG", 6)
+    whole = decode(data, EXACT)[0]
+    assert whole.exif_transposed and whole.pixels.shape == (320, 240, 3)
+    sizes = []
+    transpose = Image.Image.transpose
+
+    def spy(self, how):
+        sizes.append(self.width * self.height)
+        return transpose(self, how)
+
+    monkeypatch.setattr(decode_module, "_ARRAY_STRIP_PIXELS", 5_000)
+    monkeypatch.setattr(Image.Image, "transpose", spy)
+    np.testing.assert_array_equal(decode(data, EXACT)[0].pixels, whole.pixels)
+    assert sizes and max(sizes) <= 5_000 + 320
