@@ -110,7 +110,8 @@ elif case.endswith("-canvas"):
             data = hostile._webp_set_dimensions(bytearray(buffer.getvalue()), 13376, 13376)
         data = bytes(data)
 elif case == "tiff-lzw-cut":
-    data = load("libtiff_case", "tests/photosieve/test_libtiff_messages.py").lzw_tiff(strip_bytes=0.5)
+    cases = load("libtiff_case", "tests/photosieve/test_libtiff_messages.py")
+    data = cases.lzw_tiff(strip_bytes=0.5)
     options = DecodeOptions()
 else:
     data, options = samples.cut_gif(), DecodeOptions(all_frames=case.endswith("-all"))

@@ -1081,7 +1081,9 @@ def test_the_webp_memory_bound_holds_with_all_frames():
     with pytest.raises(DecodeError) as caught:
         decode_frames(buffer.getvalue(), options)
     assert caught.value.reason is FailureReason.DECOMPRESSION_BOMB
-    result = decode_frames(buffer.getvalue(), DecodeOptions(all_frames=True, max_pixels=60 * 50 * 12))
+    result = decode_frames(
+        buffer.getvalue(), DecodeOptions(all_frames=True, max_pixels=60 * 50 * 12)
+    )
     assert len(result.frames) == 3 and result.stop is None
 
 

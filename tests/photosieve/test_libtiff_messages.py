@@ -121,7 +121,8 @@ def test_messages_are_counted_into_the_decoding_threads_own_counter(capfd):
             except DecodeError as exc:
                 errors[name] = exc.reason
 
-    threads = [threading.Thread(target=work, args=item) for item in (("cut", cut), ("whole", whole))]
+    jobs = (("cut", cut), ("whole", whole))
+    threads = [threading.Thread(target=work, args=job) for job in jobs]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -140,3 +141,13 @@ def test_messages_outside_decoding_are_counted_apart_and_not_printed(capfd):
     assert libtiff_messages.unattributed()["libtiff:LZWDecode"] == before + 1
     assert "LZWDecode" not in capfd.readouterr().err
 
+
+
+def test_the_hasher_reports_the_count_with_the_objects_decode_warnings(capfd):
+    # What transforms.hashing tallies as ("warnings", "decode", key) in summary.json.
+    from photosieve.hashing import HashPlan, ImageHasher
+
+    result = ImageHasher(HashPlan.parse("pdq,md5")).hash_bytes("cut.tif", lzw_tiff(4, 0.5))
+    assert dict(result.decode_warnings) == {"libtiff:LZWDecode": 1}
+    assert [f.reason for f in result.failures] == [FailureReason.CORRUPT]
+    assert capfd.readouterr().err == ""
