@@ -93,7 +93,10 @@ _LOG = logging.getLogger(__name__)
 # exact-mode PDQ holds the array, its float32 luma (716 MB) and 64 MB strips.
 # Measured peak RSS of one worker hashing pdq,md5 at the limit (13376 x 13376,
 # benchmarks/bench_decode_limits.py): exact 1.37 GiB (was 6.5 GiB), fast
-# 0.71 GiB. Other pixel hashes add their own work on the same array. Between
+# 0.71 GiB. WebP and AVIF decoders hold more per pixel and get a lower limit
+# (see _LOAD_BYTES_PER_PIXEL); P, RGBA and other modes are converted to RGB by
+# strips, EXIF turns are applied by strips, so neither adds a full-size copy.
+# Other pixel hashes add their own work on the same array. Between
 # 1x and 2x Pillow's default, Pillow emits a DecompressionBombWarning from
 # Image.open; it is counted, not printed (see decode_frames()).
 DEFAULT_MAX_PIXELS = 2 * 89_478_485
