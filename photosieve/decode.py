@@ -20,7 +20,9 @@ frames once the object has used ``max_cpu_seconds`` of its thread's CPU time.
 Warnings raised while decoding (Pillow's DecompressionBombWarning, "Corrupt
 EXIF data" and other plugin ``UserWarning``s) are counted per category into
 the caller's Counter, never printed: on an archive of millions of hostile
-objects, stderr would otherwise fill with lines nobody can attribute.
+objects, stderr would otherwise fill with lines nobody can attribute. libtiff's
+error messages, which it writes to file descriptor 2 itself, are counted there
+too, as ``"libtiff:<module>"`` (see :mod:`photosieve.libtiff_messages`).
 
 >>> import io
 >>> from PIL import Image
@@ -60,6 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError, features
 
+from photosieve import libtiff_messages
 from photosieve.errors import ConfigError, DecodeError, FailureReason
 
 __all__ = [
@@ -90,7 +93,10 @@ _LOG = logging.getLogger(__name__)
 # exact-mode PDQ holds the array, its float32 luma (716 MB) and 64 MB strips.
 # Measured peak RSS of one worker hashing pdq,md5 at the limit (13376 x 13376,
 # benchmarks/bench_decode_limits.py): exact 1.37 GiB (was 6.5 GiB), fast
-# 0.71 GiB. Other pixel hashes add their own work on the same array. Between
+# 0.71 GiB. WebP and AVIF decoders hold more per pixel and get a lower limit
+# (see _LOAD_BYTES_PER_PIXEL); P, RGBA and other modes are converted to RGB by
+# strips, EXIF turns are applied by strips, so neither adds a full-size copy.
+# Other pixel hashes add their own work on the same array. Between
 # 1x and 2x Pillow's default, Pillow emits a DecompressionBombWarning from
 # Image.open; it is counted, not printed (see decode_frames()).
 DEFAULT_MAX_PIXELS = 2 * 89_478_485
@@ -107,6 +113,25 @@ DEFAULT_MAX_FRAMES = 100
 # object far below it (179 MP decode in about 2 s here), and it only cuts
 # pathological ones, such as many tiny frames each costing a full recomposite.
 DEFAULT_MAX_CPU_SECONDS = 60.0
+
+# Memory of decoding, per declared pixel. The documented bound is what an RGB
+# frame costs at max_pixels: Pillow holds RGB as RGBX (4 bytes/pixel, all that
+# fast mode keeps at full size), and exact mode adds the 3 bytes/pixel array.
+# Pillow cannot reduce while loading, so a format whose decoder holds more at
+# full size gets a lower pixel limit, checked before load: WebP goes through
+# libwebp's animation decoder even for stills, which composes the canvas as
+# RGBA twice (the current and the previous, disposed frame), and Pillow copies
+# that into a bytes object and then into its image: 16 bytes/pixel, measured
+# (peak RSS of fast-mode decoding of a 6000x6000 WebP: 553 MB, 16.1 B/px;
+# 13376x13376 from a 1.7 KB animated WebP: 2.8 GB). AVIF: libavif keeps its
+# YUV planes while Pillow takes the RGB as bytes and then as its image:
+# measured 9.3 bytes/pixel for 8-bit 4:2:0 and 10.9 for 4:4:4 (7000x7000);
+# 10- and 12-bit planes take 2 bytes a sample, so 14 covers 4:4:4 at any depth.
+# GIF, PNG, TIFF, BMP and JPEG hold at most the 4 bytes/pixel frame (P and L
+# canvases 1: their conversion goes by strips, see _as_array).
+_RGB_BYTES_PER_PIXEL = 4
+_ARRAY_BYTES_PER_PIXEL = 3
+_LOAD_BYTES_PER_PIXEL = {"WEBP": 16, "AVIF": 14}
 
 # Fast mode never reduces the shorter side below this. PDQ downsamples to 64x64
 # after a Jarosz box filter sized from the input; 256 keeps 4x that resolution.
@@ -204,6 +229,11 @@ class DecodeOptions:
             (the frame that would exceed it ends reading: OVER_BUDGET).
             Limits above 2x Pillow's ``Image.MAX_IMAGE_PIXELS`` are cut to
             that by Pillow itself (its process-global setting, left alone).
+            It also sets the memory bound, checked before load: what an RGB
+            frame at the limit holds (4 bytes/pixel fast, 7 exact). Formats
+            whose decoders hold more per pixel may declare fewer pixels: WebP
+            (16 bytes/pixel) a quarter of max_pixels in fast mode and 7/19 in
+            exact mode, AVIF (14) 2/7 and 7/17.
         all_frames: return every frame of animated GIF/WebP/PNG and every page
             of multi-page TIFF/MPO, not just the first.
         max_frames: with ``all_frames``, decode at most this many frames; a
@@ -308,15 +338,7 @@ def image_to_rgb(image: Image.Image) -> np.ndarray:
     Raises:
         DecodeError: UNSUPPORTED_FORMAT for a mode Pillow cannot convert to RGB.
     """
-    if image.mode != "RGB":
-        try:
-            image = image.convert("RGB")
-        except ValueError as exc:  # "conversion from X to RGB not supported"
-            raise DecodeError(
-                FailureReason.UNSUPPORTED_FORMAT,
-                f"{image.format or 'image'} mode {image.mode} has no RGB conversion: {exc}",
-            ) from exc
-    return _as_array(image)
+    return _as_array(image, "RGB")
 
 
 def image_to_luma(image: Image.Image) -> np.ndarray:
@@ -327,33 +349,126 @@ def image_to_luma(image: Image.Image) -> np.ndarray:
     is PDQ's float luma rounded. Modes Pillow converts to L only via RGB
     (e.g. HSV, LAB) go through RGB first.
     """
-    if image.mode != "L":
-        try:
-            image = image.convert("L")
-        except ValueError:
-            image = Image.fromarray(image_to_rgb(image)).convert("L")
-    return _as_array(image)
+    return _as_array(image, "L")
 
 
 # Images of more pixels than this leave Pillow in strips of about this many.
 # np.asarray goes through Image.tobytes, which joins a list of encoded chunks:
 # at the 179 MP limit Pillow's RGBX image (716 MB), the chunks (537 MB) and the
-# joined bytes (537 MB) coexist, 1.79 GB; by strips, 1.25 GB.
+# joined bytes (537 MB) coexist, 1.79 GB; by strips, 1.25 GB. Modes other than
+# the target are converted strip by strip too (every conversion to RGB or L is
+# per pixel): a full-size convert("RGB") of a P or L canvas would add Pillow's
+# 4 bytes/pixel RGBX copy to the 1 byte/pixel source.
 _ARRAY_STRIP_PIXELS = 1 << 24
 
 
-def _as_array(image: Image.Image) -> np.ndarray:
-    """A read-only, C-contiguous uint8 array of an ``RGB`` or ``L`` image."""
+def _as_array(
+    image: Image.Image, mode: str, transpose: Image.Transpose | None = None
+) -> np.ndarray:
+    """A read-only, C-contiguous uint8 array of ``image`` converted to ``mode`` (RGB or L).
+
+    With ``transpose``, of the image so transposed: large images are then
+    transposed strip by strip too (each output strip from the box of the
+    image that maps onto it), never holding a full-size transposed copy,
+    which in exact mode would add 4 bytes/pixel for every EXIF-rotated photo.
+    """
     width, height = image.size
     if width * height <= _ARRAY_STRIP_PIXELS:
-        return np.ascontiguousarray(np.asarray(image))
-    shape = (height, width) if image.mode == "L" else (height, width, 3)
+        if transpose is not None:
+            image = image.transpose(transpose)
+        return np.ascontiguousarray(np.asarray(_converted(image, mode)))
+    if transpose in _SWAPS_SIDES:
+        width, height = height, width
+    shape = (height, width) if mode == "L" else (height, width, 3)
     out = np.empty(shape, dtype=np.uint8)
     step = max(1, _ARRAY_STRIP_PIXELS // width)
     for top in range(0, height, step):
         bottom = min(height, top + step)
-        out[top:bottom] = np.asarray(image.crop((0, top, width, bottom)))
+        box = (0, top, width, bottom)
+        if transpose is None:
+            strip = image.crop(box)
+        else:
+            strip = image.crop(_source_box(box, transpose, (width, height))).transpose(transpose)
+        out[top:bottom] = np.asarray(_converted(strip, mode))
     out.setflags(write=False)  # as np.asarray's view of Pillow's bytes
+    return out
+
+
+_SWAPS_SIDES = frozenset(
+    {
+        Image.Transpose.ROTATE_90,
+        Image.Transpose.ROTATE_270,
+        Image.Transpose.TRANSPOSE,
+        Image.Transpose.TRANSVERSE,
+    }
+)
+
+
+def _source_box(
+    box: tuple[int, int, int, int], method: Image.Transpose, size: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """The box of an image that ``method`` maps onto ``box`` of the result, of ``size``."""
+    inverse = _INVERSE_TRANSPOSE[method]
+    corners = [_moved(inverse, x, y, size) for x in (box[0], box[2]) for y in (box[1], box[3])]
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _moved(method: Image.Transpose, x: int, y: int, size: tuple[int, int]) -> tuple[int, int]:
+    """Where corner (x, y) of an image of ``size`` lands under ``method`` (pixel edges)."""
+    w, h = size
+    return {
+        Image.Transpose.FLIP_LEFT_RIGHT: (w - x, y),
+        Image.Transpose.FLIP_TOP_BOTTOM: (x, h - y),
+        Image.Transpose.ROTATE_180: (w - x, h - y),
+        Image.Transpose.TRANSPOSE: (y, x),
+        Image.Transpose.ROTATE_90: (y, w - x),  # counter-clockwise
+        Image.Transpose.ROTATE_270: (h - y, x),
+        Image.Transpose.TRANSVERSE: (h - y, w - x),
+    }[method]
+
+
+def _converted(image: Image.Image, mode: str) -> Image.Image:
+    """``image.convert(mode)`` for mode RGB or L; L via RGB where Pillow has no direct way.
+
+    Raises:
+        DecodeError: UNSUPPORTED_FORMAT for a mode Pillow cannot convert to RGB.
+    """
+    if image.mode == mode:
+        return image
+    try:
+        if mode == "L":
+            try:
+                return image.convert("L")
+            except ValueError:  # e.g. HSV, LAB: only through RGB
+                return image.convert("RGB").convert("L")
+        return image.convert("RGB")
+    except ValueError as exc:  # "conversion from X to RGB not supported"
+        raise DecodeError(
+            FailureReason.UNSUPPORTED_FORMAT,
+            f"{image.format or 'image'} mode {image.mode} has no RGB conversion: {exc}",
+        ) from exc
+
+
+def _reduced(image: Image.Image, factor: int, mode: str) -> Image.Image:
+    """``image`` box-reduced by ``factor`` and converted to ``mode`` (RGB or L).
+
+    Modes in _REDUCE_BEFORE_CONVERT are reduced first (same pixels, less work);
+    others are converted first, as the references do, but strip by strip: a
+    strip of a multiple of ``factor`` rows holds whole reduction blocks, so the
+    result is the same bytes as reducing the full-size conversion, without
+    holding that 4 bytes/pixel copy (a P or RGBA canvas at the pixel limit).
+    """
+    if image.mode in _REDUCE_BEFORE_CONVERT:
+        return _converted(image.reduce(factor), mode)
+    width, height = image.size
+    step = factor * max(1, _ARRAY_STRIP_PIXELS // (width * factor))  # rows per strip
+    if step >= height:
+        return _converted(image, mode).reduce(factor)
+    out = Image.new(mode, (-(-width // factor), -(-height // factor)))
+    for top in range(0, height, step):
+        strip = image.crop((0, top, width, min(height, top + step)))
+        out.paste(_converted(strip, mode).reduce(factor), (0, top // factor))
     return out
 
 
@@ -458,7 +573,7 @@ def _open_and_decode(data: bytes, options: DecodeOptions) -> DecodedFrames:
     with image:
         what = f"{image.format} {image.width}x{image.height} {image.mode}"
         try:
-            _check_pixels(image, options.max_pixels)
+            _check_pixels(image, options)
             # Draft only when one frame is decoded: Pillow keeps the first frame's
             # DCT scale in decoderconfig and applies it to later MPO frames. A
             # JPEG's frame count comes from its header (MPO index), unlike GIF/TIFF.
@@ -524,7 +639,7 @@ def _over_limit(
             f"frame {index} exists but max_frames is {options.max_frames}: {_decoded(index)},"
             " reading stopped here (later frames not looked at)",
         )
-    _check_pixels(image, options.max_pixels)
+    _check_pixels(image, options)
     pixels = image.width * image.height
     if spent + pixels > options.max_pixels:
         return FrameStop(
@@ -591,6 +706,8 @@ def _counting_warnings(counts: Counter) -> Iterator[None]:
     """Count the warnings this thread raises inside the block into ``counts``; show none."""
     global _WARN_USERS, _WARN_PREVIOUS
     with _WARN_LOCK:
+        if _WARN_USERS == 0:
+            libtiff_messages.install(_WARN_LOCAL)  # once per process; the same counters
         if _WARN_USERS == 0 and warnings.showwarning is not _show_or_count:
             _WARN_PREVIOUS = warnings.showwarning
             warnings.showwarning = _show_or_count
@@ -648,17 +765,16 @@ def _decode_frame(
     if options.mode == "fast":
         extra = _reduction_factor(min(frame.size), options.fast_min_side)
         if extra > 1:
-            if frame.mode not in _REDUCE_BEFORE_CONVERT:
-                frame = frame.convert("L" if options.luma else "RGB")
-            frame = frame.reduce(extra)
+            frame = _reduced(frame, extra, "L" if options.luma else "RGB")
             factor *= extra
     method = _TRANSPOSE_FOR_ORIENTATION.get(orientation)
     transposed = method is not None and options.exif_transpose
+    turn = None
     if method is not None and applied_on_load != options.exif_transpose:
         # Either apply the orientation, or undo the one the plugin applied.
-        frame = frame.transpose(method if options.exif_transpose else _INVERSE_TRANSPOSE[method])
+        turn = method if options.exif_transpose else _INVERSE_TRANSPOSE[method]
     return DecodedImage(
-        pixels=image_to_luma(frame) if options.luma else image_to_rgb(frame),
+        pixels=_as_array(frame, "L" if options.luma else "RGB", turn),
         format=image.format or "",
         source_mode=source_mode,
         source_size=source_size,
@@ -683,17 +799,33 @@ def _reduction_factor(short_side: int, min_side: int, allowed: tuple[int, ...] =
     return max(1, limit)
 
 
-def _check_pixels(image: Image.Image, max_pixels: int) -> None:
+def _check_pixels(image: Image.Image, options: DecodeOptions) -> None:
+    """Refuse a frame, before it is loaded, for its declared pixels or its decoder's memory."""
     width, height = image.size
     if width <= 0 or height <= 0:
         raise DecodeError(
             FailureReason.CORRUPT, f"{image.format} declares an empty {width}x{height} image"
         )
-    if width * height > max_pixels:
+    pixels = width * height
+    if pixels > options.max_pixels:
         raise DecodeError(
             FailureReason.DECOMPRESSION_BOMB,
-            f"{image.format} declares {width}x{height} = {width * height} pixels,"
-            f" over the limit of {max_pixels}",
+            f"{image.format} declares {width}x{height} = {pixels} pixels,"
+            f" over the limit of {options.max_pixels}",
+        )
+    held = _LOAD_BYTES_PER_PIXEL.get(image.format or "", _RGB_BYTES_PER_PIXEL)
+    if held <= _RGB_BYTES_PER_PIXEL:
+        return
+    output = _ARRAY_BYTES_PER_PIXEL if options.mode == "exact" else 0
+    budget = options.max_pixels * (_RGB_BYTES_PER_PIXEL + output)
+    if pixels * (held + output) > budget:
+        raise DecodeError(
+            FailureReason.DECOMPRESSION_BOMB,
+            f"{image.format} declares {width}x{height} = {pixels} pixels; its decoder holds"
+            f" {held} bytes/pixel ({pixels * (held + output) / 1e6:.0f} MB in {options.mode}"
+            f" mode), over the memory budget of {budget / 1e6:.0f} MB that max_pixels"
+            f" {options.max_pixels} sets: at most {budget // (held + output)} pixels"
+            f" for {image.format} in {options.mode} mode",
         )
 
 

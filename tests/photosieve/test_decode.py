@@ -1038,3 +1038,158 @@ def test_a_gif_cut_after_a_whole_frame_is_truncated_not_complete():
     result = decode_frames(data[:-1], DecodeOptions(all_frames=True))  # no trailer
     assert len(result.frames) == len(COLOURS)
     assert (result.stop.frame, result.stop.reason) == (len(COLOURS), FailureReason.TRUNCATED)
+
+
+# ------------------------------------------- memory of decoders that hold more
+
+
+def _webp(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    photo(width, height).save(buffer, "WEBP", quality=90)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["fast", "exact"])
+def test_a_webp_is_refused_before_load_when_its_decoder_would_exceed_the_memory_bound(
+    monkeypatch, mode
+):
+    # libwebp holds 16 bytes/pixel while loading (two RGBA canvases, two copies
+    # in Pillow), 4x an RGB frame: at the default limit, a 1.7 KB animated WebP
+    # declaring 13376x13376 took 2.8 GB in fast mode and was hashed. Scaled
+    # down: 100x100 = 10,000 pixels, and the limit at which they fit exactly.
+    from PIL import WebPImagePlugin
+
+    data = _webp(100, 100)
+    fits = 10_000 * 16 // 4 if mode == "fast" else -(-10_000 * (16 + 3) // 7)
+    [frame] = decode(data, DecodeOptions(mode=mode, max_pixels=fits))
+    assert frame.source_size == (100, 100)
+
+    loads = []
+    monkeypatch.setattr(WebPImagePlugin.WebPImageFile, "load", lambda self: loads.append(1))
+    with pytest.raises(DecodeError) as caught:
+        decode(data, DecodeOptions(mode=mode, max_pixels=fits - 1))
+    assert caught.value.reason is FailureReason.DECOMPRESSION_BOMB
+    assert "16 bytes/pixel" in caught.value.message and f"{mode} mode" in caught.value.message
+    assert loads == []  # refused from the header, nothing allocated
+
+
+def test_the_webp_memory_bound_holds_with_all_frames():
+    frames = [photo(60, 50, seed) for seed in range(3)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "WEBP", save_all=True, append_images=frames[1:], lossless=True)
+    options = DecodeOptions(all_frames=True, max_pixels=60 * 50 * 4 - 1)
+    with pytest.raises(DecodeError) as caught:
+        decode_frames(buffer.getvalue(), options)
+    assert caught.value.reason is FailureReason.DECOMPRESSION_BOMB
+    result = decode_frames(
+        buffer.getvalue(), DecodeOptions(all_frames=True, max_pixels=60 * 50 * 12)
+    )
+    assert len(result.frames) == 3 and result.stop is None
+
+
+@pytest.mark.parametrize("luma", [False, True])
+@pytest.mark.parametrize("source_mode", ["P", "RGBA", "I;16", "CMYK", "1"])
+def test_fast_mode_converts_modes_it_cannot_reduce_first_strip_by_strip(
+    monkeypatch, source_mode, luma
+):
+    # convert("RGB") of a whole P canvas held 4 bytes/pixel next to its 1: a
+    # GIF declaring 13376x13376 took 0.7 GB in fast mode. Strips of whole
+    # reduction blocks give the same bytes as the full-size conversion.
+    rgb = photo(997, 613, seed=3)
+    source = {
+        "P": rgb.quantize(200),
+        "RGBA": Image.merge("RGBA", (*rgb.split(), rgb.convert("L"))),
+        "I;16": Image.fromarray((np.asarray(rgb.convert("L"), dtype=np.uint16) * 3)),
+        "CMYK": rgb.convert("CMYK"),
+        "1": rgb.convert("1"),
+    }[source_mode]
+    data = encode(source, "TIFF" if source_mode in ("I;16", "CMYK") else "PNG")
+    target = "L" if luma else "RGB"
+    options = DecodeOptions(fast_min_side=64, luma=luma)
+    whole = decode(data, options)[0]
+    with Image.open(io.BytesIO(data)) as reference:
+        expected = np.asarray(reference.convert(target).reduce(9))  # 613 // 64 = 9
+    np.testing.assert_array_equal(whole.pixels, expected)
+
+    converted = []
+    convert = Image.Image.convert
+
+    def spy(self, mode=None, *args, **kwargs):
+        converted.append(self.width * self.height)
+        return convert(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(decode_module, "_ARRAY_STRIP_PIXELS", 20_000)  # strips of 18 rows
+    monkeypatch.setattr(Image.Image, "convert", spy)
+    stripped = decode(data, options)[0]
+    np.testing.assert_array_equal(stripped.pixels, expected)
+    assert stripped.scale == whole.scale == 1 / 9
+    assert converted and max(converted) <= 20_000 + 997 * 9
+
+
+@pytest.mark.parametrize("source_mode", ["P", "RGBA", "LA"])
+def test_exact_mode_converts_large_images_strip_by_strip(monkeypatch, source_mode):
+    rgb = photo(640, 480, seed=5)
+    source = rgb.quantize(100) if source_mode == "P" else rgb.convert(source_mode)
+    expected = np.asarray(source.convert("RGB"))
+    converted = []
+    convert = Image.Image.convert
+
+    def spy(self, mode=None, *args, **kwargs):
+        converted.append(self.width * self.height)
+        return convert(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(decode_module, "_ARRAY_STRIP_PIXELS", 10_000)
+    monkeypatch.setattr(Image.Image, "convert", spy)
+    np.testing.assert_array_equal(image_to_rgb(source), expected)
+    assert converted and max(converted) <= 10_000
+
+
+@needs_avif
+def test_an_avif_is_refused_before_load_over_the_memory_bound():
+    buffer = io.BytesIO()
+    photo(64, 48).save(buffer, "AVIF", speed=10)
+    fits = 64 * 48 * 14 // 4  # 14 bytes/pixel held, 4 allowed per max_pixels pixel
+    assert decode(buffer.getvalue(), DecodeOptions(max_pixels=fits))[0].source_size == (64, 48)
+    with pytest.raises(DecodeError) as caught:
+        decode(buffer.getvalue(), DecodeOptions(max_pixels=fits - 1))
+    assert caught.value.reason is FailureReason.DECOMPRESSION_BOMB
+    assert "AVIF" in caught.value.message and "14 bytes/pixel" in caught.value.message
+
+
+@pytest.mark.parametrize("method", list(decode_module._TRANSPOSE_FOR_ORIENTATION.values()))
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_large_images_are_transposed_strip_by_strip_with_the_same_pixels(monkeypatch, method, mode):
+    # Exact mode turned an EXIF-rotated photo as a whole: a 4 bytes/pixel copy
+    # beside the frame and the array, 11 bytes/pixel at the pixel limit.
+    picture = photo(203, 117, seed=7).quantize(64)  # P: converted by strips as well
+    expected = np.asarray(picture.transpose(method).convert(mode))
+    sizes = []
+    transpose = Image.Image.transpose
+
+    def spy(self, how):
+        sizes.append(self.width * self.height)
+        return transpose(self, how)
+
+    monkeypatch.setattr(decode_module, "_ARRAY_STRIP_PIXELS", 2_000)
+    monkeypatch.setattr(Image.Image, "transpose", spy)
+    pixels = decode_module._as_array(picture, mode, method)
+    np.testing.assert_array_equal(pixels, expected)
+    assert pixels.flags.c_contiguous and not pixels.flags.writeable
+    assert sizes and max(sizes) <= 2_000 + 203
+
+
+def test_exact_mode_applies_exif_orientation_without_a_full_size_turned_copy(monkeypatch):
+    data = with_orientation(photo(320, 240, seed=8), "JPEG", 6)
+    whole = decode(data, EXACT)[0]
+    assert whole.exif_transposed and whole.pixels.shape == (320, 240, 3)
+    sizes = []
+    transpose = Image.Image.transpose
+
+    def spy(self, how):
+        sizes.append(self.width * self.height)
+        return transpose(self, how)
+
+    monkeypatch.setattr(decode_module, "_ARRAY_STRIP_PIXELS", 5_000)
+    monkeypatch.setattr(Image.Image, "transpose", spy)
+    np.testing.assert_array_equal(decode(data, EXACT)[0].pixels, whole.pixels)
+    assert sizes and max(sizes) <= 5_000 + 320
