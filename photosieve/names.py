@@ -8,6 +8,8 @@ is *escaped*, percent-style, and a name read from a table is *unescaped*
 back to the exact path to open:
 
 * each byte that is not part of valid UTF-8 becomes ``%XX`` (its value);
+  (a lone surrogate no file system gives, which no coder could write either,
+  becomes the ``%XX`` of its three "surrogatepass" bytes);
 * ``%`` itself becomes ``%25`` (so the form round-trips);
 * control characters (C0, DEL, C1) and the bidirectional overrides that
   make a name print as another (U+202A-U+202E, U+2066-U+2069) become the
@@ -52,7 +54,7 @@ MEMBER_SEPARATOR = "!/"
 # Characters that are written as the %XX of their UTF-8 bytes.
 _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _ESCAPED = re.compile(
-    "[%\x00-\x1f\x7f-\x9f" + _BIDI + "\udc80-\udcff]|!(?=/)"
+    "[%\x00-\x1f\x7f-\x9f" + _BIDI + "\ud800-\udfff]|!(?=/)"
 )
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
 # Archives may hold several members of one name (a zip with two ``a.jpg``, a
@@ -67,7 +69,9 @@ def _escape_char(match: re.Match) -> str:
     char = match.group(0)
     if "\udc80" <= char <= "\udcff":  # an undecodable byte, as os.fsdecode gives it
         return f"%{ord(char) - 0xDC00:02X}"
-    return "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+    # Any other lone surrogate comes from no file system (os.fsdecode makes only the
+    # ones above), but no coder could write it: its 3 "surrogatepass" bytes.
+    return "".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
 
 
 def escape(name: str) -> str:

@@ -77,3 +77,9 @@ def test_later_occurrences_keep_their_archive_and_name():
     assert split_member(uri) == ("s/a.zip", "d/m.jpg%!3")
     assert container_path(uri, archives=True) == "s/a.zip"
     assert occurrence_uri("s/a.zip!/m.jpg", 1) == "s/a.zip!/m.jpg"
+
+
+def test_a_lone_surrogate_no_file_system_gives_is_still_written_as_plain_text():
+    escaped = escape("a\udd00.jpg")  # not from os.fsdecode, which makes only U+DC80..U+DCFF
+    assert escaped == "a%ED%B4%80.jpg"
+    escaped.encode("utf-8")
