@@ -28,11 +28,11 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 DEMO ?= out/demo
 demo: $(VENV)/.installed
 	rm -rf $(DEMO)
-	$(BIN)/python -m pipelines.demo_data make $(DEMO)
+	$(BIN)/python -m photosieve.pipelines.demo_data make $(DEMO)
 	$(BIN)/photosieve audit --config configs/local.yaml --input $(DEMO)/archive --archives --dihedral \
 		--list known=$(DEMO)/lists/known.csv --suppress-list benign=$(DEMO)/lists/benign.txt \
 		--output $(DEMO)/run
-	$(BIN)/python -m pipelines.demo_data check $(DEMO)
+	$(BIN)/python -m photosieve.pipelines.demo_data check $(DEMO)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

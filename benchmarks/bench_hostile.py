@@ -13,7 +13,7 @@ subprocesses, and the parent watches:
 * **hangs**: an object not done within ``--timeout`` seconds; the worker is
   killed and replaced, and the object counted;
 * **lost**: an object that came back with an algorithm in neither hashes nor
-  failures (``transforms.hashing.outcomes`` says ``missing``/``unexpected``),
+  failures (``photosieve.transforms.hashing.outcomes`` says ``missing``/``unexpected``),
   or that never came back at all;
 * **peak memory** per object: the worker resets its peak RSS before each
   object (``/proc/self/clear_refs``, Linux) and reads ``VmHWM`` after, so the
@@ -125,7 +125,7 @@ def _worker(
     from photosieve.decode import DecodeOptions
     from photosieve.hashing import HashPlan, ImageHasher
     from tests import hostile_inputs
-    from transforms.hashing import account
+    from photosieve.transforms.hashing import account
 
     plan = HashPlan.parse(algorithms, DecodeOptions(**decode))
     hasher = ImageHasher(plan)
@@ -370,7 +370,7 @@ def run_audit(args: argparse.Namespace, outcomes: list[Outcome]) -> dict:
     import pyarrow.parquet as pq
 
     from photosieve import names, schemas
-    from pipelines import job
+    from photosieve.pipelines import job
     from tests import hostile_inputs
 
     work = Path(tempfile.mkdtemp(prefix="bench-hostile-"))
@@ -391,7 +391,7 @@ def run_audit(args: argparse.Namespace, outcomes: list[Outcome]) -> dict:
             path.write_bytes(item.data)
             archives.append(names.escape(str(path)))
         (work / "list.txt").write_text("pdq " + "0" * 64 + "\n")
-        argv = [sys.executable, "-m", "pipelines.cli", "audit", "-i", str(folder), "-l",
+        argv = [sys.executable, "-m", "photosieve.pipelines.cli", "audit", "-i", str(folder), "-l",
                 str(work / "list.txt"), "-o", str(work / "out"), "--algorithms", args.algorithms,
                 "--decode", args.decode, *(["--all-frames"] if args.all_frames else []),
                 *(["--archives"] if args.archives else [])]

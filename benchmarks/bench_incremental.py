@@ -235,7 +235,7 @@ def audit(
     """Run ``photosieve audit`` in a subprocess; return (wall seconds, summary)."""
     shutil.rmtree(output, ignore_errors=True)
     argv = [
-        sys.executable, "-m", "pipelines.cli", "audit", "-i", str(archive),
+        sys.executable, "-m", "photosieve.pipelines.cli", "audit", "-i", str(archive),
         "-l", *(f"{name}={path}" for name, path in lists.items()), "-o", str(output),
         "--runner=FnApiRunner", "--direct_running_mode=multi_processing",
         f"--direct_num_workers={workers}", "--default_sdk_harness_log_level=WARNING", *extra,

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.reading import read_object
-from pipelines import scan
+from photosieve.pipelines import scan
 
 DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")

@@ -3,7 +3,7 @@
 Users audit the same growing archive every week as new hash lists arrive.
 Decoding is the whole cost, so ``photosieve audit --previous DIR`` does not
 read a file it already hashed, and says what is new since then. This module
-is the Beam-free core of that; :mod:`transforms.incremental` runs it in the
+is the Beam-free core of that; :mod:`photosieve.transforms.incremental` runs it in the
 pipeline (a ``CoGroupByKey`` on the file path between this run's listing and
 the previous runs' tables).
 

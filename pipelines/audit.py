@@ -34,18 +34,18 @@ from photosieve import incremental, schemas
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan
 from photosieve.incremental import CarryPolicy, MatchClassifier, PreviousRun
-from pipelines import job, match
-from transforms.hashing import HashImages
-from transforms.incremental import (
+from photosieve.pipelines import job, match
+from photosieve.transforms.hashing import HashImages
+from photosieve.transforms.incremental import (
     CONTEXT,
     TO_READ,
     CarryForward,
     ClassifyNewMatches,
     table_pattern,
 )
-from transforms.ledger import LEDGER, WriteLedger
-from transforms.reading import ListFiles, ReadListedFiles
-from transforms.tables import WriteTables
+from photosieve.transforms.ledger import LEDGER, WriteLedger
+from photosieve.transforms.reading import ListFiles, ReadListedFiles
+from photosieve.transforms.tables import WriteTables
 
 _LOG = logging.getLogger(__name__)
 

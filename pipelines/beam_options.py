@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 
 from apache_beam.options import pipeline_options
 
-from pipelines.redaction import REDACTED, SECRET_WORDS, redact_text
+from photosieve.pipelines.redaction import REDACTED, SECRET_WORDS, redact_text
 
 __all__ = [
     "beam_parser",

@@ -12,22 +12,22 @@ import logging
 import os
 import sys
 
-from pipelines import quiet, redaction
+from photosieve.pipelines import quiet, redaction
 
 # subcommand -> (module, one-line help). Modules are imported only when used.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "hash": ("pipelines.hash_cli", "hash image files locally (no Beam) and print one row per hash"),
-    "lists": ("pipelines.lists_cli", "check known-hash list files"),
+    "hash": ("photosieve.pipelines.hash_cli", "hash image files locally (no Beam) and print one row per hash"),
+    "lists": ("photosieve.pipelines.lists_cli", "check known-hash list files"),
     "audit": (
-        "pipelines.audit",
+        "photosieve.pipelines.audit",
         "hash an archive and match it against known-hash lists (Apache Beam)",
     ),
-    "scan": ("pipelines.scan", "hash an archive into Parquet tables, no matching (Apache Beam)"),
+    "scan": ("photosieve.pipelines.scan", "hash an archive into Parquet tables, no matching (Apache Beam)"),
     "match": (
-        "pipelines.match",
+        "photosieve.pipelines.match",
         "match stored hashes against known-hash lists, no decoding (Apache Beam)",
     ),
-    "report": ("pipelines.report_cli", "write an HTML page and a Markdown summary of an audit run"),
+    "report": ("photosieve.pipelines.report_cli", "write an HTML page and a Markdown summary of an audit run"),
 }
 
 

@@ -1,8 +1,8 @@
 """Sample data for ``make demo``: an archive with planted copies of listed images, and the lists.
 
-    python -m pipelines.demo_data make out/demo     # archive/, lists/, planted.json
+    python -m photosieve.pipelines.demo_data make out/demo     # archive/, lists/, planted.json
     photosieve audit -i out/demo/archive -l known=out/demo/lists/known.csv ... -o out/demo/run
-    python -m pipelines.demo_data check out/demo    # every planted copy matched?
+    python -m photosieve.pipelines.demo_data check out/demo    # every planted copy matched?
 
 The images are Meta's BSD-licensed PDQ test images bundled in
 ``tests/data/pdq-reference/images`` (see the LICENSE there). Five of them
@@ -196,7 +196,7 @@ def check(root: Path, run: Path | None = None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m pipelines.demo_data", description=__doc__.splitlines()[0]
+        prog="python -m photosieve.pipelines.demo_data", description=__doc__.splitlines()[0]
     )
     parser.add_argument(
         "action", choices=("make", "check"), help="make the sample data, or check a run on it"

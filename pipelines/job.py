@@ -3,8 +3,8 @@
 * Flags, in parent parsers the subcommands combine (weather-tools style):
   :func:`output_parser`, :func:`hash_parser`. Other flags pass to Beam
   when Beam has such a pipeline option; anything else is a usage error with
-  a "did you mean" hint (:mod:`pipelines.beam_options`). Numeric values are
-  range-checked by argparse (:mod:`pipelines.values`).
+  a "did you mean" hint (:mod:`photosieve.pipelines.beam_options`). Numeric values are
+  range-checked by argparse (:mod:`photosieve.pipelines.values`).
 * ``--config configs/NAME.yaml`` profiles: :func:`parse` applies a profile's
   settings as defaults, so flags on the command line override them.
 * Preflight before any work starts: inputs that match nothing, an output
@@ -58,12 +58,12 @@ from photosieve.listing import is_local as is_local_path
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
 from photosieve.names import escape
 from photosieve.report import SUMMARY_FILE
-from pipelines import beam_options, quiet, redaction, values
-from pipelines.hash_options import add_hash_arguments, decode_options
-from pipelines.mode_options import add_mode_arguments, plan_for_mode
-from transforms.ledger import LEDGER_FILE
-from transforms.matching import SHUFFLE, SIDE_INPUT, STRATEGIES, open_stored, spec_fields
-from transforms.progress import ProgressMonitor
+from photosieve.pipelines import beam_options, quiet, redaction, values
+from photosieve.pipelines.hash_options import add_hash_arguments, decode_options
+from photosieve.pipelines.mode_options import add_mode_arguments, plan_for_mode
+from photosieve.transforms.ledger import LEDGER_FILE
+from photosieve.transforms.matching import SHUFFLE, SIDE_INPUT, STRATEGIES, open_stored, spec_fields
+from photosieve.transforms.progress import ProgressMonitor
 
 __all__ = [
     "OUTPUT_MODES",
@@ -796,7 +796,7 @@ def _local_runner(options: PipelineOptions, *, verbose: bool = False):
     that differ from their defaults: all of them include dests such as
     ``pipeline_type_check`` that each worker cannot parse back and warns
     about. Unless ``verbose``, multi-process workers start through
-    :mod:`pipelines.sdk_worker` (without their start-up noise).
+    :mod:`photosieve.pipelines.sdk_worker` (without their start-up noise).
     """
     runner = options.view_as(StandardOptions).runner or DEFAULT_RUNNER
     if runner.rsplit(".", 1)[-1] != "FnApiRunner":
@@ -809,11 +809,11 @@ def _local_runner(options: PipelineOptions, *, verbose: bool = False):
 
 # The SDK worker command Beam's FnApiRunner uses in multi_processing mode, and ours.
 _BEAM_WORKER_MODULE = "apache_beam.runners.worker.sdk_worker_main"
-_QUIET_WORKER_MODULE = "pipelines.sdk_worker"
+_QUIET_WORKER_MODULE = "photosieve.pipelines.sdk_worker"
 
 
 class _QuietWorkersRunner(fn_runner.FnApiRunner):
-    """The FnApiRunner, starting multi-process SDK workers as ``python -m pipelines.sdk_worker``.
+    """The FnApiRunner, starting multi-process SDK workers as ``python -m photosieve.pipelines.sdk_worker``.
 
     ``run_pipeline`` sets the subprocess environment from
     ``--direct_running_mode`` with a fixed command; this swaps the module
@@ -962,7 +962,7 @@ def library_versions() -> dict[str, str]:
 
 
 def _redacted(pipeline_args: list[str]) -> list[str]:
-    """Beam options with credentials hidden (see :func:`pipelines.beam_options.redacted`)."""
+    """Beam options with credentials hidden (see :func:`photosieve.pipelines.beam_options.redacted`)."""
     return beam_options.redacted(pipeline_args)
 
 

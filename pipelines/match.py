@@ -26,11 +26,11 @@ from photosieve import schemas
 from photosieve.errors import ConfigError
 from photosieve.listing import normalise
 from photosieve.lists import ListSpec
-from pipelines import job, mode_options
-from transforms.ledger import LEDGER, WriteLedger
-from transforms.matching import SIDE_INPUT, MatchHashes
-from transforms.mode_matching import MatchInMode, shuffle_refusal
-from transforms.tables import PARQUET_SUFFIX, WriteTables
+from photosieve.pipelines import job, mode_options
+from photosieve.transforms.ledger import LEDGER, WriteLedger
+from photosieve.transforms.matching import SIDE_INPUT, MatchHashes
+from photosieve.transforms.mode_matching import MatchInMode, shuffle_refusal
+from photosieve.transforms.tables import PARQUET_SUFFIX, WriteTables
 
 _LOG = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def preflight_lists(
     """(specs, list summaries, versions): every list read and checked before any work starts.
 
     With ``--match-mode``, each list's summary also records the mode's
-    configuration and threshold for it (:func:`pipelines.mode_options.preflight`).
+    configuration and threshold for it (:func:`photosieve.pipelines.mode_options.preflight`).
     """
     specs = job.list_specs(args)
     if args.match_mode is not None and args.strategy != SIDE_INPUT:

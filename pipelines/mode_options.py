@@ -3,7 +3,7 @@
 A matching mode (:data:`photosieve.match_modes.CONFIGS`) changes both ends
 of a run: the hasher computes the mode's extra query hashes
 (:func:`plan_for_mode`), and PDQ is matched by
-:class:`transforms.mode_matching.MatchInMode` at the mode's calibrated
+:class:`photosieve.transforms.mode_matching.MatchInMode` at the mode's calibrated
 threshold instead of each list's. :func:`preflight` checks, before any work
 starts, that every list can be matched in the mode and records in each
 list's ``summary.json`` entry the configuration, threshold and settings the
@@ -26,8 +26,8 @@ from photosieve.hashing import HashPlan
 from photosieve.lists import ListSpec
 from photosieve.match_modes import CONFIGS, TARGET_FPR, MatchConfig
 from photosieve.report import SUMMARY_FILE
-from transforms.matching import SIDE_INPUT
-from transforms.mode_matching import read_list_config
+from photosieve.transforms.matching import SIDE_INPUT
+from photosieve.transforms.mode_matching import read_list_config
 
 __all__ = ["MODE_KEY", "add_mode_arguments", "check_stored_hashes", "plan_for_mode", "preflight"]
 

@@ -20,7 +20,7 @@ A normal run and ``--help`` printed lines that say nothing about the run:
 
 :func:`install` drops the apitools record (a filter on its message) and
 keeps Beam's own loggers at WARNING; ``-v`` brings them back. The local
-multi-process runner starts its workers with ``python -m pipelines.sdk_worker``,
+multi-process runner starts its workers with ``python -m photosieve.pipelines.sdk_worker``,
 which applies :func:`install_in_worker` before Beam is imported.
 """
 

@@ -3,7 +3,7 @@
 The words that mark a secret option or ``NAME=VALUE`` pair, the user
 information of URLs (``https://user:password@host``, ``https://TOKEN@host``),
 and :class:`ScrubURLCredentials`, a logging filter for every line the
-command line prints. Beam-free; :mod:`pipelines.beam_options` adds which
+command line prints. Beam-free; :mod:`photosieve.pipelines.beam_options` adds which
 of Beam's options hold credentials.
 """
 

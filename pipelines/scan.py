@@ -21,11 +21,11 @@ import apache_beam as beam
 from photosieve import schemas
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan
-from pipelines import job
-from transforms.hashing import HashImages
-from transforms.ledger import WriteLedger
-from transforms.reading import ReadImages
-from transforms.tables import WriteTables
+from photosieve.pipelines import job
+from photosieve.transforms.hashing import HashImages
+from photosieve.transforms.ledger import WriteLedger
+from photosieve.transforms.reading import ReadImages
+from photosieve.transforms.tables import WriteTables
 
 _LOG = logging.getLogger(__name__)
 

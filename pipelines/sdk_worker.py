@@ -1,17 +1,17 @@
-"""``python -m pipelines.sdk_worker``: Beam's SDK worker process, started without its noise.
+"""``python -m photosieve.pipelines.sdk_worker``: Beam's SDK worker process, started without its noise.
 
 The local multi-process runner (``--direct_running_mode=multi_processing``)
 starts one of these per worker instead of
 ``python -m apache_beam.runners.worker.sdk_worker_main`` (see
-``pipelines.job._local_runner``): the same worker, with
-:func:`pipelines.quiet.install_in_worker` applied before Beam is imported.
+``photosieve.pipelines.job._local_runner``): the same worker, with
+:func:`photosieve.pipelines.quiet.install_in_worker` applied before Beam is imported.
 """
 
 from __future__ import annotations
 
 import sys
 
-from pipelines import quiet
+from photosieve.pipelines import quiet
 
 quiet.install_in_worker()
 

@@ -81,7 +81,7 @@ def max_distance(algorithm: str) -> float:
 def threshold(text: str) -> str:
     """``[LIST:]ALGORITHM=N`` with a known algorithm and ``0 <= N <=`` its largest distance.
 
-    Returns the text unchanged: :func:`pipelines.job.list_specs` applies it.
+    Returns the text unchanged: :func:`photosieve.pipelines.job.list_specs` applies it.
     """
     parsed = _THRESHOLD.match(str(text))
     if not parsed:

@@ -28,9 +28,9 @@ from photosieve import names, schemas
 from photosieve.decode import DecodeOptions
 from photosieve.errors import FailureReason
 from photosieve.hashing import ALGORITHM_CHOICES, HashPlan, ImageHasher, ObjectHashes
-from pipelines import cli, job
+from photosieve.pipelines import cli, job
 from tests import hostile_inputs
-from transforms.hashing import FAILED, HASHED, PARTIAL, outcomes
+from photosieve.transforms.hashing import FAILED, HASHED, PARTIAL, outcomes
 
 SEED = 10
 FUZZ_OBJECTS = 400
@@ -335,7 +335,7 @@ def test_every_hostile_object_is_in_exactly_one_table_row_per_algorithm(hostile_
 def _audit_subprocess(root: Path, timeout: float) -> subprocess.CompletedProcess:
     """``photosieve audit`` in a child process, so that a hang is a timeout, not a stuck suite."""
     (root / "list.txt").write_text("pdq " + "0" * 64 + "\n")
-    argv = [sys.executable, "-m", "pipelines.cli", "audit", "-i", str(root / "in"), "--archives",
+    argv = [sys.executable, "-m", "photosieve.pipelines.cli", "audit", "-i", str(root / "in"), "--archives",
             "-l", str(root / "list.txt"), "-o", str(root / "out"), "--num-shards", "1",
             "--algorithms", "md5"]
     return subprocess.run(argv, capture_output=True, timeout=timeout, cwd=Path(__file__).parents[1])

@@ -25,9 +25,9 @@ from apache_beam.utils.windowed_value import WindowedValue
 from photosieve import schemas
 from photosieve.errors import FailureReason, HashFailure
 from photosieve.hashing import DEFAULT_BATCH_SIZE, HashPlan, ImageHasher, ObjectHashes
-from transforms.ledger import LEDGER, Tally
-from transforms.progress import ProgressFile
-from transforms.reading import ObjectRecord
+from photosieve.transforms.ledger import LEDGER, Tally
+from photosieve.transforms.progress import ProgressFile
+from photosieve.transforms.reading import ObjectRecord
 
 __all__ = ["HashImages", "account", "outcomes"]
 
@@ -179,15 +179,15 @@ class HashImages(beam.PTransform):
         plan: which hashes, and decoder options.
         run_id: written on every row.
         progress_dir: a local directory for live progress counts (local
-            runs only; see :mod:`transforms.progress`). Default: None (off).
+            runs only; see :mod:`photosieve.transforms.progress`). Default: None (off).
 
     Returns a tuple-like result with outputs ``hashes`` (main), ``errors``
     and ``ledger``. Every requested algorithm of every object ends in
     ``hashes`` or ``errors``; the ledger's ``("units", algorithm, outcome)``
     counts let the run check it.
 
-    See also: :class:`transforms.reading.ReadImages` (the input),
-    :class:`transforms.matching.MatchHashes` (takes the ``hashes`` rows).
+    See also: :class:`photosieve.transforms.reading.ReadImages` (the input),
+    :class:`photosieve.transforms.matching.MatchHashes` (takes the ``hashes`` rows).
     """
 
     def __init__(self, plan: HashPlan, *, run_id: str, progress_dir: str | None = None):

@@ -40,10 +40,10 @@ from photosieve import incremental, schemas
 from photosieve.incremental import CarryPolicy, Listing, MatchClassifier, MatchContext, PreviousRun
 from photosieve.names import unescape
 from photosieve.reading import container_path, is_archive
-from transforms.hashing import outcomes
-from transforms.ledger import LEDGER, Tally
-from transforms.progress import ProgressFile
-from transforms.tables import PARQUET_SUFFIX
+from photosieve.transforms.hashing import outcomes
+from photosieve.transforms.ledger import LEDGER, Tally
+from photosieve.transforms.progress import ProgressFile
+from photosieve.transforms.tables import PARQUET_SUFFIX
 
 __all__ = ["PREVIOUS_MATCH_COLUMNS", "CarryForward", "ClassifyNewMatches"]
 
@@ -235,7 +235,7 @@ class CarryForward(beam.PTransform):
             (``FileSystems.checksum``: one metadata request per file) and
             require it unchanged too.
         classify: emit the ``context`` output for :class:`ClassifyNewMatches`.
-        progress_dir: local progress files (see :mod:`transforms.progress`).
+        progress_dir: local progress files (see :mod:`photosieve.transforms.progress`).
 
     Returns a tuple-like result with outputs ``to_read`` (main), ``hashes``,
     ``errors``, ``files``, ``context`` and ``ledger``.

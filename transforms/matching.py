@@ -57,7 +57,7 @@ from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
 from photosieve.index import build_index
 from photosieve.lists import ListRole, ListSpec, local_open, read_list
 from photosieve.lists.hash_list import IDS, LABELS
-from transforms.ledger import LEDGER, Tally
+from photosieve.transforms.ledger import LEDGER, Tally
 
 __all__ = [
     "SHUFFLE",
@@ -575,12 +575,12 @@ class MatchHashes(beam.PTransform):
         batch_size: query hashes per index probe (side-input strategy).
         skip_algorithms: the lists' hashes of these algorithms are not
             indexed (another transform matches them: see
-            :class:`transforms.mode_matching.MatchInMode`). Default: none.
+            :class:`photosieve.transforms.mode_matching.MatchInMode`). Default: none.
 
     Returns a dict: ``matches`` (row dicts for the ``matches`` table) and
     ``ledger`` (query, match and list counts).
 
-    See also: :class:`transforms.hashing.HashImages`, whose ``hashes``
+    See also: :class:`photosieve.transforms.hashing.HashImages`, whose ``hashes``
     output is the input here, and ``ReadFromParquet`` over a stored
     ``hashes`` table (``photosieve match``).
     """

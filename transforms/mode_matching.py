@@ -56,8 +56,8 @@ from photosieve.lists.entries import ItemEntries, read_list_entries
 from photosieve.lists.from_images import has_windows
 from photosieve.match_modes import CONFIGS, MatchConfig, config_for_list, uses
 from photosieve.mode_matcher import FrameQuery, ModeMatcher, QueryHash
-from transforms.ledger import LEDGER, Tally
-from transforms.matching import (
+from photosieve.transforms.ledger import LEDGER, Tally
+from photosieve.transforms.matching import (
     DEFAULT_BATCH_SIZE,
     SIDE_INPUT,
     MatchHashes,
@@ -313,7 +313,7 @@ class MatchInMode(beam.PTransform):
         matched["matches"] | ...
 
     The ``hashes`` rows must come from a :class:`~photosieve.hashing.HashPlan`
-    with the mode's query expansion (``pipelines.mode_options.plan_for_mode``):
+    with the mode's query expansion (``photosieve.pipelines.mode_options.plan_for_mode``):
     without its extra hashes the mode finds only what their absence allows.
 
     Args:
@@ -332,7 +332,7 @@ class MatchInMode(beam.PTransform):
 
     Returns a dict: ``matches`` and ``ledger``, as ``MatchHashes``.
 
-    See also: :class:`transforms.matching.MatchHashes` (no mode),
+    See also: :class:`photosieve.transforms.matching.MatchHashes` (no mode),
     :func:`photosieve.match_modes.match` (the rule, by brute force).
     """
 

@@ -48,7 +48,7 @@ from photosieve.reading import (
     open_local,
     read_object,
 )
-from transforms.ledger import LEDGER, Tally
+from photosieve.transforms.ledger import LEDGER, Tally
 
 __all__ = [
     "ARCHIVE_SUFFIXES",
@@ -197,7 +197,7 @@ class ReadImages(beam.PTransform):
     Returns a tuple-like result: the main output is ObjectRecords, the
     ``ledger`` output per-bundle counts (see :class:`Tally`).
 
-    See also: :class:`transforms.hashing.HashImages`, which consumes the records.
+    See also: :class:`photosieve.transforms.hashing.HashImages`, which consumes the records.
     """
 
     def __init__(

@@ -9,7 +9,7 @@ Transforms:
 Beam's file sinks write temporary files and rename them when the step is
 committed: a retried bundle never leaves duplicate rows behind.
 
-See also: :class:`transforms.ledger.WriteLedger` for the run's counts.
+See also: :class:`photosieve.transforms.ledger.WriteLedger` for the run's counts.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import pytest
 
 from photosieve import schemas
 from photosieve.report import build_report, render_html, render_markdown
-from pipelines import cli
+from photosieve.pipelines import cli
 
 
 def _match(uri, distance, *, lst="known", label="cat", algorithm="pdq", status="match", **extra):

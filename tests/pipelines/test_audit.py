@@ -17,7 +17,7 @@ from PIL import Image
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.lists import ListRole
-from pipelines import audit, cli, job, match
+from photosieve.pipelines import audit, cli, job, match
 from tests.transforms import samples
 
 
@@ -314,7 +314,7 @@ def test_a_fifo_list_stops_the_audit_without_hanging(case, tmp_path):
     argv = ["audit", "-i", str(case / "archive"), "-l", str(fifo), "-o", str(output)]
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "pipelines.cli", *argv],
+            [sys.executable, "-m", "photosieve.pipelines.cli", *argv],
             capture_output=True,
             text=True,
             timeout=300,  # a hang guard: the refusal comes before any work
@@ -323,7 +323,7 @@ def test_a_fifo_list_stops_the_audit_without_hanging(case, tmp_path):
         pytest.fail("an audit with a FIFO list hung")
     assert result.returncode == 2
     assert (
-        f"ERROR pipelines.audit: --list: {fifo}: is a FIFO (named pipe), not a regular file:"
+        f"ERROR photosieve.pipelines.audit: --list: {fifo}: is a FIFO (named pipe), not a regular file:"
         " a list must be a file\n" in result.stderr
     )
     assert "Traceback" not in result.stderr

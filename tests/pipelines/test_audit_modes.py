@@ -18,7 +18,7 @@ import pytest
 
 from photosieve import schemas
 from photosieve.match_modes import CONFIGS, TARGET_FPR
-from pipelines import audit, cli, job, lists_cli
+from photosieve.pipelines import audit, cli, job, lists_cli
 from tests import edited_copies
 
 

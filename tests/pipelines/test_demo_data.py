@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipelines import cli, demo_data
+from photosieve.pipelines import cli, demo_data
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from photosieve.hashes import pdq
-from pipelines import cli, hash_cli
+from photosieve.pipelines import cli, hash_cli
 
 
 @pytest.fixture

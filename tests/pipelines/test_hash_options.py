@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from photosieve.decode import DEFAULT_MAX_FRAMES
-from pipelines.hash_options import add_hash_arguments, decode_options
+from photosieve.pipelines.hash_options import add_hash_arguments, decode_options
 
 
 def _parse(*argv: str) -> argparse.Namespace:
@@ -33,7 +33,7 @@ def test_hash_cli_reports_frames_past_max_frames(tmp_path, capsys):
     import csv
     import io
 
-    from pipelines import cli
+    from photosieve.pipelines import cli
     from tests import multiframe_samples
 
     path = tmp_path / "pages.tif"

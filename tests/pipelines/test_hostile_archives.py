@@ -12,7 +12,7 @@ import pytest
 
 from photosieve import schemas
 from photosieve.archives import DEFAULT_MAX_ARCHIVE_BYTES
-from pipelines import audit, cli, job, scan
+from photosieve.pipelines import audit, cli, job, scan
 from tests.photosieve import test_archives as cases
 from tests.transforms import samples
 

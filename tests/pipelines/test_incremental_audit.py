@@ -21,7 +21,7 @@ from PIL import Image, ImageFilter, ImageOps
 from photosieve import schemas
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan, ImageHasher
-from pipelines import audit, cli, job
+from photosieve.pipelines import audit, cli, job
 from tests.pipelines import checked_fs
 from tests.transforms import samples
 
@@ -196,7 +196,7 @@ def test_unchanged_size_and_time_are_trusted_unless_checksums_say_otherwise(case
 def test_incompatible_settings_force_hashing_again(case, tmp_path, caplog):
     first, exact, exact_scratch = tmp_path / "first", tmp_path / "exact", tmp_path / "exact-scratch"
     assert _audit(case, first, "--run-id", "week1") == 0
-    with caplog.at_level(logging.WARNING, logger="pipelines.audit"):
+    with caplog.at_level(logging.WARNING, logger="photosieve.pipelines.audit"):
         assert _audit(case, exact, "--previous", str(first), "--decode", "exact") == 0
     assert "hashed with other settings" in caplog.text and "mode fast -> exact" in caplog.text
     summary = _balanced(exact)

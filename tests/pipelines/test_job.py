@@ -10,7 +10,7 @@ import stat
 import pytest
 
 from photosieve.errors import ConfigError
-from pipelines import (
+from photosieve.pipelines import (
     audit,
     beam_options,
     cli,
@@ -23,7 +23,7 @@ from pipelines import (
     values,
 )
 from tests.transforms import samples
-from transforms import hashing as hashing_transforms
+from photosieve.transforms import hashing as hashing_transforms
 
 AZURE = "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0LWF6dXJlLWtleQ==;EndpointSuffix=core.windows.net"
 
@@ -292,7 +292,7 @@ def test_the_summary_appears_whole_or_not_at_all(tmp_path, monkeypatch):
 
 
 def test_the_report_calls_a_directory_without_summary_incomplete(tmp_path, capsys):
-    from pipelines import report_cli
+    from photosieve.pipelines import report_cli
 
     with pytest.raises(SystemExit):
         report_cli.main([str(tmp_path)])

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from photosieve.lists import read_list
-from pipelines import lists_cli
+from photosieve.pipelines import lists_cli
 
 
 def test_build_from_images_writes_a_readable_list(tmp_path, pdq_reference_dir, capsys):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import cli, lists_cli
+from photosieve.pipelines import cli, lists_cli
 
 HASH_LISTS = Path(__file__).resolve().parents[1] / "data" / "hash-lists"
 
@@ -122,7 +122,7 @@ def test_a_fifo_list_is_refused_without_hanging(tmp_path):
     os.mkfifo(fifo)
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "pipelines.cli", "lists", "check", str(fifo)],
+            [sys.executable, "-m", "photosieve.pipelines.cli", "lists", "check", str(fifo)],
             capture_output=True,
             text=True,
             timeout=120,  # a hang guard: the check itself needs well under a second

@@ -22,7 +22,7 @@ import pytest
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.names import escape, to_bytes
-from pipelines import cli, job
+from photosieve.pipelines import cli, job
 from tests.transforms import samples
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ def odd(tmp_path):
 def _run(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *argv],
+        [sys.executable, "-m", "photosieve.pipelines.cli", *argv],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -232,7 +232,7 @@ def test_a_fifo_alone_does_not_hang_a_run(command, tmp_path):
 
 
 def test_output_and_previous_checks_see_through_spellings(tmp_path, monkeypatch):
-    from pipelines.match import within
+    from photosieve.pipelines.match import within
 
     monkeypatch.chdir(tmp_path)
     assert within("./out/", "out") and within(f"{tmp_path}/out/x", "./out/")

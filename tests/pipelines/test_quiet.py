@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from pipelines import quiet
+from photosieve.pipelines import quiet
 from tests.transforms import samples
 
 # What each noise source printed before (one distinctive piece of each).
@@ -27,7 +27,7 @@ NOISE = (
 
 def _photosieve(*argv: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *argv],
+        [sys.executable, "-m", "photosieve.pipelines.cli", *argv],
         check=False,
         capture_output=True,
         text=True,

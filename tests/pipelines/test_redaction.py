@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from pipelines import redaction
+from photosieve.pipelines import redaction
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_the_command_line_prints_no_url_password(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text("x")
     result = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "scan", "-i", str(tmp_path / "in")]
+        [sys.executable, "-m", "photosieve.pipelines.cli", "scan", "-i", str(tmp_path / "in")]
         + ["-o", "nosuchscheme://u:hunter2@host/out"],
         check=False,
         capture_output=True,

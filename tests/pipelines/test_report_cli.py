@@ -10,7 +10,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from photosieve.hashing import HashPlan, ImageHasher
-from pipelines import cli
+from photosieve.pipelines import cli
 from tests.transforms import samples
 
 # Names anyone who can upload a file can choose (no '/': one path component each).

@@ -133,7 +133,7 @@ def portable_services(tmp_path_factory):
 
 def _audit(case: Path, output: Path, *beam_args: str) -> None:
     argv = [
-        sys.executable, "-m", "pipelines.cli", "audit",
+        sys.executable, "-m", "photosieve.pipelines.cli", "audit",
         "-i", str(case / "archive"), "-l", f"known={case / 'known.csv'}", "-o", str(output),
         "--run-id", "same-run", "--no-progress", *beam_args,
     ]  # fmt: skip

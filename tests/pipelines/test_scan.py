@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from photosieve import schemas
-from pipelines import cli, job, scan
+from photosieve.pipelines import cli, job, scan
 from tests.transforms import samples
-from transforms import hashing as hashing_transforms
+from photosieve.transforms import hashing as hashing_transforms
 
 
 @pytest.fixture(scope="module")

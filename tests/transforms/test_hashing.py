@@ -15,10 +15,10 @@ from photosieve.errors import FailureReason, HashFailure
 from photosieve.hashes.value import HashResult, HashValue
 from photosieve.hashing import FrameHashes, HashPlan, ImageHasher, ObjectHashes
 from tests.transforms import samples
-from transforms import hashing as hashing_transforms
-from transforms.hashing import FAILED, HASHED, MISSING, PARTIAL, UNEXPECTED, HashImages, account
-from transforms.ledger import METRICS_NAMESPACE
-from transforms.reading import ObjectRecord, ReadImages
+from photosieve.transforms import hashing as hashing_transforms
+from photosieve.transforms.hashing import FAILED, HASHED, MISSING, PARTIAL, UNEXPECTED, HashImages, account
+from photosieve.transforms.ledger import METRICS_NAMESPACE
+from photosieve.transforms.reading import ObjectRecord, ReadImages
 
 RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
 PLAN = HashPlan.parse("pdq,md5")

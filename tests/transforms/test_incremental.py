@@ -15,8 +15,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from photosieve import incremental, schemas
 from photosieve.hashing import HashPlan
 from photosieve.incremental import CarryPolicy, MatchClassifier, PreviousRun
-from transforms.incremental import CONTEXT, CarryForward, ClassifyNewMatches
-from transforms.ledger import LEDGER
+from photosieve.transforms.incremental import CONTEXT, CarryForward, ClassifyNewMatches
+from photosieve.transforms.ledger import LEDGER
 
 RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
 PLAN = HashPlan.parse("pdq,md5")

@@ -16,8 +16,8 @@ from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.lists import ListSpec
 from tests.transforms import samples
-from transforms.hashing import HashImages
-from transforms.matching import (
+from photosieve.transforms.hashing import HashImages
+from photosieve.transforms.matching import (
     SHUFFLE,
     SIDE_INPUT,
     STRATEGIES,
@@ -25,7 +25,7 @@ from transforms.matching import (
     read_known_list,
     shuffle_geometry,
 )
-from transforms.reading import ReadImages
+from photosieve.transforms.reading import ReadImages
 
 RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
 

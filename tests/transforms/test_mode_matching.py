@@ -21,12 +21,12 @@ from photosieve import schemas
 from photosieve.errors import ConfigError
 from photosieve.lists import ListSpec
 from photosieve.match_modes import CONFIGS
-from pipelines import lists_cli
+from photosieve.pipelines import lists_cli
 from tests import edited_copies
-from transforms.hashing import HashImages
-from transforms.matching import SHUFFLE
-from transforms.mode_matching import MatchInMode, mode_algorithms
-from transforms.reading import ReadImages
+from photosieve.transforms.hashing import HashImages
+from photosieve.transforms.matching import SHUFFLE
+from photosieve.transforms.mode_matching import MatchInMode, mode_algorithms
+from photosieve.transforms.reading import ReadImages
 
 RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
 

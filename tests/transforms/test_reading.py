@@ -19,7 +19,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from photosieve.errors import HashFailure
 from tests.photosieve import test_archives as archives_cases
 from tests.transforms import flaky_fs, samples
-from transforms.reading import MEMBER_SEPARATOR, ReadImages, ReadListedFiles
+from photosieve.transforms.reading import MEMBER_SEPARATOR, ReadImages, ReadListedFiles
 
 # Beam's DirectRunner would first try to download the Prism runner; the
 # FnApiRunner is what it falls back to, named directly (see pipelines/job.py).

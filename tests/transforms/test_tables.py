@@ -14,8 +14,8 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
 from tests.transforms import samples
-from transforms.ledger import LEDGER_FILE, WriteLedger, nest_counts
-from transforms.tables import WriteTables
+from photosieve.transforms.ledger import LEDGER_FILE, WriteLedger, nest_counts
+from photosieve.transforms.tables import WriteTables
 
 RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
 
