@@ -243,14 +243,29 @@ def list_paths(paths: Iterable[str]) -> Iterator[Entry | Skip]:
         yield found if found is not None else Entry(escape(path), None, None)
 
 
-def pop_skip_examples(ledger: dict, limit: int = 20) -> dict:
+# Example uris of skipped entries kept per kind (in each bundle's ledger, and in summary.json).
+SKIP_EXAMPLES = 20
+# The ledger key under which the examples travel (never a Beam counter: see transforms.ledger).
+SKIP_EXAMPLES_KEY = "skip_examples"
+
+
+def count_skip(counts, where: str, kind: str, uri: str) -> None:
+    """Count one skip under ``("skipped", where, kind)``; keep its uri while fewer than
+    :data:`SKIP_EXAMPLES` of that kind were seen. ``counts``: a Counter-like tally."""
+    key = ("skipped", where, kind)
+    if counts.counts[key] < SKIP_EXAMPLES:
+        counts.add((SKIP_EXAMPLES_KEY, where, kind, uri))
+    counts.add(key)
+
+
+def pop_skip_examples(ledger: dict, limit: int = SKIP_EXAMPLES) -> dict:
     """Take the skip examples out of a nested ledger: ``{where: {kind: [uri, ...]}}``, sorted.
 
     The listing records example uris in the ledger (``skip_examples``, per
     bundle) next to the ``skipped`` counts; ``summary.json`` shows the counts
     under ``counts.skipped`` and these under a top-level ``skipped``.
     """
-    examples = ledger.pop("skip_examples", {})
+    examples = ledger.pop(SKIP_EXAMPLES_KEY, {})
     return {
         where: {kind: sorted(uris)[:limit] for kind, uris in sorted(kinds.items())}
         for where, kinds in sorted(examples.items())

@@ -25,6 +25,8 @@ from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
 from apache_beam.transforms.window import GlobalWindows
 
+from photosieve.listing import SKIP_EXAMPLES_KEY
+
 __all__ = ["LEDGER", "LEDGER_FILE", "METRICS_NAMESPACE", "Tally", "WriteLedger", "nest_counts"]
 
 # Tag of the ledger output of every photosieve DoFn.
@@ -51,6 +53,8 @@ class Tally:
     def flush(self) -> Iterator[TaggedOutput]:
         """Emit the bundle's counts (from ``finish_bundle``) and start afresh."""
         for key, n in self.counts.items():
+            if key[0] == SKIP_EXAMPLES_KEY:  # example uris are ledger data, not runner counters
+                continue
             counter = self._metrics.get(key)
             if counter is None:
                 counter = self._metrics[key] = Metrics.counter(METRICS_NAMESPACE, ".".join(key))

@@ -37,7 +37,7 @@ from apache_beam.io.filesystems import FileSystems
 from photosieve import archives
 from photosieve.archives import DEFAULT_MAX_ARCHIVE_BYTES
 from photosieve.errors import FailureReason, HashFailure
-from photosieve.listing import Entry, is_local, list_pattern
+from photosieve.listing import Entry, count_skip, is_local, list_pattern
 from photosieve.names import escape, unescape
 from photosieve.reading import (
     ARCHIVE_SUFFIXES,
@@ -77,8 +77,6 @@ class ObjectRecord(NamedTuple):
     data: bytes | HashFailure
 
 
-# Examples of skipped entries kept per kind and bundle (summary.json keeps 20 per kind).
-SKIP_EXAMPLES = 20
 
 
 def _open_raw(uri: str) -> BinaryIO:
@@ -146,10 +144,7 @@ class _ReadObjectsFn(beam.DoFn):
             mtime_us=mtime_us,
         ):
             if isinstance(item, archives.Skipped):
-                key = ("skipped", "archive", item.kind)
-                if tally.counts[key] < SKIP_EXAMPLES:
-                    tally.add(("skip_examples", "archive", item.kind, item.uri))
-                tally.add(key)
+                count_skip(tally, "archive", item.kind, item.uri)
                 continue
             members += 1
             if item.uri == path:
@@ -238,10 +233,7 @@ class _ListLocalFn(beam.DoFn):
             if isinstance(found, Entry):
                 yield found.uri, (found.size, found.mtime_s)
                 continue
-            key = ("skipped", "listing", found.kind)
-            if tally.counts[key] < SKIP_EXAMPLES:
-                tally.add(("skip_examples", "listing", found.kind, found.uri))
-            tally.add(key)
+            count_skip(tally, "listing", found.kind, found.uri)
 
     def finish_bundle(self):
         yield from self._tally.flush()
@@ -270,7 +262,7 @@ class ListFiles(beam.PTransform):
     listed without opening anything (:func:`photosieve.listing.list_pattern`):
     FIFOs, sockets, devices, directory links, dangling links and link loops
     are counted skips (``("skipped", "listing", kind)``, with up to
-    ``SKIP_EXAMPLES`` uris per kind and bundle under ``skip_examples``).
+    ``photosieve.listing.SKIP_EXAMPLES`` uris per kind and bundle under ``skip_examples``).
     Every entry is counted as ``("listing", "entries")``, for the accounting
     check (listed = read + carried + skipped).
 
