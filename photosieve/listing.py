@@ -39,6 +39,7 @@ __all__ = [
     "SKIP_KINDS",
     "Entry",
     "Skip",
+    "file_kind",
     "is_local",
     "list_paths",
     "list_pattern",
@@ -82,7 +83,7 @@ def normalise(path: str) -> str:
     return os.path.abspath(path)
 
 
-def _kind(mode: int) -> str | None:
+def file_kind(mode: int) -> str | None:
     """None for a regular file, else the skip kind of a (stat-ed, not lstat-ed) mode."""
     if stat.S_ISREG(mode):
         return None
@@ -120,7 +121,7 @@ def classify(path: str, *, follow_dirs: bool = False) -> Entry | Skip | None:
             return None if follow_dirs else Skip(escape(path), SYMLINK)
     if stat.S_ISDIR(info.st_mode):
         return None
-    kind = _kind(info.st_mode)
+    kind = file_kind(info.st_mode)
     if kind is not None:
         return Skip(escape(path), kind)
     return Entry(escape(path), info.st_size, info.st_mtime)

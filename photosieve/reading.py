@@ -17,7 +17,8 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from photosieve.errors import FailureReason, PhotosieveError
-from photosieve.names import MEMBER_SEPARATOR, split_member
+from photosieve.listing import OTHER, file_kind
+from photosieve.names import split_member
 
 # Policy: objects above this size are reported, not read. Real photos are
 # < 50 MB; a multi-GB "image" is a video or an archive misnamed, and reading
@@ -66,39 +67,53 @@ def classify_os_error(exc: BaseException) -> FailureReason:
     return FailureReason.UNREADABLE
 
 
-def open_local(path: str) -> BinaryIO:
+def open_regular(path: str, refuse: Callable[[int], Exception]) -> BinaryIO:
     """Open a local file for reading only if it is a regular file, without ever blocking.
 
-    Listing already skips FIFOs and devices, but a file can be swapped for
-    one between listing and reading: ``open`` on a FIFO blocks until a
-    writer comes, and a device streams forever. ``O_NONBLOCK`` makes the
-    open itself return at once, and ``fstat`` on the opened descriptor (not
-    the name, which could change again) decides.
+    ``open`` on a FIFO blocks until a writer comes, and a device streams
+    forever; a path can be swapped for one between a check and the open.
+    ``O_NONBLOCK`` makes the open itself return at once, and ``fstat`` on the
+    opened descriptor (not the name, which could change again) decides: for
+    anything but a regular file, ``refuse(st_mode)`` is raised. Shared by
+    object reading (:func:`open_local`) and list reading
+    (:func:`photosieve.lists.source.local_open`), which word the refusal
+    their own way.
 
     Raises:
-        ReadError: UNREADABLE for anything but a regular file (named).
-        OSError: the open itself failed (classified by the caller).
+        the exception ``refuse`` returns; OSError when the open itself fails.
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else f"a {_special_kind(mode)}"
-            raise ReadError(FailureReason.UNREADABLE, f"not a regular file: {kind}; not read")
+            raise refuse(mode)
+        os.set_blocking(fd, True)  # a regular file: plain reads from here on
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
 
 
-def _special_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "fifo"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "device"
-    return "non-regular file"
+def open_local(path: str) -> BinaryIO:
+    """Open a listed local object (a regular file) without ever blocking.
+
+    Listing already skips FIFOs and devices, but a file can be swapped for
+    one between listing and reading (see :func:`open_regular`).
+
+    Raises:
+        ReadError: UNREADABLE for anything but a regular file (named).
+        OSError: the open itself failed (classified by the caller).
+    """
+    return open_regular(path, _not_an_object)
+
+
+def _not_an_object(mode: int) -> ReadError:
+    kind = file_kind(mode)
+    if stat.S_ISDIR(mode):
+        what = "a directory"
+    else:
+        what = "a non-regular file" if kind == OTHER else f"a {kind}"
+    return ReadError(FailureReason.UNREADABLE, f"not a regular file: {what}; not read")
 
 
 def read_object(

@@ -38,11 +38,10 @@ from photosieve import archives
 from photosieve.archives import DEFAULT_MAX_ARCHIVE_BYTES
 from photosieve.errors import FailureReason, HashFailure
 from photosieve.listing import Entry, count_skip, is_local, list_pattern
-from photosieve.names import escape, unescape
+from photosieve.names import MEMBER_SEPARATOR, escape, unescape
 from photosieve.reading import (
     ARCHIVE_SUFFIXES,
     DEFAULT_MAX_OBJECT_BYTES,
-    MEMBER_SEPARATOR,
     ReadError,
     is_archive,
     open_local,

@@ -36,6 +36,7 @@ import numpy as np
 
 from photosieve.errors import ConfigError, ListFormatError
 from photosieve.lists.hash_list import MAX_PROBLEM_TEXT, ListProblem, ProblemKind
+from photosieve.reading import open_regular
 
 OpenFn = Callable[[str, str], IO[bytes]]
 
@@ -108,16 +109,7 @@ def local_open(path: str, mode: str = "rb") -> IO[bytes]:
     status = os.stat(path)
     if not stat.S_ISREG(status.st_mode):
         raise _not_regular(path, status.st_mode)
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode):
-            raise _not_regular(path, status.st_mode)
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+    return open_regular(path, lambda mode: _not_regular(path, mode))
 
 
 @dataclass(frozen=True)
