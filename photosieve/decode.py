@@ -706,8 +706,6 @@ def _counting_warnings(counts: Counter) -> Iterator[None]:
     """Count the warnings this thread raises inside the block into ``counts``; show none."""
     global _WARN_USERS, _WARN_PREVIOUS
     with _WARN_LOCK:
-        if _WARN_USERS == 0:
-            libtiff_messages.install(_WARN_LOCAL)  # once per process; the same counters
         if _WARN_USERS == 0 and warnings.showwarning is not _show_or_count:
             _WARN_PREVIOUS = warnings.showwarning
             warnings.showwarning = _show_or_count
@@ -885,6 +883,8 @@ class _Registry:
         return fmt in self._decodable
 
     def _register(self) -> None:
+        # libtiff's messages go to the same per-thread counters as Python's warnings.
+        libtiff_messages.install(_WARN_LOCAL)
         decodable = set(SUPPORTED_FORMATS) - {"AVIF", "HEIF"}
         try:
             import pillow_heif
