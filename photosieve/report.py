@@ -336,8 +336,7 @@ def _lists(report: Report, quote) -> list[tuple[str, str, str, str, str]]:
 
 def render_html(report: Report) -> str:
     """A self-contained page: inline CSS and SVG, no scripts, no external resources."""
-    def e(value: Any) -> str:
-        return html.escape(printable(value))
+    e = _html_text
 
     def cell(value: Any) -> str:
         # A list is one value per line (the errors table shows them pre-line).

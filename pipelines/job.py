@@ -74,7 +74,6 @@ __all__ = [
     "expand_inputs",
     "hash_parser",
     "hash_plan",
-    "is_local_path",
     "output_parser",
     "output_umask",
     "parse",
@@ -426,7 +425,6 @@ def hash_plan(args: argparse.Namespace) -> HashPlan:
 
 
 _NAMED_PATH = re.compile(r"^([A-Za-z0-9_.-]+)=(.+)$")
-_THRESHOLD = re.compile(r"^(?:([A-Za-z0-9_.-]+):)?([A-Za-z0-9-]+)=([0-9.]+)$")
 
 
 def list_specs(args: argparse.Namespace) -> list[ListSpec]:
@@ -453,13 +451,11 @@ def list_specs(args: argparse.Namespace) -> list[ListSpec]:
             entries.append(fields)
     overrides: dict[str | None, dict[str, float]] = {}
     for text in args.threshold or []:
-        parsed = _THRESHOLD.match(text)
-        if not parsed:
-            raise ConfigError(
-                f"--threshold {text!r}: expected [LIST:]ALGORITHM=NUMBER, e.g. pdq=24"
-            )
-        name, algorithm, value = parsed.groups()
-        overrides.setdefault(name, {})[algorithm] = float(value)
+        try:
+            name, algorithm, value = values.parse_threshold(text)
+        except ConfigError as exc:
+            raise ConfigError(f"--threshold {exc}") from None
+        overrides.setdefault(name, {})[algorithm] = value
     specs = load_list_specs(entries)
     for spec in specs:  # a profile's per-list thresholds (the flag's are checked by argparse)
         for algorithm, value in spec.thresholds.items():
@@ -618,17 +614,15 @@ def prepare_output(output: str, *, overwrite: bool, mode: str = "private") -> No
         ConfigError: the directory holds a run and ``overwrite`` is False,
             or it cannot be written.
     """
-    found = []
     try:
-        for name in (SUMMARY_FILE, LEDGER_FILE):
-            found += _exists(FileSystems.join(output, name))
+        summary = _exists(FileSystems.join(output, SUMMARY_FILE))
+        found = summary + _exists(FileSystems.join(output, LEDGER_FILE))
         for table in schemas.TABLES:
             found += _exists(FileSystems.join(output, table, "**"))
     except Exception as exc:  # no filesystem for the scheme, or a client's own error types
         raise ConfigError(f"--output {output} cannot be used: {exc}") from exc
     if found and not overwrite:
-        complete = any(path.rstrip("/").endswith("/" + SUMMARY_FILE) for path in found)
-        what = "a run" if complete else f"an incomplete run (no {SUMMARY_FILE})"
+        what = "a run" if summary else f"an incomplete run (no {SUMMARY_FILE})"
         raise ConfigError(
             f"--output {output} already holds {what} ({len(found)} files, e.g. {found[0]}); "
             "choose another directory or pass --overwrite to replace it"
@@ -718,7 +712,7 @@ def execute(
         context = replace(context, progress_dir=progress_dir)
     clock = time.monotonic()
     try:
-        with output_umask(context.output, getattr(known_args, "output_mode", "private")):
+        with output_umask(context.output, known_args.output_mode):
             pipeline = beam.Pipeline(runner=runner, options=options)
             build(pipeline, context)
             if progress_dir:

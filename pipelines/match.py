@@ -151,9 +151,7 @@ def within(path: str, directory: str) -> bool:
     past; a local path and another filesystem's uri are never within each other.
     """
     path, directory = normalise(path), normalise(directory)
-    if directory == "/":
-        return path.startswith("/")
-    return path == directory or path.startswith(directory + "/")
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
 def _count_rows(n: int) -> Counter:

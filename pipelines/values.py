@@ -22,9 +22,18 @@ from photosieve import algorithms
 from photosieve.errors import ConfigError
 from photosieve.lists.source import DEFAULT_MAX_LIST_BYTES, parse_byte_size
 
-__all__ = ["at_least", "check_defaults", "int_range", "max_distance", "threshold"]
+__all__ = [
+    "add_max_list_bytes",
+    "at_least",
+    "byte_size",
+    "check_defaults",
+    "int_range",
+    "max_distance",
+    "parse_threshold",
+    "threshold",
+]
 
-# [LIST:]ALGORITHM=NUMBER, as --threshold takes it (pipelines.job.list_specs parses it again).
+# [LIST:]ALGORITHM=NUMBER, as --threshold takes it.
 _THRESHOLD = re.compile(r"^(?:([A-Za-z0-9_.-]+):)?([A-Za-z0-9-]+)=(.+)$")
 # Largest byte value: a Euclidean hash stores one unsigned byte per component.
 _BYTE_MAX = 255
@@ -78,28 +87,39 @@ def max_distance(algorithm: str) -> float:
     return 0.0
 
 
-def threshold(text: str) -> str:
-    """``[LIST:]ALGORITHM=N`` with a known algorithm and ``0 <= N <=`` its largest distance.
+def parse_threshold(text: str) -> tuple[str | None, str, float]:
+    """``[LIST:]ALGORITHM=N`` -> ``(list or None, algorithm, N)``, N within the algorithm's range.
 
-    Returns the text unchanged: :func:`photosieve.pipelines.job.list_specs` applies it.
+    The one parser of the grammar: the flag's check (:func:`threshold`) and
+    :func:`photosieve.pipelines.job.list_specs`, which applies the values.
+
+    Raises:
+        ConfigError: malformed, an unknown algorithm, or N outside ``0..`` its largest distance.
     """
     parsed = _THRESHOLD.match(str(text))
     if not parsed:
-        raise argparse.ArgumentTypeError(
-            f"expected [LIST:]ALGORITHM=NUMBER (e.g. pdq=24), got {text!r}"
-        )
-    _, name, number = parsed.groups()
+        raise ConfigError(f"expected [LIST:]ALGORITHM=NUMBER (e.g. pdq=24), got {text!r}")
+    listed, name, number = parsed.groups()
     try:
         top = max_distance(name)
     except ConfigError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+        raise ConfigError(f"{text!r}: {exc}") from None
     try:
         value = float(number)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: {number!r} is not a number") from None
+        raise ConfigError(f"{text!r}: {number!r} is not a number") from None
     if not 0 <= value <= top:  # also refuses nan
         allowed = "0 (a digest matches only itself)" if top == 0 else f"from 0 to {top:g}"
-        raise argparse.ArgumentTypeError(f"{text!r}: the {name} threshold must be {allowed}")
+        raise ConfigError(f"{text!r}: the {name} threshold must be {allowed}")
+    return listed, name, value
+
+
+def threshold(text: str) -> str:
+    """argparse type: a valid ``[LIST:]ALGORITHM=N`` (:func:`parse_threshold`), returned unchanged."""
+    try:
+        parse_threshold(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return str(text)
 
 
