@@ -37,6 +37,7 @@ PDQ hashes below the quality cutoff are stored but never matched.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections import defaultdict
@@ -171,16 +172,13 @@ def read_known_list(
 
 
 def spec_fields(spec: ListSpec) -> dict:
-    """A ListSpec as plain values: ListSpec itself holds a MappingProxyType, which does not pickle."""
-    return {
-        "path": spec.path,
-        "name": spec.name,
-        "role": spec.role.value,
-        "thresholds": dict(spec.thresholds),
-        "algorithm": spec.algorithm,
-        "format": spec.format,
-        "max_bytes": spec.max_bytes,
-    }
+    """A ListSpec as plain values: ListSpec itself holds a MappingProxyType, which does not pickle.
+
+    Every field, so a field added to ListSpec reaches the workers without an edit here
+    (``dataclasses.asdict`` would deep-copy the mapping proxy, which fails).
+    """
+    fields = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+    return {**fields, "role": spec.role.value, "thresholds": dict(spec.thresholds)}
 
 
 def _read_spec(fields: dict, *, strict: bool, expected_versions: dict[str, str]) -> KnownList:

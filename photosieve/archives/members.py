@@ -44,9 +44,14 @@ class Skipped(NamedTuple):
     kind: str
 
 
+def member_failure(reason: FailureReason, message: str) -> MemberFailure:
+    """A MemberFailure whose message is cut to what a table row should hold."""
+    return MemberFailure(reason, message[:MESSAGE_CHARS])
+
+
 def failure(uri, size, mtime_us, reason: FailureReason, message: str) -> Member:
-    """A Member that failed; the message is cut to what a table row should hold."""
-    return Member(uri, size, mtime_us, MemberFailure(reason, message[:MESSAGE_CHARS]))
+    """A Member that failed (see :func:`member_failure`)."""
+    return Member(uri, size, mtime_us, member_failure(reason, message))
 
 
 def failure_reason(exc: BaseException) -> FailureReason:

@@ -10,13 +10,12 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from photosieve.archives.members import (
-    MESSAGE_CHARS,
     Member,
-    MemberFailure,
     MemberNames,
     Skipped,
     failure,
     failure_reason,
+    member_failure,
     spent,
     too_large,
 )
@@ -282,10 +281,10 @@ def _tar_data(archive, info, max_bytes, inflated, max_archive_bytes):
         return archive.extractfile(info).read(), False
     except (EOFError, tarfile.ReadError) as exc:  # "unexpected end of data"
         message = f"the archive ends inside this member ({exc}); members after it, if any, are lost"
-        return MemberFailure(FailureReason.TRUNCATED, message[:MESSAGE_CHARS]), True
+        return member_failure(FailureReason.TRUNCATED, message), True
     except Exception as exc:  # noqa: BLE001 - damaged compressed data: nothing after is readable
-        message = f"tar member: {type(exc).__name__}: {exc}"[:MESSAGE_CHARS]
-        return MemberFailure(failure_reason(exc), message), True
+        message = f"tar member: {type(exc).__name__}: {exc}"
+        return member_failure(failure_reason(exc), message), True
 
 
 def _tar_time_us(mtime) -> int | None:

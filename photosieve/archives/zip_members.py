@@ -11,7 +11,6 @@ from typing import BinaryIO
 
 from photosieve.archives import zip_recovery
 from photosieve.archives.members import (
-    MESSAGE_CHARS,
     Budget,
     Member,
     MemberFailure,
@@ -19,6 +18,7 @@ from photosieve.archives.members import (
     Skipped,
     failure,
     failure_reason,
+    member_failure,
     spent,
     too_large,
 )
@@ -28,8 +28,6 @@ _CHUNK = 1024 * 1024  # zip members are inflated in pieces, each counted
 _ZIP_FLAG_ENCRYPTED = 0x41  # general purpose bits 0 and 6, strong encryption (APPNOTE.TXT 4.4.4)
 _ZIP_FLAG_UTF8 = 0x800  # bit 11: the name is UTF-8, else CP437
 _ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
-_ZIP_LOCAL_HEADER = struct.Struct(zipfile.structFileHeader)
-_ZIP_CENTRAL_HEADER = struct.Struct(zipfile.structCentralDir)
 _CD_FLAGS_AT, _FH_FLAGS_AT = 8, 6  # byte offsets of the flag field in the two headers
 _ZIP_NAME_LENGTH, _ZIP_EXTRA_LENGTH = zipfile._FH_FILENAME_LENGTH, zipfile._FH_EXTRA_FIELD_LENGTH
 
@@ -157,7 +155,7 @@ def _false_utf8_flags(handle: BinaryIO) -> dict[int, bytes]:
     patches: dict[int, bytes] = {}
     position = 0
     while position + zipfile.sizeCentralDir <= len(directory):
-        fields = _ZIP_CENTRAL_HEADER.unpack_from(directory, position)
+        fields = zip_recovery.CENTRAL_HEADER.unpack_from(directory, position)
         if fields[zipfile._CD_SIGNATURE] != zipfile.stringCentralDir:
             break
         name_at = position + zipfile.sizeCentralDir
@@ -222,17 +220,17 @@ def _overlapping_entries(handle: BinaryIO, infos: list, start_dir: int) -> set[i
 
 def _local_header_size(handle: BinaryIO, info: zipfile.ZipInfo) -> int:
     """Length of the entry's local header as stored (the central one's guess if unreadable)."""
-    guess = _ZIP_LOCAL_HEADER.size + len(info.orig_filename.encode("utf-8", "replace"))
+    guess = zip_recovery.LOCAL_HEADER.size + len(info.orig_filename.encode("utf-8", "replace"))
     guess += len(info.extra)
     try:
         handle.seek(info.header_offset)
-        header = handle.read(_ZIP_LOCAL_HEADER.size)
+        header = handle.read(zip_recovery.LOCAL_HEADER.size)
     except (OSError, ValueError):
         return guess
-    if len(header) != _ZIP_LOCAL_HEADER.size or header[:4] != zipfile.stringFileHeader:
+    if len(header) != zip_recovery.LOCAL_HEADER.size or header[:4] != zipfile.stringFileHeader:
         return guess  # opening it will say what is wrong
-    fields = _ZIP_LOCAL_HEADER.unpack(header)
-    return _ZIP_LOCAL_HEADER.size + fields[_ZIP_NAME_LENGTH] + fields[_ZIP_EXTRA_LENGTH]
+    fields = zip_recovery.LOCAL_HEADER.unpack(header)
+    return zip_recovery.LOCAL_HEADER.size + fields[_ZIP_NAME_LENGTH] + fields[_ZIP_EXTRA_LENGTH]
 
 
 def _zip_data(archive, info, max_bytes: int, budget: Budget) -> bytes | MemberFailure:
@@ -265,9 +263,7 @@ def _zip_data(archive, info, max_bytes: int, budget: Budget) -> bytes | MemberFa
                     budget.spend(len(piece))
                 pieces.append(piece)
     except Exception as exc:  # noqa: BLE001 - any damage is this member's row
-        return MemberFailure(
-            _zip_member_reason(exc), f"zip member: {type(exc).__name__}: {exc}"[:MESSAGE_CHARS]
-        )
+        return member_failure(_zip_member_reason(exc), f"zip member: {type(exc).__name__}: {exc}")
     if total > max_bytes:  # the declared size lied
         return too_large(total, max_bytes)
     if total > limit:

@@ -19,8 +19,9 @@ from typing import BinaryIO, NamedTuple
 
 from photosieve.errors import FailureReason
 
-_LOCAL = struct.Struct(zipfile.structFileHeader)
-_CENTRAL = struct.Struct(zipfile.structCentralDir)
+# A zip's local and central-directory headers (also used by zip_members).
+LOCAL_HEADER = struct.Struct(zipfile.structFileHeader)
+CENTRAL_HEADER = struct.Struct(zipfile.structCentralDir)
 _END = struct.Struct(zipfile.structEndArchive)
 _DESCRIPTOR_SIGNATURE = b"PK\x07\x08"
 _FLAG_DESCRIPTOR = 0x8  # sizes and CRC follow the data (APPNOTE.TXT 4.4.4, bit 3)
@@ -84,13 +85,13 @@ def rebuild(handle: BinaryIO, max_inflate: int) -> Rebuilt | None:
     stopped = ""
     while True:
         handle.seek(position)
-        header = handle.read(_LOCAL.size)
-        if len(header) < _LOCAL.size or header[:4] != zipfile.stringFileHeader:
+        header = handle.read(LOCAL_HEADER.size)
+        if len(header) < LOCAL_HEADER.size or header[:4] != zipfile.stringFileHeader:
             stopped = "" if position == length else f" (no local header at offset {position})"
             break
-        fields = list(_LOCAL.unpack(header))
+        fields = list(LOCAL_HEADER.unpack(header))
         name = handle.read(fields[10])
-        data_at = position + _LOCAL.size + fields[10] + fields[11]
+        data_at = position + LOCAL_HEADER.size + fields[10] + fields[11]
         if data_at > length:  # not even its name fits: no header, or cut inside it
             stopped = f" (a header cut off or damaged at offset {position})"
             break
@@ -133,7 +134,7 @@ def rebuild(handle: BinaryIO, max_inflate: int) -> Rebuilt | None:
 def _central_entry(fields: list, name: bytes, offset: int) -> bytes:
     """The central-directory record of a local header (no extra field, no comment)."""
     _, version, system, flags, method, time, date, crc, csize, usize = fields[:10]
-    return _CENTRAL.pack(
+    return CENTRAL_HEADER.pack(
         zipfile.stringCentralDir, version, system, version, 0, flags, method, time, date,
         crc, csize, usize, len(name), 0, 0, 0, 0, 0, offset,
     ) + name  # fmt: skip
