@@ -125,3 +125,8 @@ class ListFormatError(PhotosieveError, ValueError):
         files = sorted({problem.path for problem in problems})
         where = files[0] if len(files) == 1 else f"{len(files)} list files"
         super().__init__(f"{self.total} problem(s) in {where}:\n{shown}{tail}")
+
+    @property
+    def whole_file(self) -> bool:
+        """One problem, about the file as a whole (not a line): shown as one line, no hint."""
+        return self.total == 1 and self.line is None

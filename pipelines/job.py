@@ -500,7 +500,7 @@ def check_lists(
     try:
         hash_lists = read_lists(specs, strict=strict, open_fn=open_stored)
     except ListFormatError as exc:
-        if exc.total == 1 and exc.line is None:  # the file as a whole: one line, no hint
+        if exc.whole_file:  # one line, no --lenient-lists hint
             raise ConfigError(f"--list: {exc.problems[0]}") from exc
         raise ConfigError(
             f"--list: {exc}\n(pass --lenient-lists to skip bad lines and count them)"

@@ -198,7 +198,7 @@ def check(args: argparse.Namespace) -> int:
 
 def _error_text(exc: PhotosieveError) -> str:
     """The error of a list that cannot be used; one line when it is about the file as a whole."""
-    if isinstance(exc, ListFormatError) and exc.total == 1 and exc.line is None:
+    if isinstance(exc, ListFormatError) and exc.whole_file:
         return str(exc.problems[0])
     return str(exc)
 

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from photosieve.errors import ListFormatError
 from photosieve.lists.columns import Columns
 from photosieve.lists.hash_list import ListProblem, ProblemKind
-from photosieve.lists.source import Source
+from photosieve.lists.source import Source, too_large
 from photosieve.lists.validate import ReadResult
 
 FORMAT = "parquet"
@@ -79,13 +79,7 @@ def _read_table(parquet_file: pq.ParquetFile, source: Source) -> pa.Table:
     for batch in parquet_file.iter_batches(batch_size=_BATCH_ROWS, use_threads=False):
         total += batch.nbytes
         if total > source.max_bytes:
-            reason = (
-                f"decodes to more than {source.max_bytes} bytes, the limit on a list's content"
-                " (--max-list-bytes raises it)"
-            )
-            raise ListFormatError(
-                [ListProblem.make(source.path, None, ProblemKind.TOO_LARGE, reason)]
-            )
+            raise too_large(source.path, source.max_bytes, "decodes to")
         batches.append(batch)
     return pa.Table.from_batches(batches, schema=parquet_file.schema_arrow)
 

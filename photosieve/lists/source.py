@@ -164,8 +164,8 @@ class _Hashing(io.RawIOBase):
         return len(data)
 
 
-def _too_large(path: str, limit: int, compressed: bool) -> ListFormatError:
-    what = "inflates to" if compressed else "holds"
+def too_large(path: str, limit: int, what: str) -> ListFormatError:
+    """A list over ``--max-list-bytes``: it ``what`` (holds, inflates to, decodes to) more."""
     reason = (
         f"{what} more than {limit} bytes, the limit on a list's content"
         " (--max-list-bytes raises it)"
@@ -199,7 +199,7 @@ def _read_capped(stream: IO[bytes], limit: int, path: str, compressed: bool) -> 
             return out.getvalue()
         total += len(chunk)
         if total > limit:
-            raise _too_large(path, limit, compressed)
+            raise too_large(path, limit, "inflates to" if compressed else "holds")
         out.write(chunk)
 
 
@@ -227,7 +227,7 @@ def read_source(
                 while stored.read(_CHUNK_BYTES):  # the version covers every stored byte
                     pass
             elif size is not None and size > limit:
-                raise _too_large(path, limit, False)
+                raise too_large(path, limit, "holds")
             else:
                 data = _read_capped(stored, limit, path, False)
     except _StorageError as exc:
