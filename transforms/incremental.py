@@ -43,6 +43,7 @@ from photosieve.reading import container_path, is_archive
 from photosieve.transforms.hashing import outcomes
 from photosieve.transforms.ledger import LEDGER, Tally
 from photosieve.transforms.progress import ProgressFile
+from photosieve.transforms.reading import count_listed, first_listing
 from photosieve.transforms.tables import PARQUET_SUFFIX
 
 __all__ = ["PREVIOUS_MATCH_COLUMNS", "CarryForward", "ClassifyNewMatches"]
@@ -172,8 +173,7 @@ class _DecideFn(beam.DoFn):
         yield from self._carry(path, listed, decision)
 
     def _listing(self, path: str, listed: list) -> Listing:
-        size, mtime_s = listed[0]  # several when globs overlap: one file
-        mtime_us = None if mtime_s is None else round(mtime_s * 1e6)
+        size, mtime_us = first_listing(listed)
         checksum = None
         if self._checksums:
             try:
@@ -186,9 +186,7 @@ class _DecideFn(beam.DoFn):
         tally = self._tally
         run_id = decision.run.run_id
         members = incremental.covered(decision.hashes, decision.errors)
-        tally.add(("files", "listed"))
-        if len(listed) > 1:  # globs overlapped: one file, listed more than once
-            tally.add(("files", "relisted"), len(listed) - 1)
+        count_listed(tally, listed)
         tally.add(("files", "carried", run_id))
         if self._policy.archives and is_archive(path):
             tally.add(("files", "archives"))

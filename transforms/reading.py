@@ -91,6 +91,19 @@ def _read_failure(uri: str, reason: FailureReason, message: str) -> HashFailure:
     return HashFailure(uri, "read", reason, message)
 
 
+def first_listing(metadata: Sequence[tuple[int, float | None]]) -> tuple[int, int | None]:
+    """``(size, mtime_us)`` of a file from its grouped listing (several when globs overlap: one file)."""
+    size, mtime_s = metadata[0]
+    return size, None if mtime_s is None else round(mtime_s * 1e6)
+
+
+def count_listed(tally: Tally, metadata: Sequence) -> None:
+    """Count a grouped listing: one file listed, the overlapping globs' repeats as relisted."""
+    tally.add(("files", "listed"))
+    if len(metadata) > 1:
+        tally.add(("files", "relisted"), len(metadata) - 1)
+
+
 class _ReadObjectsFn(beam.DoFn):
     """``(path, [(size, mtime_s), ...])`` -> ObjectRecords, expanding archives."""
 
@@ -106,11 +119,8 @@ class _ReadObjectsFn(beam.DoFn):
     def process(self, listed: tuple[str, Sequence[tuple[int, float]]]) -> Iterator[ObjectRecord]:
         path, metadata = listed
         metadata = list(metadata)
-        size, mtime_s = metadata[0]  # several when globs overlap: one object
-        mtime_us = None if mtime_s is None else round(mtime_s * 1e6)
-        self._tally.add(("files", "listed"))
-        if len(metadata) > 1:
-            self._tally.add(("files", "relisted"), len(metadata) - 1)
+        size, mtime_us = first_listing(metadata)
+        count_listed(self._tally, metadata)
         if self._archives and is_archive(path):
             self._tally.add(("files", "archives"))
             yield from self._read_archive(path, size, mtime_us)
