@@ -85,14 +85,7 @@ def read(
     spanning: list[int | None] = []  # skipped rows that ran over a line end
 
     def invalid_row(row: pa_csv.InvalidRow) -> str:
-        kind = (
-            ProblemKind.MISSING_FIELD
-            if row.actual_columns < row.expected_columns
-            else ProblemKind.EXTRA_FIELDS
-        )
-        reason = (
-            f"expected {row.expected_columns} fields ({', '.join(names)}), got {row.actual_columns}"
-        )
+        kind, reason = _field_count(names, row.actual_columns)
         if row.text.strip():
             problems.append(ListProblem.make(source.path, row.number, kind, reason, row.text))
         skipped.append(row.number)
@@ -173,10 +166,7 @@ def _read_line_by_line(
             problems.append(ListProblem.make(path, number, ProblemKind.BAD_QUOTING, reason, line))
             continue
         if len(fields) != len(names):
-            kind = (
-                ProblemKind.MISSING_FIELD if len(fields) < len(names) else ProblemKind.EXTRA_FIELDS
-            )
-            reason = f"expected {len(names)} fields ({', '.join(names)}), got {len(fields)}"
+            kind, reason = _field_count(names, len(fields))
             problems.append(ListProblem.make(path, number, kind, reason, line))
             continue
         for column, value in zip(cells, fields):
@@ -222,3 +212,9 @@ def _unique(names: list[str]) -> list[str]:
         seen[name] = count
         out.append(name if count == 1 else f"{name}_{count}")
     return out
+
+
+def _field_count(names: list[str], actual: int) -> tuple[ProblemKind, str]:
+    """The problem of a row with ``actual`` fields where the header has ``names``."""
+    kind = ProblemKind.MISSING_FIELD if actual < len(names) else ProblemKind.EXTRA_FIELDS
+    return kind, f"expected {len(names)} fields ({', '.join(names)}), got {actual}"
