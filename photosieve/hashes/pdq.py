@@ -284,16 +284,18 @@ def _downsample_in_place(y: np.ndarray) -> np.ndarray:
     w_cols = jarosz_window(rows)
     sample_r = _decimation_indices(rows)
     sample_c = _decimation_indices(cols)
-    for start in _strips(rows, cols, 2):  # pass 1: along rows (temporaries ~2 values per pixel)
-        step = slice(start, start + _strips(rows, cols, 2).step)
-        y[step] = _box_along_last(y[step], w_rows)
-    for start in _strips(cols, rows, 2):  # pass 2: along columns
-        step = slice(start, start + _strips(cols, rows, 2).step)
-        y[:, step] = _box_along_first(y[:, step], w_cols)
+    row_strips = _strips(rows, cols, 2)  # temporaries ~2 values per pixel
+    for start in row_strips:  # pass 1: along rows
+        strip = slice(start, start + row_strips.step)
+        y[strip] = _box_along_last(y[strip], w_rows)
+    col_strips = _strips(cols, rows, 2)
+    for start in col_strips:  # pass 2: along columns
+        strip = slice(start, start + col_strips.step)
+        y[:, strip] = _box_along_first(y[:, strip], w_cols)
     t = np.empty((rows, PDQ_BUFFER_SIZE), dtype=np.float32)
-    for start in _strips(rows, cols, 2):  # pass 3: (rows, 64)
-        step = slice(start, start + _strips(rows, cols, 2).step)
-        t[step] = _box_along_last(y[step], w_rows, keep=sample_c)
+    for start in row_strips:  # pass 3: (rows, 64)
+        strip = slice(start, start + row_strips.step)
+        t[strip] = _box_along_last(y[strip], w_rows, keep=sample_c)
     t = _box_along_last(np.ascontiguousarray(t.T), w_cols, keep=sample_r)  # pass 4: (64 cols, 64 rows)
     return np.ascontiguousarray(t.T)
 
