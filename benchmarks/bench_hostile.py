@@ -370,7 +370,7 @@ def run_audit(args: argparse.Namespace, outcomes: list[Outcome]) -> dict:
     import pyarrow.parquet as pq
 
     from photosieve import names, schemas
-    from photosieve.pipelines import job
+    from photosieve.summary import SUMMARY_FILE
     from tests import hostile_inputs
 
     work = Path(tempfile.mkdtemp(prefix="bench-hostile-"))
@@ -405,7 +405,7 @@ def run_audit(args: argparse.Namespace, outcomes: list[Outcome]) -> dict:
         wall = time.monotonic() - clock
         found = {"command": _quote(argv), "exit status": done.returncode,
                  "wall time": f"{wall:.1f} s"}
-        summary_path = work / "out" / job.SUMMARY_FILE
+        summary_path = work / "out" / SUMMARY_FILE
         if not summary_path.exists():
             found["result"] = "no summary.json: " + done.stderr.strip().splitlines()[-1][:200] \
                 if done.stderr.strip() else "no summary.json"

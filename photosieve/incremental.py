@@ -46,6 +46,7 @@ from photosieve.decode import DECODER_VERSION
 from photosieve.errors import ConfigError, FailureReason
 from photosieve.hashing import HashPlan
 from photosieve.reading import is_archive
+from photosieve.summary import Summary
 
 __all__ = [
     "CarryPolicy",
@@ -115,12 +116,8 @@ CARRIED_READ_ERRORS = frozenset(
     reason.value for reason in (FailureReason.ENCRYPTED, FailureReason.OVERLAPPING_ENTRY)
 )
 READ_STAGE = "read"
-# The summary.json keys an audit records for its successors.
-SETTINGS_KEY = "hash_settings"
-LIMITS_KEY = "hash_limits"
-PREVIOUS_KEY = "previous"  # the previous runs' output directories, oldest first
-MATCH_MODE_KEY = "match_mode"  # a list summary's --match-mode configuration (None without)
-INCREMENTAL_KEY = "incremental"  # what a run with --previous carried, read, and found new
+# A list summary's key for its --match-mode configuration (None without).
+MATCH_MODE_KEY = "match_mode"
 
 
 def _json_form(value: Any) -> Any:
@@ -229,24 +226,25 @@ class PreviousRun:
     versions: dict
 
     @classmethod
-    def from_summary(cls, index: int, output: str, summary: Mapping[str, Any]) -> PreviousRun:
-        """Read a run's summary.json content.
+    def from_summary(cls, index: int, output: str, summary: Summary | Mapping) -> PreviousRun:
+        """What a run's :class:`~photosieve.summary.Summary` (or its JSON content) says.
 
         Raises:
             ConfigError: not an audit, or an audit made before runs recorded
                 their hash settings (its hashes cannot be trusted to match).
         """
-        if summary.get("command") != "audit":
+        if not isinstance(summary, Summary):
+            summary = Summary.from_json(summary, f"--previous {output}")
+        if summary.command != "audit":
             raise ConfigError(
-                f"--previous {output}: a photosieve {summary.get('command', '?')} run; "
+                f"--previous {output}: a photosieve {summary.command} run; "
                 "--previous takes the output directory of an earlier audit"
             )
-        if SETTINGS_KEY not in summary:
+        if summary.hash_settings is None:
             raise ConfigError(
                 f"--previous {output}: this audit predates incremental runs (its summary.json has "
-                f"no '{SETTINGS_KEY}'); run one full audit without --previous first"
+                "no 'hash_settings'); run one full audit without --previous first"
             )
-        options = summary.get("options", {})
         lists = {
             entry["name"]: {
                 "version": entry.get("version"),
@@ -254,18 +252,18 @@ class PreviousRun:
                 "thresholds": {a: float(t) for a, t in (entry.get("thresholds") or {}).items()},
                 MATCH_MODE_KEY: entry.get(MATCH_MODE_KEY),
             }
-            for entry in summary.get("lists", [])
+            for entry in summary.lists or ()
         }
         return cls(
             index=index,
             output=output,
-            run_id=str(summary.get("run_id")),
-            archives=bool(options.get("archives", False)),
-            settings=summary[SETTINGS_KEY],
-            limits=summary.get(LIMITS_KEY, {}),
+            run_id=summary.run_id,
+            archives=summary.settings.archives,
+            settings=dict(summary.hash_settings),
+            limits=dict(summary.hash_limits or {}),
             lists=lists,
-            quality_cutoff=options.get("quality_cutoff"),
-            versions=summary.get("versions", {}),
+            quality_cutoff=summary.settings.quality_cutoff,
+            versions=dict(summary.versions),
         )
 
 

@@ -30,7 +30,6 @@ run had it; otherwise rows are compared with the previous run's matches.
 from __future__ import annotations
 
 import html
-import json
 import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -40,10 +39,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from photosieve import algorithms, schemas
-from photosieve.incremental import INCREMENTAL_KEY, PREVIOUS_KEY
+from photosieve.summary import SUMMARY_FILE, Summary, read_summary
 from photosieve.text import markdown_text, printable
 
-SUMMARY_FILE = "summary.json"
 # Examples of each error class shown in the report (paths and messages only).
 ERROR_EXAMPLES = 5
 # Match rows listed in full in the report; beyond this, counts only.
@@ -65,20 +63,17 @@ class RunData:
     """What the report reads of one run."""
 
     path: str
-    summary: dict[str, Any]
+    summary: Summary
     matches: list[dict]
     errors: list[dict]
 
     @property
     def run_id(self) -> str:
-        return str(self.summary.get("run_id", os.path.basename(self.path.rstrip("/"))))
+        return self.summary.run_id or os.path.basename(self.path.rstrip("/"))
 
     @property
     def previous_paths(self) -> list[str]:
-        previous = self.summary.get(PREVIOUS_KEY) or []
-        if isinstance(previous, (str, dict)):
-            previous = [previous]
-        return [p["output"] if isinstance(p, dict) else str(p) for p in previous]
+        return list(self.summary.previous or ())
 
 
 def _read_table(run_dir: str, name: str) -> list[dict]:
@@ -93,8 +88,7 @@ def _read_table(run_dir: str, name: str) -> list[dict]:
 
 def load_run(run_dir: str, *, errors: bool = True) -> RunData:
     """Read a run's summary and its ``matches`` and (unless ``errors`` is false) ``errors`` tables."""
-    with open(os.path.join(run_dir, SUMMARY_FILE)) as handle:
-        summary = json.load(handle)
+    summary = read_summary(run_dir, lambda path: open(path, "rb"), join=os.path.join)
     return RunData(run_dir, summary, _read_table(run_dir, schemas.MATCHES),
                    _read_table(run_dir, schemas.ERRORS) if errors else [])
 
@@ -128,7 +122,7 @@ def _key(row: dict) -> tuple:
 
 def _new_matches(run: RunData, previous: RunData | None) -> tuple[list[dict] | None, dict[str, int]]:
     current = [m for m in run.matches if m.get(schemas.STATUS) == schemas.STATUS_MATCH]
-    if run.summary.get(INCREMENTAL_KEY):  # the run classified its own rows
+    if run.summary.incremental:  # the run classified its own rows
         new = [m for m in current if m.get(NEW_REASON)]
         return new, dict(Counter(m[NEW_REASON] for m in new))
     if previous is None:
@@ -195,7 +189,7 @@ def build_report(run_dir: str, previous_dir: str | None = None) -> Report:
     for i, item in enumerate(chain):
         count = sum(1 for m in item.matches if m.get(schemas.STATUS) == schemas.STATUS_MATCH)
         fresh, _ = _new_matches(item, chain[i - 1] if i else None)
-        history.append((item.run_id, str(item.summary.get("started_at", ""))[:19], count,
+        history.append((item.run_id, item.summary.started_at[:19], count,
                         count if fresh is None else len(fresh)))
 
     listed = sorted(matched, key=lambda m: (m[schemas.LIST_NAME], m[schemas.URI], m[schemas.DISTANCE]))
@@ -284,25 +278,25 @@ def _overview(report: Report, quote) -> list[tuple[str, str]]:
     """(label, value) rows; ``quote`` makes each value read from the run safe for the renderer."""
     q = quote
     s = report.run.summary
-    counts = s.get("counts", {})
+    counts = s.counts
     objects = counts.get("objects", {})
-    accounting = s.get("accounting", {})
+    accounting = s.accounting
     unknown = 0 if counts else "?"
     rows = [
         ("run", q(report.run.run_id)),
-        ("command", q(s.get("command", ""))),
-        ("started", q(s.get("started_at", ""))),
-        ("wall time", f"{_number(s.get('wall_seconds', 0)):.1f} s"),
+        ("command", q(s.command)),
+        ("started", q(s.started_at)),
+        ("wall time", f"{_number(s.wall_seconds):.1f} s"),
         # Counters that stayed at zero are absent from a summary that has counts.
         ("objects listed / hashed",
          f"{q(counts.get('files', {}).get('listed', unknown))} / {q(objects.get('hashed', unknown))}"
          + (f" (+{q(objects['carried'])} carried from previous runs, unread)" if objects.get("carried") else "")),
-        ("hash rows", q(s.get("tables", {}).get(schemas.HASHES, "?"))),
-        ("error rows", q(s.get("tables", {}).get(schemas.ERRORS, len(report.run.errors)))),
+        ("hash rows", q(s.tables.get(schemas.HASHES, "?"))),
+        ("error rows", q(s.tables.get(schemas.ERRORS, len(report.run.errors)))),
         ("match rows", ", ".join(f"{n} {q(k)}" for k, n in sorted(report.status_counts.items(), key=str)) or "0"),
-        ("accounting", "balanced" if accounting.get("balanced") else f"NOT balanced: {q(accounting.get('problems'))}"),
+        ("accounting", "balanced" if accounting.balanced else f"NOT balanced: {q(list(accounting.problems))}"),
     ]
-    incremental = s.get(INCREMENTAL_KEY)
+    incremental = s.incremental
     if incremental:
         files = incremental.get("files", {})
         rows.append(("files new / changed / unchanged / gone",
@@ -330,7 +324,7 @@ def _lists(report: Report, quote) -> list[tuple[str, str, str, str, str]]:
     return [
         (q(l.get("name")), q(l.get("role", "")), q(str(l.get("version", ""))[:12]), q(l.get("distinct", "")),
          ", ".join(f"{q(a)} {_format(t, q)}" for a, t in sorted((l.get("thresholds") or {}).items(), key=str)))
-        for l in report.run.summary.get("lists", [])
+        for l in report.run.summary.lists or ()
     ]
 
 

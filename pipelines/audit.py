@@ -21,7 +21,6 @@ row why it is new (``new_reason``); see :mod:`photosieve.incremental`.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 
@@ -31,10 +30,11 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from photosieve import incremental, schemas
+from photosieve.accounting import check_accounting, check_queries
 from photosieve.errors import ConfigError
-from photosieve.hashing import HashPlan
 from photosieve.incremental import CarryPolicy, MatchClassifier, PreviousRun
-from photosieve.pipelines import job, match
+from photosieve.run_config import RunConfig
+from photosieve.pipelines import configure, flags, preflight, running
 from photosieve.transforms.hashing import HashImages
 from photosieve.transforms.incremental import (
     CONTEXT,
@@ -44,6 +44,7 @@ from photosieve.transforms.incremental import (
     table_pattern,
 )
 from photosieve.transforms.ledger import LEDGER, WriteLedger
+from photosieve.transforms.list_matching import MatchLists
 from photosieve.transforms.reading import ListFiles, ReadListedFiles
 from photosieve.transforms.tables import WriteTables
 
@@ -56,12 +57,20 @@ GONE_EXAMPLES = 20
 _DECODING_LIBRARIES = ("pillow", "numpy")
 
 
+REQUIRED = ("input", "list", "output")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="photosieve audit",
         description="Hash every object the inputs match and match the hashes against known-hash "
         "lists (Apache Beam); write the hashes, errors and matches tables.",
-        parents=[job.hash_parser(), job.list_parser(), job.previous_parser(), job.output_parser()],
+        parents=[
+            flags.hash_parser(),
+            flags.list_parser(),
+            flags.previous_parser(),
+            flags.output_parser(),
+        ],
     )
     parser.add_argument(
         "--dihedral",
@@ -72,60 +81,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
-    """Parse and validate the command line; return (known_args, pipeline_args)."""
-    parser = build_parser()
-    known, pipeline_args = job.parse(parser, argv, required=("input", "list", "output"))
-    if known.dihedral:
-        names = [n.strip() for n in known.algorithms.split(",")]
-        known.algorithms = ",".join("pdq-dihedral" if n == "pdq" else n for n in names)
-        if "pdq-dihedral" not in known.algorithms.split(","):
-            parser.error("--dihedral needs pdq among --algorithms")
-    if known.rehash and not known.previous:
-        parser.error("--rehash needs --previous (without it every file is read anyway)")
-    try:
-        job.hash_plan(known)
-        job.list_specs(known)
-    except ConfigError as exc:
-        parser.error(str(exc))
-    return known, pipeline_args
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
+    """The flags as parsed (over the profile), unchecked: (known_args, pipeline_args)."""
+    return flags.parse(build_parser(), argv, required=REQUIRED)
 
 
-def load_previous(outputs: list[str], output: str) -> list[PreviousRun]:
-    """Read the previous runs' summaries and check their tables, oldest first.
-
-    Raises:
-        ConfigError: a directory that is not an earlier audit with a files
-            table, or one the --output would overwrite or lies inside.
-    """
-    runs = []
-    for index, given in enumerate(outputs):
-        if match.within(given, output):
-            raise ConfigError(f"--previous {given} is (inside) the --output; choose another output")
-        if match.within(output, given):
-            raise ConfigError(
-                f"--output {output} is inside --previous {given}: this run's tables would mix "
-                "with that run's; choose another output"
-            )
-        path = FileSystems.join(given, job.SUMMARY_FILE)
-        try:
-            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-                summary = json.loads(handle.read().decode("utf-8"))
-        except Exception as exc:
-            raise ConfigError(
-                f"--previous {given}: no readable {job.SUMMARY_FILE} ({exc})"
-            ) from exc
-        run = PreviousRun.from_summary(index, given, summary)
-        files = table_pattern(given, schemas.FILES)
-        if not FileSystems.match([files], [1])[0].metadata_list:
-            raise ConfigError(f"--previous {given}: no {schemas.FILES} table ({files})")
-        runs.append(run)
-    return runs
+def run(argv: list[str] | None = None) -> RunConfig:
+    """Parse and check the command line into the run (usage errors exit 2)."""
+    return configure.parse_run("audit", build_parser(), argv, required=REQUIRED)
 
 
 def _log_previous(runs: list[PreviousRun], policy: CarryPolicy) -> dict[str, dict]:
     """Say which previous runs' hashes cannot be reused, and library changes; return the latter."""
-    current = job.library_versions()
+    current = running.library_versions()
     changes = {}
     for run in runs:
         differences = policy.incompatible[run.index]
@@ -177,53 +145,53 @@ def _gone_examples(output: str, limit: int = GONE_EXAMPLES) -> list[str]:
     return sorted(gone)[:limit]
 
 
-def pipeline(known_args: argparse.Namespace, pipeline_args: list[str]) -> int:
+def pipeline(config: RunConfig) -> int:
     """Preflight, build and run the audit; return the exit status."""
-    plan = job.hash_plan(known_args)
-    context = job.new_context("audit", known_args, pipeline_args)
+    plan, matching = config.plan, config.matching
+    context = running.new_context(config)
     settings = incremental.hash_settings(plan)
     try:
-        # Counting lists every object once more: only worth it for the progress lines.
-        count = known_args.progress and job.is_local(pipeline_args)
-        patterns, total = job.expand_inputs(known_args.input, count=count)
-        specs, summaries, versions = match.preflight_lists(known_args, plan.algorithms)
-        runs = load_previous(known_args.previous or [], known_args.output)
-        job.prepare_output(
-            known_args.output, overwrite=known_args.overwrite, mode=known_args.output_mode
-        )
+        checked = preflight.check_run(config)
     except ConfigError as exc:
         _LOG.error("%s", exc)
         return 2
+    runs = list(checked.previous)
     policy = CarryPolicy(
         runs,
         plan.algorithms,
         settings,
         max_pixels=plan.decode.max_pixels,
-        archives=known_args.archives,
+        archives=config.inputs.archives,
         run_id=context.run_id,
-        rehash=known_args.rehash,
+        rehash=config.previous.rehash,
     )
     library_changes = _log_previous(runs, policy)
     classifier = None
     if runs:
         classifier = MatchClassifier(
             runs,
-            {entry["name"]: entry for entry in summaries},
-            quality_cutoff=known_args.quality_cutoff,
+            {entry["name"]: entry for entry in checked.lists},
+            quality_cutoff=matching.quality_cutoff,
             settings=settings,
         )
 
-    def build(p: beam.Pipeline, ctx: job.RunContext) -> None:
-        hashed, carried, ledgers = hash_incrementally(p, patterns, plan, policy, known_args, ctx)
-        matches, match_ledger = match.match_stage(
-            hashed[schemas.HASHES], specs, known_args, ctx, versions
+    def build(p: beam.Pipeline, ctx: running.RunContext) -> None:
+        hashed, carried, ledgers = hash_incrementally(p, checked.patterns, config, policy, ctx)
+        matched = hashed[schemas.HASHES] | "MatchLists" >> MatchLists(
+            matching,
+            run_id=ctx.run_id,
+            matched_at_us=ctx.started_us,
+            expected_versions=checked.list_versions,
         )
-        ledgers.append(match_ledger)
+        matches = matched[schemas.MATCHES]
+        ledgers.append(matched[LEDGER])
         if classifier is not None:
             classified = {
                 schemas.MATCHES: matches,
                 CONTEXT: carried[CONTEXT],
-            } | "ClassifyNewMatches" >> ClassifyNewMatches(classifier, archives=known_args.archives)
+            } | "ClassifyNewMatches" >> ClassifyNewMatches(
+                classifier, archives=config.inputs.archives
+            )
             matches = classified[schemas.MATCHES]
             ledgers.append(classified[LEDGER])
         tables = {**hashed, schemas.MATCHES: matches, schemas.FILES: carried[schemas.FILES]}
@@ -233,17 +201,17 @@ def pipeline(known_args: argparse.Namespace, pipeline_args: list[str]) -> int:
     def check(ledger: dict) -> list[str]:
         hash_rows = sum(ledger.get("hashes", {}).get("algorithm", {}).values())
         return (
-            job.check_accounting(ledger, plan.algorithms, all_frames=plan.decode.all_frames)
-            + job.check_queries(ledger, hash_rows)
+            check_accounting(ledger, plan.algorithms, all_frames=plan.decode.all_frames)
+            + check_queries(ledger, hash_rows)
             + incremental.check_files(ledger)
         )
 
     def extra(ledger: dict) -> dict:
         sections = {
-            "lists": summaries,
-            incremental.PREVIOUS_KEY: [run.output for run in runs],
-            incremental.SETTINGS_KEY: settings,
-            incremental.LIMITS_KEY: incremental.hash_limits(plan, known_args.max_bytes),
+            "lists": checked.lists,
+            "previous": tuple(run.output for run in runs),
+            "hash_settings": settings,
+            "hash_limits": incremental.hash_limits(plan, config.inputs.max_bytes),
         }
         if runs:
             gone = (
@@ -252,42 +220,40 @@ def pipeline(known_args: argparse.Namespace, pipeline_args: list[str]) -> int:
                 else []
             )
             section = incremental.summary_section(ledger, policy, library_changes, gone)
-            sections[incremental.INCREMENTAL_KEY] = section
+            sections["incremental"] = section
             _LOG.info("%s", incremental.describe(section))
         return sections
 
-    return job.execute(
-        context, known_args, pipeline_args, build, check=check, total=total, extra=extra
-    )
+    return running.execute(config, context, build, check=check, total=checked.total, extra=extra)
 
 
 def hash_incrementally(
     p: beam.Pipeline,
-    patterns: list[str],
-    plan: HashPlan,
+    patterns: tuple[str, ...],
+    config: RunConfig,
     policy: CarryPolicy,
-    args: argparse.Namespace,
-    ctx: job.RunContext,
+    ctx: running.RunContext,
 ):
     """List, join with the previous runs, read and hash what must be, carry the rest.
 
     Returns ``({"hashes": ..., "errors": ...}, CarryForward's outputs, [ledgers])``:
     the tables hold both the rows made now and the carried ones.
     """
-    listed = p | "ListFiles" >> ListFiles(patterns)
+    inputs = config.inputs
+    listed = p | "ListFiles" >> ListFiles(list(patterns))
     carried = listed["files"] | "CarryForward" >> CarryForward(
         policy,
-        checksums=args.checksums,
+        checksums=inputs.checksums,
         classify=bool(policy.runs),
         progress_dir=ctx.progress_dir,
     )
     read = carried[TO_READ] | "ReadFiles" >> ReadListedFiles(
-        max_bytes=args.max_bytes,
-        archives=args.archives,
-        max_archive_bytes=args.max_archive_bytes,
+        max_bytes=inputs.max_bytes,
+        archives=inputs.archives,
+        max_archive_bytes=inputs.max_archive_bytes,
     )
     hashed = read.objects | "HashImages" >> HashImages(
-        plan, run_id=ctx.run_id, progress_dir=ctx.progress_dir
+        config.plan, run_id=ctx.run_id, progress_dir=ctx.progress_dir
     )
     tables = {
         name: (hashed[name], carried[name]) | f"Flatten{name.capitalize()}" >> beam.Flatten()
@@ -297,8 +263,7 @@ def hash_incrementally(
 
 
 def main(argv: list[str] | None = None) -> int:
-    known_args, pipeline_args = run(argv)
-    return pipeline(known_args, pipeline_args)
+    return pipeline(run(argv))
 
 
 if __name__ == "__main__":

@@ -19,21 +19,20 @@ import sys
 from collections import Counter
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.parquetio import ReadFromParquet
 
 from photosieve import schemas
+from photosieve.accounting import check_queries
 from photosieve.errors import ConfigError
-from photosieve.listing import normalise
-from photosieve.lists import ListSpec
-from photosieve.pipelines import job, mode_options
+from photosieve.run_config import RunConfig
+from photosieve.pipelines import configure, flags, preflight, running
 from photosieve.transforms.ledger import LEDGER, WriteLedger
-from photosieve.transforms.matching import SIDE_INPUT, MatchHashes
-from photosieve.transforms.mode_matching import MatchInMode, shuffle_refusal
-from photosieve.transforms.tables import PARQUET_SUFFIX, WriteTables
+from photosieve.transforms.list_matching import MatchLists
+from photosieve.transforms.tables import WriteTables
 
 _LOG = logging.getLogger(__name__)
 
+REQUIRED = ("hashes", "list", "output")
 # The hashes columns matching reads; the rest stay on disk.
 QUERY_COLUMNS = [
     schemas.URI,
@@ -51,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="photosieve match",
         description="Match a stored hashes table against known-hash lists (Apache Beam); "
         "write the matches table.",
-        parents=[job.list_parser(), job.output_parser()],
+        parents=[flags.list_parser(), flags.output_parser()],
     )
     parser.add_argument(
         "--hashes",
@@ -62,143 +61,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
-    """Parse and validate the command line; return (known_args, pipeline_args)."""
-    parser = build_parser()
-    known, pipeline_args = job.parse(parser, argv, required=("hashes", "list", "output"))
-    try:
-        job.list_specs(known)
-    except ConfigError as exc:
-        parser.error(str(exc))
-    return known, pipeline_args
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
+    """The flags as parsed (over the profile), unchecked: (known_args, pipeline_args)."""
+    return flags.parse(build_parser(), argv, required=REQUIRED)
 
 
-def hashes_pattern(given: str) -> str:
-    """The Parquet glob of a stored hashes table, from a run directory, a table directory or a glob.
-
-    Raises:
-        ConfigError: nothing matches.
-    """
-    if set("*?[") & set(given):
-        candidates = [given]
-    else:
-        base = given.rstrip("/")
-        candidates = [
-            FileSystems.join(base, schemas.HASHES, f"*{PARQUET_SUFFIX}"),
-            FileSystems.join(base, f"*{PARQUET_SUFFIX}"),
-        ]
-    for pattern in candidates:
-        if FileSystems.match([pattern], [1])[0].metadata_list:
-            return pattern
-    raise ConfigError(f"--hashes {given}: no Parquet files (looked for {', '.join(candidates)})")
-
-
-def match_stage(
-    hashes: beam.PCollection,
-    specs: list[ListSpec],
-    args: argparse.Namespace,
-    context: job.RunContext,
-    versions: dict[str, str],
-) -> tuple[beam.PCollection, beam.PCollection]:
-    """The steps ``match`` and ``audit`` share: (matches rows, ledger)."""
-    options = {
-        "run_id": context.run_id,
-        "matched_at_us": context.started_us,
-        "strategy": args.strategy,
-        "quality_cutoff": args.quality_cutoff,
-        "strict_lists": not args.lenient_lists,
-        "expected_versions": versions,
-    }
-    if args.match_mode is not None:
-        matched = hashes | "MatchInMode" >> MatchInMode(specs, args.match_mode, **options)
-    else:
-        matched = hashes | "MatchHashes" >> MatchHashes(specs, **options)
-    return matched[schemas.MATCHES], matched[LEDGER]
-
-
-def preflight_lists(
-    args: argparse.Namespace, plan_algorithms
-) -> tuple[list[ListSpec], list[dict], dict]:
-    """(specs, list summaries, versions): every list read and checked before any work starts.
-
-    With ``--match-mode``, each list's summary also records the mode's
-    configuration and threshold for it (:func:`photosieve.pipelines.mode_options.preflight`).
-    """
-    specs = job.list_specs(args)
-    if args.match_mode is not None and args.strategy != SIDE_INPUT:
-        raise ConfigError(shuffle_refusal(args.match_mode))  # before reading any list
-    summaries = job.check_lists(
-        specs,
-        strict=not args.lenient_lists,
-        plan_algorithms=plan_algorithms,
-        strategy=args.strategy,
-    )
-    if args.match_mode is not None:
-        mode_options.preflight(
-            specs,
-            summaries,
-            args.match_mode,
-            strict=not args.lenient_lists,
-        )
-    return specs, summaries, {s["name"]: s["version"] for s in summaries}
-
-
-def within(path: str, directory: str) -> bool:
-    """Whether ``path`` is ``directory`` or lies under it (--overwrite there deletes the input).
-
-    Both are normalised as inputs are (:func:`photosieve.listing.normalise`:
-    local paths absolute, ``.``/``..``/``//`` folded), so no spelling slips
-    past; a local path and another filesystem's uri are never within each other.
-    """
-    path, directory = normalise(path), normalise(directory)
-    return path == directory or path.startswith(directory.rstrip("/") + "/")
+def run(argv: list[str] | None = None) -> RunConfig:
+    """Parse and check the command line into the run (usage errors exit 2)."""
+    return configure.parse_run("match", build_parser(), argv, required=REQUIRED)
 
 
 def _count_rows(n: int) -> Counter:
     return Counter({("hashes", "read"): n})
 
 
-def pipeline(known_args: argparse.Namespace, pipeline_args: list[str]) -> int:
+def pipeline(config: RunConfig) -> int:
     """Preflight, build and run the re-match; return the exit status."""
-    context = job.new_context("match", known_args, pipeline_args)
+    context = running.new_context(config)
     try:
-        pattern = hashes_pattern(known_args.hashes)
-        if known_args.match_mode is not None:
-            mode_options.check_stored_hashes(known_args.hashes, known_args.match_mode)
-        if within(pattern, known_args.output):
-            raise ConfigError(
-                f"--output {known_args.output} holds the --hashes input; choose another"
-            )
-        specs, summaries, versions = preflight_lists(known_args, None)
-        job.prepare_output(
-            known_args.output, overwrite=known_args.overwrite, mode=known_args.output_mode
-        )
+        checked = preflight.check_run(config)
     except ConfigError as exc:
         _LOG.error("%s", exc)
         return 2
 
-    def build(p: beam.Pipeline, ctx: job.RunContext) -> None:
-        hashes = p | "ReadHashes" >> ReadFromParquet(pattern, columns=QUERY_COLUMNS)
-        matches, ledger = match_stage(hashes, specs, known_args, ctx, versions)
+    def build(p: beam.Pipeline, ctx: running.RunContext) -> None:
+        hashes = p | "ReadHashes" >> ReadFromParquet(checked.hashes, columns=QUERY_COLUMNS)
+        matched = hashes | "MatchLists" >> MatchLists(
+            config.matching,
+            run_id=ctx.run_id,
+            matched_at_us=ctx.started_us,
+            expected_versions=checked.list_versions,
+        )
         counted = (
             hashes | "CountHashRows" >> beam.combiners.Count.Globally() | beam.Map(_count_rows)
         )
-        _ = {schemas.MATCHES: matches} | "WriteTables" >> WriteTables(
+        _ = {schemas.MATCHES: matched[schemas.MATCHES]} | "WriteTables" >> WriteTables(
             ctx.output, num_shards=ctx.num_shards
         )
-        _ = (counted, ledger) | "WriteLedger" >> WriteLedger(ctx.output)
+        _ = (counted, matched[LEDGER]) | "WriteLedger" >> WriteLedger(ctx.output)
 
     def check(ledger: dict) -> list[str]:
-        return job.check_queries(ledger, ledger.get("hashes", {}).get("read", 0))
+        return check_queries(ledger, ledger.get("hashes", {}).get("read", 0))
 
-    return job.execute(
-        context, known_args, pipeline_args, build, check=check, extra={"lists": summaries}
-    )
+    return running.execute(config, context, build, check=check, extra={"lists": checked.lists})
 
 
 def main(argv: list[str] | None = None) -> int:
-    known_args, pipeline_args = run(argv)
-    return pipeline(known_args, pipeline_args)
+    return pipeline(run(argv))
 
 
 if __name__ == "__main__":

@@ -14,22 +14,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 from collections.abc import Sequence
 
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 
 from photosieve.errors import ConfigError
-from photosieve.hashing import HashPlan
+from photosieve.hashing import ALGORITHM_CHOICES, HashPlan
 from photosieve.lists import ListSpec
 from photosieve.match_modes import CONFIGS, TARGET_FPR, MatchConfig
-from photosieve.report import SUMMARY_FILE
 from photosieve.transforms.matching import SIDE_INPUT
 from photosieve.transforms.mode_matching import read_list_config
 
-__all__ = ["MODE_KEY", "add_mode_arguments", "check_stored_hashes", "plan_for_mode", "preflight"]
+__all__ = ["MODE_KEY", "add_mode_arguments", "plan_for_mode", "preflight"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -78,12 +74,11 @@ def plan_for_mode(plan: HashPlan, mode: str) -> HashPlan:
             "for one hash per image); drop --dihedral / pdq-dihedral, or use --match-mode "
             "pdq-dihedral"
         )
-    names = [*plan.algorithms, *expansion.second_opinions]
-    parsed = HashPlan.parse(names, plan.decode)
+    wanted = {*plan.algorithms, *expansion.second_opinions}
     return dataclasses.replace(
-        parsed,
+        plan,
+        algorithms=tuple(name for name in ALGORITHM_CHOICES if name in wanted),
         pdq_dihedral=expansion.dihedral,
-        pdq_as_stored=plan.pdq_as_stored,
         query_expansion=expansion,
     )
 
@@ -134,42 +129,3 @@ def preflight(specs: Sequence[ListSpec], summaries: list[dict], mode: str, *, st
             config.threshold,
             TARGET_FPR,
         )
-
-
-def check_stored_hashes(hashes: str, mode: str) -> None:
-    """Refuse to re-match stored hashes in ``mode`` when their run did not hash for it.
-
-    The run's ``summary.json`` (beside its ``hashes/`` table) says with
-    which options it ran; a run without the mode's query expansion lacks
-    the hashes the mode's threshold is calibrated with. When no summary is
-    found (a glob of Parquet files), the check is left to the user, with a
-    warning.
-
-    Raises:
-        ConfigError: the stored run hashed without ``mode``'s query hashes.
-    """
-    base = hashes.rstrip("/")
-    parent = base.rsplit("/", 1)[0] if "/" in base else "."
-    candidates = [] if set("*?[") & set(hashes) else [base, parent]
-    for directory in candidates:
-        path = FileSystems.join(directory, SUMMARY_FILE)
-        if not FileSystems.match([path], [1])[0].metadata_list:
-            continue
-        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-            options = json.loads(handle.read().decode("utf-8")).get("options", {})
-        stored = options.get("match_mode")
-        if stored not in CONFIGS or CONFIGS[stored].expansion != CONFIGS[mode].expansion:
-            raise ConfigError(
-                f"--hashes {hashes}: that run hashed "
-                + ("without --match-mode" if stored is None else f"for --match-mode {stored}")
-                + f", not with the query hashes --match-mode {mode} needs; hash again with "
-                f"`photosieve audit --match-mode {mode}` (or match without --match-mode)"
-            )
-        return
-    _LOG.warning(
-        "--hashes %s: no summary.json says how these hashes were made; --match-mode %s needs "
-        "them hashed with the same mode (photosieve audit --match-mode %s)",
-        hashes,
-        mode,
-        mode,
-    )

@@ -16,7 +16,7 @@ A normal run and ``--help`` printed lines that say nothing about the run:
 * ``Discarding unparseable args: ['--direct_runner_use_stacked_bundle',
   '--pipeline_type_check']``: also per worker, because the options handed
   to the workers held every default, and Beam cannot parse back two of
-  them; ``job._local_runner`` hands over only the options that were set.
+  them; ``running._local_runner`` hands over only the options that were set.
 
 :func:`install` drops the apitools record (a filter on its message) and
 keeps Beam's own loggers at WARNING; ``-v`` brings them back. The local

@@ -14,7 +14,8 @@ import argparse
 import os
 import sys
 
-from photosieve.report import SUMMARY_FILE, build_report, render_html, render_markdown
+from photosieve.report import build_report, render_html, render_markdown
+from photosieve.summary import SUMMARY_FILE
 from photosieve.text import printable
 
 

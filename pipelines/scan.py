@@ -19,9 +19,10 @@ import sys
 import apache_beam as beam
 
 from photosieve import schemas
+from photosieve.accounting import check_accounting
 from photosieve.errors import ConfigError
-from photosieve.hashing import HashPlan
-from photosieve.pipelines import job
+from photosieve.run_config import RunConfig
+from photosieve.pipelines import configure, flags, preflight, running
 from photosieve.transforms.hashing import HashImages
 from photosieve.transforms.ledger import WriteLedger
 from photosieve.transforms.reading import ReadImages
@@ -29,72 +30,71 @@ from photosieve.transforms.tables import WriteTables
 
 _LOG = logging.getLogger(__name__)
 
+REQUIRED = ("input", "output")
+
 
 def build_parser() -> argparse.ArgumentParser:
     return argparse.ArgumentParser(
         prog="photosieve scan",
         description="Hash every object the inputs match (Apache Beam); write the hashes and errors tables.",
-        parents=[job.hash_parser(), job.output_parser()],
+        parents=[flags.hash_parser(), flags.output_parser()],
     )
 
 
-def run(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
-    """Parse and validate the command line; return (known_args, pipeline_args)."""
-    parser = build_parser()
-    known, pipeline_args = job.parse(parser, argv, required=("input", "output"))
-    try:
-        job.hash_plan(known)
-    except ConfigError as exc:
-        parser.error(str(exc))
-    return known, pipeline_args
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
+    """The flags as parsed (over the profile), unchecked: (known_args, pipeline_args)."""
+    return flags.parse(build_parser(), argv, required=REQUIRED)
+
+
+def run(argv: list[str] | None = None) -> RunConfig:
+    """Parse and check the command line into the run (usage errors exit 2)."""
+    return configure.parse_run("scan", build_parser(), argv, required=REQUIRED)
 
 
 def hash_archive(
-    pipeline: beam.Pipeline, patterns: list[str], plan: HashPlan, args, context: job.RunContext
+    pipeline: beam.Pipeline,
+    patterns: tuple[str, ...],
+    config: RunConfig,
+    context: running.RunContext,
 ):
-    """The steps ``scan`` and ``audit`` share: read, hash; return (HashImages result, ledgers)."""
+    """Read and hash every object: (HashImages result, ledgers)."""
+    inputs = config.inputs
     read = pipeline | "ReadImages" >> ReadImages(
-        patterns,
-        max_bytes=args.max_bytes,
-        archives=args.archives,
-        max_archive_bytes=args.max_archive_bytes,
+        list(patterns),
+        max_bytes=inputs.max_bytes,
+        archives=inputs.archives,
+        max_archive_bytes=inputs.max_archive_bytes,
     )
     hashed = read.objects | "HashImages" >> HashImages(
-        plan, run_id=context.run_id, progress_dir=context.progress_dir
+        config.plan, run_id=context.run_id, progress_dir=context.progress_dir
     )
     return hashed, [read.ledger, hashed.ledger]
 
 
-def pipeline(known_args: argparse.Namespace, pipeline_args: list[str]) -> int:
+def pipeline(config: RunConfig) -> int:
     """Preflight, build and run the scan; return the exit status."""
-    plan = job.hash_plan(known_args)
-    context = job.new_context("scan", known_args, pipeline_args)
+    context = running.new_context(config)
     try:
-        # Counting lists every object once more: only worth it for the progress lines.
-        count = known_args.progress and job.is_local(pipeline_args)
-        patterns, total = job.expand_inputs(known_args.input, count=count)
-        job.prepare_output(
-            known_args.output, overwrite=known_args.overwrite, mode=known_args.output_mode
-        )
+        checked = preflight.check_run(config)
     except ConfigError as exc:
         _LOG.error("%s", exc)
         return 2
+    plan = config.plan
 
-    def build(p: beam.Pipeline, ctx: job.RunContext) -> None:
-        hashed, ledgers = hash_archive(p, patterns, plan, known_args, ctx)
+    def build(p: beam.Pipeline, ctx: running.RunContext) -> None:
+        hashed, ledgers = hash_archive(p, checked.patterns, config, ctx)
         tables = {schemas.HASHES: hashed.hashes, schemas.ERRORS: hashed.errors}
         _ = tables | "WriteTables" >> WriteTables(ctx.output, num_shards=ctx.num_shards)
         _ = tuple(ledgers) | "WriteLedger" >> WriteLedger(ctx.output)
 
     def check(ledger: dict) -> list[str]:
-        return job.check_accounting(ledger, plan.algorithms, all_frames=plan.decode.all_frames)
+        return check_accounting(ledger, plan.algorithms, all_frames=plan.decode.all_frames)
 
-    return job.execute(context, known_args, pipeline_args, build, check=check, total=total)
+    return running.execute(config, context, build, check=check, total=checked.total)
 
 
 def main(argv: list[str] | None = None) -> int:
-    known_args, pipeline_args = run(argv)
-    return pipeline(known_args, pipeline_args)
+    return pipeline(run(argv))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 The local multi-process runner (``--direct_running_mode=multi_processing``)
 starts one of these per worker instead of
 ``python -m apache_beam.runners.worker.sdk_worker_main`` (see
-``photosieve.pipelines.job._local_runner``): the same worker, with
+``photosieve.pipelines.running._local_runner``): the same worker, with
 :func:`photosieve.pipelines.quiet.install_in_worker` applied before Beam is imported.
 """
 

@@ -91,7 +91,7 @@ def parse_threshold(text: str) -> tuple[str | None, str, float]:
     """``[LIST:]ALGORITHM=N`` -> ``(list or None, algorithm, N)``, N within the algorithm's range.
 
     The one parser of the grammar: the flag's check (:func:`threshold`) and
-    :func:`photosieve.pipelines.job.list_specs`, which applies the values.
+    :func:`photosieve.pipelines.configure.list_specs`, which applies the values.
 
     Raises:
         ConfigError: malformed, an unknown algorithm, or N outside ``0..`` its largest distance.

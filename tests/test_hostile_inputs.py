@@ -28,7 +28,8 @@ from photosieve import names, schemas
 from photosieve.decode import DecodeOptions
 from photosieve.errors import FailureReason
 from photosieve.hashing import ALGORITHM_CHOICES, HashPlan, ImageHasher, ObjectHashes
-from photosieve.pipelines import cli, job
+from photosieve.pipelines import cli
+from photosieve.summary import SUMMARY_FILE
 from tests import hostile_inputs
 from photosieve.transforms.hashing import FAILED, HASHED, PARTIAL, outcomes
 
@@ -243,7 +244,7 @@ def _accounted(output: Path) -> tuple[Counter, dict]:
     for row in _rows(output, schemas.ERRORS):
         for algorithm in row[schemas.ALGORITHMS]:
             rows[(row[schemas.URI], algorithm)] += 1
-    return rows, json.loads((output / job.SUMMARY_FILE).read_text())
+    return rows, json.loads((output / SUMMARY_FILE).read_text())
 
 
 def test_the_hostile_audit_finishes_and_balances(hostile_audit):

@@ -17,7 +17,8 @@ from PIL import Image
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.lists import ListRole
-from photosieve.pipelines import audit, cli, job, match
+from photosieve.pipelines import audit, cli, configure, preflight
+from photosieve.summary import SUMMARY_FILE
 from tests.transforms import samples
 
 
@@ -74,7 +75,7 @@ def _keys(rows) -> set[tuple]:
 
 
 def _summary(output) -> dict:
-    return json.loads((output / job.SUMMARY_FILE).read_text())
+    return json.loads((output / SUMMARY_FILE).read_text())
 
 
 def _audit(case, output, *extra) -> int:
@@ -171,8 +172,8 @@ def test_lists_from_a_profile_with_roles_and_thresholds(case, tmp_path):
         f"  - {{name: ncmec, path: {case / 'known.csv'}, thresholds: {{pdq: 20}}}}\n"
         f"suppress_list: [{case / 'benign.txt'}]\n"
     )
-    known, _ = audit.run(["-c", str(profile), "-o", str(tmp_path / "out")])
-    specs = job.list_specs(known)
+    known, _ = audit.parse_args(["-c", str(profile), "-o", str(tmp_path / "out")])
+    specs = configure.list_specs(known)
     assert [(s.name, s.role, s.threshold("pdq")) for s in specs] == [
         ("ncmec", ListRole.MATCH, 20),
         ("benign", ListRole.SUPPRESS, 31),
@@ -196,8 +197,8 @@ def test_list_usage_errors_exit_2(argv, message, capsys):
 
 
 def test_dihedral_flag_asks_for_eight_pdq_orientations():
-    known, _ = audit.run(["-i", "x", "-o", "o", "-l", "a.txt", "-a", "pdq,md5", "--dihedral"])
-    assert job.hash_plan(known).pdq_dihedral
+    known, _ = audit.parse_args(["-i", "x", "-o", "o", "-l", "a.txt", "-a", "pdq,md5", "--dihedral"])
+    assert configure.hash_plan(known).pdq_dihedral
 
 
 def test_match_re_matches_stored_hashes_without_decoding(case, tmp_path):
@@ -243,7 +244,7 @@ def test_match_refuses_to_write_over_its_input(case, tmp_path):
 
 def test_match_needs_parquet_hashes(tmp_path):
     with pytest.raises(Exception, match="no Parquet files"):
-        match.hashes_pattern(str(tmp_path))
+        preflight.hashes_pattern(str(tmp_path))
 
 
 def _table_rows(output) -> dict[str, list[str]]:
@@ -332,7 +333,7 @@ def test_a_fifo_list_stops_the_audit_without_hanging(case, tmp_path):
 
 def test_max_list_bytes_reaches_every_list_spec():
     argv = ["-i", "x", "-o", "o", "-l", "a.txt", "-s", "b.txt", "--max-list-bytes", "2G"]
-    known, _ = audit.run(argv)
-    assert [spec.max_bytes for spec in job.list_specs(known)] == [2 << 30, 2 << 30]
-    known, _ = audit.run(["-i", "x", "-o", "o", "-l", "a.txt"])
-    assert [spec.max_bytes for spec in job.list_specs(known)] == [4 << 30]
+    known, _ = audit.parse_args(argv)
+    assert [spec.max_bytes for spec in configure.list_specs(known)] == [2 << 30, 2 << 30]
+    known, _ = audit.parse_args(["-i", "x", "-o", "o", "-l", "a.txt"])
+    assert [spec.max_bytes for spec in configure.list_specs(known)] == [4 << 30]

@@ -18,7 +18,8 @@ import pytest
 
 from photosieve import schemas
 from photosieve.match_modes import CONFIGS, TARGET_FPR
-from photosieve.pipelines import audit, cli, job, lists_cli
+from photosieve.pipelines import audit, cli, configure, lists_cli
+from photosieve.summary import SUMMARY_FILE
 from tests import edited_copies
 
 
@@ -39,7 +40,7 @@ def _audit(root, output, *extra) -> int:
 
 
 def _summary(output) -> dict:
-    return json.loads((output / job.SUMMARY_FILE).read_text())
+    return json.loads((output / SUMMARY_FILE).read_text())
 
 
 def _pdq_rows(output) -> set[tuple]:
@@ -168,8 +169,8 @@ def test_without_a_mode_nothing_changes(case, tmp_path):
         assert {r[column] for r in rows} == {None}
     hashes = pq.read_table(output / schemas.HASHES).to_pylist()
     assert {r[schemas.VARIANT] for r in hashes} == {None}
-    known, _ = audit.run(["-i", "x", "-o", "o", "-l", "a.csv"])
-    assert known.match_mode is None and job.hash_plan(known).query_expansion is None
+    known, _ = audit.parse_args(["-i", "x", "-o", "o", "-l", "a.csv"])
+    assert known.match_mode is None and configure.hash_plan(known).query_expansion is None
 
 
 @pytest.mark.parametrize(
@@ -204,14 +205,14 @@ def test_mode_usage_errors_exit_2(argv, message, capsys):
 
 
 def test_mode_plans_add_what_the_mode_hashes():
-    known, _ = audit.run(["-i", "x", "-o", "o", "-l", "a.csv", "--match-mode", "robust"])
-    plan = job.hash_plan(known)
+    known, _ = audit.parse_args(["-i", "x", "-o", "o", "-l", "a.csv", "--match-mode", "robust"])
+    plan = configure.hash_plan(known)
     assert plan.algorithms == ("pdq", "md5") and plan.pdq_dihedral
     assert plan.query_expansion == CONFIGS["robust"].expansion
-    known, _ = audit.run(
+    known, _ = audit.parse_args(
         ["-i", "x", "-o", "o", "-l", "a.csv", "--match-mode", "robust-windows-gradient"]
     )
-    assert job.hash_plan(known).algorithms == ("pdq", "gradient", "md5")
+    assert configure.hash_plan(known).algorithms == ("pdq", "gradient", "md5")
 
 
 def test_match_refuses_hashes_made_without_the_mode(case, tmp_path, caplog):

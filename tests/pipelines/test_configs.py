@@ -33,14 +33,14 @@ def test_the_profiles_the_readme_names_are_shipped():
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
 def test_profile_parses_and_uses_only_known_beam_options(path):
-    _, pipeline_args = audit.run(["-c", str(path), "-i", "x", "-l", "a.txt", "-o", "out"])
+    _, pipeline_args = audit.parse_args(["-c", str(path), "-i", "x", "-l", "a.txt", "-o", "out"])
     known, unknown = _beam_parser().parse_known_args(pipeline_args)
     assert unknown == [], f"{path.name}: options Beam does not know: {unknown}"
     assert known.runner
 
 
 def test_local_profile_is_one_worker_process_per_core():
-    _, pipeline_args = audit.run(
+    _, pipeline_args = audit.parse_args(
         ["-c", str(CONFIG_DIR / "local.yaml"), "-i", "x", "-l", "a.txt", "-o", "out"]
     )
     options = PipelineOptions(pipeline_args).get_all_options()

@@ -12,7 +12,8 @@ import pytest
 
 from photosieve import schemas
 from photosieve.archives import DEFAULT_MAX_ARCHIVE_BYTES
-from photosieve.pipelines import audit, cli, job, scan
+from photosieve.pipelines import audit, cli, scan
+from photosieve.summary import SUMMARY_FILE
 from tests.photosieve import test_archives as cases
 from tests.transforms import samples
 
@@ -76,7 +77,7 @@ def _check_tables(output, expected: dict) -> dict:
     assert set(outcomes) == set(expected)
     for uri, outcome in expected.items():  # exactly one row per algorithm per member
         assert outcomes[uri] == Counter({(name, outcome): 1 for name in ALGORITHMS}), uri
-    summary = json.loads((output / job.SUMMARY_FILE).read_text())
+    summary = json.loads((output / SUMMARY_FILE).read_text())
     assert summary["accounting"] == {"balanced": True, "problems": []}
     counts = summary["counts"]
     assert counts["objects"]["read"] == len(expected)
@@ -108,11 +109,11 @@ def test_audit_finds_a_known_image_behind_an_encrypted_decoy_and_a_duplicate_nam
 
 
 def test_the_inflate_limit_is_a_flag_of_scan_and_audit():
-    known, _ = scan.run(["-i", "a/*", "-o", "out", "--max-archive-bytes", "5"])
+    known, _ = scan.parse_args(["-i", "a/*", "-o", "out", "--max-archive-bytes", "5"])
     assert known.max_archive_bytes == 5
-    known, _ = audit.run(["-i", "a/*", "-o", "out", "-l", "x.txt", "--max-archive-bytes", "5"])
+    known, _ = audit.parse_args(["-i", "a/*", "-o", "out", "-l", "x.txt", "--max-archive-bytes", "5"])
     assert known.max_archive_bytes == 5
-    assert scan.run(["-i", "a/*", "-o", "out"])[0].max_archive_bytes == DEFAULT_MAX_ARCHIVE_BYTES
+    assert scan.parse_args(["-i", "a/*", "-o", "out"])[0].max_archive_bytes == DEFAULT_MAX_ARCHIVE_BYTES
 
 
 def test_the_inflate_limit_reaches_the_reader(hostile, tmp_path):
@@ -151,5 +152,5 @@ def test_a_repeat_audit_carries_encrypted_and_overlapping_members_and_rereads_da
     assert set(outcomes) == set(expected)
     for uri, outcome in expected.items():
         assert outcomes[uri] == Counter({(name, outcome): 1 for name in ALGORITHMS}), uri
-    summary = json.loads((repeat / job.SUMMARY_FILE).read_text())
+    summary = json.loads((repeat / SUMMARY_FILE).read_text())
     assert summary["accounting"] == {"balanced": True, "problems": []}

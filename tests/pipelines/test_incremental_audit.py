@@ -21,7 +21,8 @@ from PIL import Image, ImageFilter, ImageOps
 from photosieve import schemas
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan, ImageHasher
-from photosieve.pipelines import audit, cli, job
+from photosieve.pipelines import audit, cli, preflight
+from photosieve.summary import SUMMARY_FILE
 from tests.pipelines import checked_fs
 from tests.transforms import samples
 
@@ -73,7 +74,7 @@ def _audit(case: Path, output: str, *extra: str, inputs=None, lists=None) -> int
 
 
 def _summary(output) -> dict:
-    return json.loads((Path(output) / job.SUMMARY_FILE).read_text())
+    return json.loads((Path(output) / SUMMARY_FILE).read_text())
 
 
 def _rows(output, table: str) -> list[dict]:
@@ -387,7 +388,7 @@ def test_the_output_is_refused_as_previous_however_spelt(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for given in ("out", "./out", "out/", str(tmp_path / "out"), "out/sub"):
         with pytest.raises(ConfigError, match=r"is \(inside\) the --output"):
-            audit.load_previous([given], "out")
+            preflight.load_previous([given], "out")
 
 
 def test_a_match_mode_audit_carries_its_query_hashes(case, tmp_path):

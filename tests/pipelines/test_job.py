@@ -10,18 +10,22 @@ import stat
 import pytest
 
 from photosieve.errors import ConfigError
+from photosieve.accounting import check_accounting
 from photosieve.pipelines import (
     audit,
     beam_options,
     cli,
+    configure,
     hash_cli,
-    job,
     lists_cli,
     match,
+    preflight,
     report_cli,
+    running,
     scan,
     values,
 )
+from photosieve.summary import SUMMARY_FILE
 from tests.transforms import samples
 from photosieve.transforms import hashing as hashing_transforms
 
@@ -76,7 +80,7 @@ def test_an_argument_neither_photosieve_nor_beam_knows_is_a_usage_error(run, arg
 
 def test_real_beam_options_still_pass_through():
     argv = "-i x -o out --direct_num_workers 2 --direct_running_mode=in_memory --save_main_session"
-    _, pipeline_args = scan.run(argv.split())
+    _, pipeline_args = scan.parse_args(argv.split())
     assert pipeline_args[1:] == [
         "--direct_num_workers",
         "2",
@@ -145,7 +149,7 @@ def test_values_out_of_range_are_usage_errors_naming_the_flag(run, argv, message
 def test_the_ends_of_each_range_are_accepted():
     argv = "-i x -l k.txt -o out --quality-cutoff 100 --max-bytes 1 --num-shards 0 "
     argv += "-t pdq=256 md5=0 gradient=3060 phash=0"
-    known, _ = audit.run(argv.split())
+    known, _ = audit.parse_args(argv.split())
     assert known.quality_cutoff == 100 and known.max_bytes == 1
     assert known.threshold == ["pdq=256", "md5=0", "gradient=3060", "phash=0"]
 
@@ -198,7 +202,7 @@ def test_a_profile_list_threshold_out_of_range_is_a_usage_error(tmp_path, capsys
 def test_a_profile_may_give_a_single_value_for_a_repeatable_flag(tmp_path):
     profile = tmp_path / "p.yaml"
     profile.write_text("input: photos/\nlist: k.txt\nthreshold: pdq=24\n")
-    known, _ = audit.run(["-c", str(profile), "-o", "out"])
+    known, _ = audit.parse_args(["-c", str(profile), "-o", "out"])
     assert known.input == ["photos/"] and known.list == ["k.txt"] and known.threshold == ["pdq=24"]
 
 
@@ -214,7 +218,7 @@ def test_max_distance_follows_the_algorithm_registry():
 def test_an_output_inside_a_previous_run_is_refused(tmp_path, monkeypatch, output):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match=r"--output .* is inside --previous"):
-        audit.load_previous([str(tmp_path / "prev")], output)
+        preflight.load_previous([str(tmp_path / "prev")], output)
 
 
 # -- the output directory ----------------------------------------------------------
@@ -242,8 +246,8 @@ def test_a_read_only_output_fails_before_any_hashing(images, tmp_path, caplog, m
             raise PermissionError(13, "Permission denied", path)
         return original(path, *args, **kwargs)
 
-    original = job.FileSystems.create
-    monkeypatch.setattr(job.FileSystems, "create", refuse)
+    original = running.FileSystems.create
+    monkeypatch.setattr(running.FileSystems, "create", refuse)
     assert cli.main(["scan", "-i", str(images), "-o", str(output)]) == 2
     assert "cannot be written" in caplog.text and "Permission denied" in caplog.text
     assert os.listdir(output) == []  # no probe left behind
@@ -263,7 +267,7 @@ def test_a_failing_pipeline_leaves_no_summary_and_says_the_run_is_incomplete(
     monkeypatch.setattr(hashing_transforms._HashObjectsFn, "process", _fail_hashing)
     output = tmp_path / "out"
     assert cli.main(["scan", "-i", str(images), "-o", str(output)]) == 1
-    assert not (output / job.SUMMARY_FILE).exists()
+    assert not (output / SUMMARY_FILE).exists()
     assert "disk on fire" in caplog.text and "is incomplete (no summary.json)" in caplog.text
 
 
@@ -271,24 +275,24 @@ def test_a_directory_without_summary_is_an_incomplete_run(tmp_path):
     (tmp_path / "hashes").mkdir()
     (tmp_path / "hashes" / "part-00000-of-00001.parquet").write_bytes(b"PAR1")
     with pytest.raises(ConfigError, match=r"holds an incomplete run \(no summary.json\)"):
-        job.prepare_output(str(tmp_path), overwrite=False)
-    (tmp_path / job.SUMMARY_FILE).write_text("{}")
+        preflight.prepare_output(str(tmp_path), overwrite=False)
+    (tmp_path / SUMMARY_FILE).write_text("{}")
     with pytest.raises(ConfigError, match="already holds a run "):
-        job.prepare_output(str(tmp_path), overwrite=False)
+        preflight.prepare_output(str(tmp_path), overwrite=False)
 
 
 def test_the_summary_appears_whole_or_not_at_all(tmp_path, monkeypatch):
-    path = str(tmp_path / job.SUMMARY_FILE)
-    job.write_json(path, {"run": 1})
+    path = str(tmp_path / SUMMARY_FILE)
+    running.write_json(path, {"run": 1})
 
     def fail(sources, destinations):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(job.FileSystems, "rename", fail)
+    monkeypatch.setattr(running.FileSystems, "rename", fail)
     with pytest.raises(OSError, match="No space"):
-        job.write_json(path, {"run": 2})
-    assert json.loads((tmp_path / job.SUMMARY_FILE).read_text()) == {"run": 1}
-    assert os.listdir(tmp_path) == [job.SUMMARY_FILE]  # the partial file is gone
+        running.write_json(path, {"run": 2})
+    assert json.loads((tmp_path / SUMMARY_FILE).read_text()) == {"run": 1}
+    assert os.listdir(tmp_path) == [SUMMARY_FILE]  # the partial file is gone
 
 
 def test_the_report_calls_a_directory_without_summary_incomplete(tmp_path, capsys):
@@ -324,11 +328,11 @@ def test_outputs_are_private_by_default_and_shared_on_request(images, tmp_path):
     finally:
         os.umask(previous)
     modes = _modes(private)
-    assert {name for name in modes} >= {".", "hashes", "errors", job.SUMMARY_FILE}
+    assert {name for name in modes} >= {".", "hashes", "errors", SUMMARY_FILE}
     for name, mode in modes.items():
         expected = 0o700 if os.path.isdir(private / name) else 0o600
         assert mode == expected, name
-    assert _modes(shared)["."] == 0o755 and _modes(shared)[job.SUMMARY_FILE] == 0o644
+    assert _modes(shared)["."] == 0o755 and _modes(shared)[SUMMARY_FILE] == 0o644
 
 
 def test_the_report_of_a_run_is_private_too(images, tmp_path):
@@ -350,7 +354,7 @@ def test_an_azure_connection_string_is_not_written_to_the_summary(images, tmp_pa
     output = tmp_path / "out"
     argv = ["scan", "-i", str(images), "-o", str(output), f"--azure_connection_string={AZURE}"]
     assert cli.main([*argv, "--s3_endpoint_url", "https://user:hunter2@s3.example.com"]) == 0
-    text = (output / job.SUMMARY_FILE).read_text()
+    text = (output / SUMMARY_FILE).read_text()
     assert "c2VjcmV0LWF6dXJlLWtleQ" not in text and "hunter2" not in text
     options = json.loads(text)["pipeline_options"]
     assert "--azure_connection_string=<redacted>" in options
@@ -378,7 +382,7 @@ def test_an_azure_connection_string_is_not_written_to_the_summary(images, tmp_pa
     ],
 )
 def test_credential_bearing_beam_options_are_redacted(arguments, expected):
-    assert job._redacted(arguments) == expected
+    assert running._redacted(arguments) == expected
 
 
 def test_every_beam_option_documented_as_a_secret_is_redacted():
@@ -398,9 +402,9 @@ def test_every_beam_option_documented_as_a_secret_is_redacted():
 
 
 def test_passwords_in_the_summary_options_are_hidden(tmp_path):
-    context = job.RunContext("scan", "r", 0, "https://u:pw@host/out")
-    known = scan.run(["-i", "https://u:pw@host/in/*", "-o", "https://u:pw@host/out"])[0]
-    summary = job.build_summary(context, known, [], {}, [], 0.0)
+    context = running.RunContext("scan", "r", 0, "https://u:pw@host/out")
+    config = scan.run(["-i", "https://u:pw@host/in/*", "-o", "https://u:pw@host/out"])
+    summary = running.build_summary(context, config, {}, [], 0.0).to_json()
     assert "pw" not in json.dumps({k: summary[k] for k in ("options", "output")}).replace(
         "<redacted>", ""
     )

@@ -22,7 +22,9 @@ import pytest
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.names import escape, to_bytes
-from photosieve.pipelines import cli, job
+from photosieve.pipelines import cli
+from photosieve.summary import SUMMARY_FILE
+from photosieve.accounting import check_accounting
 from tests.transforms import samples
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +76,7 @@ def _run(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 
 def _summary(output: Path) -> dict:
-    return json.loads((output / job.SUMMARY_FILE).read_text())
+    return json.loads((output / SUMMARY_FILE).read_text())
 
 
 def _uris(output: Path, table: str, algorithm: str | None = None) -> list[str]:
@@ -212,7 +214,7 @@ def test_accounting_fails_when_a_listed_object_goes_missing(ledger, balanced):
         "objects": {"read": objects, "hashed": objects},
         "units": {"md5": {"hashed": objects}},
     }
-    problems = job.check_accounting(ledger, ["md5"], all_frames=False)
+    problems = check_accounting(ledger, ["md5"], all_frames=False)
     assert (problems == []) is balanced, problems
 
 
@@ -232,7 +234,7 @@ def test_a_fifo_alone_does_not_hang_a_run(command, tmp_path):
 
 
 def test_output_and_previous_checks_see_through_spellings(tmp_path, monkeypatch):
-    from photosieve.pipelines.match import within
+    from photosieve.pipelines.preflight import within
 
     monkeypatch.chdir(tmp_path)
     assert within("./out/", "out") and within(f"{tmp_path}/out/x", "./out/")

@@ -11,7 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from photosieve import schemas
-from photosieve.pipelines import cli, job, scan
+from photosieve.pipelines import cli, running, scan
+from photosieve.summary import SUMMARY_FILE
+from photosieve.accounting import check_accounting
 from tests.transforms import samples
 from photosieve.transforms import hashing as hashing_transforms
 
@@ -24,14 +26,14 @@ def archive(tmp_path_factory):
 
 
 def _summary(output) -> dict:
-    return json.loads((output / job.SUMMARY_FILE).read_text())
+    return json.loads((output / SUMMARY_FILE).read_text())
 
 
 # -- flags and profiles (no runner) -------------------------------------------------
 
 
 def test_flags_and_beam_options_are_split():
-    known, pipeline_args = scan.run(
+    known, pipeline_args = scan.parse_args(
         ["-i", "a/*", "b/*", "-o", "out", "--algorithms", "pdq", "--temp_location", "/tmp/t"]
     )
     assert known.input == ["a/*", "b/*"] and known.output == "out" and known.algorithms == "pdq"
@@ -45,7 +47,7 @@ def test_a_profile_gives_defaults_and_the_command_line_overrides_it(tmp_path):
         "pipeline_options:\n  runner: DataflowRunner\n  num_workers: 8\n  save_main_session: true\n"
         "  experiments: [a, b]\n"
     )
-    known, pipeline_args = scan.run(["-c", str(profile), "-i", "local/*", "--runner=FnApiRunner"])
+    known, pipeline_args = scan.parse_args(["-c", str(profile), "-i", "local/*", "--runner=FnApiRunner"])
     assert known.input == ["local/*"]  # replaced, not appended to the profile's list
     assert known.output == "gs://bucket/audits/w1" and known.algorithms == "pdq,phash"
     assert pipeline_args == [
@@ -78,7 +80,7 @@ def test_usage_errors_exit_2_before_any_work(argv, message, capsys):
 
 def test_secret_looking_beam_options_are_not_copied_into_the_summary():
     args = ["--s3_secret_access_key=abc", "--aws_session_token", "xyz", "--region=eu"]
-    assert job._redacted(args) == [
+    assert running._redacted(args) == [
         "--s3_secret_access_key=<redacted>",
         "--aws_session_token",
         "<redacted>",
@@ -189,9 +191,9 @@ def test_a_lost_object_unbalances_the_accounting_and_fails_the_run(tmp_path, mon
     ],
 )
 def test_check_accounting(ledger, problems):
-    assert job.check_accounting(ledger, ["pdq"], all_frames=False) == problems
+    assert check_accounting(ledger, ["pdq"], all_frames=False) == problems
 
 
 def test_partial_frames_are_allowed_only_when_all_frames_are_hashed():
     ledger = {"objects": {"read": 1, "hashed": 1}, "units": {"pdq": {"partial": 1}}}
-    assert job.check_accounting(ledger, ["pdq"], all_frames=True) == []
+    assert check_accounting(ledger, ["pdq"], all_frames=True) == []
