@@ -208,7 +208,10 @@ class ImageHasher:
         _single_threaded_blas()
         self.plan = plan or HashPlan()
         self.batch_size = batch_size
-        # Every pixel hash but PDQ, whose DCT the hasher batches over frames itself.
+        # Each spec's compute function: digests, and every pixel hash but PDQ,
+        # whose DCT the hasher batches over frames itself (_pdq_buffer, _finish).
+        self._digest_computes = [algorithms.get(name).compute
+                                 for name in self.plan.digest_algorithms]
         self._pixel_computes = {name: algorithms.get(name).compute
                                 for name in self.plan.pixel_algorithms if name != pdq.SPEC.name}
         self._decode_options = self.plan.effective_decode
@@ -253,7 +256,7 @@ class ImageHasher:
 
     def _start(self, uri: str, data: bytes) -> _Pending:
         plan = self.plan
-        digests = tuple(algorithms.get(name).compute(data) for name in plan.digest_algorithms)
+        digests = tuple(compute(data) for compute in self._digest_computes)
         pending = _Pending(uri, len(data), digests)
         pixel_algorithms = plan.pixel_algorithms
         if not pixel_algorithms:
