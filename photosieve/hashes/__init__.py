@@ -29,9 +29,12 @@ Adding a hash algorithm
 2. Import the module here and put its ``SPEC`` in :data:`BUILTIN`, where it
    should appear among the CLI's choices.
 
-Nothing else: the CLI's choices, list and Parquet validation, the index,
-matching and the hasher take it from there. Bump ``version`` in the spec
-whenever a change alters an output bit, so repeat audits re-hash.
+Nothing else: ``--algorithms`` accepts it, the hasher calls its ``compute``
+on every decoded frame (or on the raw bytes), and list reading, validation,
+the index (chosen by ``metric``) and thresholds look it up by name. (PDQ is
+the one algorithm the hasher computes its own way, batching its DCT over
+frames.) Bump ``version`` in the spec whenever a change alters an output
+bit, so repeat audits re-hash.
 Tests: a test module ``tests/photosieve/hashes/test_<name>.py`` pinning
 known hashes; ``tests/photosieve/test_algorithms.py`` checks every spec in
 :data:`BUILTIN` for consistency.
