@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import dataclasses
 import io
 import math
 import pickle
@@ -18,10 +16,11 @@ from PIL import Image
 
 import photosieve.hashes
 from photosieve import algorithms
-from photosieve.algorithm_spec import AlgorithmSpec, Metric, Registry
+from photosieve.algorithm_spec import AlgorithmSpec, Metric
 from photosieve.errors import ConfigError
 from photosieve.hashes.value import HashResult, HashValue
 from photosieve.hashing import ALGORITHM_CHOICES, HashPlan, ImageHasher
+from tests.photosieve.test_algorithm_spec import imported_modules
 
 _CORE = Path(__file__).resolve().parents[2] / "photosieve"
 # The CLI's order before the specs carried it; plans and columns follow it.
@@ -110,29 +109,6 @@ def test_the_hasher_computes_each_pixel_hash_with_its_specs_function():
         assert result == algorithms.get(result.hash.algorithm).compute([pixels])[0]
 
 
-# -- Registry over any tuple ----------------------------------------------------
-
-
-def test_a_registry_rejects_a_tuple_that_cannot_be_one():
-    toy = AlgorithmSpec("toy", 1, Metric.HAMMING, 2)
-    with pytest.raises(ValueError, match="two algorithm specs"):
-        Registry((toy, toy))
-    with pytest.raises(ValueError, match="which no spec defines"):
-        Registry((dataclasses.replace(toy, cli_name="toy-dihedral", dihedral=True),))
-    with pytest.raises(ValueError, match="disagrees"):
-        Registry((toy, dataclasses.replace(toy, cli_name="toy-wide", nbytes=2)))
-    with pytest.raises(ValueError, match="lowercase"):
-        Registry((AlgorithmSpec("Toy", 1, Metric.HAMMING, 2),))
-
-
-def test_a_registry_keeps_its_tuples_order_and_sorts_its_names():
-    specs = [AlgorithmSpec(n, 1, Metric.HAMMING, 2) for n in ("zeta", "alpha", "mid")]
-    registry = Registry(specs)
-    assert registry.choices == ("zeta", "alpha", "mid")
-    assert registry.names() == ["alpha", "mid", "zeta"]
-    assert registry.get("ALPHA") is specs[1] and registry.choice(" Mid ") is specs[2]
-
-
 # -- adding an algorithm is one module and one line -----------------------------
 
 
@@ -200,26 +176,9 @@ def test_importing_the_registry_imports_no_hash_module(module):
     assert done.returncode == 0, done.stderr
 
 
-def _imported(path: Path) -> set[str]:
-    """Every module ``path`` imports, at the top or inside a function."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
-
-
-def test_the_spec_type_imports_nothing_of_photosieve_but_its_errors():
-    ours = {m for m in _imported(_CORE / "algorithm_spec.py") if m.startswith("photosieve")}
-    assert ours <= {"photosieve.errors", "photosieve.errors.ConfigError"}
-
-
 def test_algorithm_modules_import_the_spec_type_not_the_registry():
     # The registry reads the tuple, which imports these modules: they must not import it back.
     modules = [p for p in (_CORE / "hashes").glob("*.py") if "SPEC" in p.read_text()]
     assert {p.stem for p in modules} >= {"pdq", "gradient", "phash", "dhash", "ahash", "digest"}
     for path in modules:
-        assert "photosieve.algorithms" not in _imported(path), path.name
+        assert "photosieve.algorithms" not in imported_modules(path), path.name
