@@ -1,83 +1,57 @@
-"""The registry of hash algorithms: sizes, distance metrics, default thresholds.
+"""The registry of the built-in hash algorithms: sizes, distance metrics, default thresholds.
 
 Every other module (list readers, index, schemas, CLI) asks this registry
-instead of retyping a length or a threshold. Spec numbers themselves live in
-the algorithm's own module (``photosieve.hashes.pdq.PDQ_BITS``...) and are
-imported here.
+instead of retyping a length or a threshold. The specs themselves are each
+algorithm's ``SPEC`` (:class:`~photosieve.algorithm_spec.AlgorithmSpec`,
+re-exported here with :class:`Metric` for callers), listed once, in order,
+in ``photosieve.hashes.BUILTIN``; see that package for adding an algorithm.
+
+Importing this module imports no hash module: the tuple is read on the first
+lookup, so modules the hash modules import (``photosieve.hashes.value``) can
+import this one at the top.
 """
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
+from photosieve.algorithm_spec import AlgorithmSpec, Metric, Registry, lookup
 
-from photosieve.errors import ConfigError
+__all__ = ["AlgorithmSpec", "Metric", "builtin", "choice", "choices", "get", "names"]
 
-
-class Metric(enum.Enum):
-    HAMMING = "hamming"  # popcount of XOR over the packed bits
-    EUCLIDEAN = "euclidean"  # L2 over the bytes read as unsigned integers
-    EXACT = "exact"  # equal or not (cryptographic digests)
-
-
-@dataclass(frozen=True)
-class AlgorithmSpec:
-    """What every consumer needs to know about one algorithm.
-
-    Attributes:
-        name: canonical lowercase name, as stored in Parquet and list files.
-        nbytes: length of the packed hash.
-        metric: how two hashes of this algorithm are compared.
-        default_threshold: the distance at or below which two hashes match,
-            unless a list or flag says otherwise. See each module for why.
-        needs_pixels: False for digests of the raw bytes.
-        version: the implementation's version. Bump it with any change that
-            alters an output bit for some input (a different filter, rounding,
-            a decoder fix): incremental audits (``audit --previous``) carry
-            stored hashes forward only when their version equals this one,
-            and re-hash the objects otherwise.
-    """
-
-    name: str
-    nbytes: int
-    metric: Metric
-    default_threshold: float
-    needs_pixels: bool = True
-    version: int = 1
-
-    @property
-    def nbits(self) -> int:
-        return self.nbytes * 8
-
-    @property
-    def hex_len(self) -> int:
-        return self.nbytes * 2
-
-
+_BUILTIN: Registry | None = None
+# Stored name -> spec of the built-in registry, filled on first use; get() reads it.
 _REGISTRY: dict[str, AlgorithmSpec] = {}
 
 
-def register(spec: AlgorithmSpec) -> AlgorithmSpec:
-    _REGISTRY[spec.name] = spec
-    return spec
+def builtin() -> Registry:
+    """The registry of ``photosieve.hashes.BUILTIN``, built on first use."""
+    global _BUILTIN
+    if _BUILTIN is None:
+        from photosieve.hashes import BUILTIN  # the tuple; not at the top (see above)
+
+        registry = Registry(BUILTIN)
+        _REGISTRY.clear()
+        _REGISTRY.update(registry.by_name)
+        _BUILTIN = registry
+    return _BUILTIN
 
 
 def get(name: str) -> AlgorithmSpec:
-    """Return the spec for ``name`` (case-insensitive), or raise ConfigError."""
-    _load_builtin()
-    try:
-        return _REGISTRY[name.lower()]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
-        raise ConfigError(f"unknown hash algorithm {name!r}; known: {known}") from None
+    """Return the spec for stored name ``name`` (case-insensitive), or raise ConfigError."""
+    builtin()
+    return lookup(_REGISTRY, name)
 
 
 def names() -> list[str]:
-    _load_builtin()
+    """The stored names of the built-in algorithms, sorted."""
+    builtin()
     return sorted(_REGISTRY)
 
 
-def _load_builtin() -> None:
-    # Imported lazily: the hash modules import this registry to register themselves.
-    if not _REGISTRY:
-        import photosieve.hashes  # noqa: F401  (registers every built-in algorithm)
+def choices() -> tuple[str, ...]:
+    """Every name the CLI and configs accept, in ``BUILTIN``'s order."""
+    return builtin().choices
+
+
+def choice(cli_name: str) -> AlgorithmSpec:
+    """The spec a CLI name asks for (``pdq-dihedral``: a dihedral ``pdq``), or ConfigError."""
+    return builtin().choice(cli_name)

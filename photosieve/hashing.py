@@ -15,7 +15,6 @@ lost: every requested algorithm ends in ``hashes`` or in ``failures``.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,21 +26,18 @@ from threadpoolctl import threadpool_limits
 from photosieve import algorithms, robust
 from photosieve.decode import DecodedImage, DecodeOptions, decode_frames
 from photosieve.errors import ConfigError, DecodeError, FailureReason, HashFailure
-from photosieve.hashes import digest, pdq, pdq_fast
+from photosieve.hashes import pdq, pdq_fast
 from photosieve.hashes.value import HashResult
 
 _LOG = logging.getLogger(__name__)
 
-PDQ_DIHEDRAL = "pdq-dihedral"
-# Every name the CLI and configs accept; "pdq-dihedral" stores "pdq" hashes
-# for all eight orientations (rotations and mirrors) of each image.
-ALGORITHM_CHOICES = ("pdq", PDQ_DIHEDRAL, "gradient", "phash", "dhash", "ahash", "md5", "sha256")
+# Every name the CLI and configs accept, in photosieve.hashes.BUILTIN's order;
+# "pdq-dihedral" stores "pdq" hashes for all eight orientations (rotations and
+# mirrors) of each image.
+ALGORITHM_CHOICES = algorithms.choices()
 # The default: PDQ for robust matching (the format hash-sharing programmes
 # exchange), MD5 for the exact-copy lists that are still the most common.
 DEFAULT_ALGORITHMS = ("pdq", "md5")
-# Pixel hashes computed image by image, each module's compute_batch().
-_PIXEL_MODULES = {"gradient": "photosieve.hashes.gradient", "phash": "photosieve.hashes.phash",
-                  "dhash": "photosieve.hashes.dhash", "ahash": "photosieve.hashes.ahash"}
 # EXIF orientation applied -> the name (as in pdq.ORIENTATIONS: what was done
 # to the displayed image) of the transform that gives back the stored pixels.
 _STORED_ORIENTATION = {
@@ -113,14 +109,18 @@ class HashPlan:
         if isinstance(names, str):
             names = [n for n in names.split(",")]
         wanted = [n.strip().lower() for n in names if n.strip()]
-        unknown = sorted(set(wanted) - set(ALGORITHM_CHOICES))
+        choices = algorithms.choices()
+        unknown = sorted(set(wanted) - set(choices))
         if unknown:
             raise ConfigError(
-                f"unknown algorithm(s) {', '.join(unknown)}; choose from {', '.join(ALGORITHM_CHOICES)}"
+                f"unknown algorithm(s) {', '.join(unknown)}; choose from {', '.join(choices)}"
             )
-        dihedral = PDQ_DIHEDRAL in wanted
-        stored = ["pdq" if n == PDQ_DIHEDRAL else n for n in wanted]
-        ordered = tuple(n for n in ALGORITHM_CHOICES if n in stored)
+        specs = [algorithms.choice(n) for n in wanted]
+        dihedral = any(spec.dihedral for spec in specs)
+        stored = {spec.name for spec in specs}
+        # In the registry's order, each stored name once ("pdq" for pdq-dihedral too).
+        ordered = tuple(dict.fromkeys(
+            spec.name for spec in map(algorithms.choice, choices) if spec.name in stored))
         return cls(ordered, dihedral, decode or DecodeOptions())
 
     @property
@@ -208,8 +208,12 @@ class ImageHasher:
         _single_threaded_blas()
         self.plan = plan or HashPlan()
         self.batch_size = batch_size
-        self._modules = {name: importlib.import_module(_PIXEL_MODULES[name])
-                         for name in self.plan.pixel_algorithms if name in _PIXEL_MODULES}
+        # Each spec's compute function: digests, and every pixel hash but PDQ,
+        # whose DCT the hasher batches over frames itself (_pdq_buffer, _finish).
+        self._digest_computes = [algorithms.get(name).compute
+                                 for name in self.plan.digest_algorithms]
+        self._pixel_computes = {name: algorithms.get(name).compute
+                                for name in self.plan.pixel_algorithms if name != pdq.SPEC.name}
         self._decode_options = self.plan.effective_decode
 
     def __getstate__(self):
@@ -252,7 +256,7 @@ class ImageHasher:
 
     def _start(self, uri: str, data: bytes) -> _Pending:
         plan = self.plan
-        digests = tuple(digest.compute(data, name) for name in plan.digest_algorithms)
+        digests = tuple(compute(data) for compute in self._digest_computes)
         pending = _Pending(uri, len(data), digests)
         pixel_algorithms = plan.pixel_algorithms
         if not pixel_algorithms:
@@ -286,12 +290,12 @@ class ImageHasher:
         # A second opinion's hash of the whole, upright frame is the algorithm's own hash.
         upright = {r.hash.algorithm: r.hash for r in expanded
                    if r.hash.algorithm != "pdq" and not r.variant and r.orientation in ("", "original")}
-        for name, module in self._modules.items():
+        for name, compute in self._pixel_computes.items():
             if name in upright:
                 results.append(HashResult(upright[name]))
                 continue
             try:
-                results.extend(module.compute_batch([pixels]))
+                results.extend(compute([pixels]))
             except ValueError as exc:  # e.g. an image below an algorithm's minimum size
                 pending.failures.append(HashFailure(
                     pending.uri, "hash", FailureReason.TOO_SMALL, f"{name}: {exc}", (name,)))

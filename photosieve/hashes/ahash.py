@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from photosieve.algorithms import AlgorithmSpec, Metric, register
+from photosieve.algorithm_spec import AlgorithmSpec, Metric
 from photosieve.hashes.phash import grey_thumbnail
 from photosieve.hashes.value import HashResult, HashValue
 
@@ -38,8 +38,6 @@ AHASH_BYTES = AHASH_BITS // 8
 # and rescaling, 0.86-0.93 for gamma/brightness, 0.34 crop 90%, 0.51 10%
 # overlay. See benchmarks/README.md.
 AHASH_MATCH_THRESHOLD = 4
-
-SPEC = register(AlgorithmSpec("ahash", AHASH_BYTES, Metric.HAMMING, AHASH_MATCH_THRESHOLD))
 
 
 def hash_thumbnails(thumbnails: np.ndarray) -> np.ndarray:
@@ -65,3 +63,9 @@ def compute_batch(images: Sequence[np.ndarray]) -> list[HashResult]:
     size = AHASH_HASH_SIZE
     thumbnails = np.stack([grey_thumbnail(image, size, size, "ahash") for image in images])
     return [HashResult(HashValue("ahash", row.tobytes())) for row in hash_thumbnails(thumbnails)]
+
+
+# The registry's entry (photosieve.hashes.BUILTIN lists it).
+SPEC = AlgorithmSpec(
+    "ahash", AHASH_BYTES, Metric.HAMMING, AHASH_MATCH_THRESHOLD, compute=compute_batch
+)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from photosieve.algorithms import AlgorithmSpec, Metric, register
+from photosieve.algorithm_spec import AlgorithmSpec, Metric
 from photosieve.hashes.phash import grey_thumbnail
 from photosieve.hashes.value import HashResult, HashValue
 
@@ -38,8 +38,6 @@ DHASH_BYTES = DHASH_BITS // 8
 # 90%, 0.82 rotation 5 deg, 0.99 10% overlay; ~0 for 90-degree turns, mirror,
 # 25% crops and screenshots. See benchmarks/README.md.
 DHASH_MATCH_THRESHOLD = 13
-
-SPEC = register(AlgorithmSpec("dhash", DHASH_BYTES, Metric.HAMMING, DHASH_MATCH_THRESHOLD))
 
 
 def hash_thumbnails(thumbnails: np.ndarray) -> np.ndarray:
@@ -64,3 +62,9 @@ def compute_batch(images: Sequence[np.ndarray]) -> list[HashResult]:
     width, height = DHASH_HASH_SIZE + 1, DHASH_HASH_SIZE
     thumbnails = np.stack([grey_thumbnail(image, width, height, "dhash") for image in images])
     return [HashResult(HashValue("dhash", row.tobytes())) for row in hash_thumbnails(thumbnails)]
+
+
+# The registry's entry (photosieve.hashes.BUILTIN lists it).
+SPEC = AlgorithmSpec(
+    "dhash", DHASH_BYTES, Metric.HAMMING, DHASH_MATCH_THRESHOLD, compute=compute_batch
+)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from photosieve.algorithms import AlgorithmSpec, Metric, register
+from photosieve.algorithm_spec import AlgorithmSpec, Metric
 from photosieve.errors import ConfigError
 from photosieve.hashes.value import HashResult, HashValue
 
@@ -28,17 +28,6 @@ SHA256_BYTES = hashlib.sha256().digest_size
 
 # Policy: a digest matches only itself; any distance threshold is meaningless.
 EXACT_MATCH_THRESHOLD = 0
-
-SPECS = {
-    "md5": register(
-        AlgorithmSpec("md5", MD5_BYTES, Metric.EXACT, EXACT_MATCH_THRESHOLD, needs_pixels=False)
-    ),
-    "sha256": register(
-        AlgorithmSpec(
-            "sha256", SHA256_BYTES, Metric.EXACT, EXACT_MATCH_THRESHOLD, needs_pixels=False
-        )
-    ),
-}
 
 
 def compute(data: bytes, algorithm: str) -> HashResult:
@@ -66,7 +55,16 @@ def compute_sha256(data: bytes) -> HashResult:
     return compute(data, "sha256")
 
 
-COMPUTE = {"md5": compute_md5, "sha256": compute_sha256}
+# The registry's entries (photosieve.hashes.BUILTIN lists them).
+MD5_SPEC = AlgorithmSpec(
+    "md5", MD5_BYTES, Metric.EXACT, EXACT_MATCH_THRESHOLD, needs_pixels=False, compute=compute_md5
+)
+SHA256_SPEC = AlgorithmSpec(
+    "sha256", SHA256_BYTES, Metric.EXACT, EXACT_MATCH_THRESHOLD, needs_pixels=False,
+    compute=compute_sha256,
+)
+SPECS = {spec.name: spec for spec in (MD5_SPEC, SHA256_SPEC)}
+COMPUTE = {name: spec.compute for name, spec in SPECS.items()}
 
 
 def compute_batch(items: Sequence[bytes], algorithm: str) -> list[HashResult]:

@@ -65,7 +65,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from photosieve.algorithms import AlgorithmSpec, Metric, register
+from photosieve.algorithm_spec import AlgorithmSpec, Metric
 from photosieve.hashes.value import HashResult, HashValue
 
 # From ITU-R BT.601: luma from RGB (the weights PDQ and Pillow's "L" use).
@@ -103,10 +103,6 @@ _RESAMPLE_CHUNK_ROWS = 512
 # 90%, 0.83-0.87 crops to 75-85%, 0.92 10% overlay, 0.63 10% padding; ~0 for
 # 90-degree turns and screenshots. See benchmarks/README.md.
 GRADIENT_MATCH_THRESHOLD = 230.0
-
-SPEC = register(
-    AlgorithmSpec("gradient", GRADIENT_BYTES, Metric.EUCLIDEAN, GRADIENT_MATCH_THRESHOLD)
-)
 
 
 def _check_rgb(image: np.ndarray) -> np.ndarray:
@@ -207,3 +203,9 @@ def compute_batch(images: Sequence[np.ndarray]) -> list[HashResult]:
         return []
     luma = np.stack([normalised_luma(image) for image in images])
     return [HashResult(HashValue("gradient", row.tobytes())) for row in hash_normalised(luma)]
+
+
+# The registry's entry (photosieve.hashes.BUILTIN lists it).
+SPEC = AlgorithmSpec(
+    "gradient", GRADIENT_BYTES, Metric.EUCLIDEAN, GRADIENT_MATCH_THRESHOLD, compute=compute_batch
+)

@@ -39,13 +39,14 @@ images, including the dihedral hashes.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from photosieve.algorithms import AlgorithmSpec, Metric, register
+from photosieve.algorithm_spec import AlgorithmSpec, Metric
 from photosieve.hashes.value import HashResult, HashValue
 
 # Hash geometry, from the PDQ spec: a 16x16 block of DCT coefficients.
@@ -78,8 +79,6 @@ PDQ_MATCH_THRESHOLD = 31
 # Policy: hashes below this quality are too unreliable to match on: flat or
 # blurry images collide with each other (python-threatexchange uses 50).
 PDQ_QUALITY_THRESHOLD = 50
-
-SPEC = register(AlgorithmSpec("pdq", PDQ_BYTES, Metric.HAMMING, PDQ_MATCH_THRESHOLD))
 
 # The eight dihedral transforms, in the reference's order
 # (pdqDihedralHash256esFromFloatLuma). Names say what was done to the image
@@ -491,3 +490,17 @@ def compute_batch(images: Sequence[np.ndarray], *, dihedral: bool = False) -> li
         if b is None:
             out[i] = results_from_hashes(zero, 0, dihedral)
     return out
+
+
+def compute_dihedral_batch(images: Sequence[np.ndarray]) -> list[list[HashResult]]:
+    """The eight dihedral PDQ hashes of each image (``compute_batch(images, dihedral=True)``)."""
+    return compute_batch(images, dihedral=True)
+
+
+# The registry's entries (photosieve.hashes.BUILTIN lists them): "pdq", and
+# "pdq-dihedral", which stores "pdq" hashes of all eight ORIENTATIONS. The
+# hasher computes both through its own batched path (buffer64, hash_buffers).
+SPEC = AlgorithmSpec("pdq", PDQ_BYTES, Metric.HAMMING, PDQ_MATCH_THRESHOLD, compute=compute_batch)
+DIHEDRAL_SPEC = dataclasses.replace(
+    SPEC, compute=compute_dihedral_batch, cli_name="pdq-dihedral", dihedral=True
+)

@@ -60,7 +60,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from photosieve.algorithms import AlgorithmSpec, Metric, register
+from photosieve.algorithm_spec import AlgorithmSpec, Metric
 from photosieve.hashes.value import HashResult, HashValue
 
 # imagehash 4.3 defaults: phash(image, hash_size=8, highfreq_factor=4).
@@ -79,8 +79,6 @@ IMAGEHASH_RESAMPLE = Image.Resampling.LANCZOS
 # 0.79 rotation 5 deg, 0.88 10% overlay; ~0 for 90-degree turns, mirror,
 # 25% crops, padding and screenshots. See benchmarks/README.md.
 PHASH_MATCH_THRESHOLD = 15
-
-SPEC = register(AlgorithmSpec("phash", PHASH_BYTES, Metric.HAMMING, PHASH_MATCH_THRESHOLD))
 
 
 def check_rgb(image: np.ndarray, algorithm: str) -> np.ndarray:
@@ -217,3 +215,9 @@ def compute_batch(images: Sequence[np.ndarray]) -> list[HashResult]:
     size = PHASH_IMAGE_SIZE
     thumbnails = np.stack([grey_thumbnail(image, size, size, "phash") for image in images])
     return [HashResult(HashValue("phash", row.tobytes())) for row in hash_thumbnails(thumbnails)]
+
+
+# The registry's entry (photosieve.hashes.BUILTIN lists it).
+SPEC = AlgorithmSpec(
+    "phash", PHASH_BYTES, Metric.HAMMING, PHASH_MATCH_THRESHOLD, compute=compute_batch
+)
