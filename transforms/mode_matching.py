@@ -7,7 +7,7 @@ Transforms:
   :class:`~transforms.matching.MatchHashes`, which it runs for the
   algorithms the mode does not cover (md5...).
 
-A mode (:data:`photosieve.match_modes.CONFIGS`) decides which of a frame's
+A mode (:data:`photosieve.robust.modes.CONFIGS`) decides which of a frame's
 PDQ hashes take part (the plain one, its rotations and mirrors, the border,
 region, rotation and uncrop variants), which list entries they may pair with
 (windows of lists built from images), a second opinion, and a threshold
@@ -19,7 +19,7 @@ calibrated for all of it: far above PDQ's customary 31 bits. The steps:
    ``second_opinion``), so the run's accounting still balances.
 2. ``GroupByFrame``: a frame's PDQ hashes and second opinions together.
 3. ``MatchFrames``: batches of frames against every list's
-   :class:`~photosieve.mode_matcher.ModeMatcher`, built once per worker
+   :class:`~photosieve.robust.matcher.ModeMatcher`, built once per worker
    process (the lists are a side input, shared by the process's threads);
    per (frame, list, listed image) the best pair, then suppression as in
    ``MatchHashes``: any match on a ``suppress`` list makes the frame's
@@ -54,8 +54,8 @@ from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
 from photosieve.lists import HashList, ListRole, ListSpec
 from photosieve.lists.entries import ItemEntries, read_list_entries
 from photosieve.lists.from_images import has_windows
-from photosieve.match_modes import CONFIGS, MatchConfig, config_for_list, uses
-from photosieve.mode_matcher import FrameQuery, ModeMatcher, QueryHash
+from photosieve.robust.matcher import FrameQuery, ModeMatcher, QueryHash
+from photosieve.robust.modes import CONFIGS, MatchConfig, config_for_list, uses
 from photosieve.transforms.ledger import LEDGER, Tally
 from photosieve.transforms.matching import (
     DEFAULT_BATCH_SIZE,
@@ -123,7 +123,7 @@ def read_mode_list(
 
     Raises:
         ConfigError: the list changed since the launcher checked it, or the
-            mode cannot match it (:func:`~photosieve.match_modes.config_for_list`).
+            mode cannot match it (:func:`~photosieve.robust.modes.config_for_list`).
     """
     hash_list, entries, config = read_list_config(spec, mode, strict=strict)
     check_version(spec, hash_list.version, expected_version)
@@ -320,7 +320,7 @@ class MatchInMode(beam.PTransform):
         lists: the lists, with names and roles. PDQ is matched at the
             mode's threshold, or at a list's own ``pdq`` threshold when it is
             lower (stricter); other algorithms as in ``MatchHashes``.
-        mode: a name in :data:`photosieve.match_modes.CONFIGS`.
+        mode: a name in :data:`photosieve.robust.modes.CONFIGS`.
         run_id, matched_at_us, quality_cutoff, strict_lists,
             expected_versions, batch_size: as in
             :class:`~transforms.matching.MatchHashes`.
@@ -333,7 +333,7 @@ class MatchInMode(beam.PTransform):
     Returns a dict: ``matches`` and ``ledger``, as ``MatchHashes``.
 
     See also: :class:`photosieve.transforms.matching.MatchHashes` (no mode),
-    :func:`photosieve.match_modes.match` (the rule, by brute force).
+    :func:`photosieve.robust.modes.match` (the rule, by brute force).
     """
 
     def __init__(

@@ -1,4 +1,4 @@
-"""MatchInMode: the pipeline's match table equals match_modes.match's, mode by mode.
+"""MatchInMode: the pipeline's match table equals modes.match's, mode by mode.
 
 Generated originals and planted edits (crops, letterbox, padding, a
 screenshot, rotations, a mirrored crop, decoys) are read and hashed by the
@@ -20,8 +20,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from photosieve import schemas
 from photosieve.errors import ConfigError
 from photosieve.lists import ListSpec
-from photosieve.match_modes import CONFIGS
 from photosieve.pipelines import lists_cli
+from photosieve.robust.modes import CONFIGS
 from tests import edited_copies
 from photosieve.transforms.hashing import HashImages
 from photosieve.transforms.matching import SHUFFLE

@@ -1,4 +1,4 @@
-"""Tests for photosieve.regions: borders, embedded regions and in-place rotations."""
+"""Tests for photosieve.robust.regions: borders, embedded regions and in-place rotations."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from photosieve import regions
-from photosieve.regions import Box
+from photosieve.robust import regions
+from photosieve.robust.regions import Box
 
 IMAGES = "tests/data/pdq-reference/images"
 

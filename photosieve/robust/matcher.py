@@ -1,6 +1,6 @@
 """Match frames against one list in a matching mode, through an index: what the pipelines run.
 
-:func:`photosieve.match_modes.match` is the rule, written out by brute force
+:func:`photosieve.robust.modes.match` is the rule, written out by brute force
 for one frame and one list. :class:`ModeMatcher` applies the same rule to
 batches of frames with an exact index (:func:`photosieve.index.build_index`),
 and reports what a match row needs (the listed image's id and labels, the
@@ -8,7 +8,7 @@ query hash's quality). The pipeline tests compare the two.
 
 How the rule maps onto the index:
 
-* Every query PDQ hash the mode uses (:func:`~photosieve.match_modes.uses`)
+* Every query PDQ hash the mode uses (:func:`~photosieve.robust.modes.uses`)
   is looked up at the mode's threshold: with a second opinion, every pair
   that can score within it has ``d_pdq <= score <= threshold``.
 * ``window ...`` entries of a list built from images pair only with upright
@@ -25,7 +25,7 @@ How the rule maps onto the index:
 * Each hit is expanded to the list entries (lines) carrying that hash, the
   window rule and the second opinion are applied per entry, and the best
   pair per (frame, listed image) is kept by
-  :meth:`~photosieve.match_modes.RobustMatch.rank`.
+  :meth:`~photosieve.robust.modes.RobustMatch.rank`.
 """
 
 from __future__ import annotations
@@ -35,12 +35,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from photosieve import algorithms, robust
+from photosieve import algorithms
 from photosieve.errors import ConfigError
 from photosieve.index import HashIndex, build_index
 from photosieve.lists.entries import NO_ID, ItemEntries
 from photosieve.lists.hash_list import HashList
-from photosieve.match_modes import MatchConfig, RobustMatch, uses
+from photosieve.robust.expansion import UNCROP, WINDOW
+from photosieve.robust.modes import MatchConfig, RobustMatch, uses
 
 __all__ = ["FrameQuery", "ModeMatch", "ModeMatcher", "QueryHash", "window_eligible"]
 
@@ -104,13 +105,13 @@ class ModeMatch:
 
 def window_eligible(config: MatchConfig, variant: str, orientation: str) -> bool:
     """May a query hash of this variant and orientation pair with ``window ...`` list entries?"""
-    if variant.startswith(robust.UNCROP + " "):
+    if variant.startswith(UNCROP + " "):
         return False
     return orientation in _UPRIGHT or config.windows_dihedral
 
 
 def _second_distances(algorithm: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise distances of two uint8 [m, nbytes] arrays, as match_modes.second_distance."""
+    """Row-wise distances of two uint8 [m, nbytes] arrays, as modes.second_distance."""
     if algorithms.get(algorithm).metric is algorithms.Metric.EUCLIDEAN:
         d = a.astype(np.int64) - b.astype(np.int64)
         return np.sqrt(np.einsum("ij,ij->i", d, d))
@@ -126,7 +127,7 @@ class ModeMatcher:
 
     Args:
         config: the mode's configuration for this list
-            (:func:`~photosieve.match_modes.config_for_list`).
+            (:func:`~photosieve.robust.modes.config_for_list`).
         hashes: uint8 ``[n, 32]``, the list's distinct PDQ hashes.
         entries: the entries of each hash (:mod:`photosieve.lists.entries`).
         second: with a second opinion: uint8 ``[n_entries, nbytes]``, each
@@ -156,7 +157,7 @@ class ModeMatcher:
         self._entries = entries
         self._entry_item = entries.item_of_entries()
         window_variant = np.array(
-            [v.startswith(robust.WINDOW + " ") for v in entries.variants], dtype=bool
+            [v.startswith(WINDOW + " ") for v in entries.variants], dtype=bool
         )
         self._is_window = (
             window_variant[entries.variant_codes] if entries.variants else np.zeros(0, dtype=bool)

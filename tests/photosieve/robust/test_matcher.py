@@ -1,4 +1,4 @@
-"""ModeMatcher applies match_modes.match's rule through an index: same pairs, variants, distances."""
+"""ModeMatcher applies modes.match's rule through an index: same pairs, variants, distances."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import sys
 import numpy as np
 import pytest
 
-from photosieve import match_modes
 from photosieve.errors import ConfigError
 from photosieve.hashes.value import HashResult, HashValue
 from photosieve.hashing import ImageHasher
 from photosieve.index import Geometry, MultiIndex, build_index
 from photosieve.lists.entries import read_list_entries
 from photosieve.lists.from_images import has_windows
-from photosieve.match_modes import CONFIGS, config_for_list
-from photosieve.mode_matcher import FrameQuery, ModeMatcher, QueryHash
+from photosieve.robust import modes
+from photosieve.robust.matcher import FrameQuery, ModeMatcher, QueryHash
+from photosieve.robust.modes import CONFIGS, config_for_list
 from tests import edited_copies
 
 
@@ -221,7 +221,7 @@ def test_ties_are_broken_alike_whatever_order_the_hashes_come_in(lists):
         (near, "", "original"),
     ]
     results = [HashResult(HashValue("pdq", b), 90, o, v) for b, v, o in hashes]
-    expected = match_modes.match(results, edited_copies.read_entries(lists / "hashes.csv"), config)
+    expected = modes.match(results, edited_copies.read_entries(lists / "hashes.csv"), config)
     assert [(m.distance, m.query_variant, m.query_orientation) for m in expected] == [
         (4, "", "original")
     ]
@@ -233,7 +233,7 @@ def test_ties_are_broken_alike_whatever_order_the_hashes_come_in(lists):
 
 def test_the_matcher_is_core_and_does_not_import_apache_beam():
     code = (
-        "import sys, photosieve.mode_matcher, photosieve.lists.entries; "
+        "import sys, photosieve.robust.matcher, photosieve.lists.entries; "
         "sys.exit(1 if any(m.split('.')[0] == 'apache_beam' for m in sys.modules) else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
