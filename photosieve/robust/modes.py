@@ -42,6 +42,7 @@ __all__ = [
     "SecondOpinion",
     "config_for_list",
     "match",
+    "mode_algorithms",
     "second_distance",
     "uses",
 ]
@@ -247,6 +248,15 @@ def config_for_list(
             )
         config = dataclasses.replace(config, threshold=threshold)
     return config
+
+
+def mode_algorithms(mode: str) -> frozenset[str]:
+    """The hash algorithms a mode matches itself: PDQ and its second opinion's.
+
+    The pipeline leaves the others (md5...) to plain matching.
+    """
+    opinion = CONFIGS[mode].second_opinion
+    return frozenset({"pdq"} | ({opinion.algorithm} if opinion else set()))
 
 
 # -- reference matcher -------------------------------------------------------------------
