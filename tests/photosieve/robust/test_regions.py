@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import io
 
 import numpy as np
@@ -230,3 +231,9 @@ def test_rotation_inner_share():
             assert abs(x * np.cos(t) - y * np.sin(t)) <= 200 + 1e-6
             assert abs(x * np.sin(t) + y * np.cos(t)) <= 150 + 1e-6
     assert 0.85 < share < 0.95
+
+
+def test_the_module_docstring_example_runs():
+    result = doctest.testmod(regions)
+    assert result.attempted > 0
+    assert result.failed == 0
