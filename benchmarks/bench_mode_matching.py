@@ -11,7 +11,7 @@ of a scan does not depend on the hashes' values; what random lists do not
 have is the handful of true matches per frame, which cost nothing next to
 the scan.
 
-For each case: the time to build the :class:`~photosieve.mode_matcher.ModeMatcher`
+For each case: the time to build the :class:`~photosieve.robust.matcher.ModeMatcher`
 (what each worker process does once), and per query frame the time of
 ``ModeMatcher.match`` in batches of 64 frames (best of ``--repeats``, one
 thread), with the two indexes (as shipped) and with every query hash
@@ -35,14 +35,15 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from photosieve import algorithms, robust  # noqa: E402
+from photosieve import algorithms  # noqa: E402
 from photosieve.hashing import HashPlan, ImageHasher  # noqa: E402
 from photosieve.lists.entries import ItemEntries  # noqa: E402
-from photosieve.match_modes import CONFIGS  # noqa: E402
-from photosieve.mode_matcher import FrameQuery, ModeMatcher, QueryHash  # noqa: E402
+from photosieve.robust.expansion import DEFAULT_WINDOWS, WINDOW  # noqa: E402
+from photosieve.robust.matcher import FrameQuery, ModeMatcher, QueryHash  # noqa: E402
+from photosieve.robust.modes import CONFIGS  # noqa: E402
 
 IMAGES = Path(__file__).resolve().parent.parent / "tests" / "data" / "pdq-reference" / "images"
-WINDOW_LABELS = tuple(f"{robust.WINDOW} {w.label}" for w in robust.DEFAULT_WINDOWS)
+WINDOW_LABELS = tuple(f"{WINDOW} {w.label}" for w in DEFAULT_WINDOWS)
 BATCH = 64  # frames per match call, as transforms.mode_matching.DEFAULT_FRAME_BATCH
 
 

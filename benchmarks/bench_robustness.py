@@ -19,7 +19,7 @@ same code (:func:`photosieve.lists.from_images.file_rows`). Then, per mode:
   of their own original.
 
 Modes are defined by :data:`MODES` in terms of the shipped configurations
-(:mod:`photosieve.match_modes`) and the lists they are for, so the table
+(:mod:`photosieve.robust.modes`) and the lists they are for, so the table
 measures exactly what the pipeline runs.
 
 A second table, "Listed with borders", measures recall (only) the other
@@ -66,11 +66,11 @@ from PIL import Image
 from threadpoolctl import threadpool_limits
 
 from benchmarks.edits import EDITS, EXTRA_EDITS, apply_all
-from photosieve import match_modes as matching
-from photosieve import robust
 from photosieve.decode import decode
 from photosieve.hashes import pdq
 from photosieve.lists.from_images import ListBuildOptions, ListRow, file_rows, image_rows
+from photosieve.robust import expansion as query_expansion
+from photosieve.robust import modes as matching
 
 logger = logging.getLogger(__name__)
 
@@ -88,24 +88,24 @@ SEARCH_RADIUS = 100
 # Query hash kinds (the variant's name; PLAIN is the whole image).
 PLAIN, BORDERS, REGION, ROTATION, UNCROP = range(5)
 KIND_NAMES = {
-    robust.BORDERS: BORDERS,
-    robust.REGION: REGION,
-    robust.ROTATION: ROTATION,
-    robust.UNCROP: UNCROP,
+    query_expansion.BORDERS: BORDERS,
+    query_expansion.REGION: REGION,
+    query_expansion.ROTATION: ROTATION,
+    query_expansion.UNCROP: UNCROP,
 }
 # List hash kinds (the list row's variant name; FULL is the whole image).
 FULL, WINDOW, LIST_BORDERS, LIST_REGION = range(4)
 LIST_KIND_NAMES = {
     "": FULL,
-    robust.WINDOW: WINDOW,
-    robust.BORDERS: LIST_BORDERS,
-    robust.REGION: LIST_REGION,
+    query_expansion.WINDOW: WINDOW,
+    query_expansion.BORDERS: LIST_BORDERS,
+    query_expansion.REGION: LIST_REGION,
 }
 
 # What is hashed: supersets, from which each mode picks (so modes can be
 # compared without rehashing). Changing them invalidates the cache.
-SUPERSET_UNCROPS = robust.grid_windows((0.95, 0.9, 0.85, 0.8, 0.75), 3)
-SUPERSET_WINDOWS = robust.grid_windows((0.9, 0.85, 0.8, 0.75), (5, 7, 5, 5))
+SUPERSET_UNCROPS = query_expansion.grid_windows((0.95, 0.9, 0.85, 0.8, 0.75), 3)
+SUPERSET_WINDOWS = query_expansion.grid_windows((0.9, 0.85, 0.8, 0.75), (5, 7, 5, 5))
 # The windows searched (all of the superset; a larger superset, e.g. 357
 # windows down to 70%, keeps ~10^9 pairs within the radius).
 SEARCHED_WINDOWS = frozenset(w.label for w in SUPERSET_WINDOWS)
@@ -128,7 +128,7 @@ class Mode:
 
     Attributes:
         name: column label.
-        config: the configuration (photosieve.match_modes.CONFIGS).
+        config: the configuration (photosieve.robust.modes.CONFIGS).
         list_options: the list it is matched against: None for a hash-only
             PDQ list (each image's plain hash, as any PDQ tool writes it),
             else a list `lists build --from-images` writes with these options.
@@ -248,7 +248,7 @@ def _list_arrays(rows: list[ListRow]) -> dict[str, np.ndarray]:
     for r in pdq_rows:
         name, _, label = r.variant.partition(" ")
         kinds.append(LIST_KIND_NAMES[name])
-        windows.append(_WINDOW_INDEX[label] if name == robust.WINDOW else -1)
+        windows.append(_WINDOW_INDEX[label] if name == query_expansion.WINDOW else -1)
     return {
         "bits": _stack([bytes.fromhex(r.hash) for r in pdq_rows], pdq.PDQ_BYTES),
         "kind": np.array(kinds, np.int8),
@@ -268,7 +268,7 @@ def hash_photo(path: Path, seed: int) -> PhotoHashes:
     versions = {"original": original, **apply_all(original, seed, EDIT_NAMES + EXTRA_NAMES)}
     rows: list[tuple[int, int, int, int, bytes, bytes, bytes]] = []
     seconds = {"plain": 0.0, "extra": 0.0}
-    expansion = robust.QueryExpansion(
+    expansion = query_expansion.QueryExpansion(
         dihedral=True, uncrop=SUPERSET_UNCROPS, uncrop_dihedral=True, second_opinions=SECOND
     )
     none = {name: bytes(_SECOND_BYTES[name]) for name in SECOND}
@@ -279,7 +279,7 @@ def hash_photo(path: Path, seed: int) -> PhotoHashes:
         plain = pdq.compute_batch([pixels], dihedral=True)[0]
         seconds["plain"] += time.perf_counter() - started
         started = time.perf_counter()
-        extra = robust.query_hashes(pixels, None, expansion)
+        extra = query_expansion.query_hashes(pixels, None, expansion)
         seconds["extra"] += time.perf_counter() - started
         second = {
             (r.hash.algorithm, r.variant, r.orientation): r.hash.bits
@@ -337,12 +337,12 @@ def hash_photo(path: Path, seed: int) -> PhotoHashes:
 def _code_digest() -> bytes:
     """The source of the modules that produce the hashes: editing them invalidates the cache."""
     from photosieve import decode as decoding
-    from photosieve import regions
     from photosieve.hashes import gradient, pdq_fast, phash
     from photosieve.lists import from_images
+    from photosieve.robust import regions
 
     h = hashlib.sha256()
-    for module in (robust, regions, pdq, pdq_fast, gradient, phash, decoding, from_images):
+    for module in (query_expansion, regions, pdq, pdq_fast, gradient, phash, decoding, from_images):
         h.update(Path(module.__file__).read_bytes())
     return h.digest()
 
@@ -582,7 +582,7 @@ def bordered_recall(pairs: Pairs, n_photos: int, mode: Mode, threshold: float) -
 
 
 def mode_mask(pairs: Pairs, mode: Mode) -> np.ndarray:
-    """Which found pairs the configuration would compare, against the mode's list (match_modes.match)."""
+    """Which found pairs the configuration would compare, against the mode's list (modes.match)."""
     config = mode.config
     expansion = config.expansion
     plain_orientation = pairs.orientation == 0
@@ -712,9 +712,15 @@ def time_modes(paths: list[Path], seeds: list[int], repeats: int = 1) -> dict[st
     plans = {"decode only": None}
     expansions = {name: matching.CONFIGS[name].expansion for name in matching.CONFIGS}
     # Parts of "robust", to show what costs what.
-    expansions["robust: borders, region, rotation only"] = robust.QueryExpansion(dihedral=True)
-    expansions["robust: 45 uncrops only"] = robust.QueryExpansion(
-        dihedral=True, borders=False, region=False, rotation=False, uncrop=robust.GRID_UNCROPS
+    expansions["robust: borders, region, rotation only"] = query_expansion.QueryExpansion(
+        dihedral=True
+    )
+    expansions["robust: 45 uncrops only"] = query_expansion.QueryExpansion(
+        dihedral=True,
+        borders=False,
+        region=False,
+        rotation=False,
+        uncrop=query_expansion.GRID_UNCROPS,
     )
     for name, expansion in expansions.items():
         if name == "robust-windows":
@@ -878,7 +884,7 @@ def report(
     def row(label: str, cells: list[str]) -> None:
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
 
-    row("mode (photosieve.match_modes)", [f"`{m.config.name}`" for m in modes])
+    row("mode (photosieve.robust.modes)", [f"`{m.config.name}`" for m in modes])
     row("threshold (PDQ bits, or score)", [_threshold_cell(results[n]) for n in names])
     row("shipped threshold", [f"{m.config.threshold:g}" for m in modes])
     row(f"false-positive rate (target {fpr:g})", [_fpr_cell(results[n]) for n in names])

@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from photosieve import algorithms, robust
+from photosieve import algorithms
 from photosieve.decode import DecodedImage, DecodeOptions, decode_frames
 from photosieve.errors import ConfigError, DecodeError, FailureReason, HashFailure
 from photosieve.hashes import pdq, pdq_fast
 from photosieve.hashes.value import HashResult
+from photosieve.robust.expansion import QueryExpansion, query_hashes
 
 _LOG = logging.getLogger(__name__)
 
@@ -75,17 +76,17 @@ class HashPlan:
             would match those lists only with ``pdq_dihedral``.
         query_expansion: extra PDQ query hashes for robust matching (border-
             stripped, region, rotation, uncrop hypotheses; see
-            :mod:`photosieve.robust`), appended to each frame's results with
+            :mod:`photosieve.robust.expansion`), appended to each frame's results with
             ``HashResult.variant`` set. None: none. Its ``dihedral`` must equal
             ``pdq_dihedral``. Match them with the threshold of the mode they
-            belong to (:mod:`photosieve.match_modes`), not PDQ's default.
+            belong to (:mod:`photosieve.robust.modes`), not PDQ's default.
     """
 
     algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
     pdq_dihedral: bool = False
     decode: DecodeOptions = field(default_factory=DecodeOptions)
     pdq_as_stored: bool = True
-    query_expansion: robust.QueryExpansion | None = None
+    query_expansion: QueryExpansion | None = None
 
     def __post_init__(self) -> None:
         if not self.algorithms:
@@ -286,7 +287,7 @@ class ImageHasher:
         expanded: list[HashResult] = []
         if buffer is not None and self.plan.query_expansion is not None:
             shape = full_shape(image) if self.plan.decode.mode == "fast" else None
-            expanded = robust.query_hashes(pixels, shape, self.plan.query_expansion)
+            expanded = query_hashes(pixels, shape, self.plan.query_expansion)
         # A second opinion's hash of the whole, upright frame is the algorithm's own hash.
         upright = {r.hash.algorithm: r.hash for r in expanded
                    if r.hash.algorithm != "pdq" and not r.variant and r.orientation in ("", "original")}

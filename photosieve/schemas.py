@@ -141,7 +141,7 @@ MATCHED_AT = "matched_at"  # the run's start time (the same on every row of a ru
 # photosieve.incremental reason), or null when that run had it too. Null in
 # every row of runs without --previous: nothing to compare with.
 NEW_REASON = "new_reason"
-# PDQ rows of runs with --match-mode (photosieve.match_modes); null in other rows.
+# PDQ rows of runs with --match-mode (photosieve.robust.modes); null in other rows.
 # The mode's configuration for the row's list ("robust" is "robust-windows"
 # for a list built from images with windows):
 MATCH_MODE = "match_mode"

@@ -143,13 +143,13 @@ def build_command(args: argparse.Namespace) -> int:
     """``lists build --from-images DIR -o FILE``: see photosieve.lists.from_images."""
     from pathlib import Path  # noqa: PLC0415
 
-    from photosieve import robust  # noqa: PLC0415
     from photosieve.lists.from_images import ListBuildOptions, build_list  # noqa: PLC0415
+    from photosieve.robust.expansion import DEFAULT_WINDOWS  # noqa: PLC0415
     from photosieve.text import printable  # noqa: PLC0415
 
     try:
         options = ListBuildOptions(
-            windows=robust.DEFAULT_WINDOWS if args.windows == "default" else (),
+            windows=DEFAULT_WINDOWS if args.windows == "default" else (),
             borders=not args.no_borders,
             second_opinions=tuple(a.strip() for a in args.second_opinions.split(",") if a.strip()),
         )

@@ -1,6 +1,6 @@
 """``--match-mode``: the flag, the hash plan a mode needs, and its preflight (``audit``, ``match``).
 
-A matching mode (:data:`photosieve.match_modes.CONFIGS`) changes both ends
+A matching mode (:data:`photosieve.robust.modes.CONFIGS`) changes both ends
 of a run: the hasher computes the mode's extra query hashes
 (:func:`plan_for_mode`), and PDQ is matched by
 :class:`photosieve.transforms.mode_matching.MatchInMode` at the mode's calibrated
@@ -17,11 +17,10 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 
-
 from photosieve.errors import ConfigError
 from photosieve.hashing import ALGORITHM_CHOICES, HashPlan
 from photosieve.lists import ListSpec
-from photosieve.match_modes import CONFIGS, TARGET_FPR, MatchConfig
+from photosieve.robust.modes import CONFIGS, TARGET_FPR, MatchConfig
 from photosieve.transforms.matching import SIDE_INPUT
 from photosieve.transforms.mode_matching import read_list_config
 

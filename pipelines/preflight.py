@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from photosieve import algorithms, match_modes, schemas
+from photosieve import algorithms, schemas
+from photosieve.robust import modes as match_modes
 from photosieve.errors import ConfigError, ListFormatError
 from photosieve.incremental import PreviousRun
 from photosieve.listing import Entry, list_pattern, normalise

@@ -2,7 +2,7 @@
 
 Everything is generated with numpy and Pillow (see ``tests/transforms/samples.py``
 for the scenes). The expected matches are never written here: the tests
-compute them with :func:`photosieve.match_modes.match`, the reference rule,
+compute them with :func:`photosieve.robust.modes.match`, the reference rule,
 from the list file read with :mod:`csv` (not photosieve's readers) and the
 core's :class:`~photosieve.hashing.ImageHasher`.
 """
@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.lists.from_images import ListBuildOptions, image_rows, write_rows
-from photosieve.match_modes import CONFIGS, ListEntries, MatchConfig, RobustMatch, match
+from photosieve.robust.modes import CONFIGS, ListEntries, MatchConfig, RobustMatch, match
 from tests.transforms import samples
 
 # Listed originals (seeds of samples.picture) and their size.
@@ -162,7 +162,7 @@ def reference(
     quality_cutoff: int = 50,
     plan: HashPlan | None = None,
 ) -> dict[str, list[RobustMatch]]:
-    """File name -> match_modes.match of its first frame's hashes (those above the quality cutoff)."""
+    """File name -> modes.match of its first frame's hashes (those above the quality cutoff)."""
     config = CONFIGS[config] if isinstance(config, str) else config
     hasher = ImageHasher(plan or plan_for(config.name))
     out = {}

@@ -7,7 +7,7 @@ Transforms:
   :class:`~transforms.matching.MatchHashes`, which it runs for the
   algorithms the mode does not cover (md5...).
 
-A mode (:data:`photosieve.match_modes.CONFIGS`) decides which of a frame's
+A mode (:data:`photosieve.robust.modes.CONFIGS`) decides which of a frame's
 PDQ hashes take part (the plain one, its rotations and mirrors, the border,
 region, rotation and uncrop variants), which list entries they may pair with
 (windows of lists built from images), a second opinion, and a threshold
@@ -19,7 +19,7 @@ calibrated for all of it: far above PDQ's customary 31 bits. The steps:
    ``second_opinion``), so the run's accounting still balances.
 2. ``GroupByFrame``: a frame's PDQ hashes and second opinions together.
 3. ``MatchFrames``: batches of frames against every list's
-   :class:`~photosieve.mode_matcher.ModeMatcher`, built once per worker
+   :class:`~photosieve.robust.matcher.ModeMatcher`, built once per worker
    process (the lists are a side input, shared by the process's threads);
    per (frame, list, listed image) the best pair, then suppression as in
    ``MatchHashes``: any match on a ``suppress`` list makes the frame's
@@ -30,6 +30,10 @@ hash's variant and orientation, the list entry's variant (``list_variant``),
 the score and second distance, and the mode's configuration for that list
 (``match_mode``): ``robust`` is matched as ``robust-windows`` against lists
 built from images with windows.
+
+What each step does per row (which rows take part, the compact rows, each
+list's configuration, the match row) is Beam-free, in
+:mod:`photosieve.robust.matcher`; the steps here route, group and count.
 
 Only the side-input strategy: at the modes' thresholds the shuffle
 strategy's bucket keys would cover most of the list for every query hash
@@ -42,7 +46,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import apache_beam as beam
 from apache_beam.pvalue import AsList
@@ -53,9 +56,17 @@ from photosieve.errors import ConfigError
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
 from photosieve.lists import HashList, ListRole, ListSpec
 from photosieve.lists.entries import ItemEntries, read_list_entries
-from photosieve.lists.from_images import has_windows
-from photosieve.match_modes import CONFIGS, MatchConfig, config_for_list, uses
-from photosieve.mode_matcher import FrameQuery, ModeMatcher, QueryHash
+from photosieve.robust.matcher import (
+    TAKE_PART,
+    FrameQuery,
+    ModeList,
+    ModeMatcher,
+    list_config,
+    match_row,
+    query_reason,
+    query_row,
+)
+from photosieve.robust.modes import CONFIGS, MatchConfig, mode_algorithms
 from photosieve.transforms.ledger import LEDGER, Tally
 from photosieve.transforms.matching import (
     DEFAULT_BATCH_SIZE,
@@ -69,8 +80,6 @@ from photosieve.transforms.matching import (
 
 __all__ = [
     "MatchInMode",
-    "ModeList",
-    "mode_algorithms",
     "read_list_config",
     "read_mode_list",
     "shuffle_refusal",
@@ -84,12 +93,6 @@ _MODE = 0
 _OTHER = 1
 
 
-def mode_algorithms(mode: str) -> frozenset[str]:
-    """The hash algorithms a mode matches itself: PDQ and its second opinion's."""
-    opinion = CONFIGS[mode].second_opinion
-    return frozenset({"pdq"} | ({opinion.algorithm} if opinion else set()))
-
-
 def shuffle_refusal(mode: str) -> str:
     """Why ``--strategy shuffle`` cannot run ``mode`` (the message users see)."""
     threshold = CONFIGS[mode].threshold
@@ -101,21 +104,6 @@ def shuffle_refusal(mode: str) -> str:
     )
 
 
-class ModeList(NamedTuple):
-    """One list as the mode matches it: what rows cite, and its matcher (None: no PDQ hashes).
-
-    Attributes:
-        name, version, role: as in :class:`~transforms.matching.KnownList`.
-        matcher: the indexed list with the mode's configuration for it
-            (``matcher.config``), or None.
-    """
-
-    name: str
-    version: str
-    role: str
-    matcher: ModeMatcher | None
-
-
 def read_mode_list(
     spec: ListSpec, mode: str, *, strict: bool, expected_version: str | None = None
 ) -> ModeList:
@@ -123,7 +111,7 @@ def read_mode_list(
 
     Raises:
         ConfigError: the list changed since the launcher checked it, or the
-            mode cannot match it (:func:`~photosieve.match_modes.config_for_list`).
+            mode cannot match it (:func:`~photosieve.robust.matcher.list_config`).
     """
     hash_list, entries, config = read_list_config(spec, mode, strict=strict)
     check_version(spec, hash_list.version, expected_version)
@@ -137,8 +125,7 @@ def read_list_config(
     """Read one list through Beam's filesystems; (list, entries, the mode's configuration for it).
 
     The configuration is None when the list has no PDQ hashes (the mode
-    leaves it to ``MatchHashes``). A list's own ``pdq`` threshold may only
-    lower the mode's.
+    leaves it to ``MatchHashes``); see :func:`~photosieve.robust.matcher.list_config`.
 
     Raises:
         ConfigError: the mode cannot match the list (named).
@@ -152,17 +139,7 @@ def read_list_config(
         format=spec.format,
         max_bytes=spec.max_bytes,
     )
-    if "pdq" not in hash_list.groups:
-        return hash_list, entries, None
-    try:
-        config = config_for_list(
-            mode,
-            has_windows=has_windows(entries["pdq"].variants),
-            second_algorithms=[a for a in hash_list.algorithms if a != "pdq"],
-            threshold=spec.thresholds.get("pdq"),
-        )
-    except ConfigError as exc:
-        raise ConfigError(f"list {spec.name}: {exc}") from exc
+    config = list_config(mode, hash_list, entries, threshold=spec.thresholds.get("pdq"))
     return hash_list, entries, config
 
 
@@ -194,37 +171,15 @@ class _KeyByFrameFn(beam.DoFn):
         self._tally = Tally()
 
     def process(self, row: dict, has_pdq: list[bool]):
-        algorithm = row[schemas.ALGORITHM]
-        variant = row.get(schemas.VARIANT) or ""
-        orientation = row.get(schemas.ORIENTATION) or ""
-        quality = row.get(schemas.QUALITY)
-        if algorithm != "pdq":
-            reason = "second_opinion"
-        elif (quality or 0) < self._quality_cutoff:
-            reason = "low_quality"
-        elif not uses(self._config, variant, orientation):
-            reason = "not_in_mode"
-        elif not any(has_pdq):
-            reason = "no_list"
-        else:
-            reason = "probed"
-        self._tally.add(("queries", reason, algorithm))
-        if reason in ("probed", "second_opinion"):
-            key = (row[schemas.URI], row.get(schemas.FRAME))
-            yield key, (algorithm, row[schemas.HASH], variant, orientation, quality)
+        reason = query_reason(
+            self._config, row, quality_cutoff=self._quality_cutoff, any_list=any(has_pdq)
+        )
+        self._tally.add(("queries", reason, row[schemas.ALGORITHM]))
+        if reason in TAKE_PART:
+            yield (row[schemas.URI], row.get(schemas.FRAME)), query_row(row)
 
     def finish_bundle(self):
         yield from self._tally.flush()
-
-
-def _frame_query(rows) -> FrameQuery:
-    pdq, second = [], {}
-    for algorithm, hex_hash, variant, orientation, quality in rows:
-        if algorithm == "pdq":
-            pdq.append(QueryHash(bytes.fromhex(hex_hash), variant, orientation, quality))
-        else:
-            second[(variant, orientation)] = bytes.fromhex(hex_hash)
-    return FrameQuery(tuple(pdq), second)
 
 
 class _Matchers:
@@ -250,7 +205,7 @@ class _MatchFramesFn(beam.DoFn):
         tag = ";".join(sorted(f"{k.name}@{k.version}" for k in known))
         self._matchers = matchers = self._shared.acquire(lambda: _Matchers(known), tag=tag)
         keys = [key for key, _ in batch]
-        frames = [_frame_query(rows) for _, rows in batch]
+        frames = [FrameQuery.from_rows(rows) for _, rows in batch]
         found = defaultdict(list)  # frame index -> [(ModeList, ModeMatch)]
         for listed in matchers.lists:
             if listed.matcher is None:
@@ -272,45 +227,40 @@ class _MatchFramesFn(beam.DoFn):
             self._tally.add(("matches", "mode", listed.matcher.config.name))
             for label in found.labels:
                 self._tally.add(("matches", "label", listed.name, label))
-            m = found.match
-            yield {
-                schemas.URI: uri,
-                schemas.FRAME: frame,
-                schemas.ALGORITHM: "pdq",
-                schemas.QUERY_HASH: m.query_hash,
-                schemas.ORIENTATION: m.query_orientation or None,
-                schemas.VARIANT: m.query_variant or None,
-                schemas.QUALITY: found.quality,
-                schemas.LIST_NAME: listed.name,
-                schemas.LIST_VERSION: listed.version,
-                schemas.LIST_ROLE: listed.role,
-                schemas.ENTRY_IDS: [] if found.entry_id is None else [found.entry_id],
-                schemas.LABELS: list(found.labels),
-                schemas.MATCHED_HASH: m.list_hash,
-                schemas.DISTANCE: float(m.distance),
-                schemas.THRESHOLD: float(listed.matcher.config.threshold),
-                schemas.STATUS: status,
-                schemas.SUPPRESSED_BY: suppressed_by,
-                schemas.RUN_ID: self._run_id,
-                schemas.MATCHED_AT: self._matched_at_us,
-                schemas.MATCH_MODE: listed.matcher.config.name,
-                schemas.LIST_VARIANT: m.list_variant or None,
-                schemas.SCORE: m.score,
-                schemas.SECOND_DISTANCE: m.second_distance,
-            }
+            yield match_row(
+                listed,
+                found,
+                uri=uri,
+                frame=frame,
+                status=status,
+                suppressed_by=suppressed_by,
+                run_id=self._run_id,
+                matched_at_us=self._matched_at_us,
+            )
 
     def finish_bundle(self):
         yield from self._tally.flush()
 
 
 class MatchInMode(beam.PTransform):
-    """Matches ``hashes`` rows against known-hash lists in a matching mode; see the module docstring.
+    r"""Matches ``hashes`` rows against known-hash lists in a matching mode (module docstring).
 
-    Example::
+    Example: one frame's PDQ hash, one bit from a listed one (real rows come
+    from :class:`~photosieve.transforms.hashing.HashImages`, with the mode's
+    query expansion)::
 
-        lists = [ListSpec("known-images.csv.gz", name="known")]  # lists build --from-images
-        matched = hashed.hashes | MatchInMode(lists, "robust", run_id="r1", matched_at_us=t0)
-        matched["matches"] | ...
+        >>> import pathlib, tempfile
+        >>> known = pathlib.Path(tempfile.mkdtemp(), "known.csv")
+        >>> _ = known.write_text("hash,algorithm,id,labels\n" + "f0" * 32 + ",pdq,img7,case-7\n")
+        >>> row = {"uri": "a.jpg", "frame": 0, "algorithm": "pdq", "hash": "f1" + "f0" * 31,
+        ...        "quality": 100, "orientation": "original"}
+        >>> with beam.Pipeline() as p:
+        ...     matched = p | beam.Create([row]) | MatchInMode(
+        ...         [ListSpec(str(known), name="known")], "pdq-dihedral", run_id="r1",
+        ...         matched_at_us=0)
+        ...     _ = matched["matches"] | beam.Map(lambda r: print(
+        ...         r["uri"], r["list_name"], r["entry_ids"], r["distance"], r["match_mode"]))
+        a.jpg known ['img7'] 1.0 pdq-dihedral
 
     The ``hashes`` rows must come from a :class:`~photosieve.hashing.HashPlan`
     with the mode's query expansion (``photosieve.pipelines.mode_options.plan_for_mode``):
@@ -320,7 +270,7 @@ class MatchInMode(beam.PTransform):
         lists: the lists, with names and roles. PDQ is matched at the
             mode's threshold, or at a list's own ``pdq`` threshold when it is
             lower (stricter); other algorithms as in ``MatchHashes``.
-        mode: a name in :data:`photosieve.match_modes.CONFIGS`.
+        mode: a name in :data:`photosieve.robust.modes.CONFIGS`.
         run_id, matched_at_us, quality_cutoff, strict_lists,
             expected_versions, batch_size: as in
             :class:`~transforms.matching.MatchHashes`.
@@ -333,7 +283,7 @@ class MatchInMode(beam.PTransform):
     Returns a dict: ``matches`` and ``ledger``, as ``MatchHashes``.
 
     See also: :class:`photosieve.transforms.matching.MatchHashes` (no mode),
-    :func:`photosieve.match_modes.match` (the rule, by brute force).
+    :func:`photosieve.robust.modes.match` (the rule, by brute force).
     """
 
     def __init__(
@@ -377,21 +327,31 @@ class MatchInMode(beam.PTransform):
         self._quality_cutoff = quality_cutoff
 
     def expand(self, hashes):
-        mode_rows, other_rows = hashes | "SplitByMode" >> beam.Partition(
-            _partition, 2, self._algorithms
-        )
+        split = beam.Partition(_partition, 2, self._algorithms)
+        mode_rows, other_rows = hashes | "SplitByMode" >> split
         others = other_rows | "MatchOtherAlgorithms" >> self._others
-        known = (
-            hashes.pipeline
+        keyed, matched = self._match_frames(mode_rows, self._read_lists(hashes.pipeline))
+        matches = (others[schemas.MATCHES], matched[schemas.MATCHES]) | "FlattenMatches" >> (
+            beam.Flatten()
+        )
+        ledger = (keyed[LEDGER], matched[LEDGER], others[LEDGER]) | "FlattenModeLedgers" >> (
+            beam.Flatten()
+        )
+        return {schemas.MATCHES: matches, LEDGER: ledger}
+
+    def _read_lists(self, pipeline):
+        """Every list as a :class:`ModeList`, read and indexed once (a side input)."""
+        return (
+            pipeline
             | "CreateModeListSpecs" >> beam.Create([spec_fields(spec) for spec in self._lists])
             | "ReadModeLists"
             >> beam.Map(
-                _read_mode_spec,
-                self._mode,
-                strict=self._strict,
-                expected_versions=self._expected,
+                _read_mode_spec, self._mode, strict=self._strict, expected_versions=self._expected
             )
         )
+
+    def _match_frames(self, mode_rows, known):
+        """(keyed rows with their ledger, matches with theirs): the mode's rows grouped by frame."""
         has_pdq = AsList(known | "DescribeModeLists" >> beam.Map(_has_pdq))
         keyed = mode_rows | "KeyByFrame" >> beam.ParDo(
             _KeyByFrameFn(self._mode, self._quality_cutoff), has_pdq
@@ -405,13 +365,7 @@ class MatchInMode(beam.PTransform):
             | "MatchFrames"
             >> beam.ParDo(matcher_fn, AsList(known)).with_outputs(LEDGER, main=schemas.MATCHES)
         )
-        matches = (others[schemas.MATCHES], matched[schemas.MATCHES]) | "FlattenMatches" >> (
-            beam.Flatten()
-        )
-        ledger = (keyed[LEDGER], matched[LEDGER], others[LEDGER]) | "FlattenModeLedgers" >> (
-            beam.Flatten()
-        )
-        return {schemas.MATCHES: matches, LEDGER: ledger}
+        return keyed, matched
 
     def display_data(self):
         return {

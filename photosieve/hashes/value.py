@@ -105,7 +105,7 @@ class HashResult:
             image this hash is of (see ``pdq.ORIENTATIONS``); "" otherwise.
         variant: "" for a hash of the whole image; otherwise which part or
             hypothesis of it was hashed, e.g. ``"region x,y,w,h"`` or
-            ``"window x,y,w,h"`` (see :mod:`photosieve.robust`).
+            ``"window x,y,w,h"`` (see :mod:`photosieve.robust.expansion`).
     """
 
     hash: HashValue

@@ -1,11 +1,11 @@
 """Build a known-hash list from the images themselves, with sub-window hashes so crops match.
 
 A list of plain PDQ hashes finds crops only through query-side guesses
-(:data:`photosieve.robust.CENTRED_UNCROPS` and friends). An operator who
+(:data:`photosieve.robust.expansion.CENTRED_UNCROPS` and friends). An operator who
 holds the images can do better: :func:`build_rows` stores, per image, its
 plain PDQ hash (bit-exact, as any PDQ tool computes it from the same file)
 plus the PDQ hashes of sub-windows at several sizes and positions
-(:data:`photosieve.robust.DEFAULT_WINDOWS`), of the content inside uniform
+(:data:`photosieve.robust.expansion.DEFAULT_WINDOWS`), of the content inside uniform
 borders and of the dominant region when the image has them, and optionally
 second-opinion hashes (gradient, pHash) of each. A crop of a listed image
 then hashes close to the window it kept, and the match row can say which
@@ -16,7 +16,7 @@ The output is an ordinary list file (CSV, TSV, JSON Lines or Parquet, by
 extension; ``.gz`` allowed) with the columns ``algorithm``, ``hash``,
 ``id``, ``quality`` and ``variant``, so :func:`photosieve.lists.read_list`
 reads it back and keeps ``variant`` as metadata. Match such a list with the
-``robust-windows`` mode (:mod:`photosieve.match_modes`): its threshold is
+``robust-windows`` mode (:mod:`photosieve.robust.modes`): its threshold is
 calibrated for the number of windows stored.
 """
 
@@ -36,11 +36,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
-from photosieve import robust
 from photosieve.decode import DecodeOptions, decode
 from photosieve.errors import ConfigError, DecodeError, FailureReason
 from photosieve.hashes import pdq
-from photosieve.regions import Box
+from photosieve.robust.expansion import (
+    DEFAULT_WINDOWS,
+    SECOND_OPINIONS,
+    WINDOW,
+    QueryExpansion,
+    Window,
+    query_hashes,
+    second_opinion_hashes,
+    window_hashes,
+)
+from photosieve.robust.regions import Box
 from photosieve.text import printable
 
 __all__ = [
@@ -114,16 +123,16 @@ class ListBuildOptions:
             bit-exact with other PDQ tools.
     """
 
-    windows: tuple[robust.Window, ...] = robust.DEFAULT_WINDOWS
+    windows: tuple[Window, ...] = DEFAULT_WINDOWS
     borders: bool = True
     second_opinions: tuple[str, ...] = ()
     decode: DecodeOptions = field(default_factory=lambda: DecodeOptions(mode="exact"))
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.second_opinions) - set(robust.SECOND_OPINIONS))
+        unknown = sorted(set(self.second_opinions) - set(SECOND_OPINIONS))
         if unknown:
             raise ConfigError(
-                f"second opinions must be among {', '.join(robust.SECOND_OPINIONS)}; got {', '.join(unknown)}"
+                f"second opinions must be among {', '.join(SECOND_OPINIONS)}; got {', '.join(unknown)}"
             )
 
 
@@ -146,15 +155,15 @@ def image_rows(
     reduced = _reduced(pixels)
     full_shape = pixels.shape[:2]
     if options.borders:
-        expansion = robust.QueryExpansion(dihedral=False, borders=True, region=True, rotation=False)
-        for result in robust.query_hashes(reduced, full_shape, expansion):
+        expansion = QueryExpansion(dihedral=False, borders=True, region=True, rotation=False)
+        for result in query_hashes(reduced, full_shape, expansion):
             rows.append(
                 ListRow("pdq", result.hash.to_hex(), image_id, result.quality, result.variant)
             )
             box = _box_of(result.variant, pixels.shape)
             pictures.append(box.crop(pixels))
             labels.append(result.variant)
-    for result in robust.window_hashes(
+    for result in window_hashes(
         reduced, full_shape, options.windows, options.second_opinions
     ):
         quality = result.quality if result.hash.algorithm == "pdq" else None
@@ -162,7 +171,7 @@ def image_rows(
             ListRow(result.hash.algorithm, result.hash.to_hex(), image_id, quality, result.variant)
         )
     for algorithm in options.second_opinions:
-        for result in robust.second_opinion_hashes(pictures, labels, algorithm, dihedral=False):
+        for result in second_opinion_hashes(pictures, labels, algorithm, dihedral=False):
             rows.append(ListRow(algorithm, result.hash.to_hex(), image_id, None, result.variant))
     return rows
 
@@ -172,7 +181,7 @@ def _box_of(variant: str, shape: tuple[int, ...]) -> Box:
 
     The label's shares are rounded to 3 decimals each, so a box reaching the
     bottom or right edge can read ``y + h = 1.001``: the box is clipped to
-    the image rather than rejected (a :class:`robust.Window` would refuse it).
+    the image rather than rejected (a :class:`Window` would refuse it).
     """
     x, y, w, h = (float(v) for v in variant.partition(" ")[2].split(","))
     height, width = shape[:2]
@@ -319,4 +328,4 @@ def build_list(
 
 def has_windows(variants: Sequence[str]) -> bool:
     """Whether a list's ``variant`` values show it was built from images with windows."""
-    return any(v.startswith(robust.WINDOW + " ") for v in variants)
+    return any(v.startswith(WINDOW + " ") for v in variants)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photosieve import robust
 from photosieve.decode import DecodeOptions
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan, ImageHasher
+from photosieve.robust.expansion import CENTRED_UNCROPS, QueryExpansion
 
 
 def png(pixels: np.ndarray) -> bytes:
@@ -29,9 +29,9 @@ def padded(pdq_reference_dir) -> np.ndarray:
 
 def test_plan_validates_expansion():
     with pytest.raises(ConfigError, match="pdq"):
-        HashPlan(("md5",), query_expansion=robust.QueryExpansion(dihedral=False))
+        HashPlan(("md5",), query_expansion=QueryExpansion(dihedral=False))
     with pytest.raises(ConfigError, match="dihedral"):
-        HashPlan(("pdq",), pdq_dihedral=False, query_expansion=robust.QueryExpansion(dihedral=True))
+        HashPlan(("pdq",), pdq_dihedral=False, query_expansion=QueryExpansion(dihedral=True))
 
 
 def test_no_expansion_no_variants(padded):
@@ -41,8 +41,8 @@ def test_no_expansion_no_variants(padded):
 
 @pytest.mark.parametrize("mode", ["fast", "exact"])
 def test_expansion_adds_labelled_hashes(padded, mode):
-    expansion = robust.QueryExpansion(
-        dihedral=False, region=False, rotation=False, uncrop=robust.CENTRED_UNCROPS
+    expansion = QueryExpansion(
+        dihedral=False, region=False, rotation=False, uncrop=CENTRED_UNCROPS
     )
     plan = HashPlan(("pdq", "md5"), decode=DecodeOptions(mode=mode), query_expansion=expansion)
     out = ImageHasher(plan).hash_bytes("a.png", png(padded))

@@ -14,7 +14,7 @@ from photosieve.decode import DecodeOptions
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan
 from photosieve.incremental import CarryPolicy, Listing, MatchClassifier, MatchContext, PreviousRun
-from photosieve.robust import QueryExpansion
+from photosieve.robust.expansion import QueryExpansion
 
 PLAN = HashPlan.parse("pdq,md5")
 SETTINGS = incremental.hash_settings(PLAN)

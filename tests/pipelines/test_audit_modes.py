@@ -3,7 +3,7 @@
 End to end through the CLI, on generated originals and planted edits
 (tests/edited_copies.py), against a hash-only PDQ list and a list built with
 ``photosieve lists build --from-images``: the matches table equals
-match_modes.match's result, summary.json records the mode's effective
+modes.match's result, summary.json records the mode's effective
 thresholds and settings per list, and what a mode cannot do is refused
 before any work.
 """
@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from photosieve import schemas
-from photosieve.match_modes import CONFIGS, TARGET_FPR
 from photosieve.pipelines import audit, cli, configure, lists_cli
+from photosieve.robust.modes import CONFIGS, TARGET_FPR
 from photosieve.summary import SUMMARY_FILE
 from tests import edited_copies
 

@@ -1,4 +1,4 @@
-"""MatchInMode: the pipeline's match table equals match_modes.match's, mode by mode.
+"""MatchInMode: the pipeline's match table equals modes.match's, mode by mode.
 
 Generated originals and planted edits (crops, letterbox, padding, a
 screenshot, rotations, a mirrored crop, decoys) are read and hashed by the
@@ -9,6 +9,7 @@ with the reference rule from the list files read with :mod:`csv`.
 
 from __future__ import annotations
 
+import doctest
 import hashlib
 import json
 
@@ -20,12 +21,13 @@ from apache_beam.testing.util import assert_that, equal_to
 from photosieve import schemas
 from photosieve.errors import ConfigError
 from photosieve.lists import ListSpec
-from photosieve.match_modes import CONFIGS
 from photosieve.pipelines import lists_cli
+from photosieve.robust.modes import CONFIGS, mode_algorithms
 from tests import edited_copies
 from photosieve.transforms.hashing import HashImages
+from photosieve.transforms import mode_matching
 from photosieve.transforms.matching import SHUFFLE
-from photosieve.transforms.mode_matching import MatchInMode, mode_algorithms
+from photosieve.transforms.mode_matching import MatchInMode
 from photosieve.transforms.reading import ReadImages
 
 RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
@@ -241,3 +243,10 @@ def test_mode_algorithms_and_display_data(tmp_path):
     assert json.dumps(data, sort_keys=True) == json.dumps(
         {"lists": "a (match)", "match_mode": "robust", "threshold": 85}, sort_keys=True
     )
+
+
+def test_the_docstring_example_runs():
+    """MatchInMode's example (a list file, one hashes row, a pipeline) prints the row it shows."""
+    result = doctest.testmod(mode_matching)
+    assert result.attempted > 0
+    assert result.failed == 0

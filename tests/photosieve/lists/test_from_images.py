@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photosieve import robust
 from photosieve.errors import ConfigError, DecodeError, FailureReason
 from photosieve.hashes import pdq
 from photosieve.lists import read_list
+from photosieve.robust.expansion import Window
 from photosieve.lists.from_images import (
     ListBuildOptions,
     ListRow,
@@ -23,9 +23,9 @@ from photosieve.lists.from_images import (
     image_rows,
     write_rows,
 )
-from photosieve.regions import Box
+from photosieve.robust.regions import Box
 
-WINDOWS = (robust.Window(0.1, 0.1, 0.8, 0.8), robust.Window(0, 0, 0.9, 0.9))
+WINDOWS = (Window(0.1, 0.1, 0.8, 0.8), Window(0, 0, 0.9, 0.9))
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ as an unrelated photo does. This module adds hashes of what the original
 * ``dihedral`` (orientation): the 8 rotations/mirrors of every hash, from
   one DCT (:func:`photosieve.hashes.pdq.hash_buffers`).
 * ``"borders x,y,w,h"``: the content inside uniform borders
-  (:func:`photosieve.regions.find_borders`).
+  (:func:`photosieve.robust.regions.find_borders`).
 * ``"region x,y,w,h"``: the dominant photo region of a larger canvas
-  (:func:`photosieve.regions.find_region`).
+  (:func:`photosieve.robust.regions.find_region`).
 * ``"rotation d"``: content rotated in place by ``d`` degrees, rotated back,
   its lost corners filled from the nearest content
-  (:func:`photosieve.regions.find_rotation`).
+  (:func:`photosieve.robust.regions.find_rotation`).
 * ``"uncrop x,y,w,h"``: the copy as the window ``x,y,w,h`` (shares of the
   original's sides) of a larger original, the missing margin filled from
   the copy's edges. Against hash-only lists this is the only way to find
@@ -33,7 +33,7 @@ full-resolution PDQ filter of the hypothetical image: no pixels are copied,
 and variants sharing an axis share a product.
 
 Every extra hash is one more chance for an unrelated image to match: the
-thresholds in :mod:`photosieve.match_modes` are calibrated per configuration
+thresholds in :mod:`photosieve.robust.modes` are calibrated per configuration
 so that the whole set stays at the target false-positive rate (see
 ``benchmarks/README.md``, "Robustness").
 """
@@ -48,10 +48,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from photosieve import regions
 from photosieve.errors import ConfigError
 from photosieve.hashes import gradient, pdq, pdq_fast, phash
 from photosieve.hashes.value import HashResult, HashValue
+from photosieve.robust import regions
 
 __all__ = [
     "CENTRED_UNCROPS",
@@ -176,7 +176,7 @@ class QueryExpansion:
             region and rotation variant (in every orientation) with these
             algorithms ("gradient", "phash"), labelled like the PDQ hashes,
             so a PDQ match can be checked by a second algorithm on the same
-            picture (see :mod:`photosieve.match_modes`). Not for uncrop
+            picture (see :mod:`photosieve.robust.modes`). Not for uncrop
             hypotheses: their fill is a guess tuned for PDQ.
     """
 

@@ -5,7 +5,7 @@ aspect ratio, pasted into a screenshot of an app, stacked under a caption bar,
 or rotated in place with filled corners. The whole copy then hashes far from
 the original (PDQ: a median of ~114 of 256 bits for 10% padding, as far as an
 unrelated photo), while the part of the copy that *is* the photo hashes close
-to it. This module finds that part; :mod:`photosieve.robust` hashes it as an
+to it. This module finds that part; :mod:`photosieve.robust.expansion` hashes it as an
 extra query hash.
 
 * :func:`find_borders` peels uniform or near-uniform lines off each side

@@ -1,4 +1,4 @@
-"""Tests for photosieve.match_modes: modes, second opinions and the reference matcher."""
+"""Tests for photosieve.robust.modes: modes, second opinions and the reference matcher."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photosieve import match_modes, robust
 from photosieve.errors import ConfigError
 from photosieve.hashes import pdq
 from photosieve.lists.from_images import ListBuildOptions, image_rows
-from photosieve.match_modes import CONFIGS, ListEntries, MatchConfig, SecondOpinion
+from photosieve.robust import expansion, modes
+from photosieve.robust.modes import CONFIGS, ListEntries, MatchConfig, SecondOpinion
 
-WINDOWS = robust.grid_windows((0.8,), 3)
+WINDOWS = expansion.grid_windows((0.8,), 3)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def query(pixels: np.ndarray, config: MatchConfig):
     """All hashes a pipeline would compute for ``config``: the plain one(s) and the extras."""
     pixels = np.ascontiguousarray(pixels)
     plain = pdq.compute_dihedral(pixels) if config.expansion.dihedral else [pdq.compute(pixels)]
-    return plain + robust.query_hashes(pixels, None, config.expansion)
+    return plain + expansion.query_hashes(pixels, None, config.expansion)
 
 
 def test_configs_are_named_and_consistent():
@@ -95,15 +95,15 @@ def test_second_opinion_scores():
 
 def test_original_matches_itself_only(photos, hash_list):
     for name, pixels in photos.items():
-        found = match_modes.match(query(pixels, CONFIGS["pdq"]), hash_list, CONFIGS["pdq"])
+        found = modes.match(query(pixels, CONFIGS["pdq"]), hash_list, CONFIGS["pdq"])
         assert [m.id for m in found] == [name]
         assert found[0].distance == 0 and found[0].list_variant == ""
 
 
 def test_rotated_copy_needs_dihedral(photos, hash_list):
     turned = np.rot90(photos["bridge"])
-    assert match_modes.match(query(turned, CONFIGS["pdq"]), hash_list, CONFIGS["pdq"]) == []
-    found = match_modes.match(
+    assert modes.match(query(turned, CONFIGS["pdq"]), hash_list, CONFIGS["pdq"]) == []
+    found = modes.match(
         query(turned, CONFIGS["pdq-dihedral"]), hash_list, CONFIGS["pdq-dihedral"]
     )
     assert [m.id for m in found] == ["bridge"]
@@ -112,11 +112,11 @@ def test_rotated_copy_needs_dihedral(photos, hash_list):
 
 def test_padded_copy_matches_through_its_border_stripped_hash(photos, hash_list):
     padded = np.pad(photos["coaster"], ((60, 60), (0, 0), (0, 0)), constant_values=255)
-    plain = match_modes.match(
+    plain = modes.match(
         query(padded, CONFIGS["pdq-dihedral"]), hash_list, CONFIGS["pdq-dihedral"]
     )
     assert all(m.distance > 60 for m in plain)  # at best a weak match on the whole picture
-    found = match_modes.match(query(padded, CONFIGS["robust"]), hash_list, CONFIGS["robust"])
+    found = modes.match(query(padded, CONFIGS["robust"]), hash_list, CONFIGS["robust"])
     assert [m.id for m in found] == ["coaster"]
     assert found[0].query_variant.startswith("borders ") and found[0].distance <= 10
 
@@ -126,7 +126,7 @@ def test_crop_matches_a_window_and_says_which(photos, image_list):
     window = WINDOWS[0]  # top-left 80%
     crop = photos["bridge"][: round(0.8 * h), : round(0.8 * w)]
     config = dataclasses.replace(CONFIGS["robust-windows"], windows=WINDOWS)
-    found = match_modes.match(query(crop, config), image_list, config)
+    found = modes.match(query(crop, config), image_list, config)
     assert [m.id for m in found] == ["bridge"]
     assert found[0].list_variant == f"window {window.label}"
     assert found[0].distance <= 20
@@ -136,12 +136,12 @@ def test_windows_need_an_upright_query_unless_windows_dihedral(photos, image_lis
     h, w = photos["bridge"].shape[:2]
     crop = np.rot90(photos["bridge"][: round(0.8 * h), : round(0.8 * w)])
     config = dataclasses.replace(CONFIGS["robust-windows"], windows=WINDOWS, windows_dihedral=False)
-    upright_only = match_modes.match(query(crop, config), image_list, config)
+    upright_only = modes.match(query(crop, config), image_list, config)
     assert all(
         m.list_variant == "" or m.query_orientation in ("", "original") for m in upright_only
     )
     config = dataclasses.replace(config, windows_dihedral=True)
-    found = match_modes.match(query(crop, config), image_list, config)
+    found = modes.match(query(crop, config), image_list, config)
     assert [m.id for m in found] == ["bridge"] and found[0].list_variant.startswith("window ")
 
 
@@ -149,20 +149,20 @@ def test_second_opinion_require_can_veto(photos, image_list):
     base = CONFIGS["robust-windows-gradient"]
     config = dataclasses.replace(base, windows=WINDOWS)
     copy = photos["small"]
-    found = match_modes.match(query(copy, config), image_list, config)
+    found = modes.match(query(copy, config), image_list, config)
     assert [m.id for m in found] == ["small"] and found[0].second_distance == 0
     # A threshold of 0 on the score lets only identical pictures through; a
     # gradient threshold below any real distance vetoes a near copy.
     brighter = np.rint(255 * (copy / 255) ** 0.7).astype(
         np.uint8
     )  # gamma: gradients change a little
-    near = match_modes.match(query(brighter, config), image_list, config)
+    near = modes.match(query(brighter, config), image_list, config)
     assert [m.id for m in near] == ["small"] and near[0].second_distance > 0.5
     strict = dataclasses.replace(config, second_opinion=SecondOpinion("gradient", "require", 0.5))
-    assert match_modes.match(query(brighter, strict), image_list, strict) == []
+    assert modes.match(query(brighter, strict), image_list, strict) == []
 
 
 def test_second_opinion_needs_second_hashes_on_both_sides(photos, hash_list):
     config = CONFIGS["robust-windows-gradient"]
     # The hash-only list has no gradient hashes: nothing can be confirmed.
-    assert match_modes.match(query(photos["small"], config), hash_list, config) == []
+    assert modes.match(query(photos["small"], config), hash_list, config) == []

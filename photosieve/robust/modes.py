@@ -1,7 +1,7 @@
 """Matching modes: which hashes a query and a list contribute, and each mode's calibrated threshold.
 
 A *mode* fixes everything that decides its false-positive rate: the query
-hashes (:class:`~photosieve.robust.QueryExpansion`), the list hashes (plain
+hashes (:class:`~photosieve.robust.expansion.QueryExpansion`), the list hashes (plain
 PDQ only, or also the sub-windows of lists built from images) and the
 threshold. A query image matches a list image when *any* of its hashes is
 within the threshold of *any* of the list image's hashes, so every extra
@@ -19,9 +19,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from photosieve import robust
 from photosieve.errors import ConfigError
 from photosieve.hashes.value import HashResult
+from photosieve.robust.expansion import (
+    DEFAULT_WINDOWS,
+    GRID_UNCROPS,
+    SECOND_OPINIONS,
+    UNCROP,
+    WINDOW,
+    QueryExpansion,
+    Window,
+)
 
 __all__ = [
     "COMBINE",
@@ -34,6 +42,7 @@ __all__ = [
     "SecondOpinion",
     "config_for_list",
     "match",
+    "mode_algorithms",
     "second_distance",
     "uses",
 ]
@@ -71,9 +80,9 @@ class SecondOpinion:
     parameter: float
 
     def __post_init__(self) -> None:
-        if self.algorithm not in robust.SECOND_OPINIONS:
+        if self.algorithm not in SECOND_OPINIONS:
             raise ConfigError(
-                f"second opinion algorithm must be one of {robust.SECOND_OPINIONS}, got {self.algorithm!r}"
+                f"second opinion algorithm must be one of {SECOND_OPINIONS}, got {self.algorithm!r}"
             )
         if self.rule not in (REQUIRE, COMBINE):
             raise ConfigError(
@@ -109,10 +118,10 @@ class MatchConfig:
     """
 
     name: str
-    expansion: robust.QueryExpansion = field(
-        default_factory=lambda: robust.QueryExpansion(False, False, False, False)
+    expansion: QueryExpansion = field(
+        default_factory=lambda: QueryExpansion(False, False, False, False)
     )
-    windows: tuple[robust.Window, ...] = ()
+    windows: tuple[Window, ...] = ()
     windows_dihedral: bool = False
     second_opinion: SecondOpinion | None = None
     threshold: float = 31
@@ -130,12 +139,12 @@ class MatchConfig:
             )
 
 
-_PLAIN = robust.QueryExpansion(dihedral=False, borders=False, region=False, rotation=False)
-_DIHEDRAL = robust.QueryExpansion(dihedral=True, borders=False, region=False, rotation=False)
-_ROBUST = robust.QueryExpansion(dihedral=True, uncrop=robust.GRID_UNCROPS)
+_PLAIN = QueryExpansion(dihedral=False, borders=False, region=False, rotation=False)
+_DIHEDRAL = QueryExpansion(dihedral=True, borders=False, region=False, rotation=False)
+_ROBUST = QueryExpansion(dihedral=True, uncrop=GRID_UNCROPS)
 # Second opinions confirm hashes of whole pictures only (no uncrop guesses).
-_GRADIENT = robust.QueryExpansion(dihedral=True, second_opinions=("gradient",))
-_PHASH = robust.QueryExpansion(dihedral=True, second_opinions=("phash",))
+_GRADIENT = QueryExpansion(dihedral=True, second_opinions=("gradient",))
+_PHASH = QueryExpansion(dihedral=True, second_opinions=("phash",))
 
 # Thresholds: calibrated by benchmarks/bench_robustness.py on all 364 public
 # photos and their 33 versions (4.4M different-photo pairs): the largest
@@ -158,18 +167,18 @@ CONFIGS: dict[str, MatchConfig] = {
         MatchConfig("pdq", _PLAIN, threshold=95),
         MatchConfig("pdq-dihedral", _DIHEDRAL, threshold=89),
         MatchConfig("robust", _ROBUST, threshold=85),
-        MatchConfig("robust-windows", _ROBUST, windows=robust.DEFAULT_WINDOWS, threshold=83),
+        MatchConfig("robust-windows", _ROBUST, windows=DEFAULT_WINDOWS, threshold=83),
         MatchConfig(
             "robust-windows-gradient",
             _GRADIENT,
-            windows=robust.DEFAULT_WINDOWS,
+            windows=DEFAULT_WINDOWS,
             second_opinion=SecondOpinion("gradient", COMBINE, 0.1),
             threshold=100,
         ),
         MatchConfig(
             "robust-windows-phash",
             _PHASH,
-            windows=robust.DEFAULT_WINDOWS,
+            windows=DEFAULT_WINDOWS,
             second_opinion=SecondOpinion("phash", REQUIRE, 16),
             threshold=93,
         ),
@@ -239,6 +248,15 @@ def config_for_list(
             )
         config = dataclasses.replace(config, threshold=threshold)
     return config
+
+
+def mode_algorithms(mode: str) -> frozenset[str]:
+    """The hash algorithms a mode matches itself: PDQ and its second opinion's.
+
+    The pipeline leaves the others (md5...) to plain matching.
+    """
+    opinion = CONFIGS[mode].second_opinion
+    return frozenset({"pdq"} | ({opinion.algorithm} if opinion else set()))
 
 
 # -- reference matcher -------------------------------------------------------------------
@@ -334,7 +352,7 @@ def uses(config: MatchConfig, variant: str, orientation: str) -> bool:
     expansion = config.expansion
     kind = variant.partition(" ")[0]
     upright = orientation in ("", "original")
-    if kind == robust.UNCROP:
+    if kind == UNCROP:
         if config.second_opinion is not None:
             return False  # uncrop hypotheses have no second opinion
         if not upright and not expansion.uncrop_dihedral:
@@ -374,9 +392,9 @@ def match(
     q = np.array([np.frombuffer(r.hash.bits, np.uint8) for r in used]).view(np.uint64)
     lst = np.ascontiguousarray(entries.hashes).view(np.uint64)
     distance = np.bitwise_count(q[:, None, :] ^ lst[None, :, :]).sum(axis=2)
-    is_window = np.array([v.startswith(robust.WINDOW + " ") for v in entries.variants])
+    is_window = np.array([v.startswith(WINDOW + " ") for v in entries.variants])
     upright = np.array([r.orientation in ("", "original") for r in used])
-    uncrop = np.array([r.variant.startswith(robust.UNCROP + " ") for r in used])
+    uncrop = np.array([r.variant.startswith(UNCROP + " ") for r in used])
     allowed = ~is_window[None, :] | (
         ~uncrop[:, None] & (upright[:, None] | config.windows_dihedral)
     )

@@ -1,15 +1,16 @@
-"""Tests for photosieve.regions: borders, embedded regions and in-place rotations."""
+"""Tests for photosieve.robust.regions: borders, embedded regions and in-place rotations."""
 
 from __future__ import annotations
 
+import doctest
 import io
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from photosieve import regions
-from photosieve.regions import Box
+from photosieve.robust import regions
+from photosieve.robust.regions import Box
 
 IMAGES = "tests/data/pdq-reference/images"
 
@@ -230,3 +231,9 @@ def test_rotation_inner_share():
             assert abs(x * np.cos(t) - y * np.sin(t)) <= 200 + 1e-6
             assert abs(x * np.sin(t) + y * np.cos(t)) <= 150 + 1e-6
     assert 0.85 < share < 0.95
+
+
+def test_the_module_docstring_example_runs():
+    result = doctest.testmod(regions)
+    assert result.attempted > 0
+    assert result.failed == 0

@@ -1,6 +1,6 @@
 """Match frames against one list in a matching mode, through an index: what the pipelines run.
 
-:func:`photosieve.match_modes.match` is the rule, written out by brute force
+:func:`photosieve.robust.modes.match` is the rule, written out by brute force
 for one frame and one list. :class:`ModeMatcher` applies the same rule to
 batches of frames with an exact index (:func:`photosieve.index.build_index`),
 and reports what a match row needs (the listed image's id and labels, the
@@ -8,7 +8,7 @@ query hash's quality). The pipeline tests compare the two.
 
 How the rule maps onto the index:
 
-* Every query PDQ hash the mode uses (:func:`~photosieve.match_modes.uses`)
+* Every query PDQ hash the mode uses (:func:`~photosieve.robust.modes.uses`)
   is looked up at the mode's threshold: with a second opinion, every pair
   that can score within it has ``d_pdq <= score <= threshold``.
 * ``window ...`` entries of a list built from images pair only with upright
@@ -25,24 +25,50 @@ How the rule maps onto the index:
 * Each hit is expanded to the list entries (lines) carrying that hash, the
   window rule and the second opinion are applied per entry, and the best
   pair per (frame, listed image) is kept by
-  :meth:`~photosieve.match_modes.RobustMatch.rank`.
+  :meth:`~photosieve.robust.modes.RobustMatch.rank`.
+
+Around the matcher, what ``photosieve.transforms.mode_matching`` does per
+row, kept here so that the Beam step only routes and counts:
+:func:`query_reason` (which ``hashes`` rows take part, the ledger's reason for
+each), :func:`query_row` and :meth:`FrameQuery.from_rows` (a frame's rows,
+small to shuffle), :func:`list_config` (the mode's configuration for a list as
+read) and :func:`match_row` (a ``matches``-table row of one pair).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
-from photosieve import algorithms, robust
+from photosieve import algorithms, schemas
 from photosieve.errors import ConfigError
 from photosieve.index import HashIndex, build_index
 from photosieve.lists.entries import NO_ID, ItemEntries
+from photosieve.lists.from_images import has_windows
 from photosieve.lists.hash_list import HashList
-from photosieve.match_modes import MatchConfig, RobustMatch, uses
+from photosieve.robust.expansion import UNCROP, WINDOW
+from photosieve.robust.modes import MatchConfig, RobustMatch, config_for_list, uses
 
-__all__ = ["FrameQuery", "ModeMatch", "ModeMatcher", "QueryHash", "window_eligible"]
+__all__ = [
+    "TAKE_PART",
+    "FrameQuery",
+    "ModeList",
+    "ModeMatch",
+    "ModeMatcher",
+    "QueryHash",
+    "list_config",
+    "match_row",
+    "query_reason",
+    "query_row",
+    "window_eligible",
+]
+
+# The reasons of query_reason for rows that take part: PDQ hashes looked up,
+# and second-opinion hashes carried along to confirm pairs.
+TAKE_PART = ("probed", "second_opinion")
 
 _UPRIGHT = ("", "original")
 
@@ -77,6 +103,51 @@ class FrameQuery:
     pdq: tuple[QueryHash, ...]
     second: Mapping[tuple[str, str], bytes] = field(default_factory=dict)
 
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple]) -> FrameQuery:
+        """From a frame's :func:`query_row` tuples: PDQ hashes query, others are second opinions."""
+        pdq, second = [], {}
+        for algorithm, hex_hash, variant, orientation, quality in rows:
+            if algorithm == "pdq":
+                pdq.append(QueryHash(bytes.fromhex(hex_hash), variant, orientation, quality))
+            else:
+                second[(variant, orientation)] = bytes.fromhex(hex_hash)
+        return cls(tuple(pdq), second)
+
+
+def query_row(row: Mapping) -> tuple:
+    """What matching needs of a ``hashes`` row, small to shuffle.
+
+    (algorithm, hex hash, variant, orientation, quality), with ``""`` for a
+    null variant or orientation; :meth:`FrameQuery.from_rows` reads it back.
+    """
+    return (
+        row[schemas.ALGORITHM],
+        row[schemas.HASH],
+        row.get(schemas.VARIANT) or "",
+        row.get(schemas.ORIENTATION) or "",
+        row.get(schemas.QUALITY),
+    )
+
+
+def query_reason(config: MatchConfig, row: Mapping, *, quality_cutoff: int, any_list: bool) -> str:
+    """Whether a ``hashes`` row of the mode's algorithms takes part, as the ledger counts it.
+
+    Every row gets one reason, so the run's accounting balances. Rows that
+    take part (:data:`TAKE_PART`): ``probed`` (a PDQ hash the mode looks up)
+    and ``second_opinion`` (a hash of the mode's second algorithm). The
+    others: ``low_quality`` (below ``quality_cutoff``), ``not_in_mode`` (a
+    variant or orientation the mode leaves out, :func:`~photosieve.robust.modes.uses`)
+    and ``no_list`` (``any_list`` false: no list has PDQ hashes).
+    """
+    if row[schemas.ALGORITHM] != "pdq":
+        return "second_opinion"
+    if (row.get(schemas.QUALITY) or 0) < quality_cutoff:
+        return "low_quality"
+    if not uses(config, row.get(schemas.VARIANT) or "", row.get(schemas.ORIENTATION) or ""):
+        return "not_in_mode"
+    return "probed" if any_list else "no_list"
+
 
 @dataclass(frozen=True)
 class ModeMatch:
@@ -102,15 +173,106 @@ class ModeMatch:
         return self.entry_id if self.entry_id is not None else "#" + self.match.list_hash
 
 
+class ModeList(NamedTuple):
+    """One list as the mode matches it: what rows cite, and its matcher (None: no PDQ hashes).
+
+    Attributes:
+        name, version, role: as in ``photosieve.transforms.matching.KnownList``.
+        matcher: the indexed list with the mode's configuration for it
+            (``matcher.config``), or None.
+    """
+
+    name: str
+    version: str
+    role: str
+    matcher: ModeMatcher | None
+
+
+def list_config(
+    mode: str,
+    hash_list: HashList,
+    entries: Mapping[str, ItemEntries],
+    *,
+    threshold: float | None = None,
+) -> MatchConfig | None:
+    """The configuration ``mode`` uses for a list as read, or None when it has no PDQ hashes.
+
+    :func:`~photosieve.robust.modes.config_for_list`, told what the list
+    holds: windows, other algorithms. A list without PDQ hashes is left to
+    plain matching. ``threshold`` (the list's own ``pdq`` one) may only lower
+    the mode's.
+
+    Raises:
+        ConfigError: the mode cannot match the list (named).
+    """
+    if "pdq" not in hash_list.groups:
+        return None
+    try:
+        return config_for_list(
+            mode,
+            has_windows=has_windows(entries["pdq"].variants),
+            second_algorithms=[a for a in hash_list.algorithms if a != "pdq"],
+            threshold=threshold,
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"list {hash_list.name}: {exc}") from exc
+
+
+def match_row(
+    listed: ModeList,
+    found: ModeMatch,
+    *,
+    uri: str,
+    frame: int | None,
+    status: str,
+    suppressed_by: list[str] | None,
+    run_id: str,
+    matched_at_us: int,
+) -> dict:
+    """The ``matches``-table row of one pair: one listed image, the query hash, the mode's config.
+
+    ``entry_ids`` holds the listed image's id (empty when the list has
+    none); ``match_mode`` is the configuration used for this list (``robust``
+    is matched as ``robust-windows`` against lists with windows).
+    """
+    config = listed.matcher.config
+    m = found.match
+    return {
+        schemas.URI: uri,
+        schemas.FRAME: frame,
+        schemas.ALGORITHM: "pdq",
+        schemas.QUERY_HASH: m.query_hash,
+        schemas.ORIENTATION: m.query_orientation or None,
+        schemas.VARIANT: m.query_variant or None,
+        schemas.QUALITY: found.quality,
+        schemas.LIST_NAME: listed.name,
+        schemas.LIST_VERSION: listed.version,
+        schemas.LIST_ROLE: listed.role,
+        schemas.ENTRY_IDS: [] if found.entry_id is None else [found.entry_id],
+        schemas.LABELS: list(found.labels),
+        schemas.MATCHED_HASH: m.list_hash,
+        schemas.DISTANCE: float(m.distance),
+        schemas.THRESHOLD: float(config.threshold),
+        schemas.STATUS: status,
+        schemas.SUPPRESSED_BY: suppressed_by,
+        schemas.RUN_ID: run_id,
+        schemas.MATCHED_AT: matched_at_us,
+        schemas.MATCH_MODE: config.name,
+        schemas.LIST_VARIANT: m.list_variant or None,
+        schemas.SCORE: m.score,
+        schemas.SECOND_DISTANCE: m.second_distance,
+    }
+
+
 def window_eligible(config: MatchConfig, variant: str, orientation: str) -> bool:
     """May a query hash of this variant and orientation pair with ``window ...`` list entries?"""
-    if variant.startswith(robust.UNCROP + " "):
+    if variant.startswith(UNCROP + " "):
         return False
     return orientation in _UPRIGHT or config.windows_dihedral
 
 
 def _second_distances(algorithm: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise distances of two uint8 [m, nbytes] arrays, as match_modes.second_distance."""
+    """Row-wise distances of two uint8 [m, nbytes] arrays, as modes.second_distance."""
     if algorithms.get(algorithm).metric is algorithms.Metric.EUCLIDEAN:
         d = a.astype(np.int64) - b.astype(np.int64)
         return np.sqrt(np.einsum("ij,ij->i", d, d))
@@ -126,7 +288,7 @@ class ModeMatcher:
 
     Args:
         config: the mode's configuration for this list
-            (:func:`~photosieve.match_modes.config_for_list`).
+            (:func:`~photosieve.robust.modes.config_for_list`).
         hashes: uint8 ``[n, 32]``, the list's distinct PDQ hashes.
         entries: the entries of each hash (:mod:`photosieve.lists.entries`).
         second: with a second opinion: uint8 ``[n_entries, nbytes]``, each
@@ -156,7 +318,7 @@ class ModeMatcher:
         self._entries = entries
         self._entry_item = entries.item_of_entries()
         window_variant = np.array(
-            [v.startswith(robust.WINDOW + " ") for v in entries.variants], dtype=bool
+            [v.startswith(WINDOW + " ") for v in entries.variants], dtype=bool
         )
         self._is_window = (
             window_variant[entries.variant_codes] if entries.variants else np.zeros(0, dtype=bool)

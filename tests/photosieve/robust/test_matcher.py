@@ -1,4 +1,4 @@
-"""ModeMatcher applies match_modes.match's rule through an index: same pairs, variants, distances."""
+"""ModeMatcher applies modes.match's rule through an index: same pairs, variants, distances."""
 
 from __future__ import annotations
 
@@ -9,15 +9,26 @@ import sys
 import numpy as np
 import pytest
 
-from photosieve import match_modes
+from photosieve import schemas
 from photosieve.errors import ConfigError
 from photosieve.hashes.value import HashResult, HashValue
 from photosieve.hashing import ImageHasher
 from photosieve.index import Geometry, MultiIndex, build_index
 from photosieve.lists.entries import read_list_entries
 from photosieve.lists.from_images import has_windows
-from photosieve.match_modes import CONFIGS, config_for_list
-from photosieve.mode_matcher import FrameQuery, ModeMatcher, QueryHash
+from photosieve.robust import modes
+from photosieve.robust.matcher import (
+    TAKE_PART,
+    FrameQuery,
+    ModeList,
+    ModeMatcher,
+    QueryHash,
+    list_config,
+    match_row,
+    query_reason,
+    query_row,
+)
+from photosieve.robust.modes import CONFIGS, config_for_list
 from tests import edited_copies
 
 
@@ -221,7 +232,7 @@ def test_ties_are_broken_alike_whatever_order_the_hashes_come_in(lists):
         (near, "", "original"),
     ]
     results = [HashResult(HashValue("pdq", b), 90, o, v) for b, v, o in hashes]
-    expected = match_modes.match(results, edited_copies.read_entries(lists / "hashes.csv"), config)
+    expected = modes.match(results, edited_copies.read_entries(lists / "hashes.csv"), config)
     assert [(m.distance, m.query_variant, m.query_orientation) for m in expected] == [
         (4, "", "original")
     ]
@@ -233,7 +244,111 @@ def test_ties_are_broken_alike_whatever_order_the_hashes_come_in(lists):
 
 def test_the_matcher_is_core_and_does_not_import_apache_beam():
     code = (
-        "import sys, photosieve.mode_matcher, photosieve.lists.entries; "
+        "import sys, photosieve.robust.matcher, photosieve.lists.entries; "
         "sys.exit(1 if any(m.split('.')[0] == 'apache_beam' for m in sys.modules) else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def _hashes_row(algorithm="pdq", hex_hash="ab" * 32, variant=None, orientation=None, quality=90):
+    return {
+        schemas.URI: "a.zip!/b.jpg",
+        schemas.FRAME: 0,
+        schemas.ALGORITHM: algorithm,
+        schemas.HASH: hex_hash,
+        schemas.VARIANT: variant,
+        schemas.ORIENTATION: orientation,
+        schemas.QUALITY: quality,
+    }
+
+
+@pytest.mark.parametrize(
+    ("row", "any_list", "reason"),
+    [
+        (_hashes_row(algorithm="gradient", quality=None), False, "second_opinion"),
+        (_hashes_row(quality=49), True, "low_quality"),
+        (_hashes_row(quality=None), True, "low_quality"),
+        (_hashes_row(quality=10, orientation="rotate90"), True, "low_quality"),
+        (_hashes_row(orientation="rotate90"), True, "not_in_mode"),
+        (_hashes_row(variant="uncrop 0.05,0.05,0.9,0.9"), True, "probed"),
+        (_hashes_row(orientation="original"), False, "no_list"),
+        (_hashes_row(orientation="original"), True, "probed"),
+    ],
+)
+def test_every_hashes_row_gets_one_reason_in_the_ledgers_order(row, any_list, reason):
+    """Quality first, then the mode's variants and orientations, then whether any list has PDQ."""
+    config = CONFIGS["robust"] if row[schemas.VARIANT] else CONFIGS["pdq"]
+    got = query_reason(config, row, quality_cutoff=50, any_list=any_list)
+    assert got == reason
+    assert (got in TAKE_PART) == (reason in ("probed", "second_opinion"))
+
+
+def test_a_frames_rows_travel_compact_and_come_back_as_its_query():
+    rows = [
+        _hashes_row(variant="borders 1,2,30,40", orientation="original", quality=77),
+        _hashes_row(hex_hash="cd" * 32),
+        _hashes_row(algorithm="gradient", hex_hash="0f" * 8, orientation="original", quality=None),
+    ]
+    compact = [query_row(r) for r in rows]
+    assert compact[1] == ("pdq", "cd" * 32, "", "", 90)
+    assert FrameQuery.from_rows(compact) == FrameQuery(
+        (
+            QueryHash(bytes.fromhex("ab" * 32), "borders 1,2,30,40", "original", 77),
+            QueryHash(bytes.fromhex("cd" * 32), "", "", 90),
+        ),
+        {("", "original"): bytes.fromhex("0f" * 8)},
+    )
+
+
+def test_list_config_resolves_the_mode_per_list_and_names_a_list_it_refuses(lists, tmp_path):
+    hash_list, entries = read_list_entries(str(lists / "windows.csv"), name="images")
+    assert list_config("robust", hash_list, entries) == CONFIGS["robust-windows"]
+    stricter = list_config("robust", hash_list, entries, threshold=40)
+    assert stricter == dataclasses.replace(CONFIGS["robust-windows"], threshold=40)
+    with pytest.raises(ConfigError, match="^list images: mode 'pdq' is calibrated for lists"):
+        list_config("pdq", hash_list, entries)
+    md5 = tmp_path / "md5.csv"
+    md5.write_text("hash,algorithm\n" + "0" * 32 + ",md5\n")
+    assert list_config("robust", *read_list_entries(str(md5))) is None
+
+
+def test_a_match_row_cites_the_listed_image_the_query_hash_and_the_mode(lists, files):
+    hash_list, entries = read_list_entries(str(lists / "hashes.csv"))
+    config = list_config("pdq-dihedral", hash_list, entries)
+    matcher = ModeMatcher.from_list(config, hash_list, entries)
+    plan = edited_copies.plan_for("pdq-dihedral")
+    ((found, *_),) = matcher.match(list(_frames({"c": files["copy-0.png"]}, plan, None).values()))
+    listed = ModeList("hashes", hash_list.version, "match", matcher)
+    row = match_row(
+        listed,
+        found,
+        uri="x.zip!/copy-0.png",
+        frame=0,
+        status=schemas.STATUS_SUPPRESSED,
+        suppressed_by=["benign"],
+        run_id="r1",
+        matched_at_us=7,
+    )
+    # Every column of the table but the one a repeat audit fills in later.
+    assert set(schemas.MATCHES_SCHEMA.names) - set(row) == {schemas.NEW_REASON}
+    m = found.match
+    assert row == {
+        **row,
+        schemas.URI: "x.zip!/copy-0.png",
+        schemas.ALGORITHM: "pdq",
+        schemas.ENTRY_IDS: ["img0"],
+        schemas.LABELS: list(found.labels),
+        schemas.QUERY_HASH: m.query_hash,
+        schemas.MATCHED_HASH: m.list_hash,
+        schemas.ORIENTATION: m.query_orientation,
+        schemas.VARIANT: None,
+        schemas.LIST_VARIANT: None,
+        schemas.LIST_VERSION: hash_list.version,
+        schemas.THRESHOLD: float(CONFIGS["pdq-dihedral"].threshold),
+        schemas.MATCH_MODE: "pdq-dihedral",
+        schemas.STATUS: schemas.STATUS_SUPPRESSED,
+        schemas.SUPPRESSED_BY: ["benign"],
+        schemas.RUN_ID: "r1",
+        schemas.MATCHED_AT: 7,
+    }
+    assert isinstance(row[schemas.DISTANCE], float) and row[schemas.DISTANCE] == m.distance

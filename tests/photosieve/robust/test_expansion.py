@@ -1,4 +1,4 @@
-"""Tests for photosieve.robust: extra query hashes and list windows."""
+"""Tests for photosieve.robust.expansion: extra query hashes and list windows."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photosieve import robust
 from photosieve.errors import ConfigError
 from photosieve.hashes import gradient, pdq, phash
 from photosieve.hashes.value import HashValue
-from photosieve.robust import QueryExpansion, Window
+from photosieve.robust import expansion
+from photosieve.robust.expansion import QueryExpansion, Window
 
 NOTHING = QueryExpansion(dihedral=False, borders=False, region=False, rotation=False)
 
@@ -55,12 +55,12 @@ def test_window_validation_and_label():
 
 
 def test_grid_windows_spans_corners_and_centre():
-    windows = robust.grid_windows((0.8, 0.9), (3, 2))
+    windows = expansion.grid_windows((0.8, 0.9), (3, 2))
     assert len(windows) == 9 + 4
     assert Window(0, 0, 0.8, 0.8) in windows and Window(0.2, 0.2, 0.8, 0.8) in windows
     assert Window(0.1, 0.1, 0.8, 0.8) in windows  # the centre, for odd steps
     with pytest.raises(ConfigError):
-        robust.grid_windows((0.8, 0.9), (3,))
+        expansion.grid_windows((0.8, 0.9), (3,))
 
 
 def test_query_expansion_rejects_unknown_second_opinion():
@@ -69,8 +69,8 @@ def test_query_expansion_rejects_unknown_second_opinion():
 
 
 def test_nothing_requested_gives_nothing(photo):
-    assert robust.query_hashes(photo, None, NOTHING) == []
-    assert robust.query_hashes(np.zeros((3, 3, 3), np.uint8)) == []
+    assert expansion.query_hashes(photo, None, NOTHING) == []
+    assert expansion.query_hashes(np.zeros((3, 3, 3), np.uint8)) == []
 
 
 # -- what the variants find --------------------------------------------------------------
@@ -79,10 +79,10 @@ def test_nothing_requested_gives_nothing(photo):
 def test_border_stripped_hash_matches_the_original(photo, original_hash):
     padded = np.pad(photo, ((40, 40), (0, 0), (0, 0)))  # black letterbox bars
     assert pdq.compute(padded).hash - original_hash > 60  # plain PDQ: lost
-    results = robust.query_hashes(
+    results = expansion.query_hashes(
         padded, None, QueryExpansion(dihedral=False, region=False, rotation=False)
     )
-    [stripped] = by_variant(results, robust.BORDERS)
+    [stripped] = by_variant(results, expansion.BORDERS)
     assert stripped.variant == "borders 0.000,0.105,1.000,0.790"
     assert stripped.hash - original_hash <= 8
     assert stripped.quality == 100
@@ -94,21 +94,21 @@ def test_region_hash_finds_photo_in_canvas(photo, original_hash):
     for y in range(100, 460, 60):  # a menu in the left margin
         canvas[y : y + 4, 20:110] = (80, 80, 80)
     canvas[120:421, 150:630] = photo
-    results = robust.query_hashes(canvas, None, QueryExpansion(dihedral=False, rotation=False))
-    regions_found = by_variant(results, robust.REGION)
+    results = expansion.query_hashes(canvas, None, QueryExpansion(dihedral=False, rotation=False))
+    regions_found = by_variant(results, expansion.REGION)
     assert len(regions_found) == 1
     assert regions_found[0].hash - original_hash <= 8
     # The borders variant (title bar peeled off) is dropped: the region lies inside it.
-    assert by_variant(results, robust.BORDERS) == []
+    assert by_variant(results, expansion.BORDERS) == []
 
 
 def test_rotation_hash_undoes_small_rotation(photo, original_hash):
     rotated = np.asarray(Image.fromarray(photo).rotate(5, resample=Image.Resampling.BICUBIC))
     plain = pdq.compute(rotated).hash - original_hash
-    results = robust.query_hashes(
+    results = expansion.query_hashes(
         rotated, None, QueryExpansion(dihedral=False, borders=False, region=False)
     )
-    [back] = by_variant(results, robust.ROTATION)
+    [back] = by_variant(results, expansion.ROTATION)
     assert float(back.variant.split()[1]) == pytest.approx(5, abs=0.1)
     assert back.hash - original_hash < plain - 20
 
@@ -120,7 +120,7 @@ def test_uncrop_hypothesis_brings_a_centred_crop_back(photo, original_hash):
     options = QueryExpansion(
         dihedral=False, borders=False, region=False, rotation=False, uncrop=(window,)
     )
-    [guess] = robust.query_hashes(cropped, None, options)
+    [guess] = expansion.query_hashes(cropped, None, options)
     assert guess.variant == "uncrop 0.050,0.050,0.900,0.900"
     assert guess.hash - original_hash < plain - 25
     assert guess.hash - original_hash <= 40
@@ -129,8 +129,8 @@ def test_uncrop_hypothesis_brings_a_centred_crop_back(photo, original_hash):
 def test_dihedral_variants_find_rotated_padded_copy(photo, original_hash):
     padded = np.pad(photo, ((30, 30), (0, 0), (0, 0)))
     turned = np.ascontiguousarray(np.rot90(padded))  # rotated 90 degrees, then hashed
-    results = robust.query_hashes(turned, None, QueryExpansion(region=False, rotation=False))
-    stripped = [r for r in results if r.variant.startswith(robust.BORDERS)]
+    results = expansion.query_hashes(turned, None, QueryExpansion(region=False, rotation=False))
+    stripped = [r for r in results if r.variant.startswith(expansion.BORDERS)]
     assert len(stripped) == 8
     assert {r.orientation for r in stripped} == set(pdq.ORIENTATIONS)
     # PDQ's dihedral hashes are exact only for square images; ~10 bits otherwise.
@@ -140,11 +140,11 @@ def test_dihedral_variants_find_rotated_padded_copy(photo, original_hash):
 def test_uncrop_dihedral_is_optional(photo):
     window = Window(0.05, 0.05, 0.9, 0.9)
     base = QueryExpansion(borders=False, region=False, rotation=False, uncrop=(window,))
-    assert len(robust.query_hashes(photo, None, base)) == 1
+    assert len(expansion.query_hashes(photo, None, base)) == 1
     both = QueryExpansion(
         borders=False, region=False, rotation=False, uncrop=(window,), uncrop_dihedral=True
     )
-    assert len(robust.query_hashes(photo, None, both)) == 8
+    assert len(expansion.query_hashes(photo, None, both)) == 8
 
 
 def test_reduced_decode_gives_nearly_the_same_variants(photo):
@@ -153,15 +153,15 @@ def test_reduced_decode_gives_nearly_the_same_variants(photo):
     padded = np.pad(big, ((80, 80), (0, 0), (0, 0)))
     reduced = np.asarray(Image.fromarray(padded).reduce(2))
     options = QueryExpansion(
-        dihedral=False, region=False, rotation=False, uncrop=robust.CENTRED_UNCROPS
+        dihedral=False, region=False, rotation=False, uncrop=expansion.CENTRED_UNCROPS
     )
     full = {
         r.variant.partition(" ")[0] + r.variant[-5:]: r.hash
-        for r in robust.query_hashes(padded, None, options)
+        for r in expansion.query_hashes(padded, None, options)
     }
     fast = {
         r.variant.partition(" ")[0] + r.variant[-5:]: r.hash
-        for r in robust.query_hashes(reduced, padded.shape[:2], options)
+        for r in expansion.query_hashes(reduced, padded.shape[:2], options)
     }
     assert full.keys() == fast.keys() and len(full) == 3
     for key, value in full.items():
@@ -173,7 +173,7 @@ def test_reduced_decode_gives_nearly_the_same_variants(photo):
 
 def test_window_hashes_agree_with_pdq_of_the_crop(photo):
     windows = (Window(0.1, 0.1, 0.8, 0.8), Window(0, 0.15, 0.85, 0.85))
-    results = robust.window_hashes(photo, None, windows)
+    results = expansion.window_hashes(photo, None, windows)
     assert [r.variant for r in results] == [f"window {w.label}" for w in windows]
     for window, result in zip(windows, results):
         exact = pdq.compute(np.ascontiguousarray(crop(photo, window))).hash
@@ -182,7 +182,7 @@ def test_window_hashes_agree_with_pdq_of_the_crop(photo):
 
 def test_crop_matches_its_window_not_the_whole(photo, original_hash):
     window = Window(0.1, 0.1, 0.8, 0.8)
-    [listed] = robust.window_hashes(photo, None, (window,))
+    [listed] = expansion.window_hashes(photo, None, (window,))
     copy = pdq.compute(np.ascontiguousarray(crop(photo, window))).hash
     assert copy - listed.hash <= 10
     assert copy - original_hash > 60
@@ -190,7 +190,7 @@ def test_crop_matches_its_window_not_the_whole(photo, original_hash):
 
 def test_window_second_opinions_share_labels(photo):
     windows = (Window(0.1, 0.1, 0.8, 0.8),)
-    results = robust.window_hashes(photo, None, windows, ("gradient", "phash"))
+    results = expansion.window_hashes(photo, None, windows, ("gradient", "phash"))
     assert sorted(r.hash.algorithm for r in results) == ["gradient", "pdq", "phash"]
     assert {r.variant for r in results} == {f"window {windows[0].label}"}
     g = next(r for r in results if r.hash.algorithm == "gradient")
@@ -212,7 +212,7 @@ def test_second_opinion_orientations_equal_hashes_of_transformed_images(photo):
         "flip_minus1": np.rot90(photo, 2).transpose(1, 0, 2),
     }
     for algorithm, module in (("gradient", gradient), ("phash", phash)):
-        results = robust.second_opinion_hashes([photo], ["x"], algorithm, dihedral=True)
+        results = expansion.second_opinion_hashes([photo], ["x"], algorithm, dihedral=True)
         assert [r.orientation for r in results] == list(pdq.ORIENTATIONS)
         for r in results:
             assert r.variant == "x"
@@ -228,7 +228,7 @@ def test_query_second_opinions_cover_plain_and_variants(photo):
     options = QueryExpansion(
         dihedral=False, region=False, rotation=False, second_opinions=("gradient",)
     )
-    results = robust.query_hashes(padded, None, options)
+    results = expansion.query_hashes(padded, None, options)
     grads = {r.variant: r.hash for r in results if r.hash.algorithm == "gradient"}
     assert set(grads) == {"", "borders 0.000,0.105,1.000,0.790"}
     assert grads[""] == gradient.compute(padded).hash
