@@ -103,3 +103,11 @@ def test_report_html_of_a_real_run_has_no_injected_element(hostile_run):
     for name in [*PRINTABLE_NAMES, LABEL, ENTRY, BROKEN]:
         assert name in text, name
     assert not TERMINAL_CONTROL.search((hostile_run / "report.html").read_text())
+
+
+def test_the_report_calls_a_directory_without_summary_incomplete(tmp_path, capsys):
+    from photosieve.pipelines import report_cli
+
+    with pytest.raises(SystemExit):
+        report_cli.main([str(tmp_path)])
+    assert "not a finished run" in capsys.readouterr().err

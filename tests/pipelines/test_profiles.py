@@ -1,0 +1,57 @@
+"""--config profiles (pipelines.profiles): unknown settings and Beam options refused, values checked."""
+
+from __future__ import annotations
+
+import pytest
+
+from photosieve.pipelines import audit, scan
+
+def _usage_error(run, argv, capsys) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        run(argv)
+    assert exit_info.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_a_profile_with_an_unknown_beam_option_is_refused(tmp_path, capsys):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("pipeline_options:\n  runner: FnApiRunner\n  direct_num_worker: 2\n")
+    err = _usage_error(scan.run, ["-c", str(profile), "-i", "x", "-o", "out"], capsys)
+    assert "'direct_num_worker', which is not a Beam pipeline option" in err
+    assert "did you mean direct_num_workers?" in err
+
+
+@pytest.mark.parametrize(
+    "setting,message",
+    [
+        (
+            "quality_cutoff: 101",
+            "quality_cutoff (argument --quality-cutoff): must be from 0 to 100",
+        ),
+        ("threshold: [pdq=300]", "the pdq threshold must be from 0 to 256"),
+        ("num_shards: -1", "num_shards (argument --num-shards)"),
+        (
+            "strategy: fast",
+            "strategy (argument --strategy): 'fast' is not one of side-input, shuffle",
+        ),
+    ],
+)
+def test_a_profile_value_out_of_range_is_a_usage_error(tmp_path, setting, message, capsys):
+    profile = tmp_path / "p.yaml"
+    profile.write_text(setting + "\n")
+    err = _usage_error(audit.run, ["-c", str(profile), "-i", "x", "-l", "k.txt", "-o", "o"], capsys)
+    assert message in err
+
+
+def test_a_profile_list_threshold_out_of_range_is_a_usage_error(tmp_path, capsys):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("list:\n  - {path: k.txt, name: known, thresholds: {phash: 70}}\n")
+    err = _usage_error(audit.run, ["-c", str(profile), "-i", "x", "-o", "o"], capsys)
+    assert "list known: the phash threshold must be from 0 to 64, got 70" in err
+
+
+def test_a_profile_may_give_a_single_value_for_a_repeatable_flag(tmp_path):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("input: photos/\nlist: k.txt\nthreshold: pdq=24\n")
+    known, _ = audit.parse_args(["-c", str(profile), "-o", "out"])
+    assert known.input == ["photos/"] and known.list == ["k.txt"] and known.threshold == ["pdq=24"]

@@ -1,0 +1,155 @@
+"""Running a job (pipelines.running): the completion mark, private outputs, credentials kept out of summary.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from photosieve.pipelines import beam_options, cli, report_cli, running, scan
+from photosieve.summary import SUMMARY_FILE
+from tests.transforms import samples
+from photosieve.transforms import hashing as hashing_transforms
+
+AZURE = "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0LWF6dXJlLWtleQ==;EndpointSuffix=core.windows.net"
+
+
+def _fail_hashing(self, *args, **kwargs):
+    raise RuntimeError("disk on fire")
+
+
+def _modes(output) -> dict[str, int]:
+    return {
+        os.path.relpath(os.path.join(top, name), output): stat.S_IMODE(
+            os.stat(os.path.join(top, name)).st_mode
+        )
+        for top, dirs, files in os.walk(output)
+        for name in dirs + files
+    } | {".": stat.S_IMODE(os.stat(output).st_mode)}
+
+
+@pytest.fixture()
+def images(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for seed in (1, 2):
+        (folder / f"img{seed}.png").write_bytes(samples.encode(samples.picture(seed), "PNG"))
+    return folder
+
+
+def test_a_failing_pipeline_leaves_no_summary_and_says_the_run_is_incomplete(
+    images, tmp_path, caplog, monkeypatch
+):
+    monkeypatch.setattr(hashing_transforms._HashObjectsFn, "process", _fail_hashing)
+    output = tmp_path / "out"
+    assert cli.main(["scan", "-i", str(images), "-o", str(output)]) == 1
+    assert not (output / SUMMARY_FILE).exists()
+    assert "disk on fire" in caplog.text and "is incomplete (no summary.json)" in caplog.text
+
+
+def test_the_summary_appears_whole_or_not_at_all(tmp_path, monkeypatch):
+    path = str(tmp_path / SUMMARY_FILE)
+    running.write_json(path, {"run": 1})
+
+    def fail(sources, destinations):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(running.FileSystems, "rename", fail)
+    with pytest.raises(OSError, match="No space"):
+        running.write_json(path, {"run": 2})
+    assert json.loads((tmp_path / SUMMARY_FILE).read_text()) == {"run": 1}
+    assert os.listdir(tmp_path) == [SUMMARY_FILE]  # the partial file is gone
+
+
+def test_outputs_are_private_by_default_and_shared_on_request(images, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        private, shared = tmp_path / "private", tmp_path / "shared"
+        assert cli.main(["scan", "-i", str(images), "-o", str(private)]) == 0
+        assert (
+            cli.main(["scan", "-i", str(images), "-o", str(shared), "--output-mode", "shared"]) == 0
+        )
+        assert os.umask(0o022) == 0o022  # restored after the run
+    finally:
+        os.umask(previous)
+    modes = _modes(private)
+    assert {name for name in modes} >= {".", "hashes", "errors", SUMMARY_FILE}
+    for name, mode in modes.items():
+        expected = 0o700 if os.path.isdir(private / name) else 0o600
+        assert mode == expected, name
+    assert _modes(shared)["."] == 0o755 and _modes(shared)[SUMMARY_FILE] == 0o644
+
+
+def test_the_report_of_a_run_is_private_too(images, tmp_path):
+    output, lists = tmp_path / "out", tmp_path / "k.txt"
+    lists.write_text("md5 " + "0" * 32 + "\n")
+    previous = os.umask(0o022)
+    try:
+        assert cli.main(["audit", "-i", str(images), "-l", str(lists), "-o", str(output)]) == 0
+        assert report_cli.main([str(output), "--quiet"]) == 0
+    finally:
+        os.umask(previous)
+    assert _modes(output)["report.md"] == 0o600 and _modes(output)["report.html"] == 0o600
+
+
+def test_an_azure_connection_string_is_not_written_to_the_summary(images, tmp_path):
+    output = tmp_path / "out"
+    argv = ["scan", "-i", str(images), "-o", str(output), f"--azure_connection_string={AZURE}"]
+    assert cli.main([*argv, "--s3_endpoint_url", "https://user:hunter2@s3.example.com"]) == 0
+    text = (output / SUMMARY_FILE).read_text()
+    assert "c2VjcmV0LWF6dXJlLWtleQ" not in text and "hunter2" not in text
+    options = json.loads(text)["pipeline_options"]
+    assert "--azure_connection_string=<redacted>" in options
+    assert "https://user:<redacted>@s3.example.com" in options
+
+
+@pytest.mark.parametrize(
+    "arguments,expected",
+    [
+        (["--azure_connection_string", AZURE], ["--azure_connection_string", "<redacted>"]),
+        (
+            ["--gbek=a2V5", "--s3_session_token", "t"],
+            ["--gbek=<redacted>", "--s3_session_token", "<redacted>"],
+        ),
+        (["--s3_access_key_id=AKIA1"], ["--s3_access_key_id=<redacted>"]),
+        (
+            ["--no_auth", "--region", "eu"],
+            ["--no_auth", "--region", "eu"],
+        ),  # a switch hides nothing
+        (
+            ["--job_server_jvm_properties=aws.secretKey=zz", "--temp_location=gs://t/tmp"],
+            ["--job_server_jvm_properties=aws.secretKey=<redacted>", "--temp_location=gs://t/tmp"],
+        ),
+        (["--s3_endpoint_url=https://TOKEN@host/"], ["--s3_endpoint_url=https://<redacted>@host/"]),
+    ],
+)
+def test_credential_bearing_beam_options_are_redacted(arguments, expected):
+    assert running._redacted(arguments) == expected
+
+
+def test_every_beam_option_documented_as_a_secret_is_redacted():
+    documented = {
+        action.dest
+        for action in beam_options.beam_parser()._actions
+        if action.nargs != 0
+        and any(w in (action.help or "").lower() for w in ("secret", "connection string"))
+    }
+    assert documented and documented <= beam_options.secret_options()
+    assert {
+        "azure_connection_string",
+        "s3_secret_access_key",
+        "s3_access_key_id",
+        "gbek",
+    } <= documented | beam_options.secret_options()
+
+
+def test_passwords_in_the_summary_options_are_hidden(tmp_path):
+    context = running.RunContext("scan", "r", 0, "https://u:pw@host/out")
+    config = scan.run(["-i", "https://u:pw@host/in/*", "-o", "https://u:pw@host/out"])
+    summary = running.build_summary(context, config, {}, [], 0.0).to_json()
+    assert "pw" not in json.dumps({k: summary[k] for k in ("options", "output")}).replace(
+        "<redacted>", ""
+    )
+    assert summary["options"]["input"] == ["https://u:<redacted>@host/in/*"]
