@@ -18,7 +18,8 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from photosieve.errors import HashFailure
 from tests.photosieve.archives import samples as archive_samples
-from tests.transforms import flaky_fs, samples
+from tests.transforms import docstring_examples, flaky_fs, samples
+from photosieve.transforms import reading
 from photosieve.transforms.reading import MEMBER_SEPARATOR, ReadImages, ReadListedFiles
 
 # Beam's DirectRunner would first try to download the Prism runner; the
@@ -405,3 +406,7 @@ def test_tar_links_are_counted_skips(tmp_path):
     ledger = _archive_ledger(1, **{"skipped.archive.symlink": 1})
     ledger[("skip_examples", "archive", "symlink", f"{tmp_path}/l.tar!/link.jpg")] = 1
     _read_archive_file(tmp_path, "l.tar", data, outcomes, ledger)
+
+
+def test_docstring_examples():
+    docstring_examples.check(reading)
