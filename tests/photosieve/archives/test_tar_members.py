@@ -190,3 +190,13 @@ def test_two_damaged_tar_regions_are_one_row_for_the_archive():
         ("in/t.tar", "corrupt"),  # one uri, one row: both regions named in it
     ]
     assert items[-1].data.message.startswith("2 problems: damaged header at offset 1536")
+
+
+def test_a_members_row_has_its_size_and_time_in_microseconds():
+    (member,) = read_all("in/t.tar", tar_bytes([("a.jpg", b"a" * 42)]))
+    assert (member.size, member.mtime_us, member.data) == (42, 1_700_000_000_000_000, b"a" * 42)
+
+
+def test_an_unknown_member_type_is_data_not_a_skip():
+    data = tar_bytes([("odd.jpg", b"hidden")], kind=b"Z")  # a made-up type letter
+    assert outcomes_of(read_all("in/t.tar", data)) == [("in/t.tar!/odd.jpg", "ok:6")]

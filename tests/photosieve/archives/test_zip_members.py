@@ -186,3 +186,20 @@ def test_a_name_flagged_utf8_that_is_not_hides_no_member():
         ("in/a.zip!/b.jpg", "ok:2"),
         ("in/a.zip!/%C3(3.jpg", "ok:3"),
     ]
+
+
+def test_a_members_row_has_its_declared_size_and_its_time_read_as_utc():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("a.jpg", date_time=(2024, 2, 29, 12, 30, 58)), b"a" * 42)
+    (member,) = read_all(CONTAINER, buffer.getvalue())
+    assert (member.size, member.mtime_us) == (42, 1_709_209_858_000_000)
+
+
+def test_a_time_no_calendar_has_is_no_time_not_a_failure():
+    data = zip_bytes([("a.jpg", b"a" * 10)])
+    local, central = local_headers(data)[0], central_headers(data)[0]
+    bad_date = (2024 - 1980) << 9 | 13 << 5 | 1  # month 13
+    data = patch(patch(data, local + 12, "<H", bad_date), central + 14, "<H", bad_date)
+    (member,) = read_all(CONTAINER, data)
+    assert (member.mtime_us, member.data) == (None, b"a" * 10)
