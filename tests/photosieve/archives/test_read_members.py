@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,3 +111,20 @@ def test_the_suffix_chooses_the_reader_whatever_its_case():
     assert [item.uri for item in read_all("in/A.ZIP", zipped)] == ["in/A.ZIP!/a.jpg"]
     tarred = tar_bytes([("a.jpg", b"a")])
     assert [item.uri for item in read_all("in/a.anything", tarred)] == ["in/a.anything!/a.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("count", "message"),
+    [
+        (2, "2 problems: problem 0; problem 1"),
+        (3, "3 problems: problem 0; problem 1; problem 2"),
+        (4, "4 problems: problem 0; problem 1; problem 2; and 1 more"),
+    ],
+)
+def test_the_archive_row_names_up_to_three_problems_and_counts_every_other(
+    monkeypatch, count, message
+):
+    rows = [failure("in/a.zip", 5, None, FailureReason.CORRUPT, f"problem {i}") for i in range(9)]
+    monkeypatch.setattr(archives, "read_zip", _reader_of(*rows[:count]))
+    (row,) = read_members("in/a.zip", io.BytesIO, max_bytes=10)
+    assert row.data.message == message
