@@ -228,3 +228,15 @@ def test_classify_new_matches_joins_rows_with_the_previous_matches(tmp_path):
 
 def test_docstring_examples():
     docstring_examples.check(incremental_transforms)
+
+
+def test_carry_forward_display_data_reports_the_configuration(tmp_path):
+    run = PreviousRun(0, str(tmp_path / "r0"), "r0", False, SETTINGS, {}, {}, 50, {})
+    policy = CarryPolicy(
+        [run], PLAN.algorithms, SETTINGS, max_pixels=100, archives=False, run_id="r1", rehash=True
+    )
+    assert CarryForward(policy, checksums=True).display_data() == {
+        "previous": str(tmp_path / "r0"),
+        "checksums": True,
+        "rehash": True,
+    }

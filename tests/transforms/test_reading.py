@@ -410,3 +410,13 @@ def test_tar_links_are_counted_skips(tmp_path):
 
 def test_docstring_examples():
     docstring_examples.check(reading)
+
+
+def test_bad_arguments_are_refused_when_the_transform_is_built():
+    with pytest.raises(ValueError, match="listing needs at least one glob pattern"):
+        ReadImages([])
+    with pytest.raises(ValueError, match="max_bytes must be >= 1, got 0"):
+        ReadListedFiles(max_bytes=0)
+    with pytest.raises(ValueError, match="max_archive_bytes must be >= 1, got -1"):
+        ReadImages(["in/*"], archives=True, max_archive_bytes=-1)
+    assert reading.ListFiles("in/*.jpg").display_data() == {"patterns": "in/*.jpg"}  # one pattern
