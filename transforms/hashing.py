@@ -169,11 +169,19 @@ class _HashObjectsFn(beam.DoFn):
 class HashImages(beam.PTransform):
     """Hashes each object's bytes: every requested algorithm from one decode.
 
-    Example::
+    Three bytes are no image: MD5 hashes them, PDQ fails, and each
+    algorithm of the object ends in exactly one of the two outputs:
 
-        plan = HashPlan.parse("pdq,md5")
-        result = objects | HashImages(plan, run_id="2026-11-24T21-00-00")
-        result.hashes | WriteTables(...)
+    >>> from apache_beam.testing.util import assert_that, equal_to
+    >>> from photosieve.transforms.reading import ObjectRecord
+    >>> with beam.Pipeline("FnApiRunner") as p:
+    ...     objects = p | beam.Create([ObjectRecord("in/a.jpg", 3, None, b"abc")])
+    ...     hashed = objects | HashImages(HashPlan.parse("pdq,md5"), run_id="r1")
+    ...     hashes = hashed.hashes | beam.Map(lambda row: (row["algorithm"], row["hash"]))
+    ...     errors = hashed.errors | beam.Map(lambda row: (row["algorithms"], row["error"]))
+    ...     _ = assert_that(
+    ...         hashes, equal_to([("md5", "900150983cd24fb0d6963f7d28e17f72")]), label="Hashes")
+    ...     _ = assert_that(errors, equal_to([(["pdq"], "not_an_image")]), label="Errors")
 
     Args:
         plan: which hashes, and decoder options.

@@ -217,13 +217,23 @@ class _DecideFn(beam.DoFn):
 class CarryForward(beam.PTransform):
     """Joins this run's listing with previous runs and carries what is unchanged.
 
-    Example::
+    In a pipeline, ``listed["files"] | CarryForward(policy)`` takes
+    :class:`~photosieve.transforms.reading.ListFiles`' output, and
+    ``carried.to_read | ReadListedFiles()`` reads what must be read. With no
+    previous run every file is ``new``, and read once however often listed:
 
-        listed = p | ListFiles(["/data/photos/**"])
-        carried = listed["files"] | CarryForward(policy)
-        read = carried.to_read | ReadListedFiles()
-        hashed = read.objects | HashImages(plan, run_id=policy.run_id)
-        hashes = (hashed.hashes, carried.hashes) | beam.Flatten()
+    >>> from apache_beam.testing.util import assert_that, equal_to
+    >>> from photosieve.hashing import HashPlan
+    >>> plan = HashPlan.parse("md5")
+    >>> policy = CarryPolicy([], plan.algorithms, incremental.hash_settings(plan),
+    ...                      max_pixels=plan.decode.max_pixels, archives=False, run_id="r1")
+    >>> listing = [("in/a.jpg", (3, 1_700_000_000)), ("in/a.jpg", (3, 1_700_000_000))]
+    >>> with beam.Pipeline("FnApiRunner") as p:
+    ...     carried = p | beam.Create(listing) | CarryForward(policy)
+    ...     states = carried.files | beam.Map(lambda row: (row["uri"], row["state"]))
+    ...     _ = assert_that(states, equal_to([("in/a.jpg", "new")]), label="Files")
+    ...     to_read = [("in/a.jpg", [(3, 1_700_000_000), (3, 1_700_000_000)])]
+    ...     _ = assert_that(carried.to_read, equal_to(to_read), label="ToRead")
 
     Args:
         policy: the previous runs and this run's settings (see
@@ -254,14 +264,7 @@ class CarryForward(beam.PTransform):
         self._progress_dir = progress_dir
 
     def expand(self, listed):
-        pipeline = listed.pipeline
-        runs = self._policy.runs
-        joined = {
-            "listed": listed,
-            "files": read_previous(pipeline, runs, schemas.FILES, label="PreviousFiles"),
-            "hashes": read_previous(pipeline, runs, schemas.HASHES, label="PreviousHashes"),
-            "errors": read_previous(pipeline, runs, schemas.ERRORS, label="PreviousErrors"),
-        } | "JoinPrevious" >> beam.CoGroupByKey()
+        joined = self._with_previous(listed) | "JoinPrevious" >> beam.CoGroupByKey()
         fn = _DecideFn(
             self._policy,
             checksums=self._checksums,
@@ -271,6 +274,16 @@ class CarryForward(beam.PTransform):
         return joined | "DecideFiles" >> beam.ParDo(fn).with_outputs(
             schemas.HASHES, schemas.ERRORS, schemas.FILES, CONTEXT, LEDGER, main=TO_READ
         )
+
+    def _with_previous(self, listed) -> dict:
+        """The listing and the previous runs' ``files``, ``hashes`` and ``errors``, by file."""
+        pipeline, runs = listed.pipeline, self._policy.runs
+        return {
+            "listed": listed,
+            "files": read_previous(pipeline, runs, schemas.FILES, label="PreviousFiles"),
+            "hashes": read_previous(pipeline, runs, schemas.HASHES, label="PreviousHashes"),
+            "errors": read_previous(pipeline, runs, schemas.ERRORS, label="PreviousErrors"),
+        }
 
     def display_data(self):
         return {
@@ -325,6 +338,24 @@ class ClassifyNewMatches(beam.PTransform):
     """Says, on each match row, whether it is new since the previous run and why.
 
     Apply to ``{"matches": match rows, "context": CarryForward's context}``.
+    Here the previous run had no matches and not the list ``known``: a match
+    in a file it saw is new for the list, one in a new file for the file:
+
+    >>> import shutil, tempfile
+    >>> from apache_beam.testing.util import assert_that, equal_to
+    >>> previous = PreviousRun(index=0, output=tempfile.mkdtemp(), run_id="r0", archives=False,
+    ...                        settings={}, limits={}, lists={}, quality_cutoff=None, versions={})
+    >>> classifier = MatchClassifier([previous], {}, quality_cutoff=50, settings={})
+    >>> row = {"algorithm": "md5", "list_name": "known", "matched_hash": "00", "status": "match"}
+    >>> matches = [{**row, "uri": "in/old.jpg"}, {**row, "uri": "in/new.jpg"}]
+    >>> with beam.Pipeline("FnApiRunner") as p:
+    ...     inputs = {"matches": p | "Matches" >> beam.Create(matches),
+    ...               "context": p | "Context" >> beam.Create([("in/new.jpg", ("new", None, -1))])}
+    ...     classified = inputs | ClassifyNewMatches(classifier, archives=False)
+    ...     reasons = classified["matches"] | beam.Map(lambda r: (r["uri"], r["new_reason"]))
+    ...     expected = [("in/old.jpg", "new list"), ("in/new.jpg", "new object")]
+    ...     _ = assert_that(reasons, equal_to(expected))
+    >>> shutil.rmtree(previous.output)
 
     Args:
         classifier: the previous runs and this run's lists, cutoff, settings.
@@ -342,21 +373,30 @@ class ClassifyNewMatches(beam.PTransform):
 
     def expand(self, inputs):
         matches = inputs[schemas.MATCHES]
-        archives = self._archives
-        keyed = matches | "KeyMatchesByFile" >> beam.Map(
-            lambda row: (container_path(row[schemas.URI], archives), row)
-        )
-        previous = read_previous(
-            matches.pipeline,
-            self._classifier.runs,
-            schemas.MATCHES,
-            columns=PREVIOUS_MATCH_COLUMNS,
-            label="PreviousMatches",
-        )
         classified = (
-            {"current": keyed, "previous": previous, "context": inputs[CONTEXT]}
+            {
+                "current": self._by_file(matches),
+                "previous": self._previous_matches(matches.pipeline),
+                "context": inputs[CONTEXT],
+            }
             | "JoinPreviousMatches" >> beam.CoGroupByKey()
             | "ClassifyMatches"
             >> beam.ParDo(_ClassifyFn(self._classifier)).with_outputs(LEDGER, main=schemas.MATCHES)
         )
         return {schemas.MATCHES: classified[schemas.MATCHES], LEDGER: classified[LEDGER]}
+
+    def _by_file(self, matches):
+        """This run's match rows keyed by file (an archive member's by its archive)."""
+        archives = self._archives
+        return matches | "KeyMatchesByFile" >> beam.Map(
+            lambda row: (container_path(row[schemas.URI], archives), row)
+        )
+
+    def _previous_matches(self, pipeline):
+        return read_previous(
+            pipeline,
+            self._classifier.runs,
+            schemas.MATCHES,
+            columns=PREVIOUS_MATCH_COLUMNS,
+            label="PreviousMatches",
+        )

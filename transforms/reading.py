@@ -180,13 +180,25 @@ class ReadImages(beam.PTransform):
     listing is grouped by path, which also spreads the reads over the workers
     (without that, a pattern's whole listing would stay in one bundle).
     Objects above ``max_bytes`` are not read; they come out with a
-    ``too_large`` failure, like files that vanish or refuse to open.
+    ``too_large`` failure, like files that vanish or refuse to open:
 
-    Example::
+    >>> import os, shutil, tempfile
+    >>> from apache_beam.testing.util import assert_that, equal_to
+    >>> folder = tempfile.mkdtemp()
+    >>> for name, data in [("a.jpg", b"abc"), ("big.jpg", b"x" * 100)]:
+    ...     with open(os.path.join(folder, name), "wb") as handle:
+    ...         _ = handle.write(data)
+    >>> def outcome(record):  # the file's name, and its bytes or why there are none
+    ...     data = record.data
+    ...     return os.path.basename(record.uri), getattr(data, "reason", data)
+    >>> with beam.Pipeline("FnApiRunner") as p:
+    ...     read = p | ReadImages([os.path.join(folder, "*.jpg")], max_bytes=10)
+    ...     outcomes = read.objects | beam.Map(outcome)
+    ...     expected = [("a.jpg", b"abc"), ("big.jpg", FailureReason.TOO_LARGE)]
+    ...     _ = assert_that(outcomes, equal_to(expected))
+    >>> shutil.rmtree(folder)
 
-        with beam.Pipeline() as p:
-            read = p | ReadImages(["gs://bucket/photos/**"], archives=True)
-            hashed = read.objects | HashImages(HashPlan.parse("pdq,md5"), run_id="r1")
+    In a pipeline, ``read.objects | HashImages(plan, run_id=...)`` hashes them.
 
     Args:
         patterns: Beam glob patterns (``*`` within a directory, ``**`` across).
@@ -275,6 +287,19 @@ class ListFiles(beam.PTransform):
     Every entry is counted as ``("listing", "entries")``, for the accounting
     check (listed = read + carried + skipped).
 
+    >>> import os, shutil, tempfile
+    >>> from apache_beam.testing.util import assert_that, equal_to
+    >>> folder = tempfile.mkdtemp()
+    >>> for name in ("a.jpg", "b.png"):
+    ...     with open(os.path.join(folder, name), "wb") as handle:
+    ...         _ = handle.write(b"abc")
+    >>> patterns = [os.path.join(folder, "*"), os.path.join(folder, "*.jpg")]  # a.jpg: twice
+    >>> with beam.Pipeline("FnApiRunner") as p:
+    ...     listed = p | ListFiles(patterns)
+    ...     sizes = listed["files"] | beam.Map(lambda kv: (os.path.basename(kv[0]), kv[1][0]))
+    ...     _ = assert_that(sizes, equal_to([("a.jpg", 3), ("a.jpg", 3), ("b.png", 3)]))
+    >>> shutil.rmtree(folder)
+
     Args:
         patterns: Beam glob patterns (``*`` within a directory, ``**`` across).
 
@@ -290,20 +315,8 @@ class ListFiles(beam.PTransform):
     def expand(self, pbegin):
         local = [escape(p) for p in self._patterns if is_local(p)]  # a coder takes any name
         other = [p for p in self._patterns if not is_local(p)]
-        parts = []
-        if local:
-            parts.append(
-                pbegin
-                | "CreateLocalPatterns" >> beam.Create(local)
-                | "ListLocal" >> beam.ParDo(_ListLocalFn()).with_outputs(LEDGER, main="files")
-            )
-        if other:
-            parts.append(
-                pbegin
-                | "CreatePatterns" >> beam.Create(other)
-                | "MatchPatterns" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
-                | "KeyByPath" >> beam.ParDo(_KeyByUriFn()).with_outputs(LEDGER, main="files")
-            )
+        parts = [_list_local(pbegin, local)] if local else []
+        parts += [_match_other(pbegin, other)] if other else []
         return {
             "files": tuple(part.files for part in parts) | "FlattenListings" >> beam.Flatten(),
             LEDGER: tuple(part[LEDGER] for part in parts) | "FlattenLedgers" >> beam.Flatten(),
@@ -313,11 +326,44 @@ class ListFiles(beam.PTransform):
         return {"patterns": ", ".join(self._patterns)}
 
 
+def _list_local(pbegin, patterns: list[str]):
+    """Local (escaped) patterns, listed by :mod:`photosieve.listing`: ``files`` and ``ledger``."""
+    return (
+        pbegin
+        | "CreateLocalPatterns" >> beam.Create(patterns)
+        | "ListLocal" >> beam.ParDo(_ListLocalFn()).with_outputs(LEDGER, main="files")
+    )
+
+
+def _match_other(pbegin, patterns: list[str]):
+    """Patterns of other filesystems, matched by Beam: ``files`` and ``ledger``."""
+    return (
+        pbegin
+        | "CreatePatterns" >> beam.Create(patterns)
+        | "MatchPatterns" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
+        | "KeyByPath" >> beam.ParDo(_KeyByUriFn()).with_outputs(LEDGER, main="files")
+    )
+
+
 class ReadListedFiles(beam.PTransform):
     """Reads listed files, grouped by uri: ``(uri, [(size, mtime_s), ...])`` in, ObjectRecords out.
 
     The second half of :class:`ReadImages` (see it for the arguments); the
-    tagged output ``ledger`` counts files listed and objects read.
+    tagged output ``ledger`` counts files listed and objects read. A file
+    listed twice (two patterns matched it) is read once:
+
+    >>> import os, shutil, tempfile
+    >>> from apache_beam.testing.util import assert_that, equal_to
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "a.jpg")
+    >>> with open(path, "wb") as handle:
+    ...     _ = handle.write(b"abc")
+    >>> listing = (path, [(3, 1_700_000_000.0), (3, 1_700_000_000.0)])
+    >>> with beam.Pipeline("FnApiRunner") as p:
+    ...     read = p | beam.Create([listing]) | ReadListedFiles(max_bytes=10)
+    ...     records = read.objects | beam.Map(lambda r: (r.size, r.mtime_us, r.data))
+    ...     _ = assert_that(records, equal_to([(3, 1_700_000_000_000_000, b"abc")]))
+    >>> shutil.rmtree(folder)
     """
 
     def __init__(

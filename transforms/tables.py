@@ -35,9 +35,20 @@ class WriteTables(beam.PTransform):
     """Writes each table's rows as Parquet under ``output_dir/<table>/``.
 
     Apply to a dict of PCollections keyed by table name (``hashes``,
-    ``errors``, ``matches``)::
+    ``errors``, ``matches``, ``files``); each row is a dict with every
+    column of the table's schema:
 
-        {"hashes": hashed.hashes, "errors": hashed.errors} | WriteTables("out/")
+    >>> import shutil, tempfile
+    >>> import pyarrow.parquet as pq
+    >>> from photosieve import schemas
+    >>> row = dict.fromkeys(schemas.ERRORS_SCHEMA.names)
+    >>> row.update(uri="in/a.jpg", stage="decode", error="corrupt", run_id="r1")
+    >>> out = tempfile.mkdtemp()
+    >>> with beam.Pipeline("FnApiRunner") as p:
+    ...     _ = {"errors": p | beam.Create([row])} | WriteTables(out, num_shards=1)
+    >>> pq.read_table(f"{out}/errors").select(["uri", "error"]).to_pylist()
+    [{'uri': 'in/a.jpg', 'error': 'corrupt'}]
+    >>> shutil.rmtree(out)
 
     Args:
         output_dir: any Beam filesystem path.
@@ -59,21 +70,28 @@ class WriteTables(beam.PTransform):
         self._shard_name_template = shard_name_template
 
     def expand(self, tables: dict):
-        unknown = sorted(set(tables) - set(schemas.TABLES))
-        if unknown:
-            raise ValueError(f"no schema for table(s) {unknown}; known: {sorted(schemas.TABLES)}")
+        _check_names(tables)
         return {
-            name: rows
-            | f"Write{name.capitalize()}"
-            >> WriteToParquet(
-                table_prefix(self._output_dir, name),
-                schema=schemas.TABLES[name],
-                file_name_suffix=PARQUET_SUFFIX,
-                num_shards=self._num_shards,
-                shard_name_template=self._shard_name_template,
-            )
+            name: rows | f"Write{name.capitalize()}" >> self._sink(name)
             for name, rows in tables.items()
         }
 
+    def _sink(self, name: str) -> WriteToParquet:
+        """One table's Parquet sink: its schema, under ``output_dir/<name>/``."""
+        return WriteToParquet(
+            table_prefix(self._output_dir, name),
+            schema=schemas.TABLES[name],
+            file_name_suffix=PARQUET_SUFFIX,
+            num_shards=self._num_shards,
+            shard_name_template=self._shard_name_template,
+        )
+
     def display_data(self):
         return {"output_dir": self._output_dir, "num_shards": self._num_shards}
+
+
+def _check_names(tables: dict) -> None:
+    """Refuse, at construction of the pipeline, a table with no schema to write it with."""
+    unknown = sorted(set(tables) - set(schemas.TABLES))
+    if unknown:
+        raise ValueError(f"no schema for table(s) {unknown}; known: {sorted(schemas.TABLES)}")

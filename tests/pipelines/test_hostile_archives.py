@@ -14,7 +14,7 @@ from photosieve import schemas
 from photosieve.archives import DEFAULT_MAX_ARCHIVE_BYTES
 from photosieve.pipelines import audit, cli, scan
 from photosieve.summary import SUMMARY_FILE
-from tests.photosieve import test_archives as cases
+from tests.photosieve.archives import samples as cases
 from tests.transforms import samples
 
 ALGORITHMS = ("pdq", "md5")
@@ -25,22 +25,22 @@ def hostile(tmp_path_factory):
     """A folder of archives that each tried to hide members; returns (root, {uri: outcome})."""
     root = tmp_path_factory.mktemp("hostile")
     jpegs = [samples.encode(samples.picture(i, (160, 120)), "JPEG") for i in (1, 2, 3, 4, 5, 6, 7)]
-    decoy = cases._set_zip_flag(
-        cases._zip(
+    decoy = cases.set_zip_flag(
+        cases.zip_bytes(
             [("decoy.jpg", b"d" * 300), ("d/", b""), ("a.jpg", jpegs[0]), ("a.jpg", jpegs[1])]
         ),
         0,
         0x1,
     )
     (root / "decoy.zip").write_bytes(decoy)
-    tar = cases._tar([("b.jpg", jpegs[2]), ("c.jpg", jpegs[3])])
+    tar = cases.tar_bytes([("b.jpg", jpegs[2]), ("c.jpg", jpegs[3])])
     first_end = 512 + -(-len(jpegs[2]) // 512) * 512
     tar = tar[:first_end] + b"\x07" * 512 + tar[first_end:]
-    tar += cases._tar([("link.jpg", b"")], kind=tarfile.SYMTYPE)
+    tar += cases.tar_bytes([("link.jpg", b"")], kind=tarfile.SYMTYPE)
     (root / "garbage.tar").write_bytes(tar)
-    (root / "bomb.zip").write_bytes(cases._overlapping_zip(5, bytes(2_000_000)))
-    cut = cases._zip([("e.jpg", jpegs[4]), ("f.jpg", jpegs[5]), ("g.jpg", jpegs[6])])
-    (root / "cut.zip").write_bytes(cut[: cases._local_headers(cut)[2] + 100])
+    (root / "bomb.zip").write_bytes(cases.overlapping_zip(5, bytes(2_000_000)))
+    cut = cases.zip_bytes([("e.jpg", jpegs[4]), ("f.jpg", jpegs[5]), ("g.jpg", jpegs[6])])
+    (root / "cut.zip").write_bytes(cut[: cases.local_headers(cut)[2] + 100])
     zip_, tar_, bomb, cut_ = (
         str(root / name) for name in ("decoy.zip", "garbage.tar", "bomb.zip", "cut.zip")
     )

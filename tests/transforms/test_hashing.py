@@ -14,7 +14,7 @@ from photosieve import schemas
 from photosieve.errors import FailureReason, HashFailure
 from photosieve.hashes.value import HashResult, HashValue
 from photosieve.hashing import FrameHashes, HashPlan, ImageHasher, ObjectHashes
-from tests.transforms import samples
+from tests.transforms import docstring_examples, samples
 from photosieve.transforms import hashing as hashing_transforms
 from photosieve.transforms.hashing import FAILED, HASHED, MISSING, PARTIAL, UNEXPECTED, HashImages, account
 from photosieve.transforms.ledger import METRICS_NAMESPACE
@@ -254,3 +254,7 @@ def test_frame_cut_offs_bad_frames_and_decoder_warnings_are_counted():
     # First frame only: nothing partial, nothing cut off, bad.tif's frame 0 hashed.
     first = _counters(records, HashPlan.parse("pdq,md5"))
     assert first["units.pdq.hashed"] == 2 and "frames.cut_off" not in first
+
+
+def test_docstring_examples():
+    docstring_examples.check(hashing_transforms)

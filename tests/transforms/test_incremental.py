@@ -15,8 +15,10 @@ from apache_beam.testing.util import assert_that, equal_to
 from photosieve import incremental, schemas
 from photosieve.hashing import HashPlan
 from photosieve.incremental import CarryPolicy, MatchClassifier, PreviousRun
+from photosieve.transforms import incremental as incremental_transforms
 from photosieve.transforms.incremental import CONTEXT, CarryForward, ClassifyNewMatches
 from photosieve.transforms.ledger import LEDGER
+from tests.transforms import docstring_examples
 
 RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
 PLAN = HashPlan.parse("pdq,md5")
@@ -222,3 +224,19 @@ def test_classify_new_matches_joins_rows_with_the_previous_matches(tmp_path):
             ),
             label="Ledger",
         )
+
+
+def test_docstring_examples():
+    docstring_examples.check(incremental_transforms)
+
+
+def test_carry_forward_display_data_reports_the_configuration(tmp_path):
+    run = PreviousRun(0, str(tmp_path / "r0"), "r0", False, SETTINGS, {}, {}, 50, {})
+    policy = CarryPolicy(
+        [run], PLAN.algorithms, SETTINGS, max_pixels=100, archives=False, run_id="r1", rehash=True
+    )
+    assert CarryForward(policy, checksums=True).display_data() == {
+        "previous": str(tmp_path / "r0"),
+        "checksums": True,
+        "rehash": True,
+    }

@@ -17,8 +17,9 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from photosieve.errors import HashFailure
-from tests.photosieve import test_archives as archives_cases
-from tests.transforms import flaky_fs, samples
+from tests.photosieve.archives import samples as archive_samples
+from tests.transforms import docstring_examples, flaky_fs, samples
+from photosieve.transforms import reading
 from photosieve.transforms.reading import MEMBER_SEPARATOR, ReadImages, ReadListedFiles
 
 # Beam's DirectRunner would first try to download the Prism runner; the
@@ -340,8 +341,10 @@ def _archive_ledger(members: int, **extra) -> dict:
 
 def test_an_encrypted_first_zip_member_does_not_hide_the_rest(tmp_path):
     jpeg = samples.encode(samples.picture(2), "JPEG")
-    data = archives_cases._set_zip_flag(
-        archives_cases._zip([("decoy.jpg", b"d" * 300), ("a.jpg", jpeg), ("b.png", b"p" * 9)]),
+    data = archive_samples.set_zip_flag(
+        archive_samples.zip_bytes(
+            [("decoy.jpg", b"d" * 300), ("a.jpg", jpeg), ("b.png", b"p" * 9)]
+        ),
         0,
         0x1,
     )
@@ -354,7 +357,7 @@ def test_an_encrypted_first_zip_member_does_not_hide_the_rest(tmp_path):
 
 
 def test_a_garbage_tar_block_is_one_row_and_the_members_after_it_are_read(tmp_path):
-    data = archives_cases._tar([("a.jpg", b"a" * 600), ("b.jpg", b"b" * 10), ("c.jpg", b"c")])
+    data = archive_samples.tar_bytes([("a.jpg", b"a" * 600), ("b.jpg", b"b" * 10), ("c.jpg", b"c")])
     data = data[:1536] + b"\x07" * 512 + data[1536:]
     outcomes = [
         (MEMBER_SEPARATOR + "a.jpg", 600, _md5(b"a" * 600)),
@@ -367,7 +370,7 @@ def test_a_garbage_tar_block_is_one_row_and_the_members_after_it_are_read(tmp_pa
 
 
 def test_duplicate_member_names_are_distinct_objects(tmp_path):
-    data = archives_cases._zip([("d/", b""), ("a.jpg", b"1"), ("a.jpg", b"22")])
+    data = archive_samples.zip_bytes([("d/", b""), ("a.jpg", b"1"), ("a.jpg", b"22")])
     outcomes = [
         (MEMBER_SEPARATOR + "a.jpg", 1, _md5(b"1")),
         (MEMBER_SEPARATOR + "a.jpg%!2", 2, _md5(b"22")),
@@ -378,7 +381,7 @@ def test_duplicate_member_names_are_distinct_objects(tmp_path):
 
 
 def test_overlapping_zip_entries_are_each_a_named_error(tmp_path):
-    data = archives_cases._overlapping_zip(30, bytes(5_000_000))
+    data = archive_samples.overlapping_zip(30, bytes(5_000_000))
     outcomes = [(MEMBER_SEPARATOR + "k.bin", 5_000_000, "read:overlapping_entry")] + [
         (MEMBER_SEPARATOR + f"k.bin%!{n}", 5_000_000, "read:overlapping_entry")
         for n in range(2, 31)
@@ -387,7 +390,7 @@ def test_overlapping_zip_entries_are_each_a_named_error(tmp_path):
 
 
 def test_the_archive_inflate_limit_gives_every_later_member_a_row(tmp_path):
-    data = archives_cases._zip([(f"m{i}.bin", bytes(1000)) for i in range(4)])
+    data = archive_samples.zip_bytes([(f"m{i}.bin", bytes(1000)) for i in range(4)])
     outcomes = [(MEMBER_SEPARATOR + "m0.bin", 1000, _md5(bytes(1000)))] + [
         (MEMBER_SEPARATOR + f"m{i}.bin", 1000, "read:archive_limit") for i in range(1, 4)
     ]
@@ -397,9 +400,23 @@ def test_the_archive_inflate_limit_gives_every_later_member_a_row(tmp_path):
 
 
 def test_tar_links_are_counted_skips(tmp_path):
-    data = archives_cases._tar([("link.jpg", b"")], kind=tarfile.SYMTYPE)
-    data += archives_cases._tar([("a.jpg", b"a")])
+    data = archive_samples.tar_bytes([("link.jpg", b"")], kind=tarfile.SYMTYPE)
+    data += archive_samples.tar_bytes([("a.jpg", b"a")])
     outcomes = [(MEMBER_SEPARATOR + "a.jpg", 1, _md5(b"a"))]
     ledger = _archive_ledger(1, **{"skipped.archive.symlink": 1})
     ledger[("skip_examples", "archive", "symlink", f"{tmp_path}/l.tar!/link.jpg")] = 1
     _read_archive_file(tmp_path, "l.tar", data, outcomes, ledger)
+
+
+def test_docstring_examples():
+    docstring_examples.check(reading)
+
+
+def test_bad_arguments_are_refused_when_the_transform_is_built():
+    with pytest.raises(ValueError, match="listing needs at least one glob pattern"):
+        ReadImages([])
+    with pytest.raises(ValueError, match="max_bytes must be >= 1, got 0"):
+        ReadListedFiles(max_bytes=0)
+    with pytest.raises(ValueError, match="max_archive_bytes must be >= 1, got -1"):
+        ReadImages(["in/*"], archives=True, max_archive_bytes=-1)
+    assert reading.ListFiles("in/*.jpg").display_data() == {"patterns": "in/*.jpg"}  # one pattern

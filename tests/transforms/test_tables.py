@@ -13,9 +13,10 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
-from tests.transforms import samples
+from photosieve.transforms import tables as tables_module
 from photosieve.transforms.ledger import LEDGER_FILE, WriteLedger, nest_counts
 from photosieve.transforms.tables import WriteTables
+from tests.transforms import docstring_examples, samples
 
 RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
 
@@ -123,3 +124,7 @@ def test_display_data_reports_the_configuration():
         "output_dir": "gs://b/out",
         "num_shards": 3,
     }
+
+
+def test_docstring_examples():
+    docstring_examples.check(tables_module)

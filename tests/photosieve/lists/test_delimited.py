@@ -1,4 +1,4 @@
-"""CSV/TSV with a header, ThreatExchange dataset CSV, HMA bank CSV."""
+"""delimited: CSV/TSV with a header; roles by name, quoting, encodings and field counts."""
 
 from __future__ import annotations
 
@@ -64,48 +64,6 @@ def test_header_without_a_hash_column_is_unreadable(write):
         read_list(path)
     with pytest.raises(ListFormatError, match="no hash column"):
         read_list(path, format="csv")
-
-
-def test_threatexchange_dataset_csv(write, pdq_hashes):
-    path = write(
-        "te.csv",
-        "signal_type,signal_str,collab,category,tags\n"
-        f"pdq,{pdq_hashes[0]},Sample Signals,INVESTIGATION_SEED,tag1 tag2\n"
-        f"video_md5,{MD5},Sample Signals,INVESTIGATION_SEED,\n"
-        "url,https://developers.facebook.com/docs/threat-exchange/,"
-        "Sample Signals,INVESTIGATION_SEED,\n"
-        f"pdq,{pdq_hashes[0]},Other Collab,NON_MATCH,tag3\n",
-    )
-    hash_list = read_list(path, strict=False)
-    assert hash_list.format == "threatexchange"
-    assert [(p.line, p.kind) for p in hash_list.problems] == [(4, ProblemKind.UNKNOWN_ALGORITHM)]
-    pdq = hash_list.group("pdq")
-    assert (len(pdq), pdq.entries, pdq.duplicates) == (1, 2, 1)
-    assert pdq.metadata.to_pylist()[0] == {
-        "ids": [],
-        "labels": ["tag1", "tag2", "tag3"],
-        "banks": ["Sample Signals", "Other Collab"],
-        "lines": [2, 5],
-        "quality": None,
-        "category": ["INVESTIGATION_SEED", "NON_MATCH"],
-    }
-    assert hash_list.group("md5").hex_of(0) == MD5
-
-
-def test_hma_bank_csv_without_header(write, pdq_hashes):
-    path = write(
-        "bank.csv",
-        f'{pdq_hashes[0]},1001,2021-03-01T00:00:00,"bridge,sample"\n'
-        f"{pdq_hashes[1]},1002,2021-03-02T00:00:00\n"
-        f"{pdq_hashes[2]},1003,2021-03-03T00:00:00,other\n",
-    )
-    hash_list = read_list(path, strict=False)
-    assert hash_list.format == "hma"
-    assert [(p.line, p.kind) for p in hash_list.problems] == [(2, ProblemKind.MISSING_FIELD)]
-    rows = hash_list.group("pdq").metadata.to_pylist()
-    assert rows[0]["ids"] == ["1001"] and rows[0]["labels"] == ["bridge", "sample"]
-    assert rows[0]["timestamp"] == ["2021-03-01T00:00:00"]
-    assert [r["lines"] for r in rows] == [[1], [3]]
 
 
 def test_excel_style_csv_with_bom_and_crlf(write, pdq_hashes):

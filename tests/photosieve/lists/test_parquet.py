@@ -1,4 +1,4 @@
-"""Parquet and JSON Lines lists."""
+"""parquet: hex or raw-byte hashes, nested metadata as JSON text, hostile files named problems."""
 
 from __future__ import annotations
 
@@ -51,26 +51,6 @@ def test_parquet_with_raw_byte_hashes_is_sniffed_without_extension(write, pdq_ha
 def test_corrupt_parquet_is_unreadable(write):
     with pytest.raises(ListFormatError, match="not a readable Parquet file"):
         read_list(write("broken.parquet", b"PAR1 this is not parquet"))
-
-
-def test_json_lines(write, pdq_hashes):
-    path = write(
-        "list.jsonl",
-        f'{{"hash": "{pdq_hashes[0]}", "algorithm": "pdq", "id": 12, "tags": ["a", "b c"]}}\n'
-        "\n"
-        "not json\n"
-        '["a list"]\n'
-        f'{{"signal_str": "{pdq_hashes[1]}", "note": {{"k": 1}}}}\n',
-    )
-    hash_list = read_list(path, strict=False)
-    assert hash_list.format == "jsonl"
-    assert [(p.line, p.kind) for p in hash_list.problems] == [
-        (3, ProblemKind.BAD_JSON),
-        (4, ProblemKind.BAD_JSON),
-    ]
-    rows = hash_list.group("pdq").metadata.to_pylist()
-    assert rows[0]["ids"] == ["12"] and rows[0]["labels"] == ["a", "b c"]
-    assert rows[1]["note"] == ['{"k": 1}'] and rows[1]["lines"] == [5]
 
 
 @pytest.mark.parametrize(
@@ -140,27 +120,6 @@ def test_a_truncated_parquet_file_is_a_problem_of_the_file(write, pdq_hashes, ke
     assert error.value.path == path and "not a readable Parquet file" in error.value.reason
 
 
-@pytest.mark.parametrize(
-    "value,reason",
-    [
-        ("[" * 30_000 + "]" * 30_000, "maximum recursion depth exceeded"),
-        ("1" * 5000, "Exceeds the limit (4300 digits)"),
-    ],
-    ids=["deep", "long-integer"],
-)
-def test_json_values_python_cannot_parse_are_problems_at_their_line(
-    write, pdq_hashes, value, reason
-):
-    path = write(
-        "list.jsonl",
-        f'{{"hash": "{pdq_hashes[0]}"}}\n{{"hash": "{pdq_hashes[1]}", "x": {value}}}\n',
-    )
-    lenient = read_list(path, strict=False)
-    (problem,) = lenient.problems
-    assert problem.line == 2 and problem.kind is ProblemKind.BAD_JSON and reason in problem.reason
-    assert lenient.distinct == 1 and lenient.rows == 2
-
-
 def _unchecked_strings(values: list[bytes]) -> pa.Array:
     """A string array built from raw bytes without Arrow's UTF-8 check (as a foreign writer may)."""
     offsets = np.cumsum([0] + [len(value) for value in values]).astype(np.int32)
@@ -195,3 +154,33 @@ def test_parquet_strings_that_are_not_utf8_are_problems_at_their_row(write, pdq_
     assert error.value.problems[1].reason == "column 'id' is not UTF-8 (byte 2)"
     lenient = read_list(path, strict=False)
     assert lenient.rows == 3 and lenient.distinct == 1 and lenient.group("pdq").ids_of(0) == ["a"]
+
+
+def test_a_parquet_file_without_a_hash_column_names_its_columns(write):
+    path = write("list.parquet", _parquet(pa.table({"name": ["a"], "id": [1]})))
+    with pytest.raises(ListFormatError) as error:
+        read_list(path, strict=False)
+    (problem,) = error.value.problems
+    assert problem.kind is ProblemKind.UNREADABLE and problem.line is None
+    assert problem.reason == "no hash column (columns: name, id)"
+
+
+def test_a_parquet_file_with_no_rows_is_an_empty_list(write):
+    path = write("empty.parquet", _parquet(pa.table({"hash": pa.array([], pa.string())})))
+    hash_list = read_list(path)
+    assert (hash_list.format, hash_list.rows, hash_list.entries, hash_list.problems) == (
+        "parquet",
+        0,
+        0,
+        (),
+    )
+
+
+def test_problems_cite_the_row_across_row_groups(write, pdq_hashes):
+    hashes = list(pdq_hashes[:5])
+    hashes[3] = "zz" + hashes[3][2:]
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"hash": hashes}), sink, row_group_size=2)
+    hash_list = read_list(write("groups.parquet", sink.getvalue()), strict=False)
+    assert [(p.line, p.kind) for p in hash_list.problems] == [(4, ProblemKind.NOT_HEX)]
+    assert hash_list.group("pdq").metadata.column("lines").to_pylist() == [[1], [2], [3], [5]]
