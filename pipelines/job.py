@@ -56,13 +56,15 @@ from photosieve.hashing import HashPlan
 from photosieve.listing import Entry, list_pattern, normalise, pop_skip_examples
 from photosieve.listing import is_local as is_local_path
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
+from photosieve.lists.spec import spec_fields
 from photosieve.names import escape
 from photosieve.report import SUMMARY_FILE
 from photosieve.pipelines import beam_options, quiet, redaction, values
 from photosieve.pipelines.hash_options import add_hash_arguments, decode_options
 from photosieve.pipelines.mode_options import add_mode_arguments, plan_for_mode
 from photosieve.transforms.ledger import LEDGER_FILE
-from photosieve.transforms.matching import SHUFFLE, SIDE_INPUT, STRATEGIES, open_stored, spec_fields
+from photosieve.transforms.known_lists import open_stored
+from photosieve.transforms.matching import SHUFFLE, SIDE_INPUT, STRATEGIES
 from photosieve.transforms.progress import ProgressMonitor
 
 __all__ = [

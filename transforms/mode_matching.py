@@ -56,16 +56,12 @@ from photosieve.lists.entries import ItemEntries, read_list_entries
 from photosieve.lists.from_images import has_windows
 from photosieve.match_modes import CONFIGS, MatchConfig, config_for_list, uses
 from photosieve.mode_matcher import FrameQuery, ModeMatcher, QueryHash
+from photosieve.lists.known import check_version
+from photosieve.lists.spec import spec_fields
+from photosieve.matches import match_status
+from photosieve.transforms.known_lists import open_stored
 from photosieve.transforms.ledger import LEDGER, Tally
-from photosieve.transforms.matching import (
-    DEFAULT_BATCH_SIZE,
-    SIDE_INPUT,
-    MatchHashes,
-    check_version,
-    match_status,
-    open_stored,
-    spec_fields,
-)
+from photosieve.transforms.matching import DEFAULT_BATCH_SIZE, SIDE_INPUT, MatchHashes
 
 __all__ = [
     "MatchInMode",
