@@ -267,7 +267,9 @@ def choose_geometry(
     """
     if n == 0:
         return None
-    budget = math.inf if max_bytes_per_hash is None else max(max_bytes_per_hash * n, MIN_BUDGET_BYTES)
+    budget = (
+        math.inf if max_bytes_per_hash is None else max(max_bytes_per_hash * n, MIN_BUDGET_BYTES)
+    )
     hash_bytes = -(-nbits // BITS_PER_WORD) * 8
     fits: list[tuple[float, int, Geometry]] = []
     for b in range(MIN_CHUNK_BITS, min(costs.max_chunk_bits, nbits) + 1):
