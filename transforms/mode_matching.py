@@ -101,7 +101,7 @@ class ModeList(NamedTuple):
     """One list as the mode matches it: what rows cite, and its matcher (None: no PDQ hashes).
 
     Attributes:
-        name, version, role: as in :class:`~transforms.matching.KnownList`.
+        name, version, role: as in :class:`~photosieve.lists.known.KnownList`.
         matcher: the indexed list with the mode's configuration for it
             (``matcher.config``), or None.
     """
