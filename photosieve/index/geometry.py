@@ -67,8 +67,6 @@ DEFAULT_MAX_BYTES_PER_HASH = 150
 # Below this many bytes the tables are not worth a budget check: a 16 x 16
 # geometry's offset tables alone are 4 MiB whatever the list size.
 MIN_BUDGET_BYTES = 1 << 20
-# Narrowest chunk considered: fewer bits make buckets hold most of the list.
-MIN_CHUNK_BITS = 4
 # A chunk's item numbers and neighbour keys beyond this size are read from DRAM.
 CACHE_BYTES = 16 << 20
 
@@ -86,7 +84,7 @@ class CostModel:
         survivor_ns: one entry passing the pigeonring test, verified in full.
         scan_word_ns: one 64-bit word of one list hash in a brute-force
             scan (``inf``: no scan to fall back on).
-        max_chunk_bits: widest chunk considered.
+        min_chunk_bits, max_chunk_bits: narrowest and widest chunk considered.
         tie_factor: geometries estimated within this factor of the
             cheapest are a tie (the model's error), won by the smallest.
     """
@@ -96,6 +94,7 @@ class CostModel:
     candidate_ns: float
     survivor_ns: float
     scan_word_ns: float
+    min_chunk_bits: int
     max_chunk_bits: int
     tie_factor: float
 
@@ -103,8 +102,8 @@ class CostModel:
 # The in-memory index: one thread, numpy 2.4 on an AMD EPYC (Zen 4) core; a
 # least-squares fit to 12 measured geometries at 1M and 10M PDQ hashes
 # (benchmarks/bench_index.py --geometries; see benchmarks/README.md), within
-# about +-25% of each measurement. Chunks up to 24 bits: a 2**24-entry offset
-# table is 64 MiB per chunk. The 25% tie goes to the smaller index: at 10M PDQ
+# about +-25% of each measurement. Chunks of 4 to 24 bits: narrower buckets
+# hold most of the list, a 2**24-entry offset table is 64 MiB per chunk. The 25% tie goes to the smaller index: at 10M PDQ
 # hashes 16 x 16 (measured 6.6k q/s, 128 B/hash) over 11 x 22 (6.2k q/s, 138 B/hash).
 INDEX_COSTS = CostModel(
     probe_ns=27.5,  # offset reads, per-probe bookkeeping
@@ -112,19 +111,21 @@ INDEX_COSTS = CostModel(
     candidate_ns=4.5,  # one bucket entry through the pigeonring filter
     survivor_ns=60.0,  # one full-hash popcount verification (random gathers)
     scan_word_ns=1.5,
+    min_chunk_bits=4,
     max_chunk_bits=24,
     tie_factor=1.25,
 )
 # The shuffle join: one shuffled element on the local runners (measured:
 # ~35 us) per probe key, one candidate pair verified in Python (~0.5 us); no
 # scan (it would shuffle every list hash to every query) and no tables, so
-# keys up to 32 bits (Python ints) and no tie margin.
+# chunks of any width up to 32 bits (Python ints) and no tie margin.
 SHUFFLE_COSTS = CostModel(
     probe_ns=35_000.0,
     miss_ns=0.0,
     candidate_ns=500.0,
     survivor_ns=0.0,
     scan_word_ns=math.inf,
+    min_chunk_bits=1,
     max_chunk_bits=32,
     tie_factor=1.0,
 )
@@ -272,9 +273,11 @@ def choose_geometry(
     )
     hash_bytes = -(-nbits // BITS_PER_WORD) * 8
     fits: list[tuple[float, int, Geometry]] = []
-    for b in range(MIN_CHUNK_BITS, min(costs.max_chunk_bits, nbits) + 1):
+    for b in range(costs.min_chunk_bits, min(costs.max_chunk_bits, nbits) + 1):
         for m in range(1, nbits // b + 1):
             geometry = Geometry(m, b)
+            if geometry.radii(threshold)[0] >= b:
+                continue  # every key of a chunk probed: a scan with extra steps (or a broadcast)
             size = geometry.table_bytes() + n * (hash_bytes + geometry.entry_bytes())
             if size > budget:
                 continue

@@ -119,6 +119,17 @@ def test_shuffle_costs_pick_the_fewest_keys_the_join_can_afford():
     assert choose_geometry(1, 256, 31, costs=SHUFFLE_COSTS, max_bytes_per_hash=None) is not None
 
 
+@pytest.mark.parametrize("costs", [INDEX_COSTS, SHUFFLE_COSTS])
+@pytest.mark.parametrize(("nbits", "t"), [(64, 10), (64, 31), (64, 40), (256, 31), (256, 64)])
+@pytest.mark.parametrize("n", [1, 1000, 1_000_000])
+def test_no_geometry_probes_every_key_of_a_chunk(costs, nbits, t, n):
+    # Such a "geometry" is a scan with extra steps; in a shuffle, a broadcast to a few hot keys.
+    geometry = choose_geometry(n, nbits, t, costs=costs, max_bytes_per_hash=None)
+    if geometry is not None:
+        assert geometry.radii(t)[0] < geometry.chunk_bits
+        assert costs.min_chunk_bits <= geometry.chunk_bits <= costs.max_chunk_bits
+
+
 def test_the_shuffle_prices_keys_above_pairs():
     # 11 x 23 probes 3047 keys per query: cheap pairs, but each key is a 35 us shuffled element.
     wide = estimate(Geometry(11, 23), 1_000_000, 256, 31, SHUFFLE_COSTS)
