@@ -43,7 +43,8 @@ from dataclasses import asdict, dataclass  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from photosieve.index.multi_index import Geometry, MultiIndex, estimate  # noqa: E402
+from photosieve.index.geometry import Geometry, estimate  # noqa: E402
+from photosieve.index.multi_index import MultiIndex  # noqa: E402
 
 NBITS = 256
 NBYTES = NBITS // 8

@@ -21,7 +21,7 @@ from photosieve.errors import ConfigError
 from photosieve.hashing import ALGORITHM_CHOICES, HashPlan
 from photosieve.lists import ListSpec
 from photosieve.robust.modes import CONFIGS, TARGET_FPR, MatchConfig
-from photosieve.transforms.matching import SIDE_INPUT
+from photosieve.run_config import SIDE_INPUT
 from photosieve.transforms.mode_matching import read_list_config
 
 __all__ = ["MODE_KEY", "add_mode_arguments", "plan_for_mode", "preflight"]

@@ -34,7 +34,7 @@ from photosieve.summary import SUMMARY_FILE, Summary, read_summary
 from photosieve.pipelines import mode_options
 from photosieve.pipelines.running import is_local, output_umask
 from photosieve.transforms.ledger import LEDGER_FILE
-from photosieve.transforms.matching import open_stored
+from photosieve.transforms.known_lists import open_stored
 from photosieve.transforms.mode_matching import shuffle_refusal
 from photosieve.transforms.incremental import table_pattern
 from photosieve.transforms.tables import PARQUET_SUFFIX

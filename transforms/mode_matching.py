@@ -67,16 +67,12 @@ from photosieve.robust.matcher import (
     query_row,
 )
 from photosieve.robust.modes import CONFIGS, MatchConfig, mode_algorithms
+from photosieve.lists.known import check_version
+from photosieve.lists.spec import spec_fields
+from photosieve.matches import match_status
+from photosieve.transforms.known_lists import open_stored
 from photosieve.transforms.ledger import LEDGER, Tally
-from photosieve.transforms.matching import (
-    DEFAULT_BATCH_SIZE,
-    SIDE_INPUT,
-    MatchHashes,
-    check_version,
-    match_status,
-    open_stored,
-    spec_fields,
-)
+from photosieve.transforms.matching import DEFAULT_BATCH_SIZE, SIDE_INPUT, MatchHashes
 
 __all__ = [
     "MatchInMode",

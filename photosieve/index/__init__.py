@@ -23,7 +23,8 @@ import numpy as np
 from photosieve import algorithms
 from photosieve.index.euclidean import EuclideanIndex
 from photosieve.index.exact import ExactIndex
-from photosieve.index.multi_index import Geometry, MultiIndex
+from photosieve.index.geometry import Geometry
+from photosieve.index.multi_index import MultiIndex
 from photosieve.index.types import BatchMatches, HashIndex, Match, as_hash_rows
 
 __all__ = [

@@ -32,8 +32,11 @@ Survivors are verified by a full popcount (``np.bitwise_count``).
 
 Geometry and cost model
 -----------------------
-The geometry ``(m, b)`` is chosen at build time for a hint threshold by
-:func:`choose_geometry`: among the geometries whose memory fits the budget
+The geometry ``(m, b)``, the candidate rule and the cost model are shared
+with the shuffle join and live in :mod:`photosieve.index.geometry`. The
+geometry is chosen at build time for a hint threshold by
+:func:`~photosieve.index.geometry.choose_geometry` (with
+:data:`~photosieve.index.geometry.INDEX_COSTS`): among the geometries whose memory fits the budget
 (``DEFAULT_MAX_BYTES_PER_HASH``), the one with the lowest estimated query
 cost (probes, candidates and survivors, each weighted by a per-element cost
 measured with ``benchmarks/bench_index.py``; estimates within 25% count as a
@@ -58,15 +61,22 @@ See ``benchmarks/README.md`` for the measurements.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
-from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from photosieve.errors import ConfigError
+from photosieve.index.geometry import (
+    DEFAULT_MAX_BYTES_PER_HASH,
+    Geometry,
+    Plan,
+    choose_geometry,
+    chunk_keys,
+    estimate,
+    flip_masks,
+    key_dtype,
+)
 from photosieve.index.types import (
     BatchMatches,
     Match,
@@ -75,36 +85,9 @@ from photosieve.index.types import (
     single_hash_row,
 )
 
-__all__ = ["MultiIndex", "Geometry", "choose_geometry", "DEFAULT_MAX_BYTES_PER_HASH"]
+__all__ = ["MultiIndex"]
 
 logger = logging.getLogger(__name__)
-
-BITS_PER_WORD = 64
-
-# Issue 3's memory budget for a 256-bit hash (hash + bucket tables + filters).
-DEFAULT_MAX_BYTES_PER_HASH = 150
-# Below this many bytes the tables are not worth a budget check: a 16 x 16
-# geometry's offset tables alone are 4 MiB whatever the list size.
-MIN_BUDGET_BYTES = 1 << 20
-# Widest chunk considered: a 2**24-entry offset table is 64 MiB per chunk.
-MAX_CHUNK_BITS = 24
-
-# Per-element costs in nanoseconds, one thread, numpy 2.4 on an AMD EPYC
-# (Zen 4) core: a least-squares fit to 12 measured geometries at 1M and 10M
-# PDQ hashes (benchmarks/bench_index.py --geometries; see benchmarks/README.md).
-# The fit is within about +-25% of each measurement; only ratios matter:
-# they rank geometries and decide index vs brute force.
-COST_PROBE_NS = 27.5  # one bucket lookup (offset reads, per-probe bookkeeping)
-COST_MISS_NS = 32.0  # reaching a non-empty bucket whose chunk's entries are out of cache
-COST_CANDIDATE_NS = 4.5  # one bucket entry through the pigeonring filter
-COST_SURVIVOR_NS = 60.0  # one full-hash popcount verification (random gathers)
-COST_SCAN_WORD_NS = 1.5  # one 64-bit word of one list hash in a brute-force scan
-# A chunk's item numbers and neighbour keys beyond this size are read from DRAM.
-CACHE_BYTES = 16 << 20
-# Geometries estimated within this factor of the cheapest are a tie (the
-# model's error); the smallest index wins it. At 10M PDQ hashes this picks
-# 16 x 16 (measured 6.6k q/s, 128 B/hash) over 11 x 22 (6.2k q/s, 138 B/hash).
-TIE_FACTOR = 1.25
 
 # A query batch is sized so that one chunk's step handles about this many
 # bucket entries: its temporaries then stay in cache (measured best at 1M
@@ -113,120 +96,6 @@ CANDIDATES_PER_STEP = 1 << 19
 MAX_QUERIES_PER_BATCH = 4096
 # Brute force works on [queries, items] tiles of about this many elements.
 SCAN_TILE_ELEMENTS = 1 << 20
-
-
-@dataclass(frozen=True)
-class Geometry:
-    """How hashes are cut into chunks.
-
-    Attributes:
-        chunks: ``m``, the number of chunks (each with its bucket table).
-        chunk_bits: ``b``, bits per chunk; chunk ``j`` is bits
-            ``[j*b, (j+1)*b)`` counted from the first hex digit.
-    """
-
-    chunks: int
-    chunk_bits: int
-
-    def radii(self, threshold: int) -> tuple[int, int]:
-        """(probe radius per chunk, pigeonring radius for a chunk and its neighbour)."""
-        return threshold // self.chunks, (2 * threshold) // self.chunks
-
-    def table_bytes(self) -> int:
-        return self.chunks * ((1 << self.chunk_bits) + 1) * 4
-
-    def entry_bytes(self) -> int:
-        """Bytes per list hash for item numbers (uint32) and neighbour keys."""
-        return self.chunks * (4 + _key_dtype(self.chunk_bits).itemsize)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a query at one threshold will do, with the model's estimates (per query)."""
-
-    method: str  # "index" or "scan"
-    probes: float
-    candidates: float
-    survivors: float
-    index_ns: float
-    scan_ns: float
-
-
-def _key_dtype(bits: int) -> np.dtype:
-    if bits <= 8:
-        return np.dtype(np.uint8)
-    if bits <= 16:
-        return np.dtype(np.uint16)
-    return np.dtype(np.uint32)
-
-
-def _ball_size(bits: int, radius: int) -> int:
-    """Number of keys within ``radius`` flipped bits of a ``bits``-bit key."""
-    return sum(math.comb(bits, f) for f in range(min(radius, bits) + 1))
-
-
-def estimate(geometry: Geometry | None, n: int, nbits: int, threshold: int) -> Plan:
-    """Estimated per-query cost of the index and of a scan, for random hashes."""
-    words = -(-nbits // BITS_PER_WORD)
-    scan_ns = COST_SCAN_WORD_NS * words * n
-    if geometry is None or n == 0:
-        return Plan("scan", 0.0, 0.0, 0.0, math.inf, scan_ns)
-    m, b = geometry.chunks, geometry.chunk_bits
-    r1, r2 = geometry.radii(threshold)
-    per_key = n / float(1 << b)
-    probes = candidates = survivors = 0.0
-    for f in range(min(r1, b) + 1):
-        probes_f = m * math.comb(b, f)
-        probes += probes_f
-        candidates += probes_f * per_key
-        # A random neighbour chunk is within r2 - f bits with this probability.
-        survivors += probes_f * per_key * _ball_size(b, r2 - f) / float(1 << b) if r2 >= f else 0
-    # Probes that land in a non-empty bucket of an out-of-cache chunk miss.
-    out_of_cache = n * geometry.entry_bytes() / m > CACHE_BYTES
-    misses = probes * -math.expm1(-per_key) if out_of_cache else 0.0
-    index_ns = (
-        COST_PROBE_NS * probes
-        + COST_MISS_NS * misses
-        + COST_CANDIDATE_NS * candidates
-        + COST_SURVIVOR_NS * survivors
-    )
-    method = "index" if index_ns < scan_ns else "scan"
-    return Plan(method, probes, candidates, survivors, index_ns, scan_ns)
-
-
-def choose_geometry(
-    n: int, nbits: int, threshold: int, *, max_bytes_per_hash: float = DEFAULT_MAX_BYTES_PER_HASH
-) -> Geometry | None:
-    """The cheapest geometry for ``n`` hashes of ``nbits`` at ``threshold`` that fits the budget.
-
-    Among geometries estimated within ``TIE_FACTOR`` of the cheapest, the
-    one using the least memory. Returns None when no geometry beats a
-    brute-force scan (tiny lists, or thresholds so large that probes explode).
-    """
-    if n == 0:
-        return None
-    budget = max(max_bytes_per_hash * n, MIN_BUDGET_BYTES)
-    hash_bytes = -(-nbits // BITS_PER_WORD) * 8
-    fits: list[tuple[float, int, Geometry]] = []
-    for b in range(4, min(MAX_CHUNK_BITS, nbits) + 1):
-        for m in range(1, nbits // b + 1):
-            geometry = Geometry(m, b)
-            size = geometry.table_bytes() + n * (hash_bytes + geometry.entry_bytes())
-            if size > budget:
-                continue
-            plan = estimate(geometry, n, nbits, threshold)
-            if plan.method == "index":
-                fits.append((plan.index_ns, size, geometry))
-    if not fits:
-        return None
-    cheapest = min(cost for cost, _, _ in fits)
-    ties = [
-        (size, cost, g.chunks, g.chunk_bits)
-        for cost, size, g in fits
-        if cost <= cheapest * TIE_FACTOR
-    ]
-    _, _, m, b = min(ties)
-    return Geometry(m, b)
 
 
 def _to_words(rows: np.ndarray, nwords: int) -> np.ndarray:
@@ -245,29 +114,6 @@ def _to_words(rows: np.ndarray, nwords: int) -> np.ndarray:
     for w in range(nwords):  # one strided copy per word beats a transpose
         words[w] = big_endian[:, w]
     return words
-
-
-def _chunk_keys(words: np.ndarray, chunk: int, bits: int) -> np.ndarray:
-    """Bits ``[chunk*bits, (chunk+1)*bits)`` of every hash, as uint64 [n]."""
-    start = chunk * bits
-    w, s = divmod(start, BITS_PER_WORD)
-    if s + bits <= BITS_PER_WORD:
-        return (words[w] >> np.uint64(BITS_PER_WORD - s - bits)) & np.uint64((1 << bits) - 1)
-    head = BITS_PER_WORD - s  # bits taken from word w, the rest from word w + 1
-    high = words[w] & np.uint64((1 << head) - 1)
-    low = words[w + 1] >> np.uint64(BITS_PER_WORD - (bits - head))
-    return (high << np.uint64(bits - head)) | low
-
-
-@lru_cache(maxsize=64)
-def _flip_masks(bits: int, flips: int) -> np.ndarray:
-    """Every ``bits``-bit mask with exactly ``flips`` bits set, as int64 (read-only)."""
-    masks = np.array(
-        [sum(1 << i for i in combo) for combo in itertools.combinations(range(bits), flips)],
-        dtype=np.int64,
-    )
-    masks.setflags(write=False)
-    return masks
 
 
 class MultiIndex:
@@ -355,11 +201,11 @@ class MultiIndex:
                 neighbour_keys=empty32,
             )
         m, b = geometry.chunks, geometry.chunk_bits
-        key_dtype = _key_dtype(b)
-        keys = [_chunk_keys(words, j, b).astype(key_dtype) for j in range(m)]
+        keys_dtype = key_dtype(b)
+        keys = [chunk_keys(words, j, b).astype(keys_dtype) for j in range(m)]
         tables = np.empty((m, (1 << b) + 1), dtype=np.uint32)
         items = np.empty((m, n), dtype=np.uint32)
-        neighbour_keys = np.empty((m, n), dtype=key_dtype)
+        neighbour_keys = np.empty((m, n), dtype=keys_dtype)
         for j in range(m):
             # Radix sort for keys of <= 16 bits; the order inside a bucket does not matter.
             order = np.argsort(keys[j], kind="stable")
@@ -494,7 +340,7 @@ class MultiIndex:
         parts_q, parts_item = [], []
         for lo in range(0, q, batch):
             hi = min(q, lo + batch)
-            qkeys = np.stack([_chunk_keys(qwords[:, lo:hi], j, b) for j in range(m)])
+            qkeys = np.stack([chunk_keys(qwords[:, lo:hi], j, b) for j in range(m)])
             qi, item = self._candidates(qkeys.astype(np.int64), t)
             parts_q.append(qi + lo)
             parts_item.append(item)
@@ -524,7 +370,7 @@ class MultiIndex:
         for j in range(m):
             table, neighbour_keys = self._tables[j], self._neighbour_keys[j]
             for f in range(min(r1, b) + 1):
-                masks = _flip_masks(b, f)
+                masks = flip_masks(b, f)
                 probes = (qkeys[j][:, None] ^ masks).reshape(-1)  # [q * p], query-major
                 # np.take: measurably faster than fancy indexing for 1-D gathers.
                 first = np.take(table, probes)

@@ -19,6 +19,7 @@ Specs come from a profile's ``lists:`` section or from code::
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 from collections.abc import Iterable, Mapping
@@ -114,6 +115,17 @@ class ListSpec:
                 f" known: {sorted(known)}"
             )
         return cls(**dict(config))
+
+
+def spec_fields(spec: ListSpec) -> dict:
+    """A ListSpec as plain values: ListSpec itself holds a MappingProxyType, which does not pickle.
+
+    Every field, so a field added to ListSpec reaches the workers without an edit here
+    (``dataclasses.asdict`` would deep-copy the mapping proxy, which fails).
+    ``ListSpec(**spec_fields(spec))`` is the spec again.
+    """
+    fields = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+    return {**fields, "role": spec.role.value, "thresholds": dict(spec.thresholds)}
 
 
 def load_list_specs(entries: Iterable[Mapping | str]) -> list[ListSpec]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 
 import apache_beam as beam
@@ -12,19 +13,12 @@ from apache_beam.testing.util import assert_that, equal_to
 from PIL import Image
 
 from photosieve import schemas
-from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.lists import ListSpec
 from tests.transforms import samples
+from photosieve.transforms import matching
 from photosieve.transforms.hashing import HashImages
-from photosieve.transforms.matching import (
-    SHUFFLE,
-    SIDE_INPUT,
-    STRATEGIES,
-    MatchHashes,
-    read_known_list,
-    shuffle_geometry,
-)
+from photosieve.transforms.matching import SHUFFLE, SIDE_INPUT, STRATEGIES, MatchHashes
 from photosieve.transforms.reading import ReadImages
 
 RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
@@ -246,6 +240,65 @@ def test_exactly_the_pairs_within_the_threshold_are_found(tmp_path, strategy):
         assert_that(found, equal_to(expected))
 
 
+def test_module_examples_run():
+    assert doctest.testmod(matching).failed == 0
+
+
+def _match_rows(rows: list[dict], specs: list[ListSpec], strategy: str, path) -> list[str]:
+    with BeamTestPipeline(runner=RUNNER) as p:
+        matched = (
+            p
+            | beam.Create(rows)
+            | MatchHashes(specs, run_id="r", matched_at_us=0, strategy=strategy)
+        )
+        _ = (
+            matched[schemas.MATCHES]
+            | beam.Map(_normalised)
+            | beam.io.WriteToText(str(path), shard_name_template="")
+        )
+    return sorted(path.read_text().splitlines())
+
+
+def test_both_strategies_match_a_generated_list_identically(tmp_path):
+    """64-bit pHash and 256-bit PDQ lists at several thresholds, a suppress list among them."""
+    rng = np.random.default_rng(11)
+    phash = [rng.bytes(8) for _ in range(300)]
+    pdq = [rng.bytes(32) for _ in range(300)]
+    _write_csv(
+        tmp_path / "known.csv",
+        [(h.hex(), "phash", f"p{i}", "x") for i, h in enumerate(phash)]
+        + [(h.hex(), "pdq", f"q{i}", "y") for i, h in enumerate(pdq)],
+    )
+    _write_csv(
+        tmp_path / "benign.csv", [(h.hex(), "phash", f"b{i}", "") for i, h in enumerate(phash[:40])]
+    )
+    specs = [
+        ListSpec(str(tmp_path / "known.csv"), thresholds={"phash": 12, "pdq": 40}),
+        ListSpec(str(tmp_path / "benign.csv"), role="suppress", thresholds={"phash": 4}),
+    ]
+    rows = []
+    for i in range(120):
+        listed = (phash, pdq)[i % 2]
+        algorithm = ("phash", "pdq")[i % 2]
+        query = _flip(listed[i % 300], int(rng.integers(0, 16 if i % 2 == 0 else 44)), rng)
+        for orientation in (None, "rotate90"):
+            rows.append(
+                {
+                    schemas.URI: f"o{i}",
+                    schemas.FRAME: 0,
+                    schemas.ALGORITHM: algorithm,
+                    schemas.HASH: _flip(query, 3, rng).hex() if orientation else query.hex(),
+                    schemas.ORIENTATION: orientation,
+                    schemas.QUALITY: 100,
+                }
+            )
+    outputs = {s: _match_rows(rows, specs, s, tmp_path / s) for s in STRATEGIES}
+    statuses = {json.loads(line)[schemas.STATUS] for line in outputs[SIDE_INPUT]}
+    assert len(outputs[SIDE_INPUT]) >= 80
+    assert statuses == {schemas.STATUS_MATCH, schemas.STATUS_SUPPRESSED, schemas.STATUS_SUPPRESS}
+    assert outputs[SIDE_INPUT] == outputs[SHUFFLE]
+
+
 def test_digests_match_only_when_equal(tmp_path):
     _write_csv(tmp_path / "d.csv", [("ab" * 16, "md5", "m1", "x")])
     rows = [
@@ -293,21 +346,6 @@ def test_query_ledger_counts_every_hash(scene):
             (("probed", "md5"), 7),
         ]
         assert_that(queries, equal_to(expected))
-
-
-def test_a_list_changed_since_preflight_fails(tmp_path):
-    path = tmp_path / "l.txt"
-    path.write_text("pdq " + "0f" * 32 + "\n")
-    known = read_known_list(ListSpec(str(path)), strict=True)
-    path.write_text("pdq " + "f0" * 32 + "\n")
-    with pytest.raises(ConfigError, match="changed"):
-        read_known_list(ListSpec(str(path)), strict=True, expected_version=known.version)
-
-
-def test_shuffle_geometry_for_pdq_at_31_bits():
-    # 16 chunks of 16 bits probed within 1 bit: 272 keys per query hash.
-    assert tuple(shuffle_geometry(256, 31, 1_000_000)) == (16, 16, 1)
-    assert shuffle_geometry(256, 0, 10).radius == 0
 
 
 def test_bad_configuration_fails_at_construction(tmp_path):

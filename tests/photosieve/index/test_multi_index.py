@@ -14,12 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from photosieve.errors import ConfigError
-from photosieve.index.multi_index import (
-    DEFAULT_MAX_BYTES_PER_HASH,
-    Geometry,
-    MultiIndex,
-    choose_geometry,
-)
+from photosieve.index.geometry import DEFAULT_MAX_BYTES_PER_HASH, Geometry, choose_geometry
+from photosieve.index.multi_index import MultiIndex
 from photosieve.index.types import BatchMatches, Match
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from photosieve.errors import ConfigError, ListFormatError
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
+from photosieve.lists.spec import spec_fields
 
 
 def test_specs_from_profile_entries(hash_lists_dir):
@@ -87,3 +90,12 @@ def test_read_lists_keeps_to_each_specs_byte_limit(write, pdq_hashes):
 def test_a_spec_byte_limit_must_be_positive():
     with pytest.raises(ConfigError, match="must be positive"):
         ListSpec("a.txt", max_bytes=0)
+
+
+def test_spec_fields_are_plain_values_that_rebuild_the_spec():
+    spec = ListSpec(
+        "gs://bucket/l.csv", name="l", role="suppress", thresholds={"pdq": 20}, max_bytes="2MB"
+    )
+    fields = pickle.loads(pickle.dumps(spec_fields(spec)))
+    assert fields["role"] == "suppress" and fields["thresholds"] == {"pdq": 20}
+    assert ListSpec(**fields) == spec
