@@ -27,7 +27,7 @@ from photosieve.errors import ConfigError, ListFormatError
 from photosieve.incremental import PreviousRun
 from photosieve.listing import Entry, list_pattern, normalise
 from photosieve.listing import is_local as is_local_path
-from photosieve.lists import ListSpec, read_lists
+from photosieve.lists import read_lists
 from photosieve.names import escape
 from photosieve.run_config import SHUFFLE, SIDE_INPUT, Matching, RunConfig
 from photosieve.summary import SUMMARY_FILE, Summary, read_summary
