@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from photosieve import ledger as keys
+from photosieve.ledger import Ledger
+
 __all__ = ["check_accounting", "check_queries"]
 
 
@@ -26,23 +29,22 @@ def check_accounting(ledger: dict, algorithms: Sequence[str], *, all_frames: boo
     when all frames were hashed). Objects a repeat audit carried from a
     previous run, unread, count with their carried rows.
     """
-    objects = ledger.get("objects", {})
-    read, hashed = objects.get("read", 0), objects.get("hashed", 0)
-    carried = objects.get("carried", 0)
+    counts = Ledger(ledger)
+    read, hashed = counts.count(keys.OBJECTS_READ), counts.count(keys.OBJECTS_HASHED)
+    carried = counts.count(keys.OBJECTS_CARRIED)
     problems = []
-    files = ledger.get("files", {})
-    listed = ledger.get("listing", {}).get("entries", 0)
-    skipped = sum(ledger.get("skipped", {}).get("listing", {}).values())
-    arrived = files.get("listed", 0) + files.get("relisted", 0)
+    listed = counts.count(keys.LISTING_ENTRIES)
+    skipped = counts.total((*keys.SKIPPED, "listing"))
+    arrived = counts.count(keys.FILES_LISTED) + counts.count(keys.FILES_RELISTED)
     if listed != arrived + skipped:
         problems.append(
             f"{listed} entries listed but {arrived} files read or carried and {skipped} skipped"
         )
     if read != hashed:
         problems.append(f"{read} objects read but {hashed} hashed")
-    units = ledger.get("units", {})
+    units = counts.counts(keys.UNITS)
     for name in algorithms:
-        outcome = units.get(name, {})
+        outcome = counts.counts((*keys.UNITS, name))
         accounted = sum(outcome.values())
         if accounted != hashed + carried:
             problems.append(f"{name}: {accounted} outcomes for {hashed + carried} objects")
@@ -51,14 +53,14 @@ def check_accounting(ledger: dict, algorithms: Sequence[str], *, all_frames: boo
                 problems.append(f"{name}: {outcome[bad]} objects {bad}")
     for name in sorted(set(units) - set(algorithms)):
         problems.append(
-            f"{name}: not requested but reported for {sum(units[name].values())} objects"
+            f"{name}: not requested but reported for {counts.total((*keys.UNITS, name))} objects"
         )
     return problems
 
 
 def check_queries(ledger: dict, hash_rows: int) -> list[str]:
     """Problems with the rule "every stored hash row is queried or skipped for a reason"."""
-    queried = sum(n for reasons in ledger.get("queries", {}).values() for n in reasons.values())
+    queried = Ledger(ledger).total(keys.QUERIES)
     return (
         [] if queried == hash_rows else [f"{hash_rows} hash rows but {queried} queried or skipped"]
     )

@@ -42,8 +42,10 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from photosieve import algorithms, schemas
+from photosieve import ledger as keys
 from photosieve.decode import DECODER_VERSION
 from photosieve.errors import ConfigError, FailureReason
+from photosieve.ledger import Ledger
 from photosieve.hashing import HashPlan
 from photosieve.reading import is_archive
 from photosieve.summary import Summary
@@ -575,10 +577,10 @@ class MatchClassifier:
 
 def check_files(ledger: Mapping[str, Any]) -> list[str]:
     """Problems with the rule "every listed file is read or carried, once"."""
-    files = ledger.get("files", {})
-    states = files.get("state", {})
+    counts = Ledger(ledger)
+    states = counts.counts(keys.FILES_STATE)
     present = sum(n for state, n in states.items() if state != GONE)
-    listed = files.get("listed", 0)
+    listed = counts.count(keys.FILES_LISTED)
     if present != listed:
         return [f"{present} files in the files table (not gone) but {listed} read or carried"]
     return []
@@ -591,11 +593,11 @@ def summary_section(
     gone_examples: Sequence[str],
 ) -> dict:
     """summary.json's ``incremental`` section from the run's ledger (see the README's "Weekly audits")."""
-    files = ledger.get("files", {})
-    hashes, errors = ledger.get("hashes", {}), ledger.get("errors", {})
-    matches = ledger.get("matches", {})
-    carried_hashes = sum(hashes.get("carried", {}).values())
-    carried_errors = sum(errors.get("carried", {}).values())
+    counts = Ledger(ledger)
+    states = counts.counts(keys.FILES_STATE)
+    carried_files = counts.total(keys.FILES_CARRIED)
+    carried_hashes = counts.total(keys.HASHES_CARRIED)
+    carried_errors = counts.total(keys.ERRORS_CARRIED)
     return {
         "previous": [
             {
@@ -604,33 +606,32 @@ def summary_section(
                 "settings_differences": policy.incompatible[run.index],
                 "library_changes": library_changes.get(run.run_id, {}),
                 "carried": {
-                    "files": files.get("carried", {}).get(run.run_id, 0),
-                    "hashes": hashes.get("carried", {}).get(run.run_id, 0),
-                    "errors": errors.get("carried", {}).get(run.run_id, 0),
+                    "files": counts.count((*keys.FILES_CARRIED, run.run_id)),
+                    "hashes": counts.count((*keys.HASHES_CARRIED, run.run_id)),
+                    "errors": counts.count((*keys.ERRORS_CARRIED, run.run_id)),
                 },
             }
             for run in policy.runs
         ],
         "rehash": policy.rehash,
-        "files": {state: files.get("state", {}).get(state, 0) for state in STATES},
-        "read": sum(n for state, n in files.get("state", {}).items() if state != GONE)
-        - sum(files.get("carried", {}).values()),
-        "carried": sum(files.get("carried", {}).values()),
-        "reread": dict(files.get("reread", {})),
+        "files": {state: states.get(state, 0) for state in STATES},
+        "read": sum(n for state, n in states.items() if state != GONE) - carried_files,
+        "carried": carried_files,
+        "reread": counts.counts(keys.FILES_REREAD),
         "hashes": {
             "carried": carried_hashes,
-            "computed": sum(hashes.get("algorithm", {}).values()) - carried_hashes,
+            "computed": counts.total(keys.HASHES_ALGORITHM) - carried_hashes,
         },
         "errors": {
             "carried": carried_errors,
-            "new": sum(errors.get("class", {}).values()) - carried_errors,
+            "new": counts.total(keys.ERRORS_CLASS) - carried_errors,
         },
         "matches": {
-            "new": matches.get("new", {}),
-            "matched_before": matches.get("matched_before", {}),
-            "no_longer_matched": matches.get("no_longer_matched", {}),
+            "new": counts.counts(keys.MATCHES_NEW),
+            "matched_before": counts.counts(keys.MATCHES_BEFORE),
+            "no_longer_matched": counts.counts(keys.MATCHES_NO_LONGER),
         },
-        "gone": {"count": files.get("state", {}).get(GONE, 0), "examples": list(gone_examples)},
+        "gone": {"count": states.get(GONE, 0), "examples": list(gone_examples)},
     }
 
 

@@ -33,6 +33,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
+from photosieve import ledger as keys
 from photosieve.names import escape
 
 __all__ = [
@@ -246,16 +247,14 @@ def list_paths(paths: Iterable[str]) -> Iterator[Entry | Skip]:
 
 # Example uris of skipped entries kept per kind (in each bundle's ledger, and in summary.json).
 SKIP_EXAMPLES = 20
-# The ledger key under which the examples travel (never a Beam counter: see transforms.ledger).
-SKIP_EXAMPLES_KEY = "skip_examples"
 
 
 def count_skip(counts, where: str, kind: str, uri: str) -> None:
     """Count one skip under ``("skipped", where, kind)``; keep its uri while fewer than
     :data:`SKIP_EXAMPLES` of that kind were seen. ``counts``: a Counter-like tally."""
-    key = ("skipped", where, kind)
+    key = (*keys.SKIPPED, where, kind)
     if counts.counts[key] < SKIP_EXAMPLES:
-        counts.add((SKIP_EXAMPLES_KEY, where, kind, uri))
+        counts.add((*keys.SKIP_EXAMPLES, where, kind, uri))
     counts.add(key)
 
 
@@ -266,7 +265,7 @@ def pop_skip_examples(ledger: dict, limit: int = SKIP_EXAMPLES) -> dict:
     bundle) next to the ``skipped`` counts; ``summary.json`` shows the counts
     under ``counts.skipped`` and these under a top-level ``skipped``.
     """
-    examples = ledger.pop(SKIP_EXAMPLES_KEY, {})
+    examples = ledger.pop(keys.SKIP_EXAMPLES[0], {})
     return {
         where: {kind: sorted(uris)[:limit] for kind, uris in sorted(kinds.items())}
         for where, kinds in sorted(examples.items())

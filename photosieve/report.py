@@ -39,6 +39,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from photosieve import algorithms, schemas
+from photosieve import ledger as keys
+from photosieve.ledger import Ledger
 from photosieve.summary import SUMMARY_FILE, Summary, read_summary
 from photosieve.text import markdown_text, printable
 
@@ -278,10 +280,12 @@ def _overview(report: Report, quote) -> list[tuple[str, str]]:
     """(label, value) rows; ``quote`` makes each value read from the run safe for the renderer."""
     q = quote
     s = report.run.summary
-    counts = s.counts
-    objects = counts.get("objects", {})
+    counts = Ledger(s.counts)
     accounting = s.accounting
-    unknown = 0 if counts else "?"
+    listed, hashed = (
+        (counts.count(keys.FILES_LISTED), counts.count(keys.OBJECTS_HASHED)) if s.counts else ("?", "?")
+    )
+    carried = counts.count(keys.OBJECTS_CARRIED)
     rows = [
         ("run", q(report.run.run_id)),
         ("command", q(s.command)),
@@ -289,8 +293,8 @@ def _overview(report: Report, quote) -> list[tuple[str, str]]:
         ("wall time", f"{_number(s.wall_seconds):.1f} s"),
         # Counters that stayed at zero are absent from a summary that has counts.
         ("objects listed / hashed",
-         f"{q(counts.get('files', {}).get('listed', unknown))} / {q(objects.get('hashed', unknown))}"
-         + (f" (+{q(objects['carried'])} carried from previous runs, unread)" if objects.get("carried") else "")),
+         f"{q(listed)} / {q(hashed)}"
+         + (f" (+{q(carried)} carried from previous runs, unread)" if carried else "")),
         ("hash rows", q(s.tables.get(schemas.HASHES, "?"))),
         ("error rows", q(s.tables.get(schemas.ERRORS, len(report.run.errors)))),
         ("match rows", ", ".join(f"{n} {q(k)}" for k, n in sorted(report.status_counts.items(), key=str)) or "0"),

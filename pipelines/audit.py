@@ -30,6 +30,8 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from photosieve import incremental, schemas
+from photosieve import ledger as keys
+from photosieve.ledger import Ledger
 from photosieve.accounting import check_accounting, check_queries
 from photosieve.errors import ConfigError
 from photosieve.incremental import CarryPolicy, MatchClassifier, PreviousRun
@@ -199,7 +201,7 @@ def pipeline(config: RunConfig) -> int:
         _ = tuple(ledgers) | "WriteLedger" >> WriteLedger(ctx.output)
 
     def check(ledger: dict) -> list[str]:
-        hash_rows = sum(ledger.get("hashes", {}).get("algorithm", {}).values())
+        hash_rows = running.table_rows(ledger)[schemas.HASHES]
         return (
             check_accounting(ledger, plan.algorithms, all_frames=plan.decode.all_frames)
             + check_queries(ledger, hash_rows)
@@ -216,7 +218,7 @@ def pipeline(config: RunConfig) -> int:
         if runs:
             gone = (
                 _gone_examples(context.output)
-                if ledger.get("files", {}).get("state", {}).get(incremental.GONE)
+                if Ledger(ledger).count((*keys.FILES_STATE, incremental.GONE))
                 else []
             )
             section = incremental.summary_section(ledger, policy, library_changes, gone)

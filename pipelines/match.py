@@ -21,8 +21,10 @@ from collections import Counter
 import apache_beam as beam
 from apache_beam.io.parquetio import ReadFromParquet
 
+from photosieve import ledger as keys
 from photosieve import schemas
 from photosieve.accounting import check_queries
+from photosieve.ledger import Ledger
 from photosieve.errors import ConfigError
 from photosieve.run_config import RunConfig
 from photosieve.pipelines import configure, flags, preflight, running
@@ -72,7 +74,7 @@ def run(argv: list[str] | None = None) -> RunConfig:
 
 
 def _count_rows(n: int) -> Counter:
-    return Counter({("hashes", "read"): n})
+    return Counter({keys.HASHES_READ: n})
 
 
 def pipeline(config: RunConfig) -> int:
@@ -101,7 +103,7 @@ def pipeline(config: RunConfig) -> int:
         _ = (counted, matched[LEDGER]) | "WriteLedger" >> WriteLedger(ctx.output)
 
     def check(ledger: dict) -> list[str]:
-        return check_queries(ledger, ledger.get("hashes", {}).get("read", 0))
+        return check_queries(ledger, Ledger(ledger).count(keys.HASHES_READ))
 
     return running.execute(config, context, build, check=check, extra={"lists": checked.lists})
 

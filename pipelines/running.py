@@ -35,7 +35,9 @@ from apache_beam.runners.runner import PipelineState
 from apache_beam.transforms import environments
 
 import photosieve
+from photosieve import ledger as keys
 from photosieve import schemas
+from photosieve.ledger import Ledger
 from photosieve.listing import is_local as is_local_path
 from photosieve.listing import pop_skip_examples
 from photosieve.run_config import RunConfig
@@ -300,13 +302,7 @@ def build_summary(
     wall_seconds: float,
 ) -> Summary:
     """The run's :class:`~photosieve.summary.Summary`: counts, the accounting verdict, settings, versions."""
-    tables = {
-        schemas.HASHES: sum(ledger.get("hashes", {}).get("algorithm", {}).values()),
-        schemas.ERRORS: sum(ledger.get("errors", {}).get("class", {}).values()),
-        schemas.MATCHES: sum(ledger.get("matches", {}).get("status", {}).values()),
-    }
-    if "state" in ledger.get("files", {}):  # jobs that write the files table
-        tables[schemas.FILES] = sum(ledger["files"]["state"].values())
+    tables = table_rows(ledger)
     started = datetime.fromtimestamp(context.started_us / 1e6, timezone.utc)
     return Summary(
         command=context.command,
@@ -322,6 +318,19 @@ def build_summary(
         pipeline_options=tuple(_redacted(list(config.pipeline_args))),
         versions=library_versions(),
     )
+
+
+def table_rows(ledger: dict) -> dict[str, int]:
+    """Rows written per table, as the ledger counted them (the files table only for jobs with one)."""
+    counts = Ledger(ledger)
+    tables = {
+        schemas.HASHES: counts.total(keys.HASHES_ALGORITHM),
+        schemas.ERRORS: counts.total(keys.ERRORS_CLASS),
+        schemas.MATCHES: counts.total(keys.MATCHES_STATUS),
+    }
+    if counts.has(keys.FILES_STATE):
+        tables[schemas.FILES] = counts.total(keys.FILES_STATE)
+    return tables
 
 
 def library_versions() -> dict[str, str]:

@@ -22,6 +22,7 @@ import apache_beam as beam
 from apache_beam.pvalue import TaggedOutput
 from apache_beam.utils.windowed_value import WindowedValue
 
+from photosieve import ledger as keys
 from photosieve import schemas
 from photosieve.errors import FailureReason, HashFailure
 from photosieve.hashing import DEFAULT_BATCH_SIZE, HashPlan, ImageHasher, ObjectHashes
@@ -148,21 +149,21 @@ class _HashObjectsFn(beam.DoFn):
         if self._progress is not None:
             self._progress.add(1, 1 if result.failures else 0)
         tally = self._tally
-        tally.add(("objects", "hashed"))
+        tally.add(keys.OBJECTS_HASHED)
         for name, outcome in account(result, self._plan).items():
-            tally.add(("units", name, outcome))
+            tally.add((*keys.UNITS, name, outcome))
         for category, count in result.decode_warnings:  # kept off stderr, counted here
-            tally.add(("warnings", "decode", category), count)
+            tally.add((*keys.WARNINGS_DECODE, category), count)
         if any(f.reason is FailureReason.FRAMES_CUT_OFF for f in result.failures):
-            tally.add(("frames", "cut_off"))  # objects with frames past max_frames, unread
+            tally.add(keys.FRAMES_CUT_OFF)  # objects with frames past max_frames, unread
         for row in schemas.hash_rows(result, mtime_us=mtime_us, run_id=self._run_id):
-            tally.add(("hashes", "algorithm", row[schemas.ALGORITHM]))
+            tally.add((*keys.HASHES_ALGORITHM, row[schemas.ALGORITHM]))
             yield row
         for row in schemas.error_rows(
             result, mtime_us=mtime_us, run_id=self._run_id, size=listed_size
         ):
-            tally.add(("errors", "class", row[schemas.ERROR]))
-            tally.add(("errors", "stage", row[schemas.STAGE]))
+            tally.add((*keys.ERRORS_CLASS, row[schemas.ERROR]))
+            tally.add((*keys.ERRORS_STAGE, row[schemas.STAGE]))
             yield TaggedOutput(schemas.ERRORS, row)
 
 

@@ -36,6 +36,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.parquetio import ReadFromParquetBatched
 from apache_beam.pvalue import TaggedOutput
 
+from photosieve import ledger as keys
 from photosieve import incremental, schemas
 from photosieve.incremental import CarryPolicy, Listing, MatchClassifier, MatchContext, PreviousRun
 from photosieve.names import unescape
@@ -154,7 +155,7 @@ class _DecideFn(beam.DoFn):
         if decision is None:
             return
         tally = self._tally
-        tally.add(("files", "state", decision.state))
+        tally.add((*keys.FILES_STATE, decision.state))
         yield TaggedOutput(
             schemas.FILES, incremental.file_row(path, listing, decision, self._policy.run_id)
         )
@@ -167,7 +168,7 @@ class _DecideFn(beam.DoFn):
             return
         if not decision.carried:
             if decision.reread:
-                tally.add(("files", "reread", decision.reread))
+                tally.add((*keys.FILES_REREAD, decision.reread))
             yield path, listed
             return
         yield from self._carry(path, listed, decision)
@@ -187,22 +188,22 @@ class _DecideFn(beam.DoFn):
         run_id = decision.run.run_id
         members = incremental.covered(decision.hashes, decision.errors)
         count_listed(tally, listed)
-        tally.add(("files", "carried", run_id))
+        tally.add((*keys.FILES_CARRIED, run_id))
         if self._policy.archives and is_archive(path):
-            tally.add(("files", "archives"))
-            tally.add(("files", "archive_objects"), len(members))
-        tally.add(("objects", "carried"), len(members))
+            tally.add(keys.FILES_ARCHIVES)
+            tally.add(keys.FILES_ARCHIVE_OBJECTS, len(members))
+        tally.add(keys.OBJECTS_CARRIED, len(members))
         for hashed, failed in members.values():
             for name, outcome in outcomes(hashed, failed, self._policy.algorithms).items():
-                tally.add(("units", name, outcome))
+                tally.add((*keys.UNITS, name, outcome))
         for row in decision.hashes:
-            tally.add(("hashes", "algorithm", row[schemas.ALGORITHM]))
-            tally.add(("hashes", "carried", run_id))
+            tally.add((*keys.HASHES_ALGORITHM, row[schemas.ALGORITHM]))
+            tally.add((*keys.HASHES_CARRIED, run_id))
             yield TaggedOutput(schemas.HASHES, row)
         for row in decision.errors:
-            tally.add(("errors", "class", row[schemas.ERROR]))
-            tally.add(("errors", "stage", row[schemas.STAGE]))
-            tally.add(("errors", "carried", run_id))
+            tally.add((*keys.ERRORS_CLASS, row[schemas.ERROR]))
+            tally.add((*keys.ERRORS_STAGE, row[schemas.STAGE]))
+            tally.add((*keys.ERRORS_CARRIED, run_id))
             yield TaggedOutput(schemas.ERRORS, row)
         if self._progress is not None:
             failed_objects = len({row[schemas.URI] for row in decision.errors})
@@ -319,16 +320,16 @@ class _ClassifyFn(beam.DoFn):
             found.add(key)
             reason = self._classifier.reason(row, context, previous)
             if reason is None:
-                self._tally.add(("matches", "matched_before", row[schemas.STATUS]))
+                self._tally.add((*keys.MATCHES_BEFORE, row[schemas.STATUS]))
             else:
-                self._tally.add(("matches", "new", row[schemas.STATUS], reason))
+                self._tally.add((*keys.MATCHES_NEW, row[schemas.STATUS], reason))
             yield {**row, schemas.NEW_REASON: reason}
         lost = Counter(
             status for key, statuses in previous.items() if key not in found for status in statuses
         )
         for status, n in lost.items():
             why = "gone" if context.state == incremental.GONE else "still listed"
-            self._tally.add(("matches", "no_longer_matched", status, why), n)
+            self._tally.add((*keys.MATCHES_NO_LONGER, status, why), n)
 
     def finish_bundle(self):
         yield from self._tally.flush()

@@ -2,7 +2,8 @@
 
 Every photosieve DoFn keeps a :class:`Tally` per bundle and emits it from
 ``finish_bundle`` on its ``ledger`` output: one small Counter per bundle,
-keyed by tuples such as ``("errors", "class", "corrupt")``. A retried bundle's
+keyed by tuples such as ``("errors", "class", "corrupt")``, declared in
+:mod:`photosieve.ledger`. A retried bundle's
 ledger is discarded with its other outputs, so the sum is exact where Beam
 counters (also incremented, for the runner's UI) count attempts.
 
@@ -25,9 +26,9 @@ from apache_beam.metrics import Metrics
 from apache_beam.pvalue import TaggedOutput
 from apache_beam.transforms.window import GlobalWindows
 
-from photosieve.listing import SKIP_EXAMPLES_KEY
+from photosieve.ledger import SKIP_EXAMPLES, nest_counts
 
-__all__ = ["LEDGER", "LEDGER_FILE", "METRICS_NAMESPACE", "Tally", "WriteLedger", "nest_counts"]
+__all__ = ["LEDGER", "LEDGER_FILE", "METRICS_NAMESPACE", "Tally", "WriteLedger"]
 
 # Tag of the ledger output of every photosieve DoFn.
 LEDGER = "ledger"
@@ -53,7 +54,7 @@ class Tally:
     def flush(self) -> Iterator[TaggedOutput]:
         """Emit the bundle's counts (from ``finish_bundle``) and start afresh."""
         for key, n in self.counts.items():
-            if key[0] == SKIP_EXAMPLES_KEY:  # example uris are ledger data, not runner counters
+            if key[: len(SKIP_EXAMPLES)] == SKIP_EXAMPLES:  # example uris are ledger data, not runner counters
                 continue
             counter = self._metrics.get(key)
             if counter is None:
@@ -62,17 +63,6 @@ class Tally:
         if self.counts:
             yield TaggedOutput(LEDGER, GlobalWindows.windowed_value(self.counts))
         self.counts = Counter()
-
-
-def nest_counts(counts: Counter | dict) -> dict:
-    """``{("a", "b"): 1}`` -> ``{"a": {"b": 1}}``, keys sorted: the ledger as JSON."""
-    nested: dict = {}
-    for key in sorted(counts):
-        node = nested
-        for part in key[:-1]:
-            node = node.setdefault(part, {})
-        node[key[-1]] = node.get(key[-1], 0) + counts[key]
-    return nested
 
 
 class _SumCountersFn(beam.CombineFn):

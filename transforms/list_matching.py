@@ -31,10 +31,19 @@ class MatchLists(beam.PTransform):
         expected_versions: list name -> the version preflight read; a worker
             that reads another version (the list changed meanwhile) fails the run.
 
-    Example (``pdq_row`` is a hash row; the list file holds its hash)::
+    Example (a plain-text list: ``algorithm hash`` per line):
 
-        >>> matched = hashes | MatchLists(Matching((ListSpec(path),)), run_id="r", matched_at_us=0)
-        >>> matched["matches"]  # a PCollection of match rows
+    >>> import pathlib, tempfile
+    >>> from photosieve.lists import ListSpec
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "known.txt"
+    >>> _ = path.write_text("md5 " + "ab" * 16 + "\\n")
+    >>> rows = [{"uri": "a.jpg", "algorithm": "md5", "hash": "ab" * 16},
+    ...         {"uri": "b.jpg", "algorithm": "md5", "hash": "cd" * 16}]
+    >>> with beam.Pipeline("FnApiRunner") as p:
+    ...     matched = p | beam.Create(rows) | MatchLists(
+    ...         Matching((ListSpec(str(path)),)), run_id="r1", matched_at_us=0)
+    ...     _ = matched["matches"] | beam.Map(lambda r: print(r["uri"], r["list_name"], r["status"]))
+    a.jpg known match
     """
 
     def __init__(

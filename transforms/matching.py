@@ -35,6 +35,7 @@ import apache_beam as beam
 from apache_beam.pvalue import AsList
 from apache_beam.utils import shared
 
+from photosieve import ledger as keys
 from photosieve import schemas
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
 from photosieve.lists import ListSpec
@@ -70,7 +71,7 @@ class _ProbeIndexesFn(beam.DoFn):
         for row in rows:
             algorithm = row[schemas.ALGORITHM]
             outcome = query_outcome(row, self._quality_cutoff, algorithm in indexes.by_algorithm)
-            self._tally.add(("queries", outcome, algorithm))
+            self._tally.add((*keys.QUERIES, outcome, algorithm))
             if outcome == PROBED:
                 by_algorithm[algorithm].append(row)
         for algorithm, queries in by_algorithm.items():
@@ -144,10 +145,10 @@ class _ResolveMatchesFn(beam.DoFn):
             key, hits, infos, run_id=self._run_id, matched_at_us=self._matched_at_us
         ):
             name, status = row[schemas.LIST_NAME], row[schemas.STATUS]
-            self._tally.add(("matches", "status", status))
-            self._tally.add(("matches", "list", name, status))
+            self._tally.add((*keys.MATCHES_STATUS, status))
+            self._tally.add((*keys.MATCHES_LIST, name, status))
             for label in row[schemas.LABELS]:
-                self._tally.add(("matches", "label", name, label))
+                self._tally.add((*keys.MATCHES_LABEL, name, label))
             yield row
 
     def finish_bundle(self):

@@ -51,6 +51,7 @@ import apache_beam as beam
 from apache_beam.pvalue import AsList
 from apache_beam.utils import shared
 
+from photosieve import ledger as keys
 from photosieve import schemas
 from photosieve.errors import ConfigError
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
@@ -170,7 +171,7 @@ class _KeyByFrameFn(beam.DoFn):
         reason = query_reason(
             self._config, row, quality_cutoff=self._quality_cutoff, any_list=any(has_pdq)
         )
-        self._tally.add(("queries", reason, row[schemas.ALGORITHM]))
+        self._tally.add((*keys.QUERIES, reason, row[schemas.ALGORITHM]))
         if reason in TAKE_PART:
             yield (row[schemas.URI], row.get(schemas.FRAME)), query_row(row)
 
@@ -200,7 +201,7 @@ class _MatchFramesFn(beam.DoFn):
     def process(self, batch: list, known: list[ModeList]):
         tag = ";".join(sorted(f"{k.name}@{k.version}" for k in known))
         self._matchers = matchers = self._shared.acquire(lambda: _Matchers(known), tag=tag)
-        keys = [key for key, _ in batch]
+        frame_keys = [key for key, _ in batch]
         frames = [FrameQuery.from_rows(rows) for _, rows in batch]
         found = defaultdict(list)  # frame index -> [(ModeList, ModeMatch)]
         for listed in matchers.lists:
@@ -209,7 +210,7 @@ class _MatchFramesFn(beam.DoFn):
             for f, matches in enumerate(listed.matcher.match(frames)):
                 found[f] += [(listed, m) for m in matches]
         for f, pairs in sorted(found.items()):
-            yield from self._rows(keys[f], pairs)
+            yield from self._rows(frame_keys[f], pairs)
 
     def _rows(self, key, pairs):
         uri, frame = key
@@ -218,11 +219,11 @@ class _MatchFramesFn(beam.DoFn):
         )
         for listed, found in sorted(pairs, key=lambda p: (p[0].name, p[1].key)):
             status, suppressed_by = match_status(listed.role, suppressors)
-            self._tally.add(("matches", "status", status))
-            self._tally.add(("matches", "list", listed.name, status))
-            self._tally.add(("matches", "mode", listed.matcher.config.name))
+            self._tally.add((*keys.MATCHES_STATUS, status))
+            self._tally.add((*keys.MATCHES_LIST, listed.name, status))
+            self._tally.add((*keys.MATCHES_MODE, listed.matcher.config.name))
             for label in found.labels:
-                self._tally.add(("matches", "label", listed.name, label))
+                self._tally.add((*keys.MATCHES_LABEL, listed.name, label))
             yield match_row(
                 listed,
                 found,

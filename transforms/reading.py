@@ -34,6 +34,7 @@ from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
+from photosieve import ledger as keys
 from photosieve import archives
 from photosieve.archives import DEFAULT_MAX_ARCHIVE_BYTES
 from photosieve.errors import FailureReason, HashFailure
@@ -99,9 +100,9 @@ def first_listing(metadata: Sequence[tuple[int, float | None]]) -> tuple[int, in
 
 def count_listed(tally: Tally, metadata: Sequence) -> None:
     """Count a grouped listing: one file listed, the overlapping globs' repeats as relisted."""
-    tally.add(("files", "listed"))
+    tally.add(keys.FILES_LISTED)
     if len(metadata) > 1:
-        tally.add(("files", "relisted"), len(metadata) - 1)
+        tally.add(keys.FILES_RELISTED, len(metadata) - 1)
 
 
 class _ReadObjectsFn(beam.DoFn):
@@ -122,14 +123,14 @@ class _ReadObjectsFn(beam.DoFn):
         size, mtime_us = first_listing(metadata)
         count_listed(self._tally, metadata)
         if self._archives and is_archive(path):
-            self._tally.add(("files", "archives"))
+            self._tally.add(keys.FILES_ARCHIVES)
             yield from self._read_archive(path, size, mtime_us)
             return
         try:
             data = read_object(path, _open_raw, max_bytes=self._max_bytes, size_hint=size)
         except ReadError as exc:
             data = _read_failure(path, exc.reason, exc.message)
-        self._tally.add(("objects", "read"))
+        self._tally.add(keys.OBJECTS_READ)
         yield ObjectRecord(path, size, mtime_us, data)
 
     def finish_bundle(self):
@@ -157,13 +158,13 @@ class _ReadObjectsFn(beam.DoFn):
                 continue
             members += 1
             if item.uri == path:
-                tally.add(("files", "archive_failures"))
+                tally.add(keys.FILES_ARCHIVE_FAILURES)
             data = item.data
             if isinstance(data, archives.MemberFailure):
                 data = _read_failure(item.uri, data.reason, data.message)
             yield ObjectRecord(item.uri, item.size, item.mtime_us, data)
-        tally.add(("objects", "read"), members)
-        tally.add(("files", "archive_objects"), members)
+        tally.add(keys.OBJECTS_READ, members)
+        tally.add(keys.FILES_ARCHIVE_OBJECTS, members)
 
 
 class _ReadResult(NamedTuple):
@@ -250,7 +251,7 @@ class _ListLocalFn(beam.DoFn):
     def process(self, pattern: str):
         tally = self._tally
         for found in list_pattern(unescape(pattern)):
-            tally.add(("listing", "entries"))
+            tally.add(keys.LISTING_ENTRIES)
             if isinstance(found, Entry):
                 yield found.uri, (found.size, found.mtime_s)
                 continue
@@ -267,7 +268,7 @@ class _KeyByUriFn(beam.DoFn):
         self._tally = Tally()
 
     def process(self, metadata):
-        self._tally.add(("listing", "entries"))
+        self._tally.add(keys.LISTING_ENTRIES)
         yield escape(metadata.path), (metadata.size_in_bytes, metadata.last_updated_in_seconds)
 
     def finish_bundle(self):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.pvalue import AsList
 
+from photosieve import ledger as keys
 from photosieve import schemas
 from photosieve.bucket_join import list_bucket_entries, query_bucket_keys, verify_bucket
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
@@ -38,9 +39,9 @@ class _QueryBucketKeysFn(beam.DoFn):
         self._tally = Tally()
 
     def process(self, row: dict, infos):
-        outcome, keys = query_bucket_keys(row, infos, self._quality_cutoff)
-        self._tally.add(("queries", outcome, row[schemas.ALGORITHM]))
-        yield from keys
+        outcome, bucket_keys = query_bucket_keys(row, infos, self._quality_cutoff)
+        self._tally.add((*keys.QUERIES, outcome, row[schemas.ALGORITHM]))
+        yield from bucket_keys
 
     def finish_bundle(self):
         yield from self._tally.flush()

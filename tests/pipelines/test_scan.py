@@ -13,7 +13,6 @@ import pytest
 from photosieve import schemas
 from photosieve.pipelines import cli, running, scan
 from photosieve.summary import SUMMARY_FILE
-from photosieve.accounting import check_accounting
 from tests.transforms import samples
 from photosieve.transforms import hashing as hashing_transforms
 
@@ -163,37 +162,3 @@ def test_a_lost_object_unbalances_the_accounting_and_fails_the_run(tmp_path, mon
     accounting = _summary(output)["accounting"]
     assert not accounting["balanced"]
     assert "2 objects read but 1 hashed" in accounting["problems"]
-
-
-@pytest.mark.parametrize(
-    "ledger,problems",
-    [
-        ({"objects": {"read": 2, "hashed": 2}, "units": {"pdq": {"hashed": 1, "failed": 1}}}, []),
-        (
-            {"objects": {"read": 2, "hashed": 2}, "units": {"pdq": {"hashed": 1}}},
-            ["pdq: 1 outcomes for 2 objects"],
-        ),
-        (
-            {"objects": {"read": 1, "hashed": 1}, "units": {"pdq": {"missing": 1}}},
-            ["pdq: 1 objects missing"],
-        ),
-        (
-            {"objects": {"read": 1, "hashed": 1}, "units": {"pdq": {"partial": 1}}},
-            ["pdq: 1 objects partial"],
-        ),
-        (
-            {
-                "objects": {"read": 1, "hashed": 1},
-                "units": {"pdq": {"hashed": 1}, "md5": {"hashed": 1}},
-            },
-            ["md5: not requested but reported for 1 objects"],
-        ),
-    ],
-)
-def test_check_accounting(ledger, problems):
-    assert check_accounting(ledger, ["pdq"], all_frames=False) == problems
-
-
-def test_partial_frames_are_allowed_only_when_all_frames_are_hashed():
-    ledger = {"objects": {"read": 1, "hashed": 1}, "units": {"pdq": {"partial": 1}}}
-    assert check_accounting(ledger, ["pdq"], all_frames=True) == []

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from photosieve.listing import count_skip
-from photosieve.transforms.ledger import LEDGER, Tally, nest_counts
+from photosieve.ledger import nest_counts
+from photosieve.transforms.ledger import LEDGER, Tally
 
 
 def test_flush_emits_the_counts_and_starts_afresh():

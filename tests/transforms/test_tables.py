@@ -14,7 +14,8 @@ from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.transforms import tables as tables_module
-from photosieve.transforms.ledger import LEDGER_FILE, WriteLedger, nest_counts
+from photosieve.ledger import nest_counts
+from photosieve.transforms.ledger import LEDGER_FILE, WriteLedger
 from photosieve.transforms.tables import WriteTables
 from tests.transforms import docstring_examples, samples
 
