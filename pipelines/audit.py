@@ -38,16 +38,12 @@ from photosieve.incremental import CarryPolicy, MatchClassifier, PreviousRun
 from photosieve.run_config import RunConfig
 from photosieve.pipelines import configure, flags, preflight, running
 from photosieve.transforms.hashing import HashImages
-from photosieve.transforms.incremental import (
-    CONTEXT,
-    TO_READ,
-    CarryForward,
-    ClassifyNewMatches,
-    table_pattern,
-)
+from photosieve.transforms.incremental import CONTEXT, TO_READ, CarryForward, table_pattern
 from photosieve.transforms.ledger import LEDGER, WriteLedger
 from photosieve.transforms.list_matching import MatchLists
-from photosieve.transforms.reading import ListFiles, ReadListedFiles
+from photosieve.transforms.listing import ListFiles
+from photosieve.transforms.new_matches import ClassifyNewMatches
+from photosieve.transforms.reading import ReadListedFiles
 from photosieve.transforms.tables import WriteTables
 
 _LOG = logging.getLogger(__name__)

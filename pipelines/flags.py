@@ -26,8 +26,9 @@ from photosieve.archives import DEFAULT_MAX_ARCHIVE_BYTES
 from photosieve.errors import ConfigError
 from photosieve.hashes.pdq import PDQ_QUALITY_MAX, PDQ_QUALITY_THRESHOLD
 from photosieve.run_config import OUTPUT_MODES, SIDE_INPUT, STRATEGIES
-from photosieve.pipelines import beam_options, profiles, values
-from photosieve.pipelines.hash_options import add_hash_arguments
+from photosieve.cli import values
+from photosieve.pipelines import beam_options, profiles
+from photosieve.cli.hash_flags import add_hash_arguments
 from photosieve.pipelines.mode_options import add_mode_arguments
 
 __all__ = [

@@ -32,7 +32,7 @@ from photosieve.listing import Skip, list_paths
 from photosieve.names import unescape
 from photosieve.reading import ReadError, read_object
 from photosieve.text import printable, spreadsheet_cell
-from photosieve.pipelines.hash_options import add_hash_arguments, decode_options
+from photosieve.cli.hash_flags import add_hash_arguments, decode_options
 
 COLUMNS = (
     "path", "frame", "algorithm", "orientation", "hash", "quality",

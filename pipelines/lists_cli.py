@@ -25,7 +25,7 @@ import sys
 from photosieve import algorithms
 from photosieve.errors import ConfigError, ListFormatError, PhotosieveError
 from photosieve.lists import FORMATS, HashList, read_list
-from photosieve.pipelines.values import add_max_list_bytes, at_least
+from photosieve.cli.values import add_max_list_bytes, at_least
 
 DEFAULT_MAX_PROBLEMS = 100  # per list in text output; JSON always has them all
 

@@ -8,18 +8,16 @@ Transforms:
   (too large, gone, permission denied, a broken archive). Its tagged output
   ``ledger`` carries per-bundle counts for the run summary.
 * Its two halves, for pipelines that decide between listing and reading
-  (incremental audits): :class:`ListFiles` (patterns in, ``files``: ``(uri,
-  (size, mtime_s))`` one per match, and ``ledger``) and
-  :class:`ReadListedFiles` (``(uri, [(size, mtime_s), ...])`` in,
-  ObjectRecords and ``ledger`` out).
+  (incremental audits): :class:`~photosieve.transforms.listing.ListFiles`
+  (patterns in, ``files``: ``(uri, (size, mtime_s))`` one per match, and
+  ``ledger``) and :class:`ReadListedFiles` (``(uri, [(size, mtime_s), ...])``
+  in, ObjectRecords and ``ledger`` out).
 
 Objects are files, or with ``archives=True`` the members of ``.zip``,
 ``.tar``, ``.tar.gz``/``.tgz`` files, named ``archive.zip!/member.jpg``.
 Every uri is escaped (:mod:`photosieve.names`): any bytes a name holds
 survive Beam's coders and Parquet, and ``unescape`` gives the path to open.
-Local patterns are listed by :mod:`photosieve.listing` (FIFOs, devices and
-broken links become counted skips, never opened); other filesystems by
-Beam's ``MatchAll``.
+Listing is :mod:`photosieve.transforms.listing`'s.
 :mod:`photosieve.archives` reads archives, each member to its own record
 (or a counted skip, for directories and links), whatever damage is around it.
 """
@@ -30,7 +28,6 @@ from collections.abc import Iterator, Sequence
 from typing import BinaryIO, NamedTuple
 
 import apache_beam as beam
-from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
@@ -38,8 +35,8 @@ from photosieve import ledger as keys
 from photosieve import archives
 from photosieve.archives import DEFAULT_MAX_ARCHIVE_BYTES
 from photosieve.errors import FailureReason, HashFailure
-from photosieve.listing import Entry, count_skip, is_local, list_pattern
-from photosieve.names import MEMBER_SEPARATOR, escape, unescape
+from photosieve.listing import count_skip, is_local
+from photosieve.names import MEMBER_SEPARATOR, unescape
 from photosieve.reading import (
     ARCHIVE_SUFFIXES,
     DEFAULT_MAX_OBJECT_BYTES,
@@ -49,11 +46,11 @@ from photosieve.reading import (
     read_object,
 )
 from photosieve.transforms.ledger import LEDGER, Tally
+from photosieve.transforms.listing import ListFiles, count_listed, first_listing
 
 __all__ = [
     "ARCHIVE_SUFFIXES",
     "MEMBER_SEPARATOR",
-    "ListFiles",
     "ObjectRecord",
     "ReadImages",
     "ReadListedFiles",
@@ -90,19 +87,6 @@ def _open_raw(uri: str) -> BinaryIO:
 
 def _read_failure(uri: str, reason: FailureReason, message: str) -> HashFailure:
     return HashFailure(uri, "read", reason, message)
-
-
-def first_listing(metadata: Sequence[tuple[int, float | None]]) -> tuple[int, int | None]:
-    """``(size, mtime_us)`` of a file from its grouped listing (several when globs overlap: one file)."""
-    size, mtime_s = metadata[0]
-    return size, None if mtime_s is None else round(mtime_s * 1e6)
-
-
-def count_listed(tally: Tally, metadata: Sequence) -> None:
-    """Count a grouped listing: one file listed, the overlapping globs' repeats as relisted."""
-    tally.add(keys.FILES_LISTED)
-    if len(metadata) > 1:
-        tally.add(keys.FILES_RELISTED, len(metadata) - 1)
 
 
 class _ReadObjectsFn(beam.DoFn):
@@ -240,110 +224,6 @@ class ReadImages(beam.PTransform):
 
     def display_data(self):
         return {**self._list.display_data(), **self._read.display_data()}
-
-
-class _ListLocalFn(beam.DoFn):
-    """An escaped local pattern -> ``(uri, (size, mtime_s))`` per regular file; skips counted."""
-
-    def setup(self) -> None:
-        self._tally = Tally()
-
-    def process(self, pattern: str):
-        tally = self._tally
-        for found in list_pattern(unescape(pattern)):
-            tally.add(keys.LISTING_ENTRIES)
-            if isinstance(found, Entry):
-                yield found.uri, (found.size, found.mtime_s)
-                continue
-            count_skip(tally, "listing", found.kind, found.uri)
-
-    def finish_bundle(self):
-        yield from self._tally.flush()
-
-
-class _KeyByUriFn(beam.DoFn):
-    """Beam's FileMetadata -> ``(escaped uri, (size, mtime_s))``, counted as listed."""
-
-    def setup(self) -> None:
-        self._tally = Tally()
-
-    def process(self, metadata):
-        self._tally.add(keys.LISTING_ENTRIES)
-        yield escape(metadata.path), (metadata.size_in_bytes, metadata.last_updated_in_seconds)
-
-    def finish_bundle(self):
-        yield from self._tally.flush()
-
-
-class ListFiles(beam.PTransform):
-    """Lists the files matching glob patterns: one ``(uri, (size, mtime_s))`` per match.
-
-    A file matched by several patterns comes out once per pattern; group by
-    uri before reading (:class:`ReadImages` does, and so does the
-    incremental audit's join with the previous runs). Local patterns are
-    listed without opening anything (:func:`photosieve.listing.list_pattern`):
-    FIFOs, sockets, devices, directory links, dangling links and link loops
-    are counted skips (``("skipped", "listing", kind)``, with up to
-    ``photosieve.listing.SKIP_EXAMPLES`` uris per kind and bundle under ``skip_examples``).
-    Every entry is counted as ``("listing", "entries")``, for the accounting
-    check (listed = read + carried + skipped).
-
-    >>> import os, shutil, tempfile
-    >>> from apache_beam.testing.util import assert_that, equal_to
-    >>> folder = tempfile.mkdtemp()
-    >>> for name in ("a.jpg", "b.png"):
-    ...     with open(os.path.join(folder, name), "wb") as handle:
-    ...         _ = handle.write(b"abc")
-    >>> patterns = [os.path.join(folder, "*"), os.path.join(folder, "*.jpg")]  # a.jpg: twice
-    >>> with beam.Pipeline("FnApiRunner") as p:
-    ...     listed = p | ListFiles(patterns)
-    ...     sizes = listed["files"] | beam.Map(lambda kv: (os.path.basename(kv[0]), kv[1][0]))
-    ...     _ = assert_that(sizes, equal_to([("a.jpg", 3), ("a.jpg", 3), ("b.png", 3)]))
-    >>> shutil.rmtree(folder)
-
-    Args:
-        patterns: Beam glob patterns (``*`` within a directory, ``**`` across).
-
-    Returns a dict: ``files`` (the listing) and ``ledger``.
-    """
-
-    def __init__(self, patterns: Sequence[str]):
-        super().__init__()
-        self._patterns = [patterns] if isinstance(patterns, str) else list(patterns)
-        if not self._patterns:
-            raise ValueError("listing needs at least one glob pattern")
-
-    def expand(self, pbegin):
-        local = [escape(p) for p in self._patterns if is_local(p)]  # a coder takes any name
-        other = [p for p in self._patterns if not is_local(p)]
-        parts = [_list_local(pbegin, local)] if local else []
-        parts += [_match_other(pbegin, other)] if other else []
-        return {
-            "files": tuple(part.files for part in parts) | "FlattenListings" >> beam.Flatten(),
-            LEDGER: tuple(part[LEDGER] for part in parts) | "FlattenLedgers" >> beam.Flatten(),
-        }
-
-    def display_data(self):
-        return {"patterns": ", ".join(self._patterns)}
-
-
-def _list_local(pbegin, patterns: list[str]):
-    """Local (escaped) patterns, listed by :mod:`photosieve.listing`: ``files`` and ``ledger``."""
-    return (
-        pbegin
-        | "CreateLocalPatterns" >> beam.Create(patterns)
-        | "ListLocal" >> beam.ParDo(_ListLocalFn()).with_outputs(LEDGER, main="files")
-    )
-
-
-def _match_other(pbegin, patterns: list[str]):
-    """Patterns of other filesystems, matched by Beam: ``files`` and ``ledger``."""
-    return (
-        pbegin
-        | "CreatePatterns" >> beam.Create(patterns)
-        | "MatchPatterns" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
-        | "KeyByPath" >> beam.ParDo(_KeyByUriFn()).with_outputs(LEDGER, main="files")
-    )
 
 
 class ReadListedFiles(beam.PTransform):

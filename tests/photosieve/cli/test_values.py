@@ -1,4 +1,4 @@
-"""Flag value types (pipelines.values): ranges, thresholds, byte sizes, a profile's values checked."""
+"""Flag value types (photosieve.cli.values): ranges, thresholds, byte sizes, a profile's values checked."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import pytest
 
 from photosieve.errors import ConfigError
-from photosieve.pipelines import values
+from photosieve.cli import values
 
 
 def test_max_distance_follows_the_algorithm_registry():

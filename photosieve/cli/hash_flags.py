@@ -16,7 +16,7 @@ from photosieve.decode import (
 )
 from photosieve.hashing import ALGORITHM_CHOICES, DEFAULT_ALGORITHMS
 from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES
-from photosieve.pipelines.values import at_least
+from photosieve.cli.values import at_least
 
 
 def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

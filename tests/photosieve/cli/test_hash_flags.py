@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from photosieve.decode import DEFAULT_MAX_FRAMES
-from photosieve.pipelines.hash_options import add_hash_arguments, decode_options
+from photosieve.cli.hash_flags import add_hash_arguments, decode_options
 
 
 def _parse(*argv: str) -> argparse.Namespace:

@@ -23,6 +23,7 @@ from photosieve.errors import ConfigError
 from photosieve.lists.source import DEFAULT_MAX_LIST_BYTES, parse_byte_size
 
 __all__ = [
+    "ExtendOrReplace",
     "add_max_list_bytes",
     "at_least",
     "byte_size",
@@ -37,6 +38,24 @@ __all__ = [
 _THRESHOLD = re.compile(r"^(?:([A-Za-z0-9_.-]+):)?([A-Za-z0-9-]+)=(.+)$")
 # Largest byte value: a Euclidean hash stores one unsigned byte per component.
 _BYTE_MAX = 255
+
+
+# Where ExtendOrReplace notes the flags given on the command line (popped by parse).
+REPLACED_KEY = "_replaced_lists"
+
+
+class ExtendOrReplace(argparse.Action):
+    """``action="extend"`` whose first use on the command line replaces a profile's list.
+
+    ``-i a -i b`` gives ``[a, b]``; with a profile's ``input: [c]`` as the
+    default, the command line's ``-i a`` gives ``[a]``, not ``[c, a]``.
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        replaced = namespace.__dict__.setdefault(REPLACED_KEY, set())
+        current = [] if self.dest not in replaced else list(getattr(namespace, self.dest) or [])
+        replaced.add(self.dest)
+        setattr(namespace, self.dest, current + list(values))
 
 
 def _integer(text: str) -> int:
