@@ -45,10 +45,10 @@ from photosieve import algorithms, schemas
 from photosieve import ledger as keys
 from photosieve.decode import DECODER_VERSION
 from photosieve.errors import ConfigError, FailureReason
-from photosieve.ledger import Ledger
 from photosieve.hashing import HashPlan
+from photosieve.ledger import Ledger
 from photosieve.reading import is_archive
-from photosieve.summary import Summary
+from photosieve.summary import LIST_MATCH_MODE, Summary
 
 __all__ = [
     "CarryPolicy",
@@ -118,8 +118,6 @@ CARRIED_READ_ERRORS = frozenset(
     reason.value for reason in (FailureReason.ENCRYPTED, FailureReason.OVERLAPPING_ENTRY)
 )
 READ_STAGE = "read"
-# A list summary's key for its --match-mode configuration (None without).
-MATCH_MODE_KEY = "match_mode"
 
 
 def _json_form(value: Any) -> Any:
@@ -252,7 +250,7 @@ class PreviousRun:
                 "version": entry.get("version"),
                 "role": entry.get("role"),
                 "thresholds": {a: float(t) for a, t in (entry.get("thresholds") or {}).items()},
-                MATCH_MODE_KEY: entry.get(MATCH_MODE_KEY),
+                LIST_MATCH_MODE: entry.get(LIST_MATCH_MODE),
             }
             for entry in summary.lists or ()
         }
@@ -555,7 +553,7 @@ class MatchClassifier:
         now = self.lists.get(name, {})
         if then.get("version") != now.get("version"):
             return NEW_LIST_ENTRY
-        if then.get(MATCH_MODE_KEY) != now.get(MATCH_MODE_KEY):
+        if then.get(LIST_MATCH_MODE) != now.get(LIST_MATCH_MODE):
             return MODE_CHANGED
         if context.reread in (REREAD_SETTINGS, REREAD_FORCED) and run.settings.get(
             algorithm

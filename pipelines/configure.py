@@ -14,14 +14,14 @@ import dataclasses
 import re
 from collections.abc import Sequence
 
+from photosieve.cli import values
+from photosieve.cli.hash_flags import decode_options
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan
 from photosieve.lists import ListRole, ListSpec, load_list_specs
-from photosieve.run_config import Inputs, Matching, Output, Previous, RunConfig
-from photosieve.cli import values
 from photosieve.pipelines import flags, redaction
-from photosieve.cli.hash_flags import decode_options
-from photosieve.pipelines.mode_options import plan_for_mode
+from photosieve.robust.modes import plan_for_mode
+from photosieve.run_config import Inputs, Matching, Output, Previous, RunConfig
 
 __all__ = ["hash_plan", "list_specs", "parse_run", "run_config"]
 

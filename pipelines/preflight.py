@@ -21,27 +21,24 @@ from dataclasses import dataclass
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from photosieve import algorithms, schemas
-from photosieve.robust import modes as match_modes
-from photosieve.errors import ConfigError, ListFormatError
+from photosieve import schemas
+from photosieve.errors import ConfigError
 from photosieve.incremental import PreviousRun
 from photosieve.listing import Entry, list_pattern, normalise
 from photosieve.listing import is_local as is_local_path
-from photosieve.lists import read_lists
 from photosieve.names import escape
-from photosieve.run_config import SHUFFLE, SIDE_INPUT, Matching, RunConfig
-from photosieve.summary import SUMMARY_FILE, Summary, read_summary
-from photosieve.pipelines import mode_options
+from photosieve.pipelines.list_preflight import check_lists
 from photosieve.pipelines.running import is_local, output_umask
-from photosieve.transforms.ledger import LEDGER_FILE
-from photosieve.transforms.known_lists import open_stored
-from photosieve.transforms.mode_matching import shuffle_refusal
+from photosieve.pipelines.summary_file import read_run_summary
+from photosieve.robust import modes as match_modes
+from photosieve.run_config import RunConfig
+from photosieve.summary import SUMMARY_FILE
 from photosieve.transforms.incremental import table_pattern
+from photosieve.transforms.ledger import LEDGER_FILE
 from photosieve.transforms.tables import PARQUET_SUFFIX
 
 __all__ = [
     "Checked",
-    "check_lists",
     "check_run",
     "check_stored_hashes",
     "check_writable",
@@ -49,7 +46,6 @@ __all__ = [
     "hashes_pattern",
     "load_previous",
     "prepare_output",
-    "read_run_summary",
     "within",
 ]
 
@@ -299,64 +295,6 @@ def load_previous(outputs: list[str], output: str) -> list[PreviousRun]:
             raise ConfigError(f"--previous {given}: no {schemas.FILES} table ({files})")
         runs.append(run)
     return runs
-
-
-def check_lists(matching: Matching, plan_algorithms: Sequence[str] | None) -> list[dict]:
-    """Read every list once, before any work starts; return their summaries for summary.json.
-
-    With a matching mode, each list's summary also records the mode's
-    configuration and threshold for it (:func:`photosieve.pipelines.mode_options.preflight`).
-
-    Raises:
-        ConfigError: unreadable lists (not a regular file, over --max-list-bytes,
-            not readable as their format), bad lines in strict mode (the first
-            20 problems of all lists and the count), or lists the strategy cannot join.
-    """
-    mode, strategy = matching.match_mode, matching.strategy
-    if mode is not None and strategy != SIDE_INPUT:
-        raise ConfigError(shuffle_refusal(mode))  # before reading any list
-    specs = matching.lists
-    try:
-        hash_lists = read_lists(specs, strict=matching.strict_lists, open_fn=open_stored)
-    except ListFormatError as exc:
-        if exc.whole_file:  # one line, no --lenient-lists hint
-            raise ConfigError(f"--list: {exc.problems[0]}") from exc
-        raise ConfigError(
-            f"--list: {exc}\n(pass --lenient-lists to skip bad lines and count them)"
-        ) from exc
-    summaries = []
-    for spec, hash_list in zip(specs, hash_lists):
-        for algorithm in hash_list.algorithms:
-            if plan_algorithms is not None and algorithm not in plan_algorithms:
-                _LOG.warning(
-                    "list %s holds %s hashes, which this run does not compute (--algorithms); "
-                    "they will not be matched",
-                    spec.name,
-                    algorithm,
-                )
-            metric = algorithms.get(algorithm).metric
-            if strategy == SHUFFLE and metric is algorithms.Metric.EUCLIDEAN:
-                raise ConfigError(
-                    f"list {spec.name} holds {algorithm} hashes ({metric.value} distance), which "
-                    f"--strategy {SHUFFLE} cannot join; use --strategy {SIDE_INPUT}"
-                )
-        summary = hash_list.summary()
-        summary.update(
-            role=spec.role.value, thresholds={a: spec.threshold(a) for a in hash_list.algorithms}
-        )
-        summaries.append(summary)
-    if mode is not None:
-        mode_options.preflight(specs, summaries, mode, strict=matching.strict_lists)
-    return summaries
-
-
-def read_run_summary(directory: str) -> Summary:
-    """The :class:`~photosieve.summary.Summary` of the run in ``directory``, on any Beam filesystem."""
-    return read_summary(
-        directory,
-        lambda path: FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED),
-        join=FileSystems.join,
-    )
 
 
 def check_stored_hashes(hashes: str, mode: str) -> None:

@@ -44,6 +44,7 @@ from photosieve.run_config import RunConfig
 from photosieve.summary import SUMMARY_FILE, Accounting, Summary
 from photosieve.pipelines import beam_options, quiet, redaction
 from photosieve.pipelines.flags import DEFAULT_RUNNER
+from photosieve.pipelines.summary_file import write_summary
 from photosieve.transforms.ledger import LEDGER_FILE
 from photosieve.transforms.progress import ProgressMonitor
 
@@ -56,15 +57,11 @@ __all__ = [
     "library_versions",
     "new_context",
     "output_umask",
-    "write_json",
 ]
 
 _LOG = logging.getLogger(__name__)
 
 _LOCAL_RUNNERS = ("DirectRunner", "SwitchingDirectRunner", "FnApiRunner")
-# summary.json is first written under this name and renamed (locally), so a
-# reader never sees half of one: a summary.json is the mark of a finished run.
-_PARTIAL_SUFFIX = ".partial"
 # --output-mode private: outputs say which paths matched which list, so by
 # default only their owner may read them (directories 0700, files 0600).
 PRIVATE_UMASK = 0o077
@@ -169,7 +166,7 @@ def execute(
             sections = (extra(ledger) if callable(extra) else extra) or {}
             summary = build_summary(context, config, ledger, problems, wall)
             summary = replace(summary, skipped=skipped, **sections)
-            write_json(FileSystems.join(context.output, SUMMARY_FILE), summary.to_json())
+            write_summary(context.output, summary)
     except Exception as exc:  # noqa: BLE001  (any failure: reported, and no summary)
         # A failed run must not look finished: summary.json, its mark, is written last.
         _LOG.error(
@@ -269,29 +266,6 @@ def _take_ledger(output: str) -> dict:
         ledger = json.loads(handle.read().decode("utf-8") or "{}")
     FileSystems.delete([path])
     return ledger
-
-
-def write_json(path: str, content: dict) -> None:
-    """Write ``content`` at ``path`` in one step: a reader sees all of it or nothing.
-
-    Locally through a temporary name and a rename (atomic on POSIX); on
-    object stores an object appears only when its upload completes.
-    """
-    data = (json.dumps(content, indent=2, sort_keys=False) + "\n").encode("utf-8")
-    target = path
-    if is_local_path(path):
-        target = f"{path}{_PARTIAL_SUFFIX}-{secrets.token_hex(4)}"
-    try:
-        with FileSystems.create(
-            target, mime_type="application/json", compression_type=CompressionTypes.UNCOMPRESSED
-        ) as out:
-            out.write(data)
-        if target != path:
-            FileSystems.rename([target], [path])  # os.rename: replaces atomically
-    except BaseException:
-        if target != path and FileSystems.exists(target):
-            FileSystems.delete([target])
-        raise
 
 
 def build_summary(

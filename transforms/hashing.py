@@ -15,6 +15,7 @@ Each object is decoded once for all requested hashes (the core's
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from collections.abc import Iterator, Sequence
 
@@ -24,6 +25,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from photosieve import ledger as keys
 from photosieve import schemas
+from photosieve.cli.hash_flags import add_hash_arguments
 from photosieve.errors import FailureReason, HashFailure
 from photosieve.hashing import DEFAULT_BATCH_SIZE, HashPlan, ImageHasher, ObjectHashes
 from photosieve.transforms.ledger import LEDGER, Tally
@@ -198,6 +200,15 @@ class HashImages(beam.PTransform):
     See also: :class:`photosieve.transforms.reading.ReadImages` (the input),
     :class:`photosieve.transforms.matching.MatchHashes` (takes the ``hashes`` rows).
     """
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        """The hash plan's flags: ``--algorithms``, ``--decode`` and the decoder's limits.
+
+        Defined in :mod:`photosieve.cli.hash_flags`, which ``photosieve hash``
+        shares without importing Beam.
+        """
+        add_hash_arguments(parser)
 
     def __init__(self, plan: HashPlan, *, run_id: str, progress_dir: str | None = None):
         super().__init__()

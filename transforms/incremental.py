@@ -27,6 +27,7 @@ that are new, changed, re-read or carried from an older run of a chain.
 
 from __future__ import annotations
 
+import argparse
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
@@ -36,15 +37,16 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.parquetio import ReadFromParquetBatched
 from apache_beam.pvalue import TaggedOutput
 
-from photosieve import ledger as keys
 from photosieve import incremental, schemas
+from photosieve import ledger as keys
+from photosieve.cli import values
 from photosieve.incremental import CarryPolicy, Listing, PreviousRun
 from photosieve.names import unescape
 from photosieve.reading import container_path, is_archive
 from photosieve.transforms.hashing import outcomes
 from photosieve.transforms.ledger import LEDGER, Tally
-from photosieve.transforms.progress import ProgressFile
 from photosieve.transforms.listing import count_listed, first_listing
+from photosieve.transforms.progress import ProgressFile
 from photosieve.transforms.tables import PARQUET_SUFFIX
 
 __all__ = ["CONTEXT", "TO_READ", "CarryForward", "read_previous", "table_pattern"]
@@ -238,6 +240,34 @@ class CarryForward(beam.PTransform):
     Returns a tuple-like result with outputs ``to_read`` (main), ``hashes``,
     ``errors``, ``files``, ``context`` and ``ledger``.
     """
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        """The repeat-audit flags: the previous runs to build on."""
+        parser.add_argument(
+            "-p",
+            "--previous",
+            nargs="+",
+            action=values.ExtendOrReplace,
+            metavar="DIR",
+            help="An earlier audit's output directory: files with the same size and modification "
+            "time are not read, their hashes and errors are carried over and matched again, and "
+            "match rows say why they are new (new_reason). Several make a chain, oldest first: the "
+            "latest run that saw a file wins. Default: none (read everything).",
+        )
+        parser.add_argument(
+            "--rehash",
+            action="store_true",
+            help="With --previous: read and hash every file again, still saying which matches are "
+            "new. Default: off.",
+        )
+        parser.add_argument(
+            "--checksums",
+            action="store_true",
+            help="Also record each file's checksum from the filesystem (GCS CRC32C, S3 ETag...; one "
+            "metadata request per file) and carry a file only when it is unchanged too. "
+            "Default: off (size and modification time decide).",
+        )
 
     def __init__(
         self,

@@ -18,9 +18,8 @@ import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from photosieve.lists import ListSpec, local_open, read_list
+from photosieve.lists import ListSpec, local_open
 from photosieve.lists.known import KnownList, known_list, without
-from photosieve.lists.spec import spec_fields
 
 __all__ = ["ReadKnownLists", "open_stored", "read_known_list"]
 
@@ -46,20 +45,11 @@ def read_known_list(
         ConfigError: the file's version differs from ``expected_version``
             (the list changed since the launcher checked it).
     """
-    hash_list = read_list(
-        spec.path,
-        name=spec.name,
-        algorithm=spec.algorithm,
-        strict=strict,
-        open_fn=open_stored,
-        format=spec.format,
-        max_bytes=spec.max_bytes,
-    )
+    hash_list = spec.read(strict=strict, open_fn=open_stored)
     return known_list(spec, hash_list, expected_version)
 
 
-def _read_spec(fields: dict, *, strict: bool, expected_versions: dict[str, str]) -> KnownList:
-    spec = ListSpec(**fields)
+def _read_spec(spec: ListSpec, *, strict: bool, expected_versions: dict[str, str]) -> KnownList:
     return read_known_list(spec, strict=strict, expected_version=expected_versions.get(spec.name))
 
 
@@ -102,7 +92,7 @@ class ReadKnownLists(beam.PTransform):
     def expand(self, pipeline):
         known = (
             pipeline
-            | "CreateListSpecs" >> beam.Create([spec_fields(spec) for spec in self._lists])
+            | "CreateListSpecs" >> beam.Create(self._lists)
             | "ReadLists"
             >> beam.Map(_read_spec, strict=self._strict, expected_versions=self._expected)
         )

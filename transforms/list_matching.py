@@ -10,11 +10,15 @@ matching from this one transform, so they cannot drift apart.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Mapping
 
 import apache_beam as beam
 
-from photosieve.run_config import Matching
+from photosieve.cli import values
+from photosieve.hashes.pdq import PDQ_QUALITY_MAX, PDQ_QUALITY_THRESHOLD
+from photosieve.robust.modes import CONFIGS, TARGET_FPR
+from photosieve.run_config import SIDE_INPUT, STRATEGIES, Matching
 from photosieve.transforms.matching import MatchHashes
 from photosieve.transforms.mode_matching import MatchInMode
 
@@ -45,6 +49,79 @@ class MatchLists(beam.PTransform):
     ...     _ = matched["matches"] | beam.Map(lambda r: print(r["uri"], r["list_name"], r["status"]))
     a.jpg known match
     """
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        """The list flags: which lists, their thresholds, and how to match them."""
+        parser.add_argument(
+            "-l",
+            "--list",
+            nargs="+",
+            action=values.ExtendOrReplace,
+            metavar="[NAME=]FILE",
+            help="Known-hash list to report matches against (any format photosieve reads, .gz too, "
+            "any Beam filesystem); NAME defaults to the file name; repeatable. In a profile, entries "
+            "may also be mappings: {path, name, role, thresholds, algorithm, format}. Required.",
+        )
+        parser.add_argument(
+            "-s",
+            "--suppress-list",
+            nargs="+",
+            action=values.ExtendOrReplace,
+            metavar="[NAME=]FILE",
+            help="Known-benign list: a hash within its threshold is not reported as a match against "
+            "the other lists; the suppression is recorded. Default: none.",
+        )
+        parser.add_argument(
+            "-t",
+            "--threshold",
+            nargs="+",
+            action=values.ExtendOrReplace,
+            type=values.threshold,
+            metavar="[LIST:]ALG=N",
+            help="Match distance for an algorithm, for every list or for one list (pdq=24, "
+            "ncmec:phash=10). Default: each algorithm's calibrated threshold (pdq 31).",
+        )
+        parser.add_argument(
+            "--quality-cutoff",
+            type=values.int_range(0, PDQ_QUALITY_MAX),
+            default=PDQ_QUALITY_THRESHOLD,
+            help="PDQ hashes below this quality are stored but not matched: flat or blurry images "
+            f"collide with each other. Default: {PDQ_QUALITY_THRESHOLD}.",
+        )
+        parser.add_argument(
+            "--strategy",
+            choices=STRATEGIES,
+            default=SIDE_INPUT,
+            help="side-input: every worker builds the list indexes once (fast); shuffle: join bucket "
+            f"keys with a CoGroupByKey, for lists too big to copy to every worker. Default: {SIDE_INPUT}.",
+        )
+        parser.add_argument(
+            "--lenient-lists",
+            action="store_true",
+            help="Skip and count bad list lines instead of failing before any work. Default: strict.",
+        )
+        values.add_max_list_bytes(parser)
+        thresholds = ", ".join(f"{name} {config.threshold:g}" for name, config in CONFIGS.items())
+        parser.add_argument(
+            "--match-mode",
+            choices=tuple(CONFIGS),
+            default=None,
+            metavar="MODE",
+            help="Also find edited copies (rotated, mirrored, bordered, in a screenshot, cropped): "
+            "hash each image's extra query hashes and match PDQ at the mode's calibrated threshold "
+            "instead of each list's. 'robust' suits every list: hash-only PDQ lists, and lists built "
+            "with `photosieve lists build --from-images` (matched as robust-windows, which also "
+            "finds crops); robust-windows-gradient / -phash confirm each pair with a second hash "
+            "(lists built with --second-opinions). Thresholds (PDQ bits; a score when a second "
+            "opinion is combined): "
+            f"{thresholds}; --threshold pdq=N may lower a mode's (stricter). They are calibrated at "
+            f"a false-positive rate of {TARGET_FPR:g} per "
+            "(query image, listed image) pair: about one false match per query image against a "
+            "list of 10,000 images, so for large lists plain PDQ at 31 (no mode) stays the "
+            "conservative choice. Costs ~10x the PDQ hashing time and a scan of the lists per "
+            f"query hash; needs --strategy {SIDE_INPUT}. Default: none (plain PDQ).",
+        )
 
     def __init__(
         self,

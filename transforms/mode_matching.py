@@ -56,7 +56,7 @@ from photosieve import schemas
 from photosieve.errors import ConfigError
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
 from photosieve.lists import HashList, ListRole, ListSpec
-from photosieve.lists.entries import ItemEntries, read_list_entries
+from photosieve.lists.entries import ItemEntries
 from photosieve.robust.matcher import (
     TAKE_PART,
     FrameQuery,
@@ -69,7 +69,6 @@ from photosieve.robust.matcher import (
 )
 from photosieve.robust.modes import CONFIGS, MatchConfig, mode_algorithms
 from photosieve.lists.known import check_version
-from photosieve.lists.spec import spec_fields
 from photosieve.matches import match_status
 from photosieve.transforms.known_lists import open_stored
 from photosieve.transforms.ledger import LEDGER, Tally
@@ -127,23 +126,14 @@ def read_list_config(
     Raises:
         ConfigError: the mode cannot match the list (named).
     """
-    hash_list, entries = read_list_entries(
-        spec.path,
-        name=spec.name,
-        algorithm=spec.algorithm,
-        strict=strict,
-        open_fn=open_stored,
-        format=spec.format,
-        max_bytes=spec.max_bytes,
-    )
+    hash_list, entries = spec.read_entries(strict=strict, open_fn=open_stored)
     config = list_config(mode, hash_list, entries, threshold=spec.thresholds.get("pdq"))
     return hash_list, entries, config
 
 
 def _read_mode_spec(
-    fields: dict, mode: str, *, strict: bool, expected_versions: dict[str, str]
+    spec: ListSpec, mode: str, *, strict: bool, expected_versions: dict[str, str]
 ) -> ModeList:
-    spec = ListSpec(**fields)
     return read_mode_list(
         spec, mode, strict=strict, expected_version=expected_versions.get(spec.name)
     )
@@ -260,7 +250,7 @@ class MatchInMode(beam.PTransform):
         a.jpg known ['img7'] 1.0 pdq-dihedral
 
     The ``hashes`` rows must come from a :class:`~photosieve.hashing.HashPlan`
-    with the mode's query expansion (``photosieve.pipelines.mode_options.plan_for_mode``):
+    with the mode's query expansion (``photosieve.robust.modes.plan_for_mode``):
     without its extra hashes the mode finds only what their absence allows.
 
     Args:
@@ -340,7 +330,7 @@ class MatchInMode(beam.PTransform):
         """Every list as a :class:`ModeList`, read and indexed once (a side input)."""
         return (
             pipeline
-            | "CreateModeListSpecs" >> beam.Create([spec_fields(spec) for spec in self._lists])
+            | "CreateModeListSpecs" >> beam.Create(self._lists)
             | "ReadModeLists"
             >> beam.Map(
                 _read_mode_spec, self._mode, strict=self._strict, expected_versions=self._expected

@@ -24,6 +24,7 @@ Listing is :mod:`photosieve.transforms.listing`'s.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO, NamedTuple
 
@@ -31,9 +32,10 @@ import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from photosieve import ledger as keys
 from photosieve import archives
+from photosieve import ledger as keys
 from photosieve.archives import DEFAULT_MAX_ARCHIVE_BYTES
+from photosieve.cli import values
 from photosieve.errors import FailureReason, HashFailure
 from photosieve.listing import count_skip, is_local
 from photosieve.names import MEMBER_SEPARATOR, unescape
@@ -200,6 +202,32 @@ class ReadImages(beam.PTransform):
 
     See also: :class:`photosieve.transforms.hashing.HashImages`, which consumes the records.
     """
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        """The input flags: what to read (-i), and archive members."""
+        parser.add_argument(
+            "-i",
+            "--input",
+            nargs="+",
+            action=values.ExtendOrReplace,
+            metavar="GLOB",
+            help="Files, directories (read recursively) or glob patterns on any Beam filesystem "
+            "(gs://, s3://, hdfs:// with the matching extras); repeatable. Required.",
+        )
+        parser.add_argument(
+            "--archives",
+            action="store_true",
+            help="Hash the members of .zip/.tar/.tar.gz files (as archive!/member) instead of the "
+            "archive file. Default: off.",
+        )
+        parser.add_argument(
+            "--max-archive-bytes",
+            type=values.at_least(1),
+            default=DEFAULT_MAX_ARCHIVE_BYTES,
+            help="With --archives: bytes one archive may inflate to in all; later members are "
+            f"archive_limit errors. Default: {DEFAULT_MAX_ARCHIVE_BYTES}.",
+        )
 
     def __init__(
         self,

@@ -14,11 +14,15 @@ See also: :class:`photosieve.transforms.ledger.WriteLedger` for the run's counts
 
 from __future__ import annotations
 
+import argparse
+
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.parquetio import WriteToParquet
 
 from photosieve import schemas
+from photosieve.cli import values
+from photosieve.run_config import OUTPUT_MODES
 
 __all__ = ["WriteTables", "table_prefix"]
 
@@ -60,6 +64,30 @@ class WriteTables(beam.PTransform):
     Raises:
         ValueError: a table name without a schema in ``photosieve.schemas.TABLES``.
     """
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        """The output flags: where the tables go and how they are written."""
+        parser.add_argument("-o", "--output", help="Output directory (any Beam filesystem). Required.")
+        parser.add_argument(
+            "--overwrite",
+            action="store_true",
+            help="Replace the tables and summary of a previous run in --output. Default: refuse.",
+        )
+        parser.add_argument(
+            "--num-shards",
+            type=values.at_least(0),
+            default=0,
+            help="Parquet files per table; 0 lets the runner choose (recommended). Default: 0.",
+        )
+        parser.add_argument(
+            "--output-mode",
+            choices=OUTPUT_MODES,
+            default="private",
+            help="private: a local --output is created readable by you only (directories 0700, "
+            "files 0600: the tables say which paths matched which list); shared: as your umask "
+            "says. Object stores keep their own access rules. Default: private.",
+        )
 
     def __init__(
         self, output_dir: str, *, num_shards: int = 0, shard_name_template: str | None = None

@@ -25,7 +25,7 @@ for how the algorithm of each line is decided and what counts as a problem.
 from photosieve.lists.hash_list import AlgorithmHashes, HashList, ListProblem, ProblemKind
 from photosieve.lists.read import FORMATS, read_list, sniff_format
 from photosieve.lists.source import OpenFn, local_open
-from photosieve.lists.spec import ListRole, ListSpec, load_list_specs, read_lists
+from photosieve.lists.spec import ListRole, ListSpec, load_list_specs, read_lists, read_lists_entries
 from photosieve.lists.write import WRITE_FORMATS, write_list
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "local_open",
     "read_list",
     "read_lists",
+    "read_lists_entries",
     "sniff_format",
     "write_list",
 ]

@@ -19,7 +19,6 @@ Specs come from a profile's ``lists:`` section or from code::
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import math
 from collections.abc import Iterable, Mapping
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 from photosieve import algorithms
 from photosieve.errors import ConfigError, ListFormatError
 from photosieve.lists.hash_list import HashList
+from photosieve.lists.entries import ItemEntries, read_list_entries
 from photosieve.lists.read import FORMATS, default_name, read_list
 from photosieve.lists.source import OpenFn, parse_byte_size
 
@@ -104,6 +104,25 @@ class ListSpec:
         spec = algorithms.get(algorithm)
         return self.thresholds.get(spec.name, spec.default_threshold)
 
+    def read(self, *, strict: bool = True, open_fn: OpenFn | None = None) -> HashList:
+        """Read the file this spec names, as it says (name, algorithm, format, byte limit)."""
+        return read_list(self.path, strict=strict, open_fn=open_fn, **self._reading())
+
+    def read_entries(
+        self, *, strict: bool = True, open_fn: OpenFn | None = None
+    ) -> tuple[HashList, dict[str, ItemEntries]]:
+        """:meth:`read`, with each hash's entries paired per algorithm (matching modes need them)."""
+        return read_list_entries(self.path, strict=strict, open_fn=open_fn, **self._reading())
+
+    def _reading(self) -> dict:
+        """What the list readers take from the spec: the one place its fields become arguments."""
+        return {
+            "name": self.name,
+            "algorithm": self.algorithm,
+            "format": self.format,
+            "max_bytes": self.max_bytes,
+        }
+
     @classmethod
     def from_dict(cls, config: Mapping) -> ListSpec:
         """From a profile entry; unknown keys are errors (a typo must not pass silently)."""
@@ -115,17 +134,6 @@ class ListSpec:
                 f" known: {sorted(known)}"
             )
         return cls(**dict(config))
-
-
-def spec_fields(spec: ListSpec) -> dict:
-    """A ListSpec as plain values: ListSpec itself holds a MappingProxyType, which does not pickle.
-
-    Every field, so a field added to ListSpec reaches the workers without an edit here
-    (``dataclasses.asdict`` would deep-copy the mapping proxy, which fails).
-    ``ListSpec(**spec_fields(spec))`` is the spec again.
-    """
-    fields = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
-    return {**fields, "role": spec.role.value, "thresholds": dict(spec.thresholds)}
 
 
 def load_list_specs(entries: Iterable[Mapping | str]) -> list[ListSpec]:
@@ -148,19 +156,21 @@ def read_lists(
     specs: Iterable[ListSpec], *, strict: bool = True, open_fn: OpenFn | None = None
 ) -> list[HashList]:
     """Read every list. In strict mode, fail once with the problems of all lists together."""
-    hash_lists = [
-        read_list(
-            spec.path,
-            name=spec.name,
-            algorithm=spec.algorithm,
-            strict=False,
-            open_fn=open_fn,
-            format=spec.format,
-            max_bytes=spec.max_bytes,
-        )
-        for spec in specs
-    ]
+    hash_lists = [spec.read(strict=False, open_fn=open_fn) for spec in specs]
+    _refuse_problems(hash_lists, strict)
+    return hash_lists
+
+
+def read_lists_entries(
+    specs: Iterable[ListSpec], *, strict: bool = True, open_fn: OpenFn | None = None
+) -> list[tuple[HashList, dict[str, ItemEntries]]]:
+    """:func:`read_lists`, each list with its entries (:meth:`ListSpec.read_entries`)."""
+    read = [spec.read_entries(strict=False, open_fn=open_fn) for spec in specs]
+    _refuse_problems([hash_list for hash_list, _ in read], strict)
+    return read
+
+
+def _refuse_problems(hash_lists: list[HashList], strict: bool) -> None:
     problems = [problem for hash_list in hash_lists for problem in hash_list.problems]
     if strict and problems:
         raise ListFormatError(problems)
-    return hash_lists

@@ -21,6 +21,7 @@ import numpy as np
 
 from photosieve.errors import ConfigError
 from photosieve.hashes.value import HashResult
+from photosieve.hashing import ALGORITHM_CHOICES, HashPlan
 from photosieve.robust.expansion import (
     DEFAULT_WINDOWS,
     GRID_UNCROPS,
@@ -43,6 +44,7 @@ __all__ = [
     "config_for_list",
     "match",
     "mode_algorithms",
+    "plan_for_mode",
     "second_distance",
     "uses",
 ]
@@ -426,3 +428,28 @@ def match(
         if image_id not in best or found.rank() < best[image_id].rank():
             best[image_id] = found
     return sorted(best.values(), key=lambda m: (m.score, m.id))
+
+
+def plan_for_mode(plan: HashPlan, mode: str) -> HashPlan:
+    """``plan`` with what ``mode`` hashes: its query expansion, dihedral PDQ, its second algorithm.
+
+    Raises:
+        ConfigError: no PDQ in the plan, or dihedral PDQ asked for a mode without it.
+    """
+    config = CONFIGS[mode]
+    expansion = config.expansion
+    if "pdq" not in plan.algorithms:
+        raise ConfigError(f"--match-mode {mode} needs pdq among --algorithms")
+    if plan.pdq_dihedral and not expansion.dihedral:
+        raise ConfigError(
+            f"--match-mode {mode} matches upright PDQ hashes only (its threshold is calibrated "
+            "for one hash per image); drop --dihedral / pdq-dihedral, or use --match-mode "
+            "pdq-dihedral"
+        )
+    wanted = {*plan.algorithms, *expansion.second_opinions}
+    return dataclasses.replace(
+        plan,
+        algorithms=tuple(name for name in ALGORITHM_CHOICES if name in wanted),
+        pdq_dihedral=expansion.dihedral,
+        query_expansion=expansion,
+    )

@@ -119,3 +119,41 @@ def test_local_commands_check_their_ranges_too(main, argv, message, capsys):
 def test_lists_check_refuses_a_negative_problem_count(capsys):
     assert lists_cli.main(["check", "--max-problems", "-1", "x.txt"]) == 2
     assert "argument -m/--max-problems: must be an integer >= 0" in capsys.readouterr().err
+
+
+def _options(add) -> set[str]:
+    import argparse
+
+    parser = argparse.ArgumentParser(add_help=False)
+    add(parser)
+    return {s for action in parser._actions for s in action.option_strings}
+
+
+def test_each_flag_has_one_owner_and_the_commands_take_them_from_it():
+    from photosieve.transforms.hashing import HashImages
+    from photosieve.transforms.incremental import CarryForward
+    from photosieve.transforms.list_matching import MatchLists
+    from photosieve.transforms.reading import ReadImages
+    from photosieve.transforms.tables import WriteTables
+
+    owners = {
+        "WriteTables": _options(WriteTables.add_arguments),
+        "ReadImages": _options(ReadImages.add_arguments),
+        "HashImages": _options(HashImages.add_arguments),
+        "CarryForward": _options(CarryForward.add_arguments),
+        "MatchLists": _options(MatchLists.add_arguments),
+    }
+    everything = [flag for flags_ in owners.values() for flag in flags_]
+    assert len(everything) == len(set(everything))  # no flag defined twice
+    assert {"--output", "--input", "--algorithms", "--previous", "--list"} <= set(everything)
+    job = {"-c", "--config", "--run-id", "-v", "--verbose", "--progress", "--no-progress"}
+    commands = {
+        "audit": (audit.build_parser(), set(owners), {"--dihedral"}),
+        "scan": (scan.build_parser(), {"WriteTables", "ReadImages", "HashImages"}, set()),
+        "match": (match.build_parser(), {"WriteTables", "MatchLists"}, {"--hashes"}),
+    }
+    for name, (parser, used, own) in commands.items():
+        given = {s for action in parser._actions for s in action.option_strings} - {"-h", "--help"}
+        expected = set().union(*(owners[o] for o in used)) | job | own
+        assert given == expected, name
+    assert _options(lambda p: p.add_argument("--x")) == {"--x"}  # the helper sees what is added

@@ -8,10 +8,10 @@ import stat
 
 import pytest
 
-from photosieve.pipelines import beam_options, cli, report_cli, running, scan
+from photosieve.pipelines import beam_options, cli, report_cli, running, scan, summary_file
 from photosieve.summary import SUMMARY_FILE
-from tests.transforms import samples
 from photosieve.transforms import hashing as hashing_transforms
+from tests.transforms import samples
 
 AZURE = "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0LWF6dXJlLWtleQ==;EndpointSuffix=core.windows.net"
 
@@ -51,14 +51,14 @@ def test_a_failing_pipeline_leaves_no_summary_and_says_the_run_is_incomplete(
 
 def test_the_summary_appears_whole_or_not_at_all(tmp_path, monkeypatch):
     path = str(tmp_path / SUMMARY_FILE)
-    running.write_json(path, {"run": 1})
+    summary_file.write_json(path, {"run": 1})
 
     def fail(sources, destinations):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(running.FileSystems, "rename", fail)
     with pytest.raises(OSError, match="No space"):
-        running.write_json(path, {"run": 2})
+        summary_file.write_json(path, {"run": 2})
     assert json.loads((tmp_path / SUMMARY_FILE).read_text()) == {"run": 1}
     assert os.listdir(tmp_path) == [SUMMARY_FILE]  # the partial file is gone
 

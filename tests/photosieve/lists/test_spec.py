@@ -8,7 +8,6 @@ import pytest
 
 from photosieve.errors import ConfigError, ListFormatError
 from photosieve.lists import ListRole, ListSpec, load_list_specs, read_lists
-from photosieve.lists.spec import spec_fields
 
 
 def test_specs_from_profile_entries(hash_lists_dir):
@@ -92,10 +91,18 @@ def test_a_spec_byte_limit_must_be_positive():
         ListSpec("a.txt", max_bytes=0)
 
 
-def test_spec_fields_are_plain_values_that_rebuild_the_spec():
+def test_a_spec_pickles_as_it_is():
     spec = ListSpec(
         "gs://bucket/l.csv", name="l", role="suppress", thresholds={"pdq": 20}, max_bytes="2MB"
     )
-    fields = pickle.loads(pickle.dumps(spec_fields(spec)))
-    assert fields["role"] == "suppress" and fields["thresholds"] == {"pdq": 20}
-    assert ListSpec(**fields) == spec
+    assert pickle.loads(pickle.dumps(spec)) == spec
+
+
+def test_a_spec_reads_its_file_as_it_says(tmp_path):
+    path = tmp_path / "k.txt"
+    path.write_text("ab" * 16 + "\n")
+    spec = ListSpec(str(path), name="known", algorithm="md5")
+    hash_list = spec.read()
+    assert hash_list.name == "known" and hash_list.algorithms == ["md5"]
+    again, entries = spec.read_entries()
+    assert again.version == hash_list.version and set(entries) == {"md5"}

@@ -1,0 +1,131 @@
+"""The lists' preflight: every list read once, checked, and summarised before any work starts.
+
+:func:`check_lists` reads each list of the run once (with a matching mode,
+with the entries the mode needs to pick its configuration), refuses what
+cannot run (bad lines in strict mode, a list the strategy cannot join, a
+mode that cannot match a list), and returns each list's summary for
+``summary.json``: counts, version, role and the thresholds the run uses,
+and with a mode the configuration it matches the list with. Workers read
+the lists again, each for itself, and refuse a list whose version changed
+since (the summaries' versions are what they expect).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+
+from photosieve import algorithms
+from photosieve.errors import ConfigError, ListFormatError
+from photosieve.lists import HashList, ListSpec, read_lists, read_lists_entries
+from photosieve.robust.matcher import list_config
+from photosieve.robust.modes import CONFIGS, TARGET_FPR, MatchConfig
+from photosieve.run_config import SHUFFLE, SIDE_INPUT, Matching
+from photosieve.summary import LIST_MATCH_MODE
+from photosieve.transforms.known_lists import open_stored
+from photosieve.transforms.mode_matching import shuffle_refusal
+
+__all__ = ["check_lists"]
+
+_LOG = logging.getLogger(__name__)
+
+
+def check_lists(matching: Matching, plan_algorithms: Sequence[str] | None) -> list[dict]:
+    """Read every list once, before any work starts; return their summaries for summary.json.
+
+    Args:
+        matching: the run's lists and how they are matched.
+        plan_algorithms: the algorithms the run computes (a list holding
+            others gets a warning), or None (``match``: whatever is stored).
+
+    Raises:
+        ConfigError: unreadable lists (not a regular file, over --max-list-bytes,
+            not readable as their format), bad lines in strict mode (the first
+            20 problems of all lists and the count), lists the strategy
+            cannot join, or that the matching mode cannot match.
+    """
+    mode, strategy = matching.match_mode, matching.strategy
+    if mode is not None and strategy != SIDE_INPUT:
+        raise ConfigError(shuffle_refusal(mode))  # before reading any list
+    specs = matching.lists
+    read = _read(specs, strict=matching.strict_lists, entries=mode is not None)
+    summaries = []
+    for spec, (hash_list, entries) in zip(specs, read):
+        _check_algorithms(spec, hash_list, plan_algorithms, strategy)
+        summary = hash_list.summary()
+        summary.update(
+            role=spec.role.value, thresholds={a: spec.threshold(a) for a in hash_list.algorithms}
+        )
+        if mode is not None:
+            config = list_config(mode, hash_list, entries, threshold=spec.thresholds.get("pdq"))
+            if config is not None:  # None: no PDQ hashes, matched as usual
+                _record_mode(spec, summary, config, CONFIGS[mode])
+        summaries.append(summary)
+    return summaries
+
+
+def _read(specs: Sequence[ListSpec], *, strict: bool, entries: bool) -> list[tuple[HashList, dict]]:
+    """Every list once: ``(list, entries)`` (entries only when a mode needs them, else ``{}``)."""
+    try:
+        if entries:
+            return read_lists_entries(specs, strict=strict, open_fn=open_stored)
+        return [(hash_list, {}) for hash_list in read_lists(specs, strict=strict, open_fn=open_stored)]
+    except ListFormatError as exc:
+        if exc.whole_file:  # one line, no --lenient-lists hint
+            raise ConfigError(f"--list: {exc.problems[0]}") from exc
+        raise ConfigError(
+            f"--list: {exc}\n(pass --lenient-lists to skip bad lines and count them)"
+        ) from exc
+
+
+def _check_algorithms(
+    spec: ListSpec, hash_list: HashList, plan_algorithms: Sequence[str] | None, strategy: str
+) -> None:
+    for algorithm in hash_list.algorithms:
+        if plan_algorithms is not None and algorithm not in plan_algorithms:
+            _LOG.warning(
+                "list %s holds %s hashes, which this run does not compute (--algorithms); "
+                "they will not be matched",
+                spec.name,
+                algorithm,
+            )
+        metric = algorithms.get(algorithm).metric
+        if strategy == SHUFFLE and metric is algorithms.Metric.EUCLIDEAN:
+            raise ConfigError(
+                f"list {spec.name} holds {algorithm} hashes ({metric.value} distance), which "
+                f"--strategy {SHUFFLE} cannot join; use --strategy {SIDE_INPUT}"
+            )
+
+
+def _record_mode(spec: ListSpec, summary: dict, config: MatchConfig, mode: MatchConfig) -> None:
+    """A list's summary with the PDQ threshold and configuration ``mode`` uses for it (the
+    mode's second algorithm only confirms PDQ pairs, so it leaves ``thresholds``)."""
+    thresholds = dict(summary.get("thresholds", {}))
+    thresholds["pdq"] = config.threshold
+    if mode.second_opinion is not None:
+        thresholds.pop(mode.second_opinion.algorithm, None)
+    summary["thresholds"] = thresholds
+    summary[LIST_MATCH_MODE] = _settings(config)
+    _LOG.info(
+        "list %s: matched in mode %s (PDQ threshold %g, FPR %g per query-list image pair)",
+        spec.name,
+        config.name,
+        config.threshold,
+        TARGET_FPR,
+    )
+
+
+def _settings(config: MatchConfig) -> dict:
+    """What summary.json records of a list's configuration (JSON-ready)."""
+    opinion = config.second_opinion
+    return {
+        "config": config.name,
+        "threshold": config.threshold,
+        "calibrated_threshold": CONFIGS[config.name].threshold,
+        "target_fpr_per_pair": TARGET_FPR,
+        "windows": len(config.windows),
+        "windows_dihedral": config.windows_dihedral,
+        "second_opinion": None if opinion is None else dataclasses.asdict(opinion),
+        "query_expansion": dataclasses.asdict(config.expansion),
+    }
