@@ -109,12 +109,17 @@ def _summary(run_dir: Path, root: Path) -> dict:
         return _fold(json.load(handle), root)
 
 
-def _first_difference(a, b, where: str = "") -> str:
+def _differences(a, b, where: str = "") -> list[str]:
+    """Every path where two JSON values differ, with both values (shortened)."""
     if isinstance(a, dict) and isinstance(b, dict):
-        for key in sorted(set(a) | set(b)):
-            if a.get(key) != b.get(key):
-                return _first_difference(a.get(key), b.get(key), f"{where}.{key}")
-    return f"{where or '.'}: {json.dumps(a, default=str)[:300]} != {json.dumps(b, default=str)[:300]}"
+        return [
+            line
+            for key in sorted(set(a) | set(b))
+            if a.get(key) != b.get(key)
+            for line in _differences(a.get(key), b.get(key), f"{where}.{key}")
+        ]
+    first, second = (json.dumps(v, default=str)[:160] for v in (a, b))
+    return [f"{where or '.'}: {first} -> {second}"]
 
 
 def compare(first: Path, second: Path) -> int:
@@ -132,9 +137,11 @@ def compare(first: Path, second: Path) -> int:
                 detail = f"\n    only in first: {only_a}\n    only in second: {only_b}"
             print(f"{name:>7} {table:<8} {len(a):>5} / {len(b):>5} rows  {'same' if same else 'DIFFERENT'}{detail}")
         a, b = _summary(first / name, first), _summary(second / name, second)
-        same = a == b
-        differences += not same
-        print(f"{name:>7} summary.json  {'same' if same else 'DIFFERENT: ' + _first_difference(a, b)}")
+        changed = _differences(a, b)
+        differences += bool(changed)
+        print(f"{name:>7} summary.json  {'same' if not changed else 'DIFFERENT:'}")
+        for line in changed:
+            print(f"    {line}")
     return differences
 
 
