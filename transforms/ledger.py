@@ -89,7 +89,20 @@ class WriteLedger(beam.PTransform):
     """Sums ledger Counters from several steps into ``output_dir/_ledger.json``.
 
     Apply to a tuple of ledger PCollections (a list would be taken as data). The file holds one JSON
-    object (see :func:`nest_counts`), written even when every input is empty.
+    object (see :func:`~photosieve.ledger.nest_counts`), written even when every input is empty.
+
+    >>> import json, os, shutil, tempfile
+    >>> from collections import Counter
+    >>> output = tempfile.mkdtemp()
+    >>> with beam.Pipeline("FnApiRunner") as p:
+    ...     read = p | "Read" >> beam.Create([Counter({("objects", "read"): 2})])
+    ...     hashed = p | "Hashed" >> beam.Create([Counter({("objects", "hashed"): 1}),
+    ...                                           Counter({("objects", "hashed"): 1})])
+    ...     _ = (read, hashed) | WriteLedger(output)
+    >>> with open(os.path.join(output, LEDGER_FILE)) as handle:
+    ...     print(json.load(handle))
+    {'objects': {'hashed': 2, 'read': 2}}
+    >>> shutil.rmtree(output)
     """
 
     def __init__(self, output_dir: str):

@@ -233,21 +233,27 @@ class MatchHashes(beam.PTransform):
             expected_versions=self._expected,
             skip_algorithms=self._skip,
         )
+        joined = hashes | "Join" >> self._join(known)
+        resolved = self._resolve(joined["hits"], known)
+        ledger = (joined[LEDGER], resolved[LEDGER]) | "FlattenMatchLedgers" >> beam.Flatten()
+        return {schemas.MATCHES: resolved[schemas.MATCHES], LEDGER: ledger}
+
+    def _join(self, known):
+        """The strategy's join: ``hits`` ((query key, hit) pairs) and ``ledger``."""
         if self._strategy == SIDE_INPUT:
-            join = ProbeIndexes(known, self._quality_cutoff, self._batch_size)
-        else:
-            join = ShuffleJoin(known, self._quality_cutoff)
-        joined = hashes | "Join" >> join
+            return ProbeIndexes(known, self._quality_cutoff, self._batch_size)
+        return ShuffleJoin(known, self._quality_cutoff)
+
+    def _resolve(self, hits, known):
+        """Each query's hits -> its match rows (suppression applied), and ``ledger``."""
         infos = AsList(known | "DescribeLists" >> beam.Map(list_info))
         resolve_fn = _ResolveMatchesFn(self._run_id, self._matched_at_us)
-        resolved = (
-            joined["hits"]
+        return (
+            hits
             | "GroupHitsByQuery" >> beam.GroupByKey()
             | "ResolveMatches"
             >> beam.ParDo(resolve_fn, infos).with_outputs(LEDGER, main=schemas.MATCHES)
         )
-        ledger = (joined[LEDGER], resolved[LEDGER]) | "FlattenMatchLedgers" >> beam.Flatten()
-        return {schemas.MATCHES: resolved[schemas.MATCHES], LEDGER: ledger}
 
     def display_data(self):
         return {

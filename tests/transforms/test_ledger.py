@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from photosieve.listing import count_skip
 from photosieve.ledger import nest_counts
+from photosieve.listing import count_skip
+from photosieve.transforms import ledger as ledger_transforms
 from photosieve.transforms.ledger import LEDGER, Tally
+from tests.transforms import docstring_examples
 
 
 def test_flush_emits_the_counts_and_starts_afresh():
@@ -26,3 +28,7 @@ def test_skip_examples_stay_in_the_ledger_and_are_not_runner_counters():
     assert nested["skipped"] == {"listing": {"fifo": 25}}
     assert len(nested["skip_examples"]["listing"]["fifo"]) == 20  # photosieve.listing.SKIP_EXAMPLES
     assert set(tally._metrics) == {("skipped", "listing", "fifo")}  # no counter named after a path
+
+
+def test_docstring_examples():
+    docstring_examples.check(ledger_transforms)
