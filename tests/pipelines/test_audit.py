@@ -17,7 +17,7 @@ from PIL import Image
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.lists import ListRole
-from photosieve.pipelines import audit, cli, configure, preflight
+from photosieve.pipelines import audit, cli, configure
 from photosieve.summary import SUMMARY_FILE
 from tests.transforms import samples
 
@@ -199,52 +199,6 @@ def test_list_usage_errors_exit_2(argv, message, capsys):
 def test_dihedral_flag_asks_for_eight_pdq_orientations():
     known, _ = audit.parse_args(["-i", "x", "-o", "o", "-l", "a.txt", "-a", "pdq,md5", "--dihedral"])
     assert configure.hash_plan(known).pdq_dihedral
-
-
-def test_match_re_matches_stored_hashes_without_decoding(case, tmp_path):
-    first = tmp_path / "audit"
-    assert _audit(case, first, "--run-id", "a1") == 0
-    again = tmp_path / "again"
-    argv = [
-        "match",
-        "--hashes",
-        str(first),
-        "-l",
-        f"known={case / 'known.csv'}",
-        "-s",
-        str(case / "benign.txt"),
-    ]
-    assert cli.main([*argv, "-o", str(again), "--run-id", "a1", "--strategy", "shuffle"]) == 0
-    drop = [schemas.MATCHED_AT]  # the run's start time
-    assert sorted(
-        map(str, pq.read_table(again / schemas.MATCHES).drop_columns(drop).to_pylist())
-    ) == sorted(map(str, pq.read_table(first / schemas.MATCHES).drop_columns(drop).to_pylist()))
-    summary = _summary(again)
-    assert summary["accounting"]["balanced"]
-    assert summary["counts"]["hashes"]["read"] == _summary(first)["tables"]["hashes"]
-    assert not (again / schemas.HASHES).exists()
-
-
-def test_match_refuses_to_write_over_its_input(case, tmp_path):
-    first = tmp_path / "audit"
-    assert _audit(case, first) == 0
-    argv = [
-        "match",
-        "--hashes",
-        str(first),
-        "-l",
-        str(case / "known.csv"),
-        "-o",
-        str(first),
-        "--overwrite",
-    ]
-    assert cli.main(argv) == 2
-    assert (first / schemas.HASHES).exists()
-
-
-def test_match_needs_parquet_hashes(tmp_path):
-    with pytest.raises(Exception, match="no Parquet files"):
-        preflight.hashes_pattern(str(tmp_path))
 
 
 def _table_rows(output) -> dict[str, list[str]]:

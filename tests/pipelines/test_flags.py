@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from photosieve.pipelines import audit, beam_options, hash_cli, lists_cli, match, scan
+from photosieve.pipelines import audit, hash_cli, lists_cli, match, scan
 
 def _usage_error(run, argv, capsys) -> str:
     with pytest.raises(SystemExit) as exit_info:
@@ -54,13 +54,6 @@ def test_real_beam_options_still_pass_through():
 def test_a_bad_beam_option_value_is_a_usage_error(capsys):
     err = _usage_error(scan.run, ["-i", "x", "-o", "out", "--direct_num_workers", "many"], capsys)
     assert "--direct_num_workers" in err and "many" in err
-
-
-def test_every_beam_options_class_contributes_its_options():
-    names = set(beam_options.option_names())
-    # StandardOptions, DirectOptions, AzureOptions, S3Options, FlinkRunnerOptions, render's RenderOptions
-    assert {"--runner", "--direct_running_mode", "--azure_connection_string"} <= names
-    assert {"--s3_secret_access_key", "--flink_master", "--render_output"} <= names
 
 
 @pytest.mark.parametrize(

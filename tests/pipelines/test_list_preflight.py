@@ -1,0 +1,84 @@
+"""The lists' preflight (pipelines.list_preflight): each list read once, summarised, refused early."""
+
+from __future__ import annotations
+
+import pytest
+
+from photosieve.errors import ConfigError
+from photosieve.lists import ListSpec
+from photosieve.pipelines import list_preflight
+from photosieve.robust.modes import CONFIGS
+from photosieve.run_config import SHUFFLE, Matching
+from photosieve.transforms import known_lists
+
+PDQ = "f" * 64
+GRADIENT = "00" * 144
+
+
+@pytest.fixture()
+def opened(monkeypatch):
+    """Every list file opened during preflight, in order."""
+    paths = []
+    original = known_lists.open_stored
+
+    def counting(path, mode="rb"):
+        paths.append(path)
+        return original(path, mode)
+
+    monkeypatch.setattr(list_preflight, "open_stored", counting)
+    return paths
+
+
+def _list(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return ListSpec(str(path))
+
+
+@pytest.mark.parametrize("mode", [None, "robust"])
+def test_each_list_is_read_once_and_summarised(tmp_path, opened, mode):
+    specs = (_list(tmp_path, "k.txt", f"pdq {PDQ}\n"), _list(tmp_path, "m.txt", "md5 " + "ab" * 16))
+    summaries = list_preflight.check_lists(Matching(specs, match_mode=mode), ("pdq", "md5"))
+    assert opened == [spec.path for spec in specs]  # once each, mode or not
+    assert [(s["name"], s["role"], s["distinct"]) for s in summaries] == [
+        ("k", "match", 1),
+        ("m", "match", 1),
+    ]
+    pdq = summaries[0]
+    if mode is None:
+        assert pdq["thresholds"] == {"pdq": 31} and "match_mode" not in pdq
+    else:
+        assert pdq["thresholds"] == {"pdq": CONFIGS["robust"].threshold}
+        assert pdq["match_mode"]["config"] == "robust" and "match_mode" not in summaries[1]
+
+
+def test_a_mode_with_the_shuffle_join_is_refused_before_any_list_is_read(tmp_path, opened):
+    specs = (_list(tmp_path, "k.txt", f"pdq {PDQ}\n"),)
+    with pytest.raises(ConfigError, match="--match-mode robust needs --strategy side-input"):
+        list_preflight.check_lists(Matching(specs, strategy=SHUFFLE, match_mode="robust"), None)
+    assert opened == []
+
+
+def test_a_euclidean_list_cannot_be_joined_by_shuffle(tmp_path, opened):
+    specs = (_list(tmp_path, "g.txt", f"gradient {GRADIENT}\n"),)
+    with pytest.raises(ConfigError, match="gradient hashes .* --strategy shuffle cannot join"):
+        list_preflight.check_lists(Matching(specs, strategy=SHUFFLE), None)
+
+
+def test_bad_lines_of_every_list_are_reported_together_unless_lenient(tmp_path, opened):
+    specs = (
+        _list(tmp_path, "a.txt", f"pdq {PDQ}\npdq nothex\n"),
+        _list(tmp_path, "b.txt", "md5 tooshort\n" + "md5 " + "ab" * 16 + "\n"),
+    )
+    with pytest.raises(ConfigError) as error:
+        list_preflight.check_lists(Matching(specs), None)
+    message = str(error.value)
+    assert "a.txt" in message and "b.txt" in message and "--lenient-lists" in message
+    lenient = list_preflight.check_lists(Matching(specs, strict_lists=False), None)
+    assert [s["problems"] for s in lenient] == [1, 1]
+
+
+def test_a_list_of_algorithms_the_run_does_not_compute_is_warned_about(tmp_path, caplog):
+    specs = (_list(tmp_path, "m.txt", "md5 " + "ab" * 16 + "\n"),)
+    list_preflight.check_lists(Matching(specs), ("pdq",))
+    assert "list m holds md5 hashes, which this run does not compute" in caplog.text
