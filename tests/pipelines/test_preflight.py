@@ -9,20 +9,11 @@ import pytest
 from photosieve.errors import ConfigError
 from photosieve.pipelines import cli, preflight, running
 from photosieve.summary import SUMMARY_FILE
-from tests.transforms import samples
 from photosieve.transforms import hashing as hashing_transforms
+
 
 def _never_called(self, *args, **kwargs):
     raise AssertionError("hashing started although the output cannot be written")
-
-
-@pytest.fixture()
-def images(tmp_path):
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for seed in (1, 2):
-        (folder / f"img{seed}.png").write_bytes(samples.encode(samples.picture(seed), "PNG"))
-    return folder
 
 
 @pytest.mark.parametrize("output", ["prev/new", "./prev/new/", "prev/./a/../new"])

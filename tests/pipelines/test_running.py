@@ -6,12 +6,9 @@ import json
 import os
 import stat
 
-import pytest
-
 from photosieve.pipelines import cli, report_cli, running, scan
 from photosieve.summary import SUMMARY_FILE
 from photosieve.transforms import hashing as hashing_transforms
-from tests.transforms import samples
 
 AZURE = "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0LWF6dXJlLWtleQ==;EndpointSuffix=core.windows.net"
 
@@ -28,15 +25,6 @@ def _modes(output) -> dict[str, int]:
         for top, dirs, files in os.walk(output)
         for name in dirs + files
     } | {".": stat.S_IMODE(os.stat(output).st_mode)}
-
-
-@pytest.fixture()
-def images(tmp_path):
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for seed in (1, 2):
-        (folder / f"img{seed}.png").write_bytes(samples.encode(samples.picture(seed), "PNG"))
-    return folder
 
 
 def test_a_failing_pipeline_leaves_no_summary_and_says_the_run_is_incomplete(

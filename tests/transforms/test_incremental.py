@@ -6,8 +6,6 @@ from collections import Counter
 from pathlib import Path
 
 import apache_beam as beam
-import pyarrow as pa
-import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -18,23 +16,13 @@ from photosieve.transforms import incremental as incremental_transforms
 from photosieve.transforms.incremental import CONTEXT, CarryForward
 from photosieve.transforms.ledger import LEDGER
 from tests.transforms import docstring_examples
+from tests.transforms.previous_runs import write_table
 
 RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
 PLAN = HashPlan.parse("pdq,md5")
 SETTINGS = incremental.hash_settings(PLAN)
 T0_S = 1_700_000_000  # modification time, seconds
 T0 = T0_S * 1_000_000
-
-
-def _write(output: Path, table: str, rows: list[dict], *, shards: int = 1) -> None:
-    """A previous run's table, in ``shards`` files with one row group per row (splits a file's rows)."""
-    (output / table).mkdir(parents=True, exist_ok=True)
-    for shard in range(shards):
-        part = rows[shard::shards]
-        path = output / table / f"part-{shard}.parquet"
-        pq.write_table(
-            pa.Table.from_pylist(part, schema=schemas.TABLES[table]), path, row_group_size=1
-        )
 
 
 def _previous(tmp_path: Path, *, shards: int = 1) -> PreviousRun:
@@ -61,9 +49,9 @@ def _previous(tmp_path: Path, *, shards: int = 1) -> PreviousRun:
          schemas.ERROR: "corrupt", schemas.ALGORITHMS: ["pdq"], schemas.RUN_ID: "r0"},
         {**hashes[1], schemas.URI: "bad.jpg", schemas.HASH: "bad-md5"},
     ]  # fmt: skip
-    _write(output, schemas.FILES, files, shards=shards)
-    _write(output, schemas.HASHES, hashes + [errors[1]], shards=shards)
-    _write(output, schemas.ERRORS, errors[:1], shards=shards)
+    write_table(output, schemas.FILES, files, shards=shards)
+    write_table(output, schemas.HASHES, hashes + [errors[1]], shards=shards)
+    write_table(output, schemas.ERRORS, errors[:1], shards=shards)
     return PreviousRun(0, str(output), "r0", False, SETTINGS, {"max_pixels": 100}, {}, 50, {})
 
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import apache_beam as beam
-import pyarrow as pa
-import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -20,20 +17,10 @@ from photosieve.transforms.incremental import CONTEXT
 from photosieve.transforms.ledger import LEDGER
 from photosieve.transforms.new_matches import ClassifyNewMatches
 from tests.transforms import docstring_examples
+from tests.transforms.previous_runs import write_table
 
 RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
 SETTINGS = incremental.hash_settings(HashPlan.parse("pdq,md5"))
-
-
-def _write(output: Path, table: str, rows: list[dict], *, shards: int = 1) -> None:
-    """A previous run's table, in ``shards`` files with one row group per row (splits a file's rows)."""
-    (output / table).mkdir(parents=True, exist_ok=True)
-    for shard in range(shards):
-        part = rows[shard::shards]
-        path = output / table / f"part-{shard}.parquet"
-        pq.write_table(
-            pa.Table.from_pylist(part, schema=schemas.TABLES[table]), path, row_group_size=1
-        )
 
 
 def test_classify_new_matches_joins_rows_with_the_previous_matches(tmp_path):
@@ -47,7 +34,7 @@ def test_classify_new_matches_joins_rows_with_the_previous_matches(tmp_path):
         {**base, schemas.URI: "keep.jpg", schemas.MATCHED_HASH: "aa"},
         {**base, schemas.URI: "keep.jpg", schemas.MATCHED_HASH: "removed"},  # not matched again
     ]
-    _write(output, schemas.MATCHES, before)
+    write_table(output, schemas.MATCHES, before)
     lists = {"known": {"version": "v1", "thresholds": {"pdq": 31.0}}}
     run = PreviousRun(0, str(output), "r0", False, SETTINGS, {}, lists, 50, {})
     classifier = MatchClassifier(
