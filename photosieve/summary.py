@@ -94,6 +94,8 @@ class Summary:
             carry hashes only between equal settings).
         hash_limits: the limits that decide which objects fail.
         incremental: what a repeat audit carried, read and found new.
+        warnings: what the user should know that did not stop the run (an
+            empty list), also shown in the closing lines.
     """
 
     command: str
@@ -114,6 +116,7 @@ class Summary:
     hash_settings: Mapping[str, Any] | None = None
     hash_limits: Mapping[str, Any] | None = None
     incremental: Mapping[str, Any] | None = None
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         """The JSON object written to ``summary.json`` (sections absent for this job left out)."""
@@ -179,6 +182,7 @@ class Summary:
             hash_settings=content.get("hash_settings"),
             hash_limits=content.get("hash_limits"),
             incremental=content.get("incremental"),
+            warnings=tuple(str(w) for w in content.get("warnings") or ()),
         )
 
     @property
@@ -204,6 +208,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "hash_settings": Mapping,
     "hash_limits": Mapping,
     "incremental": Mapping,
+    "warnings": list,
 }
 
 

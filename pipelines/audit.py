@@ -207,6 +207,7 @@ def pipeline(config: RunConfig) -> int:
     def extra(ledger: dict) -> dict:
         sections = {
             "lists": checked.lists,
+            "warnings": checked.warnings,
             "previous": tuple(run.output for run in runs),
             "hash_settings": settings,
             "hash_limits": incremental.hash_limits(plan, config.inputs.max_bytes),

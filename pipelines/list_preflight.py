@@ -31,20 +31,27 @@ __all__ = ["check_lists"]
 _LOG = logging.getLogger(__name__)
 
 
-def check_lists(matching: Matching, plan_algorithms: Sequence[str] | None) -> list[dict]:
+def check_lists(
+    matching: Matching, plan_algorithms: Sequence[str] | None, warnings: list[str] | None = None
+) -> list[dict]:
     """Read every list once, before any work starts; return their summaries for summary.json.
 
     Args:
         matching: the run's lists and how they are matched.
         plan_algorithms: the algorithms the run computes (a list holding
             others gets a warning), or None (``match``: whatever is stored).
+        warnings: where to add what the user should know but does not stop
+            the run (an empty list: it can match nothing), for ``summary.json``
+            and the closing lines; they are logged too.
 
     Raises:
         ConfigError: unreadable lists (not a regular file, over --max-list-bytes,
             not readable as their format), bad lines in strict mode (the first
-            20 problems of all lists and the count), lists the strategy
-            cannot join, or that the matching mode cannot match.
+            20 problems of all lists and the count), a list with hashes of no
+            algorithm the run computes, lists the strategy cannot join, or
+            that the matching mode cannot match.
     """
+    warnings = [] if warnings is None else warnings
     mode, strategy = matching.match_mode, matching.strategy
     if mode is not None and strategy != SIDE_INPUT:
         raise ConfigError(shuffle_refusal(mode))  # before reading any list
@@ -52,6 +59,9 @@ def check_lists(matching: Matching, plan_algorithms: Sequence[str] | None) -> li
     read = _read(specs, strict=matching.strict_lists, entries=mode is not None)
     summaries = []
     for spec, (hash_list, entries) in zip(specs, read):
+        if not hash_list.distinct:
+            warnings.append(_empty(spec, hash_list))
+            _LOG.warning("%s", warnings[-1])
         _check_algorithms(spec, hash_list, plan_algorithms, strategy)
         summary = hash_list.summary()
         summary.update(
@@ -79,9 +89,22 @@ def _read(specs: Sequence[ListSpec], *, strict: bool, entries: bool) -> list[tup
         ) from exc
 
 
+def _empty(spec: ListSpec, hash_list: HashList) -> str:
+    """The warning for a list that holds no hash: it can match nothing."""
+    what = f"{hash_list.rows} rows, all bad" if hash_list.rows else "no rows: empty, comments or a header only"
+    return f"list {spec.name} ({spec.path}) holds no hashes ({what}): it can match nothing"
+
+
 def _check_algorithms(
     spec: ListSpec, hash_list: HashList, plan_algorithms: Sequence[str] | None, strategy: str
 ) -> None:
+    held = list(hash_list.algorithms)
+    if held and plan_algorithms is not None and not set(held) & set(plan_algorithms):
+        raise ConfigError(
+            f"list {spec.name} holds only {', '.join(held)} hashes, and this run computes "
+            f"{', '.join(plan_algorithms)} (--algorithms): it could match nothing; add "
+            f"{held[0]} to --algorithms, or leave the list out"
+        )
     for algorithm in hash_list.algorithms:
         if plan_algorithms is not None and algorithm not in plan_algorithms:
             _LOG.warning(

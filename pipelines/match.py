@@ -105,7 +105,8 @@ def pipeline(config: RunConfig) -> int:
     def check(ledger: dict) -> list[str]:
         return check_queries(ledger, Ledger(ledger).count(keys.HASHES_READ))
 
-    return running.execute(config, context, build, check=check, extra={"lists": checked.lists})
+    sections = {"lists": checked.lists, "warnings": checked.warnings}
+    return running.execute(config, context, build, check=check, extra=sections)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,6 +68,7 @@ class Checked:
         hashes: the stored hashes' Parquet glob (``match``).
         lists: each list's summary, in the order of the run's lists.
         previous: the previous runs, oldest first.
+        warnings: what did not stop the run but the user should know (an empty list).
     """
 
     patterns: tuple[str, ...] = ()
@@ -75,6 +76,7 @@ class Checked:
     hashes: str | None = None
     lists: tuple[dict, ...] = ()
     previous: tuple[PreviousRun, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def list_versions(self) -> dict[str, str]:
@@ -104,14 +106,15 @@ def check_run(config: RunConfig) -> Checked:
                 f"--output {config.output.path} holds the --hashes input; choose another"
             )
     summaries: tuple[dict, ...] = ()
+    warnings: list[str] = []
     if config.matching is not None:
         plan_algorithms = None if config.plan is None else config.plan.algorithms
-        summaries = tuple(check_lists(config.matching, plan_algorithms))
+        summaries = tuple(check_lists(config.matching, plan_algorithms, warnings))
     previous = tuple(load_previous(list(config.previous.outputs), config.output.path))
     prepare_output(
         config.output.path, overwrite=config.output.overwrite, mode=config.output.mode
     )
-    return Checked(patterns, total, hashes, summaries, previous)
+    return Checked(patterns, total, hashes, summaries, previous, tuple(warnings))
 
 
 def expand_inputs(inputs: Sequence[str], *, count: bool) -> tuple[list[str], int | None]:

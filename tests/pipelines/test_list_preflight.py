@@ -79,6 +79,39 @@ def test_bad_lines_of_every_list_are_reported_together_unless_lenient(tmp_path, 
 
 
 def test_a_list_of_algorithms_the_run_does_not_compute_is_warned_about(tmp_path, caplog):
-    specs = (_list(tmp_path, "m.txt", "md5 " + "ab" * 16 + "\n"),)
+    specs = (_list(tmp_path, "m.txt", f"md5 {'ab' * 16}\npdq {PDQ}\n"),)
     list_preflight.check_lists(Matching(specs), ("pdq",))
     assert "list m holds md5 hashes, which this run does not compute" in caplog.text
+
+
+def test_a_list_with_no_hash_the_run_computes_is_an_error_before_any_work(tmp_path):
+    specs = (_list(tmp_path, "m.txt", "md5 " + "ab" * 16 + "\n"),)
+    with pytest.raises(ConfigError, match="list m holds only md5 hashes, and this run computes pdq"):
+        list_preflight.check_lists(Matching(specs), ("pdq",))
+    assert list_preflight.check_lists(Matching(specs), None)  # match: the stored hashes decide
+
+
+@pytest.mark.parametrize("text", ["", "# comments only\n", "hash,id\n"])
+def test_an_empty_list_is_a_warning(tmp_path, caplog, text):
+    specs = (_list(tmp_path, "e.csv", text), _list(tmp_path, "k.txt", f"pdq {PDQ}\n"))
+    warnings = []
+    summaries = list_preflight.check_lists(Matching(specs), ("pdq",), warnings)
+    assert len(summaries) == 2 and len(warnings) == 1
+    assert warnings[0].startswith("list e (") and "holds no hashes" in warnings[0]
+    assert "it can match nothing" in caplog.text
+
+
+def test_an_audit_with_an_empty_list_runs_and_its_summary_says_so(images, tmp_path):
+    import json
+
+    from photosieve.pipelines import cli
+
+    empty, known = tmp_path / "empty.txt", tmp_path / "k.txt"
+    empty.write_text("# nothing yet\n")
+    known.write_text(f"pdq {PDQ}\n")
+    output = tmp_path / "out"
+    argv = ["audit", "-i", str(images), "-l", str(empty), str(known), "-o", str(output)]
+    assert cli.main([*argv, "--no-progress"]) == 0
+    summary = json.loads((output / "summary.json").read_text())
+    assert len(summary["warnings"]) == 1 and "list empty" in summary["warnings"][0]
+    assert summary["accounting"]["balanced"]
