@@ -156,8 +156,9 @@ def sniff_format(source: Source) -> str:
 
     Parquet by magic; JSON Lines by a leading ``{``; a delimited first line
     whose fields name a hash column is a header (ThreatExchange's exact
-    header is recognised as such); a comma-separated first line starting
-    with a hash is an HMA bank; anything else is plain text.
+    header is recognised as such), as is a lone field naming one (a
+    one-column CSV); a comma-separated first line starting with a hash is an
+    HMA bank; anything else is plain text.
     """
     data = source.data
     base = source.path.lower()
@@ -178,6 +179,10 @@ def sniff_format(source: Source) -> str:
         return plain_text.FORMAT
     delimiter = "\t" if "\t" in first else "," if "," in first else None
     if delimiter is None:
+        # One field naming a hash column ("hash", "pdq"): a one-column CSV's header,
+        # which plain text would report as a bad hash on line 1.
+        if Columns.recognise([first.strip()]).hashes:
+            return "tsv" if base.endswith(".tsv") else "csv"
         return plain_text.FORMAT
     fields = [field.strip() for field in delimited.header_fields(first, delimiter)]
     if any(_HASH_LIKE.match(field) for field in fields):  # a data line: no header

@@ -22,6 +22,7 @@ MD5 = "d41d8cd98f00b204e9800998ecf8427e"
         ("pdq\t{hash}\n", "text"),
         ("# comment\n{hash}\n", "text"),
         ("hash,id\n{hash},1\n", "csv"),
+        ("pdq\n{hash}\n", "csv"),  # a one-column CSV: its header is a hash column's name
         ("id\tsignal\n1\t{hash}\n", "tsv"),
         ("signal_type,signal_str,collab,category,tags\npdq,{hash},c,k,\n", "threatexchange"),
         ("{hash},1,2021,tag\n", "hma"),
@@ -32,6 +33,12 @@ def test_format_is_sniffed_from_content(write, pdq_hashes, content, expected):
     hash_list = read_list(write("list.dat", content.format(hash=pdq_hashes[0])))
     assert hash_list.format == expected
     assert hash_list.group("pdq").hex_of(0) == pdq_hashes[0]
+
+
+def test_a_one_column_csv_reads_strictly(write):
+    """Before: sniffed as plain text, its header was a bad hash on line 1."""
+    hash_list = read_list(write("one.csv", f"hash\n{MD5}\n"))
+    assert (hash_list.format, hash_list.algorithms, hash_list.problems) == ("csv", ["md5"], ())
 
 
 def test_remote_paths_go_through_open_fn(pdq_hashes):
