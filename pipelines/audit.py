@@ -36,7 +36,7 @@ from photosieve.accounting import check_accounting, check_queries
 from photosieve.errors import ConfigError
 from photosieve.incremental import CarryPolicy, MatchClassifier, PreviousRun
 from photosieve.run_config import RunConfig
-from photosieve.pipelines import configure, flags, preflight, running
+from photosieve.pipelines import configure, flags, help_text, preflight, running
 from photosieve.transforms.hashing import HashImages
 from photosieve.transforms.incremental import CONTEXT, TO_READ, CarryForward, table_pattern
 from photosieve.transforms.ledger import LEDGER, WriteLedger
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
             flags.previous_parser(),
             flags.output_parser(),
         ],
+        **help_text.parser_options("audit"),
     )
     parser.add_argument(
         "--dihedral",

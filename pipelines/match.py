@@ -27,7 +27,7 @@ from photosieve.accounting import check_queries
 from photosieve.ledger import Ledger
 from photosieve.errors import ConfigError
 from photosieve.run_config import RunConfig
-from photosieve.pipelines import configure, flags, preflight, running
+from photosieve.pipelines import configure, flags, help_text, preflight, running
 from photosieve.transforms.ledger import LEDGER, WriteLedger
 from photosieve.transforms.list_matching import MatchLists
 from photosieve.transforms.tables import WriteTables
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Match a stored hashes table against known-hash lists (Apache Beam); "
         "write the matches table.",
         parents=[flags.list_parser(), flags.output_parser()],
+        **help_text.parser_options("match"),
     )
     parser.add_argument(
         "--hashes",

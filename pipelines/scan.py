@@ -22,7 +22,7 @@ from photosieve import schemas
 from photosieve.accounting import check_accounting
 from photosieve.errors import ConfigError
 from photosieve.run_config import RunConfig
-from photosieve.pipelines import configure, flags, preflight, running
+from photosieve.pipelines import configure, flags, help_text, preflight, running
 from photosieve.transforms.hashing import HashImages
 from photosieve.transforms.ledger import WriteLedger
 from photosieve.transforms.reading import ReadImages
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="photosieve scan",
         description="Hash every object the inputs match (Apache Beam); write the hashes and errors tables.",
         parents=[flags.hash_parser(), flags.output_parser()],
+        **help_text.parser_options("scan"),
     )
 
 
