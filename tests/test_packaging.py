@@ -56,6 +56,7 @@ def test_the_shipped_profiles_are_package_data():
     """configs/*.yaml install with the package, so --config NAME works outside a checkout."""
     patterns = _setuptools()["package-data"]["photosieve.configs"]
     profiles = sorted(path.name for path in (ROOT / "configs").glob("*.yaml"))
-    assert profiles and all(any(Path(name).match(p) for p in patterns) for name in profiles)
+    assert profiles
+    assert all(any(Path(name).match(pattern) for pattern in patterns) for name in profiles)
     installed = importlib.resources.files("photosieve.configs")
     assert sorted(e.name for e in installed.iterdir() if e.name.endswith(".yaml")) == profiles

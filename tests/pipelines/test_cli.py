@@ -74,10 +74,11 @@ def test_version_after_a_double_dash_is_a_file_name_not_the_flag():
     assert cli._asks_version(["scan", "--version", "--"])
 
 
-def test_version_does_not_import_beam():
-    """The fast commands stay fast: --version reads metadata, it does not import Beam."""
+def test_version_and_configs_do_not_import_beam():
+    """The fast commands stay fast: --version reads metadata, configs lists files, no Beam."""
     code = (
-        "import sys; from photosieve.pipelines import cli; cli.main(['--version']); "
+        "import sys; from photosieve.pipelines import cli; "
+        "cli.main(['--version']); cli.main(['configs']); "
         "assert 'apache_beam' not in sys.modules, 'imported Beam'"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)

@@ -1,4 +1,4 @@
-"""``photosieve configs`` (pipelines.configs_cli): the shipped profiles by name, parsed from stdout."""
+"""``photosieve configs`` (pipelines.configs_cli): the shipped profiles, parsed from stdout."""
 
 from __future__ import annotations
 

@@ -45,7 +45,9 @@ def test_an_unknown_name_lists_the_shipped_ones(tmp_path, monkeypatch):
     assert "photosieve configs" in message
 
 
-@pytest.mark.parametrize("value", ["my/own.yaml", "gs://bucket/weekly.yaml", "elsewhere/local.yaml"])
+@pytest.mark.parametrize(
+    "value", ["my/own.yaml", "gs://bucket/weekly.yaml", "elsewhere/local.yaml"]
+)
 def test_paths_that_are_not_shipped_names_are_left_as_given(value, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert profile_names.resolve(value) == value
