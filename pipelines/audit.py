@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="photosieve audit",
         description="Hash every object the inputs match and match the hashes against known-hash "
-        "lists (Apache Beam); write the hashes, errors and matches tables.",
+        "lists; write the hashes, errors, matches and files tables and summary.json (Beam job).",
         parents=[
             flags.hash_parser(),
             flags.list_parser(),

@@ -18,7 +18,7 @@ from photosieve.pipelines import help_text, profile_names
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="photosieve configs",
-        description="List the shipped --config profiles, or print one to copy and edit.",
+        description="List the shipped --config profiles, or print one to copy and edit (no Beam).",
         **help_text.parser_options("configs"),
     )
     parser.add_argument(

@@ -47,7 +47,7 @@ TEXT_COLUMNS = frozenset({"path", "algorithm", "orientation", "hash", "format", 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="photosieve hash",
-        description="Hash image files on this machine (no Beam) and print one row per hash.",
+        description="Hash image files on this machine and print one row per hash (no Beam).",
         **help_text.parser_options("hash"),
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="Files or directories (walked recursively).")

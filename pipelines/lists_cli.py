@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="validate list files and print their counts, problems and versions",
-        description="Validate list files; print per-list counts, bad lines and versions.",
+        description="Check list files: print each list's counts, bad lines and version (no Beam).",
         **help_text.parser_options("lists check"),
     )
     check.add_argument(
@@ -90,11 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
         "build",
         help="build a list from image files (plain PDQ plus sub-window hashes, so crops match)",
         description="Hash every image under a folder into a list file: the plain PDQ hash, "
-        "sub-window hashes (crops), border-stripped/region hashes, optional second opinions.",
+        "sub-window hashes (crops), border-stripped/region hashes, optional second opinions "
+        "(no Beam).",
         **help_text.parser_options("lists build"),
     )
     build.add_argument(
-        "--from-images", required=True, metavar="DIR", help="Folder of images (searched recursively). Required."
+        "--from-images",
+        required=True,
+        metavar="DIR",
+        help="Folder of images (searched recursively). Required.",
     )
     build.add_argument(
         "-o",

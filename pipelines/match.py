@@ -50,8 +50,8 @@ QUERY_COLUMNS = [
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="photosieve match",
-        description="Match a stored hashes table against known-hash lists (Apache Beam); "
-        "write the matches table.",
+        description="Match a stored hashes table against known-hash lists, no decoding; write the "
+        "matches table and summary.json (Beam job).",
         parents=[flags.list_parser(), flags.output_parser()],
         **help_text.parser_options("match"),
     )

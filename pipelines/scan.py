@@ -36,7 +36,8 @@ REQUIRED = ("input", "output")
 def build_parser() -> argparse.ArgumentParser:
     return argparse.ArgumentParser(
         prog="photosieve scan",
-        description="Hash every object the inputs match (Apache Beam); write the hashes and errors tables.",
+        description="Hash every object the inputs match, no matching; write the hashes and errors "
+        "tables and summary.json (Beam job).",
         parents=[flags.hash_parser(), flags.output_parser()],
         **help_text.parser_options("scan"),
     )

@@ -107,6 +107,14 @@ def test_every_flags_help_ends_with_its_default_or_says_required(command, capsys
         assert ENDING.search(help_), f"{command} {flags}: {help_[-60:]!r}"
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_description_says_whether_the_command_is_a_beam_job(command, capsys):
+    text = _help(command, capsys)
+    description = " ".join(text.split("\n\n")[1].split())
+    tag = "(Beam job)." if command in BEAM_JOBS else "(no Beam)."
+    assert description[0].isupper() and description.endswith(tag), description
+
+
 def test_the_top_level_help_names_every_command_with_the_same_wording(capsys):
     text = _help("", capsys)
     for name, (_, line) in cli.SUBCOMMANDS.items():
