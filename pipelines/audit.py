@@ -36,7 +36,7 @@ from photosieve.accounting import check_accounting, check_queries
 from photosieve.errors import ConfigError
 from photosieve.incremental import CarryPolicy, MatchClassifier, PreviousRun
 from photosieve.run_config import RunConfig
-from photosieve.pipelines import configure, flags, preflight, running
+from photosieve.pipelines import configure, flags, help_text, preflight, running
 from photosieve.transforms.hashing import HashImages
 from photosieve.transforms.incremental import CONTEXT, TO_READ, CarryForward, table_pattern
 from photosieve.transforms.ledger import LEDGER, WriteLedger
@@ -62,13 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="photosieve audit",
         description="Hash every object the inputs match and match the hashes against known-hash "
-        "lists (Apache Beam); write the hashes, errors and matches tables.",
+        "lists; write the hashes, errors, matches and files tables and summary.json (Beam job).",
         parents=[
             flags.hash_parser(),
             flags.list_parser(),
             flags.previous_parser(),
             flags.output_parser(),
         ],
+        **help_text.parser_options("audit"),
     )
     parser.add_argument(
         "--dihedral",

@@ -11,7 +11,8 @@
   such a pipeline option; anything else is a usage error with a "did you
   mean" hint (:mod:`photosieve.pipelines.beam_options`). Numeric values are
   range-checked by argparse (:mod:`photosieve.cli.values`).
-* ``--config configs/NAME.yaml`` profiles (:mod:`photosieve.pipelines.profiles`):
+* ``--config NAME`` (a shipped profile) or ``--config PATH.yaml`` profiles
+  (:mod:`photosieve.pipelines.profiles`, :mod:`photosieve.pipelines.profile_names`):
   :func:`parse` applies a profile's settings as defaults, so flags on the
   command line override them.
 * :func:`parse` returns the flags and Beam's arguments;
@@ -59,9 +60,10 @@ def output_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-c",
         "--config",
-        metavar="YAML",
-        help="Profile with defaults for these flags and Beam options under 'pipeline_options' "
-        "(see configs/). Flags on the command line override it. Default: none.",
+        metavar="NAME_OR_YAML",
+        help="A shipped profile by name (local, dataflow...: 'photosieve configs' lists them) or "
+        "a YAML file of your own: defaults for these flags, and Beam options under "
+        "'pipeline_options'. Flags on the command line override it. Default: none.",
     )
     parser.add_argument(
         "--run-id", help="Identifier written on every row. Default: UTC start time + random suffix."

@@ -33,6 +33,7 @@ from photosieve.names import unescape
 from photosieve.reading import ReadError, read_object
 from photosieve.text import printable, spreadsheet_cell
 from photosieve.cli.hash_flags import add_hash_arguments, decode_options
+from photosieve.pipelines import help_text
 
 COLUMNS = (
     "path", "frame", "algorithm", "orientation", "hash", "quality",
@@ -46,7 +47,8 @@ TEXT_COLUMNS = frozenset({"path", "algorithm", "orientation", "hash", "format", 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="photosieve hash",
-        description="Hash local image files (no Beam) and print one row per hash.",
+        description="Hash image files on this machine and print one row per hash (no Beam).",
+        **help_text.parser_options("hash"),
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="Files or directories (walked recursively).")
     add_hash_arguments(parser)

@@ -26,6 +26,7 @@ from photosieve import algorithms
 from photosieve.errors import ConfigError, ListFormatError, PhotosieveError
 from photosieve.lists import FORMATS, HashList, read_list
 from photosieve.cli.values import add_max_list_bytes, at_least
+from photosieve.pipelines import help_text
 
 DEFAULT_MAX_PROBLEMS = 100  # per list in text output; JSON always has them all
 
@@ -36,13 +37,16 @@ EXIT_USAGE = 2
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="photosieve lists", description="Work with known-hash lists."
+        prog="photosieve lists",
+        description="Check and build known-hash lists (no Beam).",
+        **help_text.parser_options("lists"),
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     check = commands.add_parser(
         "check",
         help="validate list files and print their counts, problems and versions",
-        description="Validate list files; print per-list counts, bad lines and versions.",
+        description="Check list files: print each list's counts, bad lines and version (no Beam).",
+        **help_text.parser_options("lists check"),
     )
     check.add_argument(
         "files", nargs="+", metavar="FILE", help="List files (any supported format, .gz too)."
@@ -86,16 +90,21 @@ def build_parser() -> argparse.ArgumentParser:
         "build",
         help="build a list from image files (plain PDQ plus sub-window hashes, so crops match)",
         description="Hash every image under a folder into a list file: the plain PDQ hash, "
-        "sub-window hashes (crops), border-stripped/region hashes, optional second opinions.",
+        "sub-window hashes (crops), border-stripped/region hashes, optional second opinions "
+        "(no Beam).",
+        **help_text.parser_options("lists build"),
     )
     build.add_argument(
-        "--from-images", required=True, metavar="DIR", help="Folder of images (searched recursively)."
+        "--from-images",
+        required=True,
+        metavar="DIR",
+        help="Folder of images (searched recursively). Required.",
     )
     build.add_argument(
         "-o",
         "--output",
         required=True,
-        help="List file to write: .csv, .tsv, .jsonl or .parquet (optionally .gz).",
+        help="List file to write: .csv, .tsv, .jsonl or .parquet (optionally .gz). Required.",
     )
     build.add_argument(
         "-w",

@@ -27,7 +27,7 @@ from photosieve.accounting import check_queries
 from photosieve.ledger import Ledger
 from photosieve.errors import ConfigError
 from photosieve.run_config import RunConfig
-from photosieve.pipelines import configure, flags, preflight, running
+from photosieve.pipelines import configure, flags, help_text, preflight, running
 from photosieve.transforms.ledger import LEDGER, WriteLedger
 from photosieve.transforms.list_matching import MatchLists
 from photosieve.transforms.tables import WriteTables
@@ -50,9 +50,10 @@ QUERY_COLUMNS = [
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="photosieve match",
-        description="Match a stored hashes table against known-hash lists (Apache Beam); "
-        "write the matches table.",
+        description="Match a stored hashes table against known-hash lists, no decoding; write the "
+        "matches table and summary.json (Beam job).",
         parents=[flags.list_parser(), flags.output_parser()],
+        **help_text.parser_options("match"),
     )
     parser.add_argument(
         "--hashes",

@@ -1,6 +1,6 @@
 """``--config`` profiles: a YAML file of flag defaults, with Beam's options under one key.
 
-    # configs/dataflow.yaml
+    # configs/dataflow.yaml (--config dataflow)
     algorithms: pdq,md5
     pipeline_options:
       runner: DataflowRunner
@@ -9,6 +9,8 @@
 Every key but :data:`PIPELINE_OPTIONS_KEY` is a flag's dest (``max_bytes``
 for ``--max-bytes``) of the command the profile is given to: an unknown key
 is an error naming the known ones, as is a Beam option Beam does not have.
+``--config`` takes a path or a shipped profile's name
+(:mod:`photosieve.pipelines.profile_names`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from photosieve.errors import ConfigError
-from photosieve.pipelines import beam_options
+from photosieve.pipelines import beam_options, profile_names
 
 __all__ = ["PIPELINE_OPTIONS_KEY", "beam_arguments", "read_profile"]
 
@@ -30,12 +32,19 @@ PIPELINE_OPTIONS_KEY = "pipeline_options"
 
 
 def read_profile(path: str, parser: argparse.ArgumentParser) -> tuple[dict, list[str]]:
-    """Read a profile: (flag defaults by dest, Beam option arguments)."""
+    """Read a profile (a path or a shipped name): (flag defaults by dest, Beam option arguments)."""
+    resolved = profile_names.resolve(path)
     try:
-        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-            content = yaml.safe_load(handle.read()) or {}
-    except Exception as exc:  # OSError, YAMLError, or a filesystem client's own error types
-        raise ConfigError(f"--config {path}: cannot read the profile: {exc}") from exc
+        with FileSystems.open(resolved, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            text = handle.read()
+    except Exception as exc:  # OSError, or a filesystem client's own error types
+        raise ConfigError(
+            f"--config {path}: cannot read the profile: {exc}; {profile_names.names_hint()}"
+        ) from exc
+    try:
+        content = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--config {path}: not a YAML profile: {exc}") from exc
     if not isinstance(content, dict):
         raise ConfigError(
             f"--config {path}: expected a mapping of settings, got {type(content).__name__}"

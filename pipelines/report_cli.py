@@ -14,13 +14,18 @@ import argparse
 import os
 import sys
 
+from photosieve.pipelines import help_text
 from photosieve.report import build_report, render_html, render_markdown
 from photosieve.summary import SUMMARY_FILE
 from photosieve.text import printable
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="photosieve report", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="photosieve report",
+        description="Write an HTML page and a Markdown summary of a run (no Beam).",
+        **help_text.parser_options("report"),
+    )
     parser.add_argument("run", metavar="RUN_DIR", help="An audit's output directory (holds summary.json).")
     parser.add_argument("-p", "--previous", metavar="RUN_DIR", default=None,
                         help="Compare with this earlier run. Default: the run's own previous run, if it names one.")

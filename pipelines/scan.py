@@ -22,7 +22,7 @@ from photosieve import schemas
 from photosieve.accounting import check_accounting
 from photosieve.errors import ConfigError
 from photosieve.run_config import RunConfig
-from photosieve.pipelines import configure, flags, preflight, running
+from photosieve.pipelines import configure, flags, help_text, preflight, running
 from photosieve.transforms.hashing import HashImages
 from photosieve.transforms.ledger import WriteLedger
 from photosieve.transforms.reading import ReadImages
@@ -36,8 +36,10 @@ REQUIRED = ("input", "output")
 def build_parser() -> argparse.ArgumentParser:
     return argparse.ArgumentParser(
         prog="photosieve scan",
-        description="Hash every object the inputs match (Apache Beam); write the hashes and errors tables.",
+        description="Hash every object the inputs match, no matching; write the hashes and errors "
+        "tables and summary.json (Beam job).",
         parents=[flags.hash_parser(), flags.output_parser()],
+        **help_text.parser_options("scan"),
     )
 
 

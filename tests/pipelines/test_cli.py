@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import platform
 import subprocess
 import sys
 
@@ -29,7 +31,9 @@ def test_an_unknown_command_is_named(capsys):
     assert "unknown command 'aduit'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["audit", "scan", "match", "hash", "lists", "report"])
+@pytest.mark.parametrize(
+    "command", ["audit", "scan", "match", "hash", "lists", "report", "configs"]
+)
 def test_each_command_has_help(command, capsys):
     try:
         status = cli.main([command, "--help"])
@@ -48,3 +52,42 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
         process.stdout.close()
         _, err = process.communicate(timeout=120)
     assert b"Traceback" not in err and process.returncode == 0
+
+
+def _versions(out: str) -> dict[str, str]:
+    """``NAME VERSION [...]`` lines -> {NAME: VERSION}."""
+    lines = [line.rsplit(" (", 1)[0] for line in out.splitlines() if line.strip()]
+    return dict(line.rsplit(" ", 1) for line in lines)
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["audit", "--version"], ["hash", "--version"]])
+def test_version_prints_photosieve_beam_and_python(argv, capsys):
+    assert cli.main(argv) == 0
+    versions = _versions(capsys.readouterr().out)
+    assert versions["photosieve"] == importlib.metadata.version("photosieve")
+    assert versions["Apache Beam"] == importlib.metadata.version("apache-beam")
+    assert versions["Python"] == platform.python_version()
+
+
+def test_version_after_a_double_dash_is_a_file_name_not_the_flag():
+    assert not cli._asks_version(["hash", "--", "--version"])
+    assert cli._asks_version(["scan", "--version", "--"])
+
+
+def test_version_and_configs_do_not_import_beam():
+    """The fast commands stay fast: --version reads metadata, configs lists files, no Beam."""
+    code = (
+        "import sys; from photosieve.pipelines import cli; "
+        "cli.main(['--version']); cli.main(['configs']); "
+        "assert 'apache_beam' not in sys.modules, 'imported Beam'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"Apache Beam " in done.stdout
+
+
+def test_the_top_level_help_describes_lists_as_check_and_build(capsys):
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "lists    check and build known-hash lists" in out
+    assert "photosieve --version" in out and "configs" in out

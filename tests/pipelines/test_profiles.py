@@ -55,3 +55,30 @@ def test_a_profile_may_give_a_single_value_for_a_repeatable_flag(tmp_path):
     profile.write_text("input: photos/\nlist: k.txt\nthreshold: pdq=24\n")
     known, _ = audit.parse_args(["-c", str(profile), "-o", "out"])
     assert known.input == ["photos/"] and known.list == ["k.txt"] and known.threshold == ["pdq=24"]
+
+
+def test_a_shipped_profile_by_name_works_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for spelling in ("local", "configs/local.yaml"):
+        _, pipeline_args = audit.parse_args(["-c", spelling, "-i", "x", "-l", "a.txt", "-o", "o"])
+        assert "--direct_running_mode=multi_processing" in pipeline_args, spelling
+
+
+def test_an_unknown_profile_name_is_a_usage_error_listing_the_shipped_ones(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    err = _usage_error(scan.run, ["-c", "lcoal", "-i", "x", "-o", "out"], capsys)
+    assert "--config lcoal: no such profile" in err and "local" in err and "weekly" in err
+
+
+def test_a_missing_profile_file_names_the_shipped_ones(tmp_path, capsys):
+    err = _usage_error(scan.run, ["-c", str(tmp_path / "no.yaml"), "-i", "x", "-o", "o"], capsys)
+    assert "cannot read the profile" in err and "shipped profiles: " in err
+
+
+def test_a_profile_that_is_not_yaml_says_so(tmp_path, capsys):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("algorithms: [pdq\n")
+    err = _usage_error(scan.run, ["-c", str(profile), "-i", "x", "-o", "o"], capsys)
+    assert "not a YAML profile" in err
