@@ -223,10 +223,12 @@ class ReadImages(beam.PTransform):
         )
         parser.add_argument(
             "--max-archive-bytes",
-            type=values.at_least(1),
+            type=values.byte_size,
             default=DEFAULT_MAX_ARCHIVE_BYTES,
-            help="With --archives: bytes one archive may inflate to in all; later members are "
-            f"archive_limit errors. Default: {DEFAULT_MAX_ARCHIVE_BYTES}.",
+            metavar="N",
+            help="With --archives: bytes one archive may inflate to in all (or with K/M/G/T, "
+            "binary); later members are archive_limit errors. "
+            f"Default: {DEFAULT_MAX_ARCHIVE_BYTES >> 30}G.",
         )
 
     def __init__(

@@ -154,3 +154,8 @@ def test_a_repeat_audit_carries_encrypted_and_overlapping_members_and_rereads_da
         assert outcomes[uri] == Counter({(name, outcome): 1 for name in ALGORITHMS}), uri
     summary = json.loads((repeat / SUMMARY_FILE).read_text())
     assert summary["accounting"] == {"balanced": True, "problems": []}
+
+
+def test_the_inflate_limit_takes_binary_units():
+    known, _ = scan.parse_args(["-i", "a/*", "-o", "o", "--max-archive-bytes", "2G"])
+    assert known.max_archive_bytes == 2 << 30
