@@ -453,8 +453,12 @@ def build_list(
             skipped.append(item)
         elif isinstance(item, NotListed):
             failures.append(item)
-            logger.warning(
-                "not listed: %s (%s: %s)", item.uri, item.reason.value, printable(item.message)
+            logger.log(
+                logging.WARNING if item.is_image else logging.INFO,  # a text file is no news
+                "not listed: %s (%s: %s)",
+                item.uri,
+                item.reason.value,
+                printable(item.message),
             )
         else:
             rows.append(item)
