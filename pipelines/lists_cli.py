@@ -27,7 +27,8 @@ from collections import Counter
 from photosieve import algorithms
 from photosieve.errors import ConfigError, ListFormatError, PhotosieveError
 from photosieve.lists import FORMATS, HashList, read_list
-from photosieve.lists.from_images import DECODES, ListBuildOptions, build_list, decode_options
+from photosieve.lists.build import build_list
+from photosieve.lists.from_images import DECODES, ListBuildOptions, decode_options
 from photosieve.lists.image_sources import ID_FROM
 from photosieve.cli.values import add_max_list_bytes, at_least
 
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_command(args: argparse.Namespace) -> int:
-    """``lists build INPUT... -o FILE``: see photosieve.lists.from_images.
+    """``lists build INPUT... -o FILE``: see photosieve.lists.build and .from_images.
 
     Exit 1 when an image (or a file named like one, or an unreadable file)
     could not be listed, or none was; files that are no image by content and

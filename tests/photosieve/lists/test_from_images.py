@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
-import os
 
 import numpy as np
 import pytest
@@ -15,15 +13,11 @@ from photosieve.decode import DecodeOptions
 from photosieve.errors import ConfigError, DecodeError, FailureReason
 from photosieve.hashes import pdq
 from photosieve.hashing import HashPlan, ImageHasher
-from photosieve.lists import read_list
 from photosieve.robust.expansion import Window
 from photosieve.lists.from_images import (
     ListBuildOptions,
     ListRow,
-    NotListed,
     _box_of,
-    build_list,
-    build_rows,
     decode_options,
     file_rows,
     has_windows,
@@ -39,18 +33,6 @@ WINDOWS = (Window(0.1, 0.1, 0.8, 0.8), Window(0, 0, 0.9, 0.9))
 def photo(pdq_reference_dir) -> np.ndarray:
     with Image.open(pdq_reference_dir / "images" / "bridge-mods" / "aaa-orig.jpg") as image:
         return np.asarray(image.convert("RGB").resize((600, 376), Image.Resampling.BICUBIC))
-
-
-@pytest.fixture()
-def folder(tmp_path, photo, pdq_reference_dir):
-    images = tmp_path / "known"
-    (images / "sub").mkdir(parents=True)
-    Image.fromarray(photo).save(images / "bridge.png")
-    with Image.open(pdq_reference_dir / "images" / "misc-images" / "small.jpg") as image:
-        image.convert("RGB").save(images / "sub" / "small.jpg", quality=95)
-    (images / "notes.txt").write_text("not an image")
-    (images / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    return images
 
 
 def test_image_rows_plain_hash_is_bit_exact_and_windows_are_labelled(photo):
@@ -85,20 +67,8 @@ def test_options_reject_unknown_second_opinion():
         ListBuildOptions(second_opinions=("md5",))
 
 
-def test_build_rows_lists_images_and_reports_failures(folder):
-    items = list(build_rows(folder, ListBuildOptions(windows=WINDOWS)))
-    rows = [i for i in items if isinstance(i, ListRow)]
-    failures = [i for i in items if isinstance(i, NotListed)]
-    assert sorted({r.id for r in rows}) == ["bridge.png", "sub/small.jpg"]
-    assert [(os.path.basename(f.uri), f.reason, f.is_image) for f in failures] == [
-        ("broken.jpg", FailureReason.TRUNCATED, True),
-        ("notes.txt", FailureReason.NOT_AN_IMAGE, False),
-    ]
-    assert len(rows) == 2 * (1 + len(WINDOWS))
-
-
 def test_file_rows_are_the_rows_of_the_decoded_file(photo, tmp_path):
-    """What build_rows writes per file (benchmarks calibrate on file_rows)."""
+    """What lists build writes per file (benchmarks calibrate on file_rows)."""
     buffer = io.BytesIO()
     Image.fromarray(photo).save(buffer, "PNG")
     options = ListBuildOptions(windows=WINDOWS)
@@ -108,30 +78,7 @@ def test_file_rows_are_the_rows_of_the_decoded_file(photo, tmp_path):
     with pytest.raises(DecodeError) as caught:
         file_rows("tiny.png", tiny.getvalue(), options)
     assert caught.value.reason is FailureReason.TOO_SMALL
-    (tmp_path / "tiny.png").write_bytes(tiny.getvalue())
-    [failure] = build_rows(tmp_path, options)
-    assert (failure.reason, failure.message) == (FailureReason.TOO_SMALL, "too small to hash: 4x40")
-
-
-@pytest.mark.parametrize("name", ["list.csv", "list.tsv.gz", "list.jsonl", "list.parquet"])
-def test_written_list_reads_back_with_variants(folder, tmp_path, name):
-    output = str(tmp_path / name)
-    report = build_list(
-        folder, output, ListBuildOptions(windows=WINDOWS, second_opinions=("phash",))
-    )
-    assert report.images == 2 and report.files == 4
-    assert [os.path.basename(f.uri) for f in report.failed_images] == ["broken.jpg"]
-    assert [os.path.basename(f.uri) for f in report.not_images] == ["notes.txt"]
-    hash_list = read_list(output)
-    group = hash_list.group("pdq")
-    assert len(group) == 2 * (1 + len(WINDOWS))
-    variants = [
-        v for values in group.metadata.column("variant").to_pylist() for v in (values or [""])
-    ]
-    assert has_windows(variants)
-    ids = {i for values in group.metadata.column("ids").to_pylist() for i in values}
-    assert ids == {"bridge.png", "sub/small.jpg"}
-    assert len(hash_list.group("phash")) >= 2
+    assert caught.value.message == "too small to hash: 4x40"
 
 
 def test_write_rows_rejects_unknown_extension(tmp_path):
@@ -139,96 +86,20 @@ def test_write_rows_rejects_unknown_extension(tmp_path):
         write_rows([], str(tmp_path / "list.xyz"))
 
 
-def test_build_list_needs_files_and_writes_no_empty_list(tmp_path):
-    with pytest.raises(ConfigError, match="matches no files"):
-        build_list(tmp_path, str(tmp_path / "out.csv"))
-    with pytest.raises(ConfigError, match="missing: matches no files"):
-        build_list(tmp_path / "missing", str(tmp_path / "out.csv"))
-    (tmp_path / "notes.txt").write_text("not an image")
-    with pytest.raises(ConfigError, match="jsn"):  # before any file is read
-        build_list(tmp_path, str(tmp_path / "out.jsn"))
-    report = build_list(tmp_path, str(tmp_path / "out.csv"))
-    assert not report.written and report.files == 1 and len(report.not_images) == 1
-    assert not (tmp_path / "out.csv").exists()
-
-
 def test_has_windows():
     assert not has_windows(["", "borders 0.000,0.100,1.000,0.800"])
     assert has_windows(["", "window 0.000,0.000,0.900,0.900"])
 
 
-@pytest.fixture()
-def mixed(tmp_path, photo):
-    """Nested folders: an image with an unknown extension, a text file, a FIFO, a broken link."""
-    root = tmp_path / "mixed"
-    (root / "a" / "b").mkdir(parents=True)
-    Image.fromarray(photo).save(root / "top.png")
-    Image.fromarray(photo[::-1]).save(root / "a" / "b" / "flipped.data", "PNG")
-    (root / "a" / "readme.txt").write_text("not an image")
-    os.mkfifo(root / "a" / "pipe.jpg")
-    os.symlink(root / "gone.jpg", root / "dangling.jpg")
-    return root
-
-
-def test_every_regular_file_is_decoded_whatever_its_extension(mixed):
-    """An image named .data is listed (it used to be skipped unseen); the FIFO is never opened."""
-    report = build_list(mixed, str(mixed.parent / "out.csv"), ListBuildOptions(windows=()))
-    assert (report.files, report.images) == (3, 2)
-    assert sorted((os.path.basename(s.uri), s.kind) for s in report.skipped) == [
-        ("dangling.jpg", "dangling_link"),
-        ("pipe.jpg", "fifo"),
-    ]
-    assert [os.path.basename(f.uri) for f in report.not_images] == ["readme.txt"]
-    assert report.failed_images == ()
-    group = read_list(str(mixed.parent / "out.csv")).group("pdq")
-    ids = {i for values in group.metadata.column("ids").to_pylist() for i in values}
-    assert ids == {"top.png", "a/b/flipped.data"}
-
-
-@pytest.mark.parametrize(
-    "id_from, expected",
-    [
-        ("path", {"top.png", "a/b/flipped.data"}),
-        ("name", {"top.png", "flipped.data"}),
-        ("digest", "digests"),
-    ],
-)
-def test_ids_follow_id_from(mixed, id_from, expected):
-    options = ListBuildOptions(windows=(), borders=False, id_from=id_from)
-    rows = [r for r in build_rows(mixed, options) if isinstance(r, ListRow)]
-    if expected == "digests":
-        expected = {
-            hashlib.sha256((mixed / p).read_bytes()).hexdigest() for p in ("top.png", "a/b/flipped.data")
-        }
-    assert {r.id for r in rows} == expected
-
-
-def test_name_ids_shared_by_two_files_are_reported(tmp_path, photo):
-    for sub in ("x", "y"):
-        (tmp_path / sub).mkdir()
-        Image.fromarray(photo[:, :: 1 if sub == "x" else -1]).save(tmp_path / sub / "same.png")
-    output = str(tmp_path / "out.csv")
-    options = ListBuildOptions(windows=(), borders=False, id_from="name")
-    assert build_list(tmp_path, output, options).shared_ids == ("same.png",)
-    path_ids = ListBuildOptions(windows=(), borders=False)
-    assert build_list(tmp_path, output, path_ids).shared_ids == ()
-
-
-@pytest.mark.parametrize("name", ["labelled.csv", "labelled.jsonl.gz", "labelled.parquet"])
-def test_labels_are_on_every_entry(mixed, tmp_path, name):
-    output = str(tmp_path / name)
-    options = ListBuildOptions(windows=WINDOWS, labels=("csam", "case-17"))
-    build_list(mixed, output, options)
-    group = read_list(output).group("pdq")
-    assert len(group) >= 2 * (1 + len(WINDOWS))
-    assert all(group.labels_of(i) == ["csam", "case-17"] for i in range(len(group)))
-
-
-def test_no_labels_column_without_labels(folder, tmp_path):
+def test_labels_column_only_with_labels(photo, tmp_path):
     """A list built without --label has the columns (and bytes) it had before the flag."""
     output = tmp_path / "plain.csv"
-    build_list(folder, str(output), ListBuildOptions(windows=()))
+    write_rows(image_rows("a.png", photo, ListBuildOptions(windows=())), str(output))
     assert output.read_text().splitlines()[0] == "algorithm,hash,id,quality,variant"
+    labelled = ListBuildOptions(windows=(), labels=("csam", "case-17"))
+    write_rows(image_rows("a.png", photo, labelled), str(output))
+    lines = output.read_text().splitlines()
+    assert lines[0].endswith(",labels") and all(line.endswith(',"csam,case-17"') for line in lines[1:])
 
 
 @pytest.mark.parametrize("label", ["", "two words", "a,b", "a;b", "a|b"])
@@ -262,3 +133,4 @@ def test_fast_decode_stores_what_a_fast_audit_hashes(tmp_path, photo):
         assert bin(int(f.hash, 16) ^ int(e.hash, 16)).count("1") <= 16
     with pytest.raises(ConfigError, match="decode"):
         decode_options("quick")
+
