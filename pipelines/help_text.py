@@ -80,7 +80,7 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("check a list before an audit uses it",
          "photosieve lists check known.csv --algorithm pdq"),
         ("build a list from images you hold, so their crops match too",
-         "photosieve lists build --from-images known-images/ -o known.csv.gz"),
+         "photosieve lists build known-images/ -o known.csv.gz"),
     ),
     "lists check": (
         ("check two lists, reading every hash as PDQ",
@@ -89,10 +89,10 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
          "photosieve lists check cases.parquet --lenient --format json"),
     ),
     "lists build": (
-        ("a list of the images you hold, with sub-window hashes so crops match",
-         "photosieve lists build --from-images known-images/ -o known.csv.gz"),
-        ("a plain PDQ list, one hash per image",
-         "photosieve lists build --from-images known-images/ -o known.csv --windows none"),
+        ("a list of the images you hold, with sub-window hashes so crops match, labelled",
+         "photosieve lists build known-images/ -o known.csv.gz --label case-17"),
+        ("a plain PDQ list, one hash per image, ids from the files' SHA-256",
+         "photosieve lists build a.jpg b.png -o known.csv --windows none --id-from digest"),
     ),
     "report": (
         ("write report.html and report.md into the run and print the Markdown",

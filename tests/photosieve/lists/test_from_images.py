@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from photosieve.decode import DecodeOptions
 from photosieve.errors import ConfigError, DecodeError, FailureReason
 from photosieve.hashes import pdq
-from photosieve.lists import read_list
+from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.robust.expansion import Window
 from photosieve.lists.from_images import (
     ListBuildOptions,
     ListRow,
     _box_of,
-    build_list,
-    build_rows,
+    decode_options,
     file_rows,
     has_windows,
     image_rows,
@@ -32,18 +33,6 @@ WINDOWS = (Window(0.1, 0.1, 0.8, 0.8), Window(0, 0, 0.9, 0.9))
 def photo(pdq_reference_dir) -> np.ndarray:
     with Image.open(pdq_reference_dir / "images" / "bridge-mods" / "aaa-orig.jpg") as image:
         return np.asarray(image.convert("RGB").resize((600, 376), Image.Resampling.BICUBIC))
-
-
-@pytest.fixture()
-def folder(tmp_path, photo, pdq_reference_dir):
-    images = tmp_path / "known"
-    (images / "sub").mkdir(parents=True)
-    Image.fromarray(photo).save(images / "bridge.png")
-    with Image.open(pdq_reference_dir / "images" / "misc-images" / "small.jpg") as image:
-        image.convert("RGB").save(images / "sub" / "small.jpg", quality=95)
-    (images / "notes.txt").write_text("not an image")
-    (images / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    return images
 
 
 def test_image_rows_plain_hash_is_bit_exact_and_windows_are_labelled(photo):
@@ -78,17 +67,8 @@ def test_options_reject_unknown_second_opinion():
         ListBuildOptions(second_opinions=("md5",))
 
 
-def test_build_rows_lists_images_and_reports_failures(folder):
-    items = list(build_rows(folder, ListBuildOptions(windows=WINDOWS)))
-    rows = [i for i in items if isinstance(i, ListRow)]
-    failures = [i for i in items if not isinstance(i, ListRow)]
-    assert sorted({r.id for r in rows}) == ["bridge.png", "sub/small.jpg"]
-    assert [f[0] for f in failures] == ["broken.jpg"]
-    assert len(rows) == 2 * (1 + len(WINDOWS))
-
-
 def test_file_rows_are_the_rows_of_the_decoded_file(photo, tmp_path):
-    """What build_rows writes per file (benchmarks calibrate on file_rows)."""
+    """What lists build writes per file (benchmarks calibrate on file_rows)."""
     buffer = io.BytesIO()
     Image.fromarray(photo).save(buffer, "PNG")
     options = ListBuildOptions(windows=WINDOWS)
@@ -98,27 +78,7 @@ def test_file_rows_are_the_rows_of_the_decoded_file(photo, tmp_path):
     with pytest.raises(DecodeError) as caught:
         file_rows("tiny.png", tiny.getvalue(), options)
     assert caught.value.reason is FailureReason.TOO_SMALL
-    (tmp_path / "tiny.png").write_bytes(tiny.getvalue())
-    assert list(build_rows(tmp_path, options)) == [("tiny.png", "too small to hash: 4x40")]
-
-
-@pytest.mark.parametrize("name", ["list.csv", "list.tsv.gz", "list.jsonl", "list.parquet"])
-def test_written_list_reads_back_with_variants(folder, tmp_path, name):
-    output = str(tmp_path / name)
-    report = build_list(
-        folder, output, ListBuildOptions(windows=WINDOWS, second_opinions=("phash",))
-    )
-    assert report.images == 2 and [f[0] for f in report.failures] == ["broken.jpg"]
-    hash_list = read_list(output)
-    group = hash_list.group("pdq")
-    assert len(group) == 2 * (1 + len(WINDOWS))
-    variants = [
-        v for values in group.metadata.column("variant").to_pylist() for v in (values or [""])
-    ]
-    assert has_windows(variants)
-    ids = {i for values in group.metadata.column("ids").to_pylist() for i in values}
-    assert ids == {"bridge.png", "sub/small.jpg"}
-    assert len(hash_list.group("phash")) >= 2
+    assert caught.value.message == "too small to hash: 4x40"
 
 
 def test_write_rows_rejects_unknown_extension(tmp_path):
@@ -126,13 +86,51 @@ def test_write_rows_rejects_unknown_extension(tmp_path):
         write_rows([], str(tmp_path / "list.xyz"))
 
 
-def test_build_list_needs_images(tmp_path):
-    with pytest.raises(ConfigError, match="no image files"):
-        build_list(tmp_path, str(tmp_path / "out.csv"))
-    with pytest.raises(ConfigError, match="not a folder"):
-        build_list(tmp_path / "missing", str(tmp_path / "out.csv"))
-
-
 def test_has_windows():
     assert not has_windows(["", "borders 0.000,0.100,1.000,0.800"])
     assert has_windows(["", "window 0.000,0.000,0.900,0.900"])
+
+
+def test_labels_column_only_with_labels(photo, tmp_path):
+    """A list built without --label has the columns (and bytes) it had before the flag."""
+    output = tmp_path / "plain.csv"
+    write_rows(image_rows("a.png", photo, ListBuildOptions(windows=())), str(output))
+    assert output.read_text().splitlines()[0] == "algorithm,hash,id,quality,variant"
+    labelled = ListBuildOptions(windows=(), labels=("csam", "case-17"))
+    write_rows(image_rows("a.png", photo, labelled), str(output))
+    lines = output.read_text().splitlines()
+    assert lines[0].endswith(",labels") and all(line.endswith(',"csam,case-17"') for line in lines[1:])
+
+
+@pytest.mark.parametrize("label", ["", "two words", "a,b", "a;b", "a|b"])
+def test_labels_the_reader_would_split_are_refused(label):
+    with pytest.raises(ConfigError, match="label"):
+        ListBuildOptions(labels=(label,))
+
+
+def test_fast_decode_stores_what_a_fast_audit_hashes(tmp_path, photo):
+    """Fast: the plain hash is fast PDQ's (an audit's in fast mode), a few bits from exact.
+
+    A 2400 x 1504 JPEG is decoded at 1/2 scale (its shorter side stays >= 512),
+    so fast and exact differ in how pixels are read, not in what is listed.
+    """
+    big = Image.fromarray(photo).resize((2400, 1504), Image.Resampling.BICUBIC)
+    big.save(tmp_path / "big.jpg", quality=92)
+    data = (tmp_path / "big.jpg").read_bytes()
+    plain = ListBuildOptions(windows=WINDOWS, borders=False)
+    exact = file_rows("big.jpg", data, plain)
+    fast = file_rows("big.jpg", data, dataclasses.replace(plain, decode=decode_options("fast")))
+    def audit_pdq(decode: DecodeOptions) -> str:
+        hashed = ImageHasher(HashPlan.parse("pdq,phash", decode)).hash_bytes("big.jpg", data)
+        return next(r.hash.to_hex() for r in hashed.frames[0].results if r.hash.algorithm == "pdq")
+
+    assert fast[0].hash == audit_pdq(DecodeOptions(mode="fast", fast_min_side=512))
+    assert exact[0].hash == audit_pdq(DecodeOptions(mode="exact"))
+    distance = bin(int(fast[0].hash, 16) ^ int(exact[0].hash, 16)).count("1")
+    assert distance <= 8  # README: fast PDQ is within a few bits of exact (max 4 measured)
+    assert [r.variant for r in fast] == [r.variant for r in exact]
+    for f, e in zip(fast[1:], exact[1:]):
+        assert bin(int(f.hash, 16) ^ int(e.hash, 16)).count("1") <= 16
+    with pytest.raises(ConfigError, match="decode"):
+        decode_options("quick")
+
