@@ -111,7 +111,7 @@ class MatchLists(beam.PTransform):
             help="Also find edited copies (rotated, mirrored, bordered, in a screenshot, cropped): "
             "hash each image's extra query hashes and match PDQ at the mode's calibrated threshold "
             "instead of each list's. 'robust' suits every list: hash-only PDQ lists, and lists built "
-            "with `photosieve lists build --from-images` (matched as robust-windows, which also "
+            "with `photosieve lists build IMAGES...` (matched as robust-windows, which also "
             "finds crops); robust-windows-gradient / -phash confirm each pair with a second hash "
             "(lists built with --second-opinions). Thresholds (PDQ bits; a score when a second "
             "opinion is combined): "

@@ -5,7 +5,7 @@ keeps, per row, the distinct values of each metadata column as separate
 lists: when two lines share a hash, which id went with which ``variant`` is
 lost. The matching modes need that pairing: a match is reported per listed
 image (id), says which part of it matched (the line's ``variant``, for
-lists built with ``photosieve lists build --from-images``), and a second
+lists built with ``photosieve lists build``), and a second
 opinion is looked up by (id, variant). :func:`read_list_entries` reads a
 list once and recovers it through the HashList's ``lines`` column.
 

@@ -22,7 +22,7 @@ threshold calibrated for them. Four parts, each one module, used in this order:
   ``photosieve.transforms.mode_matching`` runs it on Beam workers.
 
 :class:`photosieve.hashing.HashPlan` computes the expansion while it hashes,
-and ``photosieve lists build --from-images`` computes the list windows.
+and ``photosieve lists build`` computes the list windows.
 
 Nothing is re-exported here. Importing a part must not import the others:
 :mod:`photosieve.hashing` needs only the expansion, and the matcher imports

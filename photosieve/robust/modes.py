@@ -151,7 +151,7 @@ _PHASH = QueryExpansion(dihedral=True, second_opinions=("phash",))
 # Thresholds: calibrated by benchmarks/bench_robustness.py on all 364 public
 # photos and their 33 versions (4.4M different-photo pairs): the largest
 # distance (or score) with FPR <= 1e-4 per query-list pair, the window modes
-# against the list `lists build --from-images` writes (windows, and the
+# against the list `lists build` writes (windows, and the
 # borders/region entries that pair with every query hash). Where that FPR
 # came within 20% of the target, the shipped threshold is one step lower for
 # margin on photos not seen here (two PDQ hashes are an even number of bits
@@ -239,7 +239,7 @@ def config_for_list(
         raise ConfigError(
             f"mode {mode!r} confirms PDQ matches with {opinion.algorithm} hashes of the listed "
             f"images, and this list holds none (build it with `photosieve lists build "
-            f"--from-images DIR --second-opinions {opinion.algorithm}`)"
+            f"IMAGES... --second-opinions {opinion.algorithm}`)"
         )
     if threshold is not None and threshold != config.threshold:
         if not 0 <= threshold < config.threshold:
