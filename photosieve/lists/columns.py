@@ -1,4 +1,4 @@
-"""Which input column means what: hash, algorithm, id, labels, bank, quality.
+"""Which input column means what: hash, algorithm, id, labels, bank, quality, error.
 
 Every format reader produces a ``pyarrow`` table plus a :class:`Columns`
 mapping; validation only ever looks at roles, never at a format's own
@@ -27,6 +27,12 @@ LABELS_NAMES = ("labels", "tags")
 LABEL_NAMES = ("label",)  # one label per cell, kept whole
 BANK_NAMES = ("list", "bank", "bank_name", "list_name", "collab")
 QUALITY_NAMES = ("quality", "pdq_quality")
+# Without an id column, the object a hash came from names it: ``photosieve hash``
+# writes ``path``, photosieve's own tables ``uri``. Lower priority than ID_NAMES.
+FALLBACK_ID_NAMES = ("path", "uri")
+# The failure class of an object that gave no hash (``photosieve hash``'s error
+# rows): a row with one and no hash is a record of a failure, not a bad list line.
+ERROR_NAMES = ("error",)
 LABEL_SEPARATORS = r"[\s,;|]+"
 
 # Names other tools give our algorithms. ThreatExchange calls MD5 of videos
@@ -59,6 +65,9 @@ class Columns:
         hashes: (column, implied algorithm or None) per hash column; a
             column named after an algorithm (``pdq``, ``md5``...) implies it.
         algorithm / id / labels / label / bank / quality: column names or None.
+            ``id`` is a ``path``/``uri`` column when no id column is named.
+        error: a column whose non-empty cells mark rows that record a
+            failure instead of a hash (skipped, not counted as lines), or None.
         extra: every other column, carried as metadata.
     """
 
@@ -69,6 +78,7 @@ class Columns:
     label: str | None = None
     bank: str | None = None
     quality: str | None = None
+    error: str | None = None
     extra: list[str] = field(default_factory=list)
 
     @classmethod
@@ -88,12 +98,18 @@ class Columns:
                 ("label", LABEL_NAMES),
                 ("bank", BANK_NAMES),
                 ("quality", QUALITY_NAMES),
+                ("error", ERROR_NAMES),
             ):
                 if key in known and getattr(columns, role) is None:
                     setattr(columns, role, name)
                     break
             else:
                 columns.extra.append(name)
+        if columns.id is None:
+            fallback = [name for name in columns.extra if normalise_name(name) in FALLBACK_ID_NAMES]
+            if fallback:
+                columns.id = fallback[0]
+                columns.extra.remove(fallback[0])
         return columns
 
     def check(self, names: list[str]) -> None:
