@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "photosieve.pipelines.match",
         "match stored hashes against known-hash lists, no decoding (Apache Beam)",
     ),
+    "match-files": ("photosieve.pipelines.match_files", "match a few local files against lists, no Beam pipeline (exit 1: a match)"),
     "report": ("photosieve.pipelines.report_cli", "write an HTML page and a Markdown summary of an audit run"),
 }
 
