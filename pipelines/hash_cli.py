@@ -37,13 +37,11 @@ from collections.abc import Iterator
 from photosieve.cli.hash_flags import add_hash_arguments, decode_options
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan, ImageHasher, ObjectHashes
+from photosieve.lists.columns import HASH_OUTPUT_COLUMNS
 from photosieve.pipelines import local_files
 from photosieve.text import printable, spreadsheet_cell
 
-COLUMNS = (
-    "path", "frame", "algorithm", "orientation", "hash", "quality",
-    "width", "height", "format", "exif_transposed", "scale", "error", "message",
-)
+COLUMNS = HASH_OUTPUT_COLUMNS  # lists read this header back with paths as ids
 # Columns that hold text (names, messages, labels of photosieve's own): the
 # ones a CSV cell must neutralise. The others hold numbers and booleans.
 TEXT_COLUMNS = frozenset({"path", "algorithm", "orientation", "hash", "format", "error", "message"})

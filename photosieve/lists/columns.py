@@ -34,6 +34,15 @@ FALLBACK_ID_NAMES = ("path", "uri")
 # rows): a row with one and no hash is a record of a failure, not a bad list line.
 ERROR_NAMES = ("error",)
 LABEL_SEPARATORS = r"[\s,;|]+"
+# ``photosieve hash``'s CSV header (its writer, pipelines/hash_cli, uses this).
+# Its text cells are spreadsheet-safe (photosieve.text.spreadsheet_cell: one
+# ``'`` before a leading ``= + - @ ' TAB CR``), so its ``path``, read as an
+# id, drops that ``'`` (:func:`unguard`) to be the name the tables hold.
+HASH_OUTPUT_COLUMNS = (
+    "path", "frame", "algorithm", "orientation", "hash", "quality",
+    "width", "height", "format", "exif_transposed", "scale", "error", "message",
+)
+_GUARDED = r"^'([=+\-@\t\r'])"
 
 # Names other tools give our algorithms. ThreatExchange calls MD5 of videos
 # and photos "video_md5"/"photo_md5" (python-threatexchange signal types).
@@ -116,6 +125,11 @@ class Columns:
         if not self.hashes:
             expected = ", ".join(HASH_NAMES + tuple(algorithms.names()))
             raise ConfigError(f"no hash column among {names}; expected one of: {expected}")
+
+
+def unguard(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Spreadsheet-safe cells back to their values: one leading ``'`` before a formula start removed."""
+    return pc.replace_substring_regex(as_strings(values), _GUARDED, "\\1", max_replacements=1)
 
 
 def split_labels(values: pa.Array, *, split: bool) -> pa.ListArray:

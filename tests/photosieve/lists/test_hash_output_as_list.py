@@ -46,3 +46,18 @@ def test_a_row_with_neither_hash_nor_error_is_still_a_bad_line(write):
     hash_list = read_list(path, strict=False)
     assert [(p.line, p.kind.value) for p in hash_list.problems] == [(2, "missing_field")]
     assert hash_list.rows == 2
+
+
+def test_formula_like_paths_come_back_as_named_without_the_spreadsheet_guard(tmp_path, monkeypatch, write):
+    monkeypatch.chdir(tmp_path)
+    names = ["=1+2.png", "-x.png", "'q.png", "@a.png"]
+    rng = np.random.default_rng(4)
+    for name in names:
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(name, format="PNG")
+    assert hash_cli.main(["-a", "md5", "-o", "hashes.csv", "--", *names]) == 0
+    assert "'=1+2.png" in (tmp_path / "hashes.csv").read_text()  # guarded as written
+    ids = read_list("hashes.csv").groups["md5"].metadata.column(IDS).to_pylist()
+    assert sorted(i for entry in ids for i in entry) == sorted(names)
+    # Another tool's CSV keeps its cells as they are.
+    other = write("other.csv", "path,md5\n'=kept.png," + "ab" * 16 + "\n")
+    assert read_list(other).groups["md5"].metadata.column(IDS).to_pylist() == [["'=kept.png"]]
