@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 
 import pyarrow.parquet as pq
 import pytest
@@ -113,3 +114,19 @@ def test_help_says_what_the_exit_status_means(capsys):
     out = capsys.readouterr().out
     assert "1 at least one match" in out and "2 usage error" in out
     assert "[--strategy" not in out  # one process: no join strategy to choose
+
+
+def test_hash_output_as_a_list_gives_matches_with_the_paths_as_ids(case, tmp_path, capsys, monkeypatch):
+    root, _ = case
+    shutil.copytree(root / "originals", tmp_path / "originals")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "originals" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really")  # an error row
+    assert cli.main(["hash", "originals", "-a", "pdq", "-o", str(tmp_path / "mine.csv")]) == 0
+    capsys.readouterr()
+    lists = ["-l", f"mine={tmp_path / 'mine.csv'}", "-a", "pdq"]
+    code, out, _ = _match_files(capsys, [str(root / "archive"), *lists, "-f", "json"])
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and rows
+    assert all(len(r["entry_ids"]) == 1 and r["entry_ids"][0].startswith("originals/") for r in rows)
+    # The audit reads it the same way: strict lists, so an error row counted as a bad line would fail it.
+    assert _audit_rows(root, tmp_path / "out", lists) == {_key(r) for r in rows}
