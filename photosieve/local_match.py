@@ -35,7 +35,15 @@ from photosieve.lists.known import KnownList, known_list, list_info, without
 from photosieve.lists.source import OpenFn
 from photosieve.matches import PROBED, KnownIndexes, query_outcome, resolve
 from photosieve.robust.frame_matches import match_frames
-from photosieve.robust.matcher import TAKE_PART, FrameQuery, ModeList, ModeMatcher, list_config, query_reason, query_row
+from photosieve.robust.matcher import (
+    TAKE_PART,
+    FrameQuery,
+    ModeList,
+    ModeMatcher,
+    list_config,
+    query_reason,
+    query_row,
+)
 from photosieve.robust.modes import CONFIGS, mode_algorithms
 
 __all__ = ["LocalMatcher"]
@@ -106,16 +114,23 @@ class LocalMatcher:
             for key, hit in self._indexes.probe(algorithm, batch):
                 hits[key].append(hit)
         for key in sorted(hits):
-            yield from resolve(key, hits[key], self._infos, run_id=run_id, matched_at_us=matched_at_us)
+            yield from resolve(
+                key, hits[key], self._infos, run_id=run_id, matched_at_us=matched_at_us
+            )
 
     def _in_mode(self, rows: list[dict], *, run_id: str, matched_at_us: int) -> list[dict]:
         config = CONFIGS[self.mode]
         any_list = any(listed.matcher is not None for listed in self.mode_lists)
         frames: dict[tuple, list[tuple]] = defaultdict(list)
         for row in rows:
-            reason = query_reason(config, row, quality_cutoff=self.quality_cutoff, any_list=any_list)
+            reason = query_reason(
+                config, row, quality_cutoff=self.quality_cutoff, any_list=any_list
+            )
             if reason in TAKE_PART:
                 frames[(row[schemas.URI], row.get(schemas.FRAME))].append(query_row(row))
         keys = sorted(frames, key=lambda k: (k[0], -1 if k[1] is None else k[1]))
         queries = [FrameQuery.from_rows(frames[k]) for k in keys]
-        return list(match_frames(self.mode_lists, keys, queries, run_id=run_id, matched_at_us=matched_at_us))
+        found = match_frames(
+            self.mode_lists, keys, queries, run_id=run_id, matched_at_us=matched_at_us
+        )
+        return list(found)

@@ -100,7 +100,8 @@ def write_te(row: dict, out) -> None:
         out.write(f"{row['algorithm']} {row['hash']}\n")
         return
     what = " ".join(part for part in (row["algorithm"], row["error"]) if part)
-    print(f"photosieve hash: {printable(row['path'])}: {what}: {printable(row['message'])}", file=sys.stderr)
+    note = f"photosieve hash: {printable(row['path'])}: {what}: {printable(row['message'])}"
+    print(note, file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

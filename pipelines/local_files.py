@@ -40,12 +40,18 @@ def read_stdin(stream: BinaryIO, max_bytes: int) -> bytes:
     """All of ``stream``, or ReadError(TOO_LARGE) past ``max_bytes`` (never more is held)."""
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise ReadError(FailureReason.TOO_LARGE, f"standard input exceeds the {max_bytes}-byte limit")
+        message = f"standard input exceeds the {max_bytes}-byte limit"
+        raise ReadError(FailureReason.TOO_LARGE, message)
     return data
 
 
 def objects(
-    paths: Sequence[str], hasher: ImageHasher, *, max_bytes: int, command: str, stdin: BinaryIO | None = None
+    paths: Sequence[str],
+    hasher: ImageHasher,
+    *,
+    max_bytes: int,
+    command: str,
+    stdin: BinaryIO | None = None,
 ) -> Iterator[tuple[str, bytes | HashFailure]]:
     """``(uri, bytes or the read failure)`` per object, in order, for ``hasher.hash_many``."""
     for path in paths:
@@ -58,7 +64,8 @@ def objects(
         for found in list_paths([path]):
             uri = found.uri
             if isinstance(found, Skip):
-                print(f"photosieve {command}: skipped {uri} ({found.kind}: not a regular file)", file=sys.stderr)
+                note = f"photosieve {command}: skipped {uri} ({found.kind}: not a regular file)"
+                print(note, file=sys.stderr)
                 continue
             try:
                 yield uri, read_object(unescape(uri), max_bytes=max_bytes)

@@ -1,7 +1,7 @@
 """``photosieve match-files``: a quick local match of a few files against lists, without a pipeline.
 
     photosieve match-files suspect.jpg downloads/ --list known.csv
-    curl -s https://example.org/x.jpg | photosieve match-files - --list ncmec=hashes.csv --match-mode robust
+    curl -s https://example.org/x.jpg | photosieve match-files - -l ncmec.csv --match-mode robust
 
 As ``threatexchange match`` does for one file, but with an audit's rules: the
 same flags for lists, thresholds, the PDQ quality cutoff and matching modes
@@ -54,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="photosieve match-files",
         description="Hash a few local files and match them against known-hash lists, in this "
-        "process (no Beam pipeline), with an audit's thresholds, quality cutoff and matching modes. "
-        "Prints one line per match.",
+        "process (no Beam pipeline), with an audit's thresholds, quality cutoff and matching modes "
+        "(the same flags). Prints one line per match.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[flags.list_parser()],
@@ -109,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     hasher = ImageHasher(plan)
     items = local_files.objects(args.files, hasher, max_bytes=args.max_bytes, command="match-files")
     out = sys.stdout
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore") if args.format == "csv" else None
-    if writer:
+    writer = None
+    if args.format == "csv":
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore")
         writer.writeheader()
     matched_at_us = time.time_ns() // 1000
     files = failed = found = 0
@@ -141,14 +142,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def describe(row: dict) -> str:
-    """One match as a line: file, status, list, entry ids, algorithm, distance and threshold, how."""
+    """One match as a line: file, status, list, entry ids, algorithm, distance, threshold, how."""
     ids = ",".join(printable(i) for i in row[schemas.ENTRY_IDS]) or "-"
     parts = [
         printable(row[schemas.URI]),
         row[schemas.STATUS],
         f"list={printable(row[schemas.LIST_NAME])}",
         f"ids={ids}",
-        f"{row[schemas.ALGORITHM]} distance {row[schemas.DISTANCE]:g} (threshold {row[schemas.THRESHOLD]:g})",
+        f"{row[schemas.ALGORITHM]} distance {row[schemas.DISTANCE]:g}"
+        f" (threshold {row[schemas.THRESHOLD]:g})",
     ]
     for label, key in (("mode", schemas.MATCH_MODE), ("variant", schemas.VARIANT),
                        ("orientation", schemas.ORIENTATION), ("listed", schemas.LIST_VARIANT)):

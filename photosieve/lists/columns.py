@@ -128,7 +128,7 @@ class Columns:
 
 
 def unguard(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Spreadsheet-safe cells back to their values: one leading ``'`` before a formula start removed."""
+    """Spreadsheet-safe cells back to their values: one ``'`` before a formula start removed."""
     return pc.replace_substring_regex(as_strings(values), _GUARDED, "\\1", max_replacements=1)
 
 

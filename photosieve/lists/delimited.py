@@ -133,7 +133,7 @@ def read(
 
 
 def _hash_output_paths(result: ReadResult) -> ReadResult:
-    """``photosieve hash``'s own CSV with its paths as the tables name them (no spreadsheet guard)."""
+    """``photosieve hash``'s own CSV with its paths as the tables name them (no ``'`` guard)."""
     names = result.table.column_names
     if tuple(names) == HASH_OUTPUT_COLUMNS:
         result.table = result.table.set_column(0, names[0], unguard(result.table.column(0)))

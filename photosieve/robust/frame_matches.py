@@ -54,7 +54,9 @@ def frame_rows(
 ) -> Iterator[dict]:
     """One frame's match rows: suppression across its lists, ordered by list and listed image."""
     uri, frame = key
-    suppressors = sorted({listed.name for listed, _ in pairs if listed.role == ListRole.SUPPRESS.value})
+    suppressors = sorted(
+        {listed.name for listed, _ in pairs if listed.role == ListRole.SUPPRESS.value}
+    )
     for listed, found in sorted(pairs, key=lambda p: (p[0].name, p[1].key)):
         status, suppressed_by = match_status(listed.role, suppressors)
         yield match_row(
