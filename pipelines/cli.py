@@ -45,6 +45,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "photosieve.pipelines.configs_cli",
         "list the shipped --config profiles, or print one (no Beam)",
     ),
+    "match-files": (
+        "photosieve.pipelines.match_files",
+        "match a few local files against lists as an audit would, in this process (no Beam)",
+    ),
 }
 
 # Distributions --version names: photosieve, its engine, and the two libraries

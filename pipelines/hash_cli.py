@@ -7,6 +7,14 @@ For a quick look at a few files, or to make a hash list from a folder:
 Each row is one (file, frame, algorithm, orientation); a file that cannot be
 read or decoded gives a row with an ``error`` class and ``message`` instead.
 The exit status is non-zero only for usage errors, never for bad files.
+``-`` reads one object from standard input (named ``<stdin>`` in the output).
+
+The CSV and JSON Lines outputs are lists as they are: ``photosieve lists
+check hashes.csv`` and ``--list hashes.csv`` read them with each ``path`` as
+the entry's id, and skip the error rows (no hash) without counting them as
+bad lines. ``--format te`` prints ``<algorithm> <hash>`` lines, as
+``threatexchange hash`` prints them (``pdq <hex>``), with failures on
+stderr; that output is a plain-text list too (without ids).
 
 Names and messages are untrusted. In CSV, each text cell (``path``,
 ``algorithm``, ``orientation``, ``hash``, ``format``, ``error``,
@@ -26,22 +34,19 @@ import json
 import sys
 from collections.abc import Iterator
 
+from photosieve.cli.hash_flags import add_hash_arguments, decode_options
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan, ImageHasher, ObjectHashes
-from photosieve.listing import Skip, list_paths
-from photosieve.names import unescape
-from photosieve.reading import ReadError, read_object
+from photosieve.lists.columns import HASH_OUTPUT_COLUMNS
+from photosieve.pipelines import help_text, local_files
 from photosieve.text import printable, spreadsheet_cell
-from photosieve.cli.hash_flags import add_hash_arguments, decode_options
-from photosieve.pipelines import help_text
 
-COLUMNS = (
-    "path", "frame", "algorithm", "orientation", "hash", "quality",
-    "width", "height", "format", "exif_transposed", "scale", "error", "message",
-)
+COLUMNS = HASH_OUTPUT_COLUMNS  # lists read this header back with paths as ids
 # Columns that hold text (names, messages, labels of photosieve's own): the
 # ones a CSV cell must neutralise. The others hold numbers and booleans.
 TEXT_COLUMNS = frozenset({"path", "algorithm", "orientation", "hash", "format", "error", "message"})
+# Output formats; "te" is threatexchange hash's: one "<algorithm> <hash>" line per hash.
+FORMATS = ("csv", "jsonl", "te")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,9 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Hash image files on this machine and print one row per hash (no Beam).",
         **help_text.parser_options("hash"),
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="Files or directories (walked recursively).")
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH",
+        help="Files or directories (walked recursively); - reads one object from standard input "
+        "(named <stdin> in the output).",
+    )
     add_hash_arguments(parser)
-    parser.add_argument("-f", "--format", choices=("csv", "jsonl"), default="csv", help="Output format. Default: csv.")
+    parser.add_argument(
+        "-f", "--format", choices=FORMATS, default="csv",
+        help="Output format: csv or jsonl (one row per hash or failure; both read back as lists, "
+        "ids from path), or te ('<algorithm> <hash>' lines as threatexchange hash prints, "
+        "failures on stderr). Default: csv.",
+    )
     parser.add_argument("-o", "--output", default="-", help="Output file. Default: - (standard output).")
     return parser
 
@@ -81,6 +95,16 @@ def csv_row(row: dict) -> dict:
             for k, v in row.items()}
 
 
+def write_te(row: dict, out) -> None:
+    """One hash as ``threatexchange hash`` prints it (``pdq <hex>``); a failure goes to stderr."""
+    if row["hash"]:
+        out.write(f"{row['algorithm']} {row['hash']}\n")
+        return
+    what = " ".join(part for part in (row["algorithm"], row["error"]) if part)
+    note = f"photosieve hash: {printable(row['path'])}: {what}: {printable(row['message'])}"
+    print(note, file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -89,28 +113,22 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         parser.error(str(exc))  # exits 2
 
-    def items():
-        # Paths are escaped as in the tables; FIFOs, devices and broken links are never opened.
-        for found in list_paths(args.paths):
-            uri = found.uri
-            if isinstance(found, Skip):
-                note = f"photosieve hash: skipped {uri} ({found.kind}: not a regular file)"
-                print(note, file=sys.stderr)
-                continue
-            try:
-                yield uri, read_object(unescape(uri), max_bytes=args.max_bytes)
-            except ReadError as exc:
-                yield uri, hasher.read_failure(uri, exc.reason, exc.message)
+    problem = local_files.check_paths(args.paths)
+    if problem:
+        parser.error(problem)
+    items = local_files.objects(args.paths, hasher, max_bytes=args.max_bytes, command="hash")
 
     out = sys.stdout if args.output == "-" else open(args.output, "w", newline="")
     try:
         writer = csv.DictWriter(out, fieldnames=COLUMNS) if args.format == "csv" else None
         if writer:
             writer.writeheader()
-        for result in hasher.hash_many(items()):
+        for result in hasher.hash_many(items):
             for row in rows(result):
                 if writer:
                     writer.writerow(csv_row(row))
+                elif args.format == "te":
+                    write_te(row, out)
                 else:
                     out.write(json.dumps({k: v for k, v in row.items() if v != ""}) + "\n")
     finally:

@@ -76,6 +76,14 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("JSON Lines into a file",
          "photosieve hash a.jpg b.png --format jsonl --output hashes.jsonl"),
     ),
+    "match-files": (
+        ("is any of these files, or anything under downloads/, on the list? (exit 1: yes)",
+         "photosieve match-files suspect.jpg downloads/ --list known.csv"),
+        ("with a suppress list and a stricter PDQ threshold",
+         "photosieve match-files photo.jpg --list ncmec=ncmec.csv --suppress-list benign.csv -t pdq=24"),
+        ("in a matching mode (edited copies too), one JSON line per match",
+         "photosieve match-files photo.jpg --list images.csv --match-mode robust --format json"),
+    ),
     "lists": (
         ("check a list before an audit uses it",
          "photosieve lists check known.csv --algorithm pdq"),

@@ -44,7 +44,6 @@ pair) fit on every worker.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 import apache_beam as beam
@@ -55,21 +54,20 @@ from photosieve import ledger as keys
 from photosieve import schemas
 from photosieve.errors import ConfigError
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
-from photosieve.lists import HashList, ListRole, ListSpec
+from photosieve.lists import HashList, ListSpec
 from photosieve.lists.entries import ItemEntries
+from photosieve.robust.frame_matches import match_frames
 from photosieve.robust.matcher import (
     TAKE_PART,
     FrameQuery,
     ModeList,
     ModeMatcher,
     list_config,
-    match_row,
     query_reason,
     query_row,
 )
 from photosieve.robust.modes import CONFIGS, MatchConfig, mode_algorithms
 from photosieve.lists.known import check_version
-from photosieve.matches import match_status
 from photosieve.transforms.known_lists import open_stored
 from photosieve.transforms.ledger import LEDGER, Tally
 from photosieve.transforms.matching import DEFAULT_BATCH_SIZE, SIDE_INPUT, MatchHashes
@@ -193,37 +191,20 @@ class _MatchFramesFn(beam.DoFn):
         self._matchers = matchers = self._shared.acquire(lambda: _Matchers(known), tag=tag)
         frame_keys = [key for key, _ in batch]
         frames = [FrameQuery.from_rows(rows) for _, rows in batch]
-        found = defaultdict(list)  # frame index -> [(ModeList, ModeMatch)]
-        for listed in matchers.lists:
-            if listed.matcher is None:
-                continue
-            for f, matches in enumerate(listed.matcher.match(frames)):
-                found[f] += [(listed, m) for m in matches]
-        for f, pairs in sorted(found.items()):
-            yield from self._rows(frame_keys[f], pairs)
-
-    def _rows(self, key, pairs):
-        uri, frame = key
-        suppressors = sorted(
-            {listed.name for listed, _ in pairs if listed.role == ListRole.SUPPRESS.value}
-        )
-        for listed, found in sorted(pairs, key=lambda p: (p[0].name, p[1].key)):
-            status, suppressed_by = match_status(listed.role, suppressors)
+        for row in match_frames(
+            matchers.lists,
+            frame_keys,
+            frames,
+            run_id=self._run_id,
+            matched_at_us=self._matched_at_us,
+        ):
+            name, status = row[schemas.LIST_NAME], row[schemas.STATUS]
             self._tally.add((*keys.MATCHES_STATUS, status))
-            self._tally.add((*keys.MATCHES_LIST, listed.name, status))
-            self._tally.add((*keys.MATCHES_MODE, listed.matcher.config.name))
-            for label in found.labels:
-                self._tally.add((*keys.MATCHES_LABEL, listed.name, label))
-            yield match_row(
-                listed,
-                found,
-                uri=uri,
-                frame=frame,
-                status=status,
-                suppressed_by=suppressed_by,
-                run_id=self._run_id,
-                matched_at_us=self._matched_at_us,
-            )
+            self._tally.add((*keys.MATCHES_LIST, name, status))
+            self._tally.add((*keys.MATCHES_MODE, row[schemas.MATCH_MODE]))
+            for label in row[schemas.LABELS]:
+                self._tally.add((*keys.MATCHES_LABEL, name, label))
+            yield row
 
     def finish_bundle(self):
         yield from self._tally.flush()

@@ -1,4 +1,4 @@
-"""Which input column means what: hash, algorithm, id, labels, bank, quality.
+"""Which input column means what: hash, algorithm, id, labels, bank, quality, error.
 
 Every format reader produces a ``pyarrow`` table plus a :class:`Columns`
 mapping; validation only ever looks at roles, never at a format's own
@@ -27,7 +27,22 @@ LABELS_NAMES = ("labels", "tags")
 LABEL_NAMES = ("label",)  # one label per cell, kept whole
 BANK_NAMES = ("list", "bank", "bank_name", "list_name", "collab")
 QUALITY_NAMES = ("quality", "pdq_quality")
+# Without an id column, the object a hash came from names it: ``photosieve hash``
+# writes ``path``, photosieve's own tables ``uri``. Lower priority than ID_NAMES.
+FALLBACK_ID_NAMES = ("path", "uri")
+# The failure class of an object that gave no hash (``photosieve hash``'s error
+# rows): a row with one and no hash is a record of a failure, not a bad list line.
+ERROR_NAMES = ("error",)
 LABEL_SEPARATORS = r"[\s,;|]+"
+# ``photosieve hash``'s CSV header (its writer, pipelines/hash_cli, uses this).
+# Its text cells are spreadsheet-safe (photosieve.text.spreadsheet_cell: one
+# ``'`` before a leading ``= + - @ ' TAB CR``), so its ``path``, read as an
+# id, drops that ``'`` (:func:`unguard`) to be the name the tables hold.
+HASH_OUTPUT_COLUMNS = (
+    "path", "frame", "algorithm", "orientation", "hash", "quality",
+    "width", "height", "format", "exif_transposed", "scale", "error", "message",
+)
+_GUARDED = r"^'([=+\-@\t\r'])"
 
 # Names other tools give our algorithms. ThreatExchange calls MD5 of videos
 # and photos "video_md5"/"photo_md5" (python-threatexchange signal types).
@@ -59,6 +74,9 @@ class Columns:
         hashes: (column, implied algorithm or None) per hash column; a
             column named after an algorithm (``pdq``, ``md5``...) implies it.
         algorithm / id / labels / label / bank / quality: column names or None.
+            ``id`` is a ``path``/``uri`` column when no id column is named.
+        error: a column whose non-empty cells mark rows that record a
+            failure instead of a hash (skipped, not counted as lines), or None.
         extra: every other column, carried as metadata.
     """
 
@@ -69,6 +87,7 @@ class Columns:
     label: str | None = None
     bank: str | None = None
     quality: str | None = None
+    error: str | None = None
     extra: list[str] = field(default_factory=list)
 
     @classmethod
@@ -88,18 +107,29 @@ class Columns:
                 ("label", LABEL_NAMES),
                 ("bank", BANK_NAMES),
                 ("quality", QUALITY_NAMES),
+                ("error", ERROR_NAMES),
             ):
                 if key in known and getattr(columns, role) is None:
                     setattr(columns, role, name)
                     break
             else:
                 columns.extra.append(name)
+        if columns.id is None:
+            fallback = [name for name in columns.extra if normalise_name(name) in FALLBACK_ID_NAMES]
+            if fallback:
+                columns.id = fallback[0]
+                columns.extra.remove(fallback[0])
         return columns
 
     def check(self, names: list[str]) -> None:
         if not self.hashes:
             expected = ", ".join(HASH_NAMES + tuple(algorithms.names()))
             raise ConfigError(f"no hash column among {names}; expected one of: {expected}")
+
+
+def unguard(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Spreadsheet-safe cells back to their values: one ``'`` before a formula start removed."""
+    return pc.replace_substring_regex(as_strings(values), _GUARDED, "\\1", max_replacements=1)
 
 
 def split_labels(values: pa.Array, *, split: bool) -> pa.ListArray:

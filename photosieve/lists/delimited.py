@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from photosieve.errors import ListFormatError
-from photosieve.lists.columns import Columns
+from photosieve.lists.columns import HASH_OUTPUT_COLUMNS, Columns, unguard
 from photosieve.lists.hash_list import ListProblem, ProblemKind
 from photosieve.lists.source import Source, utf8_bytes
 from photosieve.lists.validate import ReadResult
@@ -108,8 +108,8 @@ def read(
     # (A file without a quote cannot have a value that spans lines: no check.)
     quoted = data.find(b'"', header_end if header_lines else 0) >= 0
     if quoted and (spanning or _spans_lines(table)):
-        return _read_line_by_line(
-            data, names, header_lines, delimiter, columns, before, source.path
+        return _hash_output_paths(
+            _read_line_by_line(data, names, header_lines, delimiter, columns, before, source.path)
         )
     # Records are numbered from 1 with the header; skipped ones are not in the table.
     first_record = header_lines + 1
@@ -121,13 +121,23 @@ def read(
         blank &= np.asarray(pc.equal(pc.utf8_trim_whitespace(table.column(name)), ""))
     keep = np.flatnonzero(~blank)
     rows = int(keep.size) + len(problems)  # so far, every problem is one dropped line
-    return ReadResult(
-        table=table.take(pa.array(keep)),
-        lines=lines[keep],
-        columns=columns,
-        problems=problems,
-        rows=rows,
+    return _hash_output_paths(
+        ReadResult(
+            table=table.take(pa.array(keep)),
+            lines=lines[keep],
+            columns=columns,
+            problems=problems,
+            rows=rows,
+        )
     )
+
+
+def _hash_output_paths(result: ReadResult) -> ReadResult:
+    """``photosieve hash``'s own CSV with its paths as the tables name them (no ``'`` guard)."""
+    names = result.table.column_names
+    if tuple(names) == HASH_OUTPUT_COLUMNS:
+        result.table = result.table.set_column(0, names[0], unguard(result.table.column(0)))
+    return result
 
 
 def _spans_lines(table: pa.Table) -> bool:

@@ -112,7 +112,9 @@ def build_hash_list(
         decoded += _decode_column(
             values, present, binary, named, implied, forced, vocabulary, lines, bad, problems, path
         )
-    for row in np.flatnonzero(~has_hash):
+    failed = _failure_rows(table, columns) & ~has_hash
+    bad |= failed  # a failure's record, not a hash: dropped, and no problem
+    for row in np.flatnonzero(~has_hash & ~failed):
         if not bad[row]:
             reason = (
                 "no hash on this line" if len(columns.hashes) == 1 else "no hash in any hash column"
@@ -140,8 +142,16 @@ def build_hash_list(
         format=format,
         groups=groups,
         problems=tuple(problems),
-        rows=result.rows,
+        rows=result.rows - int(failed.sum()),  # like comments, not lines of the list
     )
+
+
+def _failure_rows(table: pa.Table, columns: Columns) -> np.ndarray:
+    """Rows that record a failure (a non-empty ``error`` cell): ``photosieve hash``'s error rows."""
+    if columns.error is None:
+        return np.zeros(table.num_rows, dtype=bool)
+    values = pc.utf8_trim_whitespace(as_strings(table.column(columns.error)))
+    return np.asarray(pc.fill_null(pc.greater(pc.binary_length(values), 0), False))
 
 
 class _Vocabulary:

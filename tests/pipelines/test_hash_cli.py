@@ -116,3 +116,59 @@ def test_terminal_gets_no_control_characters(hostile, capsys, output_format):
     assert out.count("\n") == 7 * 2 + (output_format == "csv")  # 7 files, 2 algorithms, and the header
     assert not TERMINAL_CONTROL.search(out) and not TERMINAL_CONTROL.search(err)
     assert "red" in out and "gnp.exe.png" in out
+
+
+# -- standard input and threatexchange's output --
+
+
+class _Stdin:
+    """A stand-in for sys.stdin with the binary ``buffer`` hash reads."""
+
+    def __init__(self, data: bytes):
+        self.buffer = io.BytesIO(data)
+
+
+def test_dash_reads_one_object_from_standard_input(folder, capsys, monkeypatch):
+    root, pixels = folder
+    monkeypatch.setattr("sys.stdin", _Stdin((root / "a.png").read_bytes()))
+    assert cli.main(["hash", "-", str(root / "a.png"), "-a", "pdq,md5", "-d", "exact"]) == 0
+    rows = _csv(capsys.readouterr().out)
+    by_path = {}
+    for r in rows:
+        by_path.setdefault(r["path"], {})[r["algorithm"]] = r["hash"]
+    assert by_path["<stdin>"] == by_path[str(root / "a.png")]
+    assert by_path["<stdin>"]["pdq"] == pdq.compute(pixels).hash.to_hex()
+
+
+def test_standard_input_over_max_bytes_is_a_too_large_row(capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", _Stdin(b"x" * 200))
+    assert cli.main(["hash", "-", "-a", "md5", "--max-bytes", "100"]) == 0
+    (row,) = _csv(capsys.readouterr().out)
+    assert (row["path"], row["error"], row["hash"]) == ("<stdin>", "too_large", "")
+
+
+def test_standard_input_given_twice_is_a_usage_error():
+    with pytest.raises(SystemExit) as info:
+        cli.main(["hash", "-", "-"])
+    assert info.value.code == 2
+
+
+def test_te_format_prints_algorithm_and_hash_lines_and_failures_on_stderr(folder, capsys):
+    root, pixels = folder
+    argv = ["hash", str(root / "a.png"), str(root / "sub" / "empty.gif"), "-a", "pdq,md5", "-d", "exact", "-f", "te"]
+    assert cli.main(argv) == 0
+    out, err = capsys.readouterr()
+    lines = [line.split(" ") for line in out.splitlines()]
+    assert sorted(a for a, _ in lines) == ["md5", "md5", "pdq"]  # empty.gif has an md5, no pdq
+    assert ["pdq", pdq.compute(pixels).hash.to_hex()] in lines
+    assert "empty.gif: pdq empty:" in err
+
+
+def test_te_output_reads_back_as_a_plain_text_list(folder, capsys, tmp_path):
+    from photosieve.lists import read_list
+
+    root, _ = folder
+    out = tmp_path / "te.txt"
+    assert cli.main(["hash", str(root), "-a", "pdq,md5", "-f", "te", "-o", str(out)]) == 0
+    hash_list = read_list(str(out))
+    assert hash_list.format == "text" and sorted(hash_list.groups) == ["md5", "pdq"]

@@ -20,14 +20,21 @@ from photosieve.pipelines import (
     help_text,
     lists_cli,
     match,
+    match_files,
     report_cli,
     scan,
 )
 
-COMMANDS = ["audit", "scan", "match", "hash", "report", "configs", "lists", "lists check",
+COMMANDS = ["audit", "scan", "match", "match-files", "hash", "report", "configs", "lists", "lists check",
             "lists build"]
 BEAM_JOBS = {"audit": audit, "scan": scan, "match": match}
-PARSERS = {"hash": hash_cli, "report": report_cli, "configs": configs_cli, "lists": lists_cli}
+PARSERS = {
+    "hash": hash_cli,
+    "report": report_cli,
+    "configs": configs_cli,
+    "lists": lists_cli,
+    "match-files": match_files,
+}
 # How a flag's help ends: its default, or that it must be given.
 ENDING = re.compile(r"(Default: .+\.|Required\.)$")
 

@@ -84,3 +84,12 @@ def test_any_column_reads_as_strings():
     assert as_strings(pa.array([["a", "b"], []])).to_pylist() == ["a b", ""]
     chunked = pa.chunked_array([pa.array(["x"]), pa.array(["y"])])
     assert as_strings(chunked).to_pylist() == ["x", "y"]
+
+
+def test_a_path_or_uri_column_is_the_id_only_when_no_id_column_is_named():
+    hashed = Columns.recognise(["path", "frame", "algorithm", "hash", "error", "message"])
+    assert (hashed.id, hashed.error) == ("path", "error")
+    assert hashed.extra == ["frame", "message"]
+    assert Columns.recognise(["URI", "pdq"]).id == "URI"
+    named = Columns.recognise(["path", "hash", "id"])
+    assert named.id == "id" and named.extra == ["path"]  # a named id wins, the path is carried

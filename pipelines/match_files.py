@@ -1,0 +1,161 @@
+"""``photosieve match-files``: a quick local match of a few files against lists, without a pipeline.
+
+    photosieve match-files suspect.jpg downloads/ --list known.csv
+    curl -s https://example.org/x.jpg | photosieve match-files - -l ncmec.csv --match-mode robust
+
+As ``threatexchange match`` does for one file, but with an audit's rules: the
+same flags for lists, thresholds, the PDQ quality cutoff and matching modes
+(``MatchLists``'s and the hash plan's, so ``--match-mode`` also computes the
+mode's query hashes), and the same matches (:class:`photosieve.local_match.LocalMatcher`
+runs the audit's Beam-free steps). Nothing is written but the answer: one
+line per match on stdout, failures to read or decode a file on stderr.
+
+Exit status, as ``grep``: 0 no match, 1 at least one match (status
+``match``; hits on suppress lists and the matches they suppress do not
+count), 2 a usage error (bad flags, an unreadable or bad list).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+
+from photosieve import schemas
+from photosieve.cli.hash_flags import add_hash_arguments
+from photosieve.errors import ConfigError, ListFormatError
+from photosieve.hashing import ImageHasher
+from photosieve.local_match import LocalMatcher
+from photosieve.pipelines import help_text, configure, flags, local_files
+from photosieve.text import printable, spreadsheet_cell
+from photosieve.transforms.known_lists import open_stored
+
+FORMATS = ("text", "csv", "json")
+# The matches table's columns, less the run's own (there is no run here).
+COLUMNS = tuple(
+    field.name for field in schemas.MATCHES_SCHEMA
+    if field.name not in (schemas.RUN_ID, schemas.MATCHED_AT, schemas.NEW_REASON)
+)
+RUN_ID = "match-files"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="photosieve match-files",
+        description="Hash a few local files and match them against known-hash lists in this "
+        "process, with an audit's thresholds, quality cutoff and matching modes (the same "
+        "flags); print one line per match. Exit status: 0 no match, 1 at least one match "
+        "(suppressed ones do not count), 2 usage error (bad flags, an unreadable or bad list) "
+        "(no Beam).",
+        **help_text.parser_options("match-files"),
+        parents=[flags.list_parser()],
+    )
+    for action in parser._actions:  # one process: no join strategy to choose
+        if action.dest == "strategy":
+            action.help = argparse.SUPPRESS
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE",
+        help="Files or directories (walked recursively); - reads one object from standard input "
+        "(named <stdin>). Give them before --list, which takes several values.",
+    )
+    add_hash_arguments(parser)
+    parser.add_argument(
+        "--dihedral",
+        action="store_true",
+        help="Also hash the seven rotations and mirror images of each image with PDQ, as audit "
+        "--dihedral does. Default: off.",
+    )
+    parser.add_argument(
+        "-f", "--format", choices=FORMATS, default="text",
+        help="text: one readable line per match; csv: the audit's matches-table columns; json: one "
+        "JSON object per line (the same columns). Default: text.",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.list:
+        parser.error("--list is required")
+    problem = local_files.check_paths(args.files)
+    if problem:
+        parser.error(problem)
+    try:
+        plan = configure.hash_plan(args)
+        specs = configure.list_specs(args)
+        matcher = LocalMatcher(
+            specs,
+            mode=args.match_mode,
+            quality_cutoff=args.quality_cutoff,
+            strict=not args.lenient_lists,
+            open_fn=open_stored,
+        )
+    except ListFormatError as exc:
+        hint = "" if exc.whole_file else "\n(pass --lenient-lists to skip bad lines and count them)"
+        parser.error(f"--list: {exc}{hint}")
+    except ConfigError as exc:
+        parser.error(str(exc))
+    hasher = ImageHasher(plan)
+    items = local_files.objects(args.files, hasher, max_bytes=args.max_bytes, command="match-files")
+    out = sys.stdout
+    writer = None
+    if args.format == "csv":
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+    matched_at_us = time.time_ns() // 1000
+    files = failed = found = 0
+    for result in hasher.hash_many(items):
+        files += 1
+        failed += bool(result.failures)
+        for failure in result.failures:
+            what = " ".join(failure.algorithms) or "all"
+            print(
+                f"photosieve match-files: {printable(result.uri)}: {what}: {failure.reason.value}: "
+                f"{printable(failure.message)}",
+                file=sys.stderr,
+            )
+        rows = schemas.hash_rows(result, mtime_us=None, run_id=RUN_ID)
+        for row in matcher.match(rows, run_id=RUN_ID, matched_at_us=matched_at_us):
+            found += row[schemas.STATUS] == schemas.STATUS_MATCH
+            if writer:
+                writer.writerow({k: _cell(v) for k, v in row.items()})
+            elif args.format == "json":
+                out.write(json.dumps({k: row.get(k) for k in COLUMNS}) + "\n")
+            else:
+                out.write(describe(row) + "\n")
+    print(
+        f"photosieve match-files: {files} file(s), {failed} with errors, {found} match(es)",
+        file=sys.stderr,
+    )
+    return 1 if found else 0
+
+
+def describe(row: dict) -> str:
+    """One match as a line: file, status, list, entry ids, algorithm, distance, threshold, how."""
+    ids = ",".join(printable(i) for i in row[schemas.ENTRY_IDS]) or "-"
+    parts = [
+        printable(row[schemas.URI]),
+        row[schemas.STATUS],
+        f"list={printable(row[schemas.LIST_NAME])}",
+        f"ids={ids}",
+        f"{row[schemas.ALGORITHM]} distance {row[schemas.DISTANCE]:g}"
+        f" (threshold {row[schemas.THRESHOLD]:g})",
+    ]
+    for label, key in (("mode", schemas.MATCH_MODE), ("variant", schemas.VARIANT),
+                       ("orientation", schemas.ORIENTATION), ("listed", schemas.LIST_VARIANT)):
+        value = row.get(key)
+        if value and value != "original":
+            parts.append(f"{label}={printable(value)}")
+    if row.get(schemas.SUPPRESSED_BY):
+        parts.append("suppressed_by=" + ",".join(printable(n) for n in row[schemas.SUPPRESSED_BY]))
+    return "\t".join(parts)
+
+
+def _cell(value):
+    """A CSV cell: lists joined by spaces, text safe in a spreadsheet and on a terminal."""
+    if isinstance(value, list):
+        value = " ".join(str(v) for v in value)
+    return spreadsheet_cell(printable(value)) if isinstance(value, str) else value
