@@ -260,6 +260,9 @@ def object_counts(run: RunData) -> list[Count]:
     counts = Ledger(run.summary.counts)
     if not run.summary.counts:
         return []
+    if run.summary.command == "match":  # matched stored hashes: read no object
+        return [Count("hash rows read", counts.count(keys.HASHES_READ),
+                      "stored hash rows of an earlier run, matched again; no object was read")]
     read = counts.count(keys.OBJECTS_READ)
     own = [r for r in run.errors if not r.get(schemas.CARRIED_FROM)]
     failed_by_uri: dict[str, set[str]] = defaultdict(set)

@@ -55,7 +55,7 @@ def render_markdown(report: Report) -> str:
         if not report.new_matches:
             lines.append("None: every match was in the previous run too.")
         for reason, rows in report.new_by_reason_rows:
-            lines.append(f"- {t(reason)}: {len(rows)}")
+            lines.append(f"- {len(rows)} {t(reason)}")
             for m in rows[:NEW_LISTED]:
                 c = match_cells(m)
                 lines.append(f"  - {t(c['object'])}: {t(c['how'])}, list {t(c['list'])}, {t(c['algorithm'])} "

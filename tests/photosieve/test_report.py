@@ -215,3 +215,11 @@ def test_report_cli_prints_no_control_characters(tmp_path, capsys):
     assert "up/\\\\x1b\\[31mred" in out  # shown as text, escaped for Markdown
     assert not TERMINAL_CONTROL.search(out) and not TERMINAL_CONTROL.search(err)
     assert out == (run / "report.md").read_text()
+
+
+def test_a_match_run_counts_the_hash_rows_it_read_not_objects(tmp_path):
+    run = write_run(tmp_path / "run", [match("a.jpg", 3)], counts={"hashes": {"read": 40}})
+    summary = json.loads((run / "summary.json").read_text())
+    summary["command"] = "match"
+    (run / "summary.json").write_text(json.dumps(summary))
+    assert [(c.label, c.value) for c in build_report(str(run)).counts] == [("hash rows read", 40)]

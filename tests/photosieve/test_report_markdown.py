@@ -45,7 +45,7 @@ def test_new_matches_are_grouped_under_their_own_reason(tmp_path):
     for uri, reason in [("a-new-object.jpg", "new object"), ("b-new-entry.jpg", "new list entry"),
                         ("c-new-object.jpg", "new object"), ("d-threshold.jpg", "threshold changed")]:
         assert reason in under[uri], uri
-    assert [reason for reason, _ in groups] == ["new list entry: 1", "new object: 2", "threshold changed: 1"]
+    assert [reason for reason, _ in groups] == ["1 new list entry", "2 new object", "1 threshold changed"]
 
 
 def test_matches_are_listed_per_list_with_how_they_matched(tmp_path):
