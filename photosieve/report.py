@@ -128,9 +128,8 @@ class Report:
     new_by_reason: dict[str, int]
     distances: dict[str, tuple[list[float], float]]  # algorithm -> (distances or scores, threshold)
     history: list[tuple[str, str, int, int]]  # (run id, started, matches, new)
-    listed_matches: list[dict] = field(default_factory=list)
     counts: list[Count] = field(default_factory=list)
-    # Rows of every status, matches first; listed_matches keeps the 'match' ones.
+    # Rows of every status (matches first, then suppressed, then benign hits), by list and object.
     all_rows: list[dict] = field(default_factory=list)
 
     @property
@@ -228,7 +227,6 @@ def build_report(run_dir: str, previous_dir: str | None = None) -> Report:
         history.append((item.run_id, item.summary.started_at[:19], count,
                         count if fresh is None else len(fresh)))
 
-    listed = sorted(matched, key=lambda m: (m[schemas.LIST_NAME], m[schemas.URI], m[schemas.DISTANCE]))
     every = sorted(run.matches, key=lambda m: (_STATUS_ORDER.get(m.get(schemas.STATUS), 3), m[schemas.LIST_NAME],
                                                m[schemas.URI], m[schemas.DISTANCE]))
     return Report(
@@ -241,7 +239,6 @@ def build_report(run_dir: str, previous_dir: str | None = None) -> Report:
         new_by_reason=new_by_reason,
         distances=distances,
         history=history,
-        listed_matches=listed[:MAX_LISTED_MATCHES],
         counts=object_counts(run),
         all_rows=every,
     )
