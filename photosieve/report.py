@@ -129,6 +129,8 @@ class Report:
     distances: dict[str, tuple[list[float], float]]  # algorithm -> (distances or scores, threshold)
     history: list[tuple[str, str, int, int]]  # (run id, started, matches, new)
     counts: list[Count] = field(default_factory=list)
+    # Algorithms whose plotted values are a mode's combined scores, not distances.
+    scored: set[str] = field(default_factory=set)
     # Rows of every status (matches first, then suppressed, then benign hits), by list and object.
     all_rows: list[dict] = field(default_factory=list)
 
@@ -206,6 +208,7 @@ def build_report(run_dir: str, previous_dir: str | None = None) -> Report:
     matches_by_list = sorted(((lst, lab, n) for (lst, lab), n in per_label.items()), key=lambda t: (t[0], -t[2], t[1]))
 
     distances: dict[str, tuple[list[float], float]] = {}
+    scored: set[str] = set()
     for m in run.matches:
         if m.get(schemas.STATUS) == schemas.STATUS_SUPPRESS or is_exact(m[schemas.ALGORITHM]):
             continue  # digests match at distance 0 or not at all: nothing to plot
@@ -214,6 +217,8 @@ def build_report(run_dir: str, previous_dir: str | None = None) -> Report:
         # distance itself, or the second opinion's combined score).
         score = m.get(schemas.SCORE)
         values.append(float(m[schemas.DISTANCE] if score is None else score))
+        if score is not None and score != m[schemas.DISTANCE]:
+            scored.add(m[schemas.ALGORITHM])
         distances[m[schemas.ALGORITHM]] = (values, max(threshold, float(m[schemas.THRESHOLD])))
 
     new, new_by_reason = _new_matches(run, previous)
@@ -240,6 +245,7 @@ def build_report(run_dir: str, previous_dir: str | None = None) -> Report:
         distances=distances,
         history=history,
         counts=object_counts(run),
+        scored=scored,
         all_rows=every,
     )
 

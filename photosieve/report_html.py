@@ -148,7 +148,8 @@ def render_html(report: Report) -> str:
     parts.append("<h2>Plots</h2><div class='plots'>")
     for algorithm, (values, threshold) in sorted(report.distances.items()):
         parts.append(f"<figure>{distance_histogram_svg(algorithm, values, threshold)}"
-                     f"<figcaption>{e(distance_caption(algorithm, values, threshold))}</figcaption></figure>")
+                     f"<figcaption>{e(distance_caption(algorithm, values, threshold, scored=algorithm in report.scored))}"
+                     "</figcaption></figure>")
     if report.history:
         parts.append(f"<figure>{history_svg(report.history)}<figcaption>Matches (status match) in each "
                      "run, labelled by start date and the end of the run id; the runs table below names "

@@ -153,7 +153,7 @@ def started_label(started_at: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def distance_caption(algorithm: str, values: Sequence[float], threshold: float) -> str:
+def distance_caption(algorithm: str, values: Sequence[float], threshold: float, *, scored: bool = False) -> str:
     """What a distance plot's numbers mean, as sentences (for the plot's caption and the Markdown).
 
     "Close to the threshold" is the top fifth of the range a match may
@@ -163,10 +163,16 @@ def distance_caption(algorithm: str, values: Sequence[float], threshold: float) 
     near = sum(1 for v in values if v > near_from)
     ordered = sorted(values)
     median = ordered[len(ordered) // 2] if ordered else 0
-    unit = ("bits that differ between the object's hash and the listed hash (of 256)"
-            if algorithm == "pdq" else "the distance between the object's hash and the listed hash")
+    if scored:  # a --match-mode second opinion: the threshold was compared with the combined score
+        what = ("The value is the match mode's score, the distance combined with the second opinion's "
+                "(gradient or phash): 0 is the same picture, ")
+    elif algorithm == "pdq":
+        what = ("The distance is the number of bits that differ between the object's hash and the listed "
+                "hash (of 256): 0 is the same hash, ")
+    else:
+        what = "The distance is between the object's hash and the listed hash: 0 is the same hash, "
     return (
-        f"{algorithm}: {len(values)} matches. The distance is the number of {unit}: 0 is the same hash, "
+        f"{algorithm}: {len(values)} matches. {what}"
         f"and {threshold:g} (the list's threshold) is the most that still counts as a match. "
         f"Median distance {median:g}. "
         + (f"{near} of {len(values)} are close to the threshold (above {near_from:g}): "

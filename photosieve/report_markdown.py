@@ -64,7 +64,7 @@ def render_markdown(report: Report) -> str:
                 lines.append(f"  - and {len(rows) - NEW_LISTED} more (see report.html)")
     lines += ["", "## Match distances", ""]
     for algorithm, (values, threshold) in sorted(report.distances.items()):
-        lines.append(f"- {t(distance_caption(algorithm, values, threshold))}")
+        lines.append(f"- {t(distance_caption(algorithm, values, threshold, scored=algorithm in report.scored))}")
     if not report.distances:
         lines.append("No distance to show (no match by a similarity hash).")
     lines += ["", "## Errors", ""]

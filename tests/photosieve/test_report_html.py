@@ -116,3 +116,10 @@ def test_runs_are_labelled_by_id_and_date_and_captions_say_what_numbers_mean(tmp
     assert "top fifth" not in text
     assert "1 of 2 are close to the threshold (above 24.8)" in text
     assert "is the most that still counts as a match" in text
+
+
+def test_plots_of_a_second_opinion_mode_are_captioned_as_scores(tmp_path):
+    rows = [match("a.jpg", 20, score=12.5, match_mode="robust-gradient"), match("b.jpg", 3, score=3.0)]
+    report = build_report(str(write_run(tmp_path / "run", rows)))
+    assert report.scored == {"pdq"} and sorted(report.distances["pdq"][0]) == [3.0, 12.5]
+    assert "the match mode's score" in "".join(parse_html(render_html(report)).text)

@@ -92,3 +92,10 @@ def test_started_label_and_the_distance_caption_in_sentences():
     assert "1 of 3 are close to the threshold (above 24.8)" in caption
     assert "top fifth" not in caption
     assert "None is close to the threshold" in distance_caption("pdq", [1], 31)
+
+
+def test_a_scored_plot_says_score_and_other_metrics_no_bits():
+    scored = distance_caption("pdq", [10, 20], 40, scored=True)
+    assert "the match mode's score" in scored and "bits" not in scored
+    other = distance_caption("phash", [3], 10)
+    assert "bits that differ" not in other and "10 (the list's threshold)" in other
