@@ -151,9 +151,9 @@ def render_html(report: Report) -> str:
                      f"<figcaption>{e(distance_caption(algorithm, values, threshold, scored=algorithm in report.scored))}"
                      "</figcaption></figure>")
     if report.history:
+        more = "; the runs table below names each in full" if len(report.history) > 1 else ""
         parts.append(f"<figure>{history_svg(report.history)}<figcaption>Matches (status match) in each "
-                     "run, labelled by start date and the end of the run id; the runs table below names "
-                     "each in full.</figcaption></figure>")
+                     f"run, labelled by start date and the end of the run id{more}.</figcaption></figure>")
     parts.append("</div>")
     if len(report.history) > 1:
         parts += ["<h2>Runs</h2>", _table(("run", "started", "matches", "new"),
