@@ -1,4 +1,8 @@
-"""A readable report of an audit run: one self-contained HTML page and a Markdown summary.
+"""A readable report of an audit run: what it shows, computed once from the run's files.
+
+The renderers are :mod:`photosieve.report_html` (one self-contained page)
+and :mod:`photosieve.report_markdown` (the same facts as text); the words
+for how each match was found are :mod:`photosieve.report_labels`.
 
 The report is for the people who act on an audit: how much was scanned,
 what failed and why (with example paths), what matched which list and label,
@@ -29,7 +33,6 @@ run had it; otherwise rows are compared with the previous run's matches.
 
 from __future__ import annotations
 
-import html
 import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -38,11 +41,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from photosieve import algorithms, schemas
+from photosieve import schemas
 from photosieve import ledger as keys
 from photosieve.ledger import Ledger
+from photosieve.report_labels import how_matched, is_exact, listed_part, started_label, status_label
 from photosieve.summary import SUMMARY_FILE, Summary, read_summary
-from photosieve.text import markdown_text, printable
 
 # Examples of each error class shown in the report (paths and messages only).
 ERROR_EXAMPLES = 5
@@ -51,6 +54,10 @@ MAX_LISTED_MATCHES = 200
 # Runs shown in the history plot, most recent last.
 MAX_HISTORY = 24
 NEW_REASON = schemas.NEW_REASON
+# Why a row is new when the run did not classify its own rows (no --previous).
+NOT_IN_PREVIOUS = "not in the previous run"
+# Rows listed in this order of status: what to act on first.
+_STATUS_ORDER = {schemas.STATUS_MATCH: 0, schemas.STATUS_SUPPRESSED: 1, schemas.STATUS_SUPPRESS: 2}
 
 # Row identity of a match across runs: the same object, frame and query
 # orientation matching the same list entry.
@@ -95,6 +102,19 @@ def load_run(run_dir: str, *, errors: bool = True) -> RunData:
                    _read_table(run_dir, schemas.ERRORS) if errors else [])
 
 
+@dataclass(frozen=True)
+class Count:
+    """One line of the report's counts: a number, and what it counts in words.
+
+    ``depth`` 1 is a part of the line above it: the parts add up to it.
+    """
+
+    label: str
+    value: int
+    meaning: str
+    depth: int = 0
+
+
 @dataclass
 class Report:
     """Everything the renderers show, computed once."""
@@ -106,16 +126,28 @@ class Report:
     status_counts: dict[str, int]
     new_matches: list[dict] | None  # None when there is nothing to compare with
     new_by_reason: dict[str, int]
-    distances: dict[str, tuple[list[float], float]]  # algorithm -> (distances, threshold)
+    distances: dict[str, tuple[list[float], float]]  # algorithm -> (distances or scores, threshold)
     history: list[tuple[str, str, int, int]]  # (run id, started, matches, new)
-    listed_matches: list[dict] = field(default_factory=list)
+    counts: list[Count] = field(default_factory=list)
+    # Algorithms whose plotted values are a mode's combined scores, not distances.
+    scored: set[str] = field(default_factory=set)
+    # Rows of every status (matches first, then suppressed, then benign hits), by list and object.
+    all_rows: list[dict] = field(default_factory=list)
 
+    @property
+    def new_by_reason_rows(self) -> list[tuple[str, list[dict]]]:
+        """The new matches grouped by why they are new, reasons in name order."""
+        groups: dict[str, list[dict]] = defaultdict(list)
+        for m in self.new_matches or ():
+            groups[m.get(NEW_REASON) or NOT_IN_PREVIOUS].append(m)
+        return sorted(groups.items())
 
-def _is_exact(algorithm: str) -> bool:
-    try:
-        return algorithms.get(algorithm).metric is algorithms.Metric.EXACT
-    except Exception:  # an algorithm this version does not know: plot it
-        return False
+    def rows_by_list(self, limit: int = MAX_LISTED_MATCHES) -> list[tuple[str, list[dict]]]:
+        """The first ``limit`` rows of :attr:`all_rows` grouped by list (lists with matches first)."""
+        groups: dict[str, list[dict]] = defaultdict(list)
+        for m in self.all_rows[:limit]:
+            groups[m[schemas.LIST_NAME]].append(m)
+        return list(groups.items())
 
 
 def _key(row: dict) -> tuple:
@@ -131,7 +163,7 @@ def _new_matches(run: RunData, previous: RunData | None) -> tuple[list[dict] | N
         return None, {}
     seen = {_key(m) for m in previous.matches}
     new = [m for m in current if _key(m) not in seen]
-    return new, ({"not in the previous run": len(new)} if new else {})
+    return new, ({NOT_IN_PREVIOUS: len(new)} if new else {})
 
 
 def _history(run: RunData, loaded: list[RunData], limit: int = MAX_HISTORY) -> list[RunData]:
@@ -176,11 +208,17 @@ def build_report(run_dir: str, previous_dir: str | None = None) -> Report:
     matches_by_list = sorted(((lst, lab, n) for (lst, lab), n in per_label.items()), key=lambda t: (t[0], -t[2], t[1]))
 
     distances: dict[str, tuple[list[float], float]] = {}
+    scored: set[str] = set()
     for m in run.matches:
-        if m.get(schemas.STATUS) == schemas.STATUS_SUPPRESS or _is_exact(m[schemas.ALGORITHM]):
+        if m.get(schemas.STATUS) == schemas.STATUS_SUPPRESS or is_exact(m[schemas.ALGORITHM]):
             continue  # digests match at distance 0 or not at all: nothing to plot
         values, threshold = distances.get(m[schemas.ALGORITHM], ([], 0.0))
-        values.append(float(m[schemas.DISTANCE]))
+        # A --match-mode row compared its score with the threshold (the
+        # distance itself, or the second opinion's combined score).
+        score = m.get(schemas.SCORE)
+        values.append(float(m[schemas.DISTANCE] if score is None else score))
+        if score is not None and score != m[schemas.DISTANCE]:
+            scored.add(m[schemas.ALGORITHM])
         distances[m[schemas.ALGORITHM]] = (values, max(threshold, float(m[schemas.THRESHOLD])))
 
     new, new_by_reason = _new_matches(run, previous)
@@ -194,7 +232,8 @@ def build_report(run_dir: str, previous_dir: str | None = None) -> Report:
         history.append((item.run_id, item.summary.started_at[:19], count,
                         count if fresh is None else len(fresh)))
 
-    listed = sorted(matched, key=lambda m: (m[schemas.LIST_NAME], m[schemas.URI], m[schemas.DISTANCE]))
+    every = sorted(run.matches, key=lambda m: (_STATUS_ORDER.get(m.get(schemas.STATUS), 3), m[schemas.LIST_NAME],
+                                               m[schemas.URI], m[schemas.DISTANCE]))
     return Report(
         run=run,
         previous=previous,
@@ -205,100 +244,82 @@ def build_report(run_dir: str, previous_dir: str | None = None) -> Report:
         new_by_reason=new_by_reason,
         distances=distances,
         history=history,
-        listed_matches=listed[:MAX_LISTED_MATCHES],
+        counts=object_counts(run),
+        scored=scored,
+        all_rows=every,
     )
 
 
-# -- plots (inline SVG) ----------------------------------------------------------
-
-_W, _H, _PAD = 520, 200, 36
 
 
-def _html_text(value: Any) -> str:
-    """A value read from the run as HTML/SVG text (attribute-safe: quotes escaped too)."""
-    return html.escape(printable(value))
+def object_counts(run: RunData) -> list[Count]:
+    """What the run read, as numbers that add up: read = hashed cleanly + with an error row (+ rest).
+
+    The ledger's ``objects.hashed`` counts every object the hasher
+    finished, failed ones too, so "listed / hashed" alone reads as "all
+    fine" when most objects are error rows; the split comes from the
+    ``errors`` table (distinct objects with a row made in this run).
+    """
+    counts = Ledger(run.summary.counts)
+    if not run.summary.counts:
+        return []
+    if run.summary.command == "match":  # matched stored hashes: read no object
+        return [Count("hash rows read", counts.count(keys.HASHES_READ),
+                      "stored hash rows of an earlier run, matched again; no object was read")]
+    read = counts.count(keys.OBJECTS_READ)
+    own = [r for r in run.errors if not r.get(schemas.CARRIED_FROM)]
+    failed_by_uri: dict[str, set[str]] = defaultdict(set)
+    for row in own:
+        failed_by_uri[row[schemas.URI]].update(row.get(schemas.ALGORITHMS) or ())
+    requested = set(counts.counts(keys.UNITS))
+    errored = len(failed_by_uri)
+    partly = sum(1 for failed in failed_by_uri.values() if requested - failed)
+    clean = max(read - errored, 0)
+    rows = [Count("files listed", counts.count(keys.FILES_LISTED),
+                  "files the inputs named, once each (an archive is one file)")]
+    archives = counts.count(keys.FILES_ARCHIVES)
+    if archives:
+        rows.append(Count("archives opened", archives,
+                          f"holding {_objects(counts.count(keys.FILES_ARCHIVE_OBJECTS))}, each read as its own object",
+                          1))
+    skipped = counts.total(keys.SKIPPED)
+    if skipped:
+        kinds = ", ".join(f"{n} {kind}" for where in sorted(counts.counts(keys.SKIPPED))
+                          for kind, n in sorted(counts.counts((*keys.SKIPPED, where)).items()))
+        rows.append(Count("skipped", skipped, f"not images or not readable as files, not read ({kinds})"))
+    rows.append(Count("objects read", read, "files and archive members read in this run (= the two lines below)"))
+    rows.append(Count("hashed, no error", clean, "every requested algorithm hashed", 1))
+    rows.append(Count(
+        "with an error row", errored,
+        "see Errors" + (f"; {partly} of them still have some hashes (e.g. md5 of a file pdq cannot decode)"
+                        if partly else ""), 1))
+    if errored > read:  # never expected: the accounting check says what went wrong
+        rows.append(Count("unexplained", errored - read,
+                          "more objects with error rows than objects read: see accounting", 1))
+    carried = counts.count(keys.OBJECTS_CARRIED)
+    if carried:
+        rows.append(Count("carried, unread", carried,
+                          "unchanged since the previous run: its rows were copied, the files not read again"))
+    return rows
 
 
-def _svg(body: list[str], title: str) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_W}" height="{_H}" viewBox="0 0 {_W} {_H}" '
-        f'role="img" aria-label="{_html_text(title)}"><title>{_html_text(title)}</title>'
-        + "".join(body) + "</svg>"
-    )
+# -- rows both renderers show ------------------------------------------------------
 
-
-def distance_histogram_svg(algorithm: str, distances: list[float], threshold: float) -> str:
-    """Bars of match counts per distance bin, with the threshold as a red line."""
-    top = max(threshold, max(distances, default=0.0)) or 1.0
-    bins = int(min(top, 40)) + 1 if float(top).is_integer() else 20
-    width = top / (bins - 1) if bins > 1 else 1.0
-    counts = [0] * bins
-    for d in distances:
-        counts[min(bins - 1, int(round(d / width)))] += 1
-    peak = max(counts) or 1
-    plot_w, plot_h = _W - 2 * _PAD, _H - 2 * _PAD
-    bar_w = plot_w / bins
-    body = [f'<line x1="{_PAD}" y1="{_H - _PAD}" x2="{_W - _PAD}" y2="{_H - _PAD}" stroke="#333"/>']
-    for i, n in enumerate(counts):
-        h = plot_h * n / peak
-        body.append(
-            f'<rect class="bar" x="{_PAD + i * bar_w + 1:.1f}" y="{_H - _PAD - h:.1f}" width="{max(bar_w - 2, 1):.1f}" '
-            f'height="{h:.1f}" fill="#4a7ab5"><title>distance {i * width:g}: {n}</title></rect>'
-        )
-    x = _PAD + (threshold / width + 0.5) * bar_w if width else _PAD
-    body.append(f'<line class="threshold" x1="{x:.1f}" y1="{_PAD - 8}" x2="{x:.1f}" y2="{_H - _PAD}" stroke="#c0392b" stroke-width="2" stroke-dasharray="4 3"/>')
-    anchor, dx = ("end", -4) if x > _W / 2 else ("start", 4)
-    body.append(f'<text x="{x + dx:.1f}" y="{_PAD}" font-size="11" fill="#c0392b" text-anchor="{anchor}">threshold {threshold:g}</text>')
-    body.append(f'<text x="{_PAD}" y="{_H - 18}" font-size="11">0</text>')
-    body.append(f'<text x="{_W - _PAD}" y="{_H - 18}" font-size="11" text-anchor="end">{top:g}</text>')
-    body.append(f'<text x="{_W / 2:.0f}" y="{_H - 4}" font-size="11" text-anchor="middle">distance of the matched list hash</text>')
-    body.append(f'<text x="{_PAD}" y="16" font-size="12" font-weight="bold">{_html_text(algorithm)}: {len(distances)} matches, max {peak} per bin</text>')
-    return _svg(body, f"{algorithm} match distances against threshold {threshold:g}")
-
-
-def history_svg(history: list[tuple[str, str, int, int]]) -> str:
-    """Matches per run (grey) with the new ones (orange), oldest run first."""
-    peak = max((h[2] for h in history), default=0) or 1
-    plot_w, plot_h = _W - 2 * _PAD, _H - 2 * _PAD
-    step = plot_w / max(len(history), 1)
-    body = [f'<line x1="{_PAD}" y1="{_H - _PAD}" x2="{_W - _PAD}" y2="{_H - _PAD}" stroke="#333"/>']
-    for i, (run_id, started, total, new) in enumerate(history):
-        x = _PAD + i * step + step * 0.15
-        w = step * 0.7
-        h_total, h_new = plot_h * total / peak, plot_h * new / peak
-        body.append(f'<rect class="run" x="{x:.1f}" y="{_H - _PAD - h_total:.1f}" width="{w:.1f}" height="{h_total:.1f}" fill="#b8c4d0"><title>{_html_text(run_id)}: {total} matches</title></rect>')
-        body.append(f'<rect class="new" x="{x:.1f}" y="{_H - _PAD - h_new:.1f}" width="{w:.1f}" height="{h_new:.1f}" fill="#e67e22"><title>{_html_text(run_id)}: {new} new</title></rect>')
-        body.append(f'<text x="{x + w / 2:.1f}" y="{_H - _PAD + 14}" font-size="10" text-anchor="middle">{_html_text(started[:10] or run_id[:10])}</text>')
-        body.append(f'<text x="{x + w / 2:.1f}" y="{_H - _PAD - h_total - 3:.1f}" font-size="10" text-anchor="middle">{total}</text>')
-    body.append(f'<text x="{_PAD}" y="16" font-size="12" font-weight="bold">matches per run (orange: new in that run)</text>')
-    return _svg(body, "matches over runs")
-
-
-# -- renderers -------------------------------------------------------------------
-
-def _overview(report: Report, quote) -> list[tuple[str, str]]:
+def overview_rows(report: Report, quote) -> list[tuple[str, str]]:
     """(label, value) rows; ``quote`` makes each value read from the run safe for the renderer."""
     q = quote
     s = report.run.summary
-    counts = Ledger(s.counts)
     accounting = s.accounting
-    listed, hashed = (
-        (counts.count(keys.FILES_LISTED), counts.count(keys.OBJECTS_HASHED)) if s.counts else ("?", "?")
-    )
-    carried = counts.count(keys.OBJECTS_CARRIED)
     rows = [
-        ("run", q(report.run.run_id)),
+        ("run", f"{q(report.run.run_id)}, started {q(started_label(s.started_at))}"),
         ("command", q(s.command)),
-        ("started", q(s.started_at)),
         ("wall time", f"{_number(s.wall_seconds):.1f} s"),
-        # Counters that stayed at zero are absent from a summary that has counts.
-        ("objects listed / hashed",
-         f"{q(listed)} / {q(hashed)}"
-         + (f" (+{q(carried)} carried from previous runs, unread)" if carried else "")),
         ("hash rows", q(s.tables.get(schemas.HASHES, "?"))),
-        ("error rows", q(s.tables.get(schemas.ERRORS, len(report.run.errors)))),
+        ("error rows", q(s.tables.get(schemas.ERRORS, len(report.run.errors)))
+         + " (one per failure: an object may have more than one)"),
         ("match rows", ", ".join(f"{n} {q(k)}" for k, n in sorted(report.status_counts.items(), key=str)) or "0"),
-        ("accounting", "balanced" if accounting.balanced else f"NOT balanced: {q(list(accounting.problems))}"),
+        ("accounting", "balanced: every object listed is in the hashes or errors table, or skipped"
+         if accounting.balanced else f"NOT balanced: {q(list(accounting.problems))}"),
     ]
     incremental = s.incremental
     if incremental:
@@ -309,7 +330,8 @@ def _overview(report: Report, quote) -> list[tuple[str, str]]:
         rows.append(("files read / carried", f"{q(incremental.get('read', 0))} / {q(incremental.get('carried', 0))}"
                      + (f" (unchanged but read again: {reread})" if reread else "")))
     if report.previous is not None:
-        rows.append(("compared with", q(report.previous.run_id)))
+        rows.append(("compared with", f"{q(report.previous.run_id)}, started "
+                     f"{q(started_label(report.previous.summary.started_at))}"))
     return rows
 
 
@@ -323,7 +345,8 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) else 0.0
 
 
-def _lists(report: Report, quote) -> list[tuple[str, str, str, str, str]]:
+def list_rows(report: Report, quote) -> list[tuple[str, str, str, str, str]]:
+    """(name, role, version, distinct hashes, thresholds) of each list the run matched."""
     q = quote
     return [
         (q(l.get("name")), q(l.get("role", "")), q(str(l.get("version", ""))[:12]), q(l.get("distinct", "")),
@@ -332,105 +355,31 @@ def _lists(report: Report, quote) -> list[tuple[str, str, str, str, str]]:
     ]
 
 
-def render_html(report: Report) -> str:
-    """A self-contained page: inline CSS and SVG, no scripts, no external resources."""
-    e = _html_text
+def match_cells(m: dict) -> dict[str, str]:
+    """One match row as the text of each report column (raw values, not yet quoted).
 
-    def cell(value: Any) -> str:
-        # A list is one value per line (the errors table shows them pre-line).
-        return "\n".join(e(v) for v in value) if isinstance(value, list) else e(value)
-
-    def table(headers, rows, cls=""):
-        head = "".join(f"<th>{e(h)}</th>" for h in headers) if any(headers) else ""
-        body = "".join("<tr>" + "".join(f"<td>{cell(c)}</td>" for c in row) + "</tr>" for row in rows)
-        thead = f"<thead><tr>{head}</tr></thead>" if head else ""
-        return f'<table class="{cls}">{thead}<tbody>{body}</tbody></table>'
-
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        f"<title>photosieve report {e(report.run.run_id)}</title><style>",
-        "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}",
-        "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ddd}",
-        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}",
-        "th{background:#f3f5f7}.plots{display:flex;flex-wrap:wrap;gap:1em}.warn{color:#c0392b;font-weight:bold}",
-        "td.path,.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}",
-        "table.errors td:last-child{white-space:pre-line;font-family:ui-monospace,monospace;font-size:12px}",
-        "</style></head><body>",
-        f"<h1>photosieve audit report: {e(report.run.run_id)}</h1>",
-        "<p>Paths and hashes only: this report contains and links no image content.</p>",
-        "<h2>Overview</h2>", table(("", ""), _overview(report, str), "overview"),
-        "<h2>Lists</h2>", table(("list", "role", "version", "distinct hashes", "thresholds"), _lists(report, str), "lists"),
-        "<h2>Matches per list and label</h2>",
-        table(("list", "label", "matches"), report.matches_by_list, "by-label") if report.matches_by_list else "<p>No matches.</p>",
-    ]
-    if report.new_matches is not None:
-        reasons = ", ".join(f"{n} {r}" for r, n in sorted(report.new_by_reason.items())) or "none"
-        parts += [f"<h2>New since the previous run ({len(report.new_matches)})</h2>", f"<p>{e(reasons)}</p>"]
-        if report.new_matches:
-            parts.append(table(
-                ("object", "list", "algorithm", "distance", "labels", "why new"),
-                [(m[schemas.URI], m[schemas.LIST_NAME], m[schemas.ALGORITHM], f"{m[schemas.DISTANCE]:g}",
-                  ", ".join(m.get(schemas.LABELS) or []), m.get(NEW_REASON) or "not in the previous run")
-                 for m in report.new_matches[:MAX_LISTED_MATCHES]], "new"))
-    parts.append("<h2>Plots</h2><div class='plots'>")
-    for algorithm, (values, threshold) in sorted(report.distances.items()):
-        parts.append(f"<figure>{distance_histogram_svg(algorithm, values, threshold)}</figure>")
-    if report.history:
-        parts.append(f"<figure>{history_svg(report.history)}</figure>")
-    parts.append("</div>")
-    parts.append("<h2>Errors</h2>")
-    if report.errors_by_class:
-        rows = [(name, n, [f"{uri}: {msg}" for uri, msg in examples]) for name, n, examples in report.errors_by_class]
-        parts.append(table(("class", "objects", f"examples (first {ERROR_EXAMPLES})"), rows, "errors"))
-    else:
-        parts.append("<p>No errors.</p>")
-    if report.listed_matches:
-        parts += [f"<h2>Matches (first {MAX_LISTED_MATCHES})</h2>", table(
-            ("object", "frame", "list", "algorithm", "orientation", "distance", "entries", "labels"),
-            [(m[schemas.URI], m.get(schemas.FRAME) if m.get(schemas.FRAME) is not None else "", m[schemas.LIST_NAME],
-              m[schemas.ALGORITHM], m.get(schemas.ORIENTATION) or "", f"{m[schemas.DISTANCE]:g}",
-              ", ".join(m.get(schemas.ENTRY_IDS) or []), ", ".join(m.get(schemas.LABELS) or []))
-             for m in report.listed_matches], "matches")]
-    parts.append("</body></html>")
-    return "\n".join(parts)
-
-
-def render_markdown(report: Report) -> str:
-    """The same facts as text: for terminals and tickets.
-
-    Every value read from the run goes through :func:`markdown_text` (``t``
-    below), so it renders as its text and stays inside its table cell or
-    list item whatever it holds.
+    ``how`` is the plain-language label; ``variant``, ``listed part``,
+    ``mode`` and ``status`` keep the row's own values beside it, so a
+    reader can check the words against the columns.
     """
-    t = markdown_text
-    lines = [f"# photosieve audit report: {t(report.run.run_id)}", ""]
-    lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in _overview(report, t)] + [""]
-    lines += ["## Matches per list and label", ""]
-    if report.matches_by_list:
-        lines += ["| list | label | matches |", "|---|---|---|"]
-        lines += [f"| {t(a)} | {t(b)} | {n} |" for a, b, n in report.matches_by_list]
-    else:
-        lines.append("No matches.")
-    if report.new_matches is not None:
-        lines += ["", f"## New since the previous run: {len(report.new_matches)}", ""]
-        for reason, n in sorted(report.new_by_reason.items()):
-            lines.append(f"- {n} {t(reason)}")
-        for m in report.new_matches[:20]:
-            lines.append(f"  - {t(m[schemas.URI])} {t(m[schemas.LIST_NAME])}/{t(m[schemas.ALGORITHM])} "
-                         f"distance {m[schemas.DISTANCE]:g}")
-    lines += ["", "## Match distances", ""]
-    for algorithm, (values, threshold) in sorted(report.distances.items()):
-        near = sum(1 for v in values if v > 0.8 * threshold)
-        lines.append(f"- {t(algorithm)}: {len(values)} matches, median distance {sorted(values)[len(values) // 2]:g}, "
-                     f"{near} in the top fifth below the threshold {threshold:g}")
-    lines += ["", "## Errors", ""]
-    if report.errors_by_class:
-        for name, n, examples in report.errors_by_class:
-            lines.append(f"- {t(name)}: {n} (e.g. {t(examples[0][0])}: {t(examples[0][1])})")
-    else:
-        lines.append("No errors.")
-    if len(report.history) > 1:
-        lines += ["", "## Runs", "", "| run | started | matches | new |", "|---|---|---|---|"]
-        lines += [f"| {t(r)} | {t(s)} | {n_all} | {n_new} |" for r, s, n_all, n_new in report.history]
-    return "\n".join(lines) + "\n"
+    frame = m.get(schemas.FRAME)
+    distance = float(m[schemas.DISTANCE])
+    score = m.get(schemas.SCORE)
+    shown = f"{distance:g}" + (f" (score {score:g})" if score is not None and score != distance else "")
+    return {
+        "object": m[schemas.URI] + (f" (frame {frame})" if frame not in (None, 0) else ""),
+        "how": how_matched(m),
+        "list": m[schemas.LIST_NAME],
+        "algorithm": m[schemas.ALGORITHM],
+        "distance": "0 (exact)" if is_exact(m[schemas.ALGORITHM]) else f"{shown} of {float(m[schemas.THRESHOLD]):g}",
+        "variant": ", ".join(v for v in (m.get(schemas.ORIENTATION), m.get(schemas.VARIANT)) if v) or "",
+        "listed part": listed_part(m.get(schemas.LIST_VARIANT)),
+        "mode": m.get(schemas.MATCH_MODE) or "plain",
+        "status": status_label(m),
+        "entries": ", ".join(m.get(schemas.ENTRY_IDS) or []),
+        "labels": ", ".join(m.get(schemas.LABELS) or []),
+    }
+
+
+def _objects(n: int) -> str:
+    return f"{n} object" if n == 1 else f"{n} objects"

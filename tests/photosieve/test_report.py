@@ -7,45 +7,17 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from photosieve import schemas
-from photosieve.report import build_report, render_html, render_markdown
+from photosieve.report import build_report
+from photosieve.report_html import render_html
+from photosieve.report_markdown import render_markdown
 from photosieve.pipelines import cli
+from tests.photosieve.report_samples import match, write_run
 
 
-def _match(uri, distance, *, lst="known", label="cat", algorithm="pdq", status="match", **extra):
-    return {
-        schemas.URI: uri, schemas.FRAME: 0, schemas.ALGORITHM: algorithm, schemas.QUERY_HASH: "ab" * 32,
-        schemas.ORIENTATION: None, schemas.QUALITY: 90, schemas.LIST_NAME: lst, schemas.LIST_VERSION: "v1",
-        schemas.LIST_ROLE: "match", schemas.ENTRY_IDS: ["e1"], schemas.LABELS: [label],
-        schemas.MATCHED_HASH: f"{hash(uri) & 0xffff:064x}", schemas.DISTANCE: float(distance),
-        schemas.THRESHOLD: 31.0 if algorithm == "pdq" else 0.0, schemas.STATUS: status, schemas.SUPPRESSED_BY: None,
-        schemas.RUN_ID: "r", schemas.MATCHED_AT: 0, **extra,
-    }
-
-
-def _write_run(path: Path, matches, errors=(), previous=None, run_id="r", started="2026-11-01T00:00:00"):
-    path.mkdir(parents=True)
-    for name, rows in ((schemas.MATCHES, matches), (schemas.ERRORS, errors)):
-        (path / name).mkdir()
-        schema = schemas.TABLES[name]
-        pq.write_table(pa.Table.from_pylist(list(rows), schema=schema), path / name / "part-0.parquet")
-    summary = {
-        "run_id": run_id, "command": "audit", "started_at": started, "wall_seconds": 1.5,
-        "accounting": {"balanced": True, "problems": []},
-        "tables": {"hashes": 10, "errors": len(errors), "matches": len(matches)},
-        "counts": {"files": {"listed": 5}, "objects": {"hashed": 5}},
-        "lists": [{"name": "known", "role": "match", "version": "f" * 64, "distinct": 3, "thresholds": {"pdq": 31}}],
-    }
-    if previous:
-        summary["previous"] = [str(previous)]
-    if any(schemas.NEW_REASON in row for row in matches):  # rows classified by audit --previous
-        summary["incremental"] = {"matches": {}}
-    (path / "summary.json").write_text(json.dumps(summary))
-    return path
+_match, _write_run = match, write_run
 
 
 class _Collector(HTMLParser):
@@ -85,7 +57,7 @@ def test_report_counts_plots_and_no_image_content(tmp_path):
     assert report.errors_by_class == [("truncated", 1, [("x/<b>evil</b>.jpg", "JPEG: image file is truncated")])]
     assert report.new_matches is None  # nothing to compare with
     markdown = render_markdown(report)
-    assert "| known | cat | 2 |" in markdown and "truncated: 1" in markdown
+    assert "| known | cat | 2 |" in markdown and "truncated: 1 error rows" in markdown
 
 
 def test_new_matches_against_an_explicit_previous_run(tmp_path):
@@ -129,8 +101,12 @@ def test_overview_counts_a_repeat_audit_that_read_nothing(tmp_path):
     summary["counts"]["objects"] = {"carried": 5}
     summary["incremental"] = {"files": {"unchanged": 5}, "read": 0, "carried": 5, "matches": {}}
     (run / "summary.json").write_text(json.dumps(summary))
-    markdown = render_markdown(build_report(str(run)))
-    assert "| objects listed / hashed | 5 / 0 (+5 carried from previous runs, unread) |" in markdown
+    report = build_report(str(run))
+    assert [(c.label, c.value) for c in report.counts] == [
+        ("files listed", 5), ("objects read", 0), ("hashed, no error", 0), ("with an error row", 0),
+        ("carried, unread", 5)]
+    markdown = render_markdown(report)
+    assert "| carried, unread | 5 |" in markdown
     assert "| files read / carried | 0 / 5 |" in markdown
 
 
@@ -155,7 +131,7 @@ HOSTILE_RUN = "<i>run</i>\x1b[2J"
 HOSTILE_MESSAGE = "<script>alert(4)</script>\n| fake | row |"
 TERMINAL_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # Tags CommonMark (with GFM tables) makes of the report's own structure.
-REPORT_TAGS = {"h1", "h2", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td"}
+REPORT_TAGS = {"h1", "h2", "h3", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td"}
 
 
 class _Text(_Collector):
@@ -205,8 +181,9 @@ def test_hostile_names_render_as_text_in_markdown(tmp_path):
     assert not any(attrs for _, attrs in page.tags)  # no src, href, onerror
     text = "".join(page.text)
     assert "javascript:" not in "".join(str(a) for _, a in page.tags)
-    # Every table row keeps its cells: 2 in the overview, 3 per list and label, 4 per run.
-    assert sorted(set(page.rows)) == [2, 3, 4]
+    # Every table row keeps its cells: 2 in the overview, 3 counts or per list and label, 4 per run,
+    # 5 per list, 9 per match.
+    assert sorted(set(page.rows)) == [2, 3, 4, 5, 9]
     # The values are shown, literally (controls and newlines as visible escapes).
     for value in [HOSTILE_LIST, HOSTILE_LABEL, "<i>run</i>\\x1b[2J", "<em>why</em>", "corrupt|<b>",
                   "<script>alert(4)</script>\\n| fake | row |", "<b>1 object</b> lost | `x`"]:
@@ -238,3 +215,11 @@ def test_report_cli_prints_no_control_characters(tmp_path, capsys):
     assert "up/\\\\x1b\\[31mred" in out  # shown as text, escaped for Markdown
     assert not TERMINAL_CONTROL.search(out) and not TERMINAL_CONTROL.search(err)
     assert out == (run / "report.md").read_text()
+
+
+def test_a_match_run_counts_the_hash_rows_it_read_not_objects(tmp_path):
+    run = write_run(tmp_path / "run", [match("a.jpg", 3)], counts={"hashes": {"read": 40}})
+    summary = json.loads((run / "summary.json").read_text())
+    summary["command"] = "match"
+    (run / "summary.json").write_text(json.dumps(summary))
+    assert [(c.label, c.value) for c in build_report(str(run)).counts] == [("hash rows read", 40)]

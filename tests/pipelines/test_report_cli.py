@@ -27,7 +27,7 @@ CONTROL_NAMES = ["line\nbreak\n# heading.png", "\x1b[31mred\x1b]0;title\x07\u202
 BROKEN = "<b>broken<|.jpg"
 LABEL, ENTRY = "[l](javascript:alert(3))", "<u>id</u>"
 TERMINAL_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-REPORT_TAGS = {"h1", "h2", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td"}
+REPORT_TAGS = {"h1", "h2", "h3", "p", "ul", "li", "table", "thead", "tbody", "tr", "th", "td"}
 
 
 class _Page(HTMLParser):
@@ -111,3 +111,20 @@ def test_the_report_calls_a_directory_without_summary_incomplete(tmp_path, capsy
     with pytest.raises(SystemExit):
         report_cli.main([str(tmp_path)])
     assert "not a finished run" in capsys.readouterr().err
+
+
+def test_report_of_a_real_repeat_audit_counts_and_labels_add_up(hostile_run):
+    """The page's counts of a real run: read = hashed cleanly + with an error row; carried apart; every match labelled."""
+    from tests.photosieve.report_samples import parse_html
+
+    assert cli.main(["report", str(hostile_run), "-q"]) == 0
+    page = parse_html((hostile_run / "report.html").read_text())
+    counts = {row[0]: int(row[1]) for row in page.table("counts")["rows"]}
+    assert counts["objects read"] == len(PRINTABLE_NAMES + CONTROL_NAMES) + 1  # the copies and the broken file
+    assert counts["with an error row"] == 1  # the broken file
+    assert counts["hashed, no error"] + counts["with an error row"] == counts["objects read"]
+    assert counts["carried, unread"] == 1  # the decoy, unchanged since the first run
+    rows = [dict(zip(t["headers"], r)) for t in page.tables_of("matches") for r in t["rows"]]
+    assert len(rows) == len(PRINTABLE_NAMES + CONTROL_NAMES)
+    assert {r["how it matched"] for r in rows} == {"same picture"}  # exact copies, no edit
+    assert {(r["status"], r["mode"], r["listed part"]) for r in rows} == {("match", "plain", "whole image")}
