@@ -1,12 +1,21 @@
-"""Progress of a local run: objects done of total, rate and errors, while it runs.
+"""Progress of a local run: objects done of total, bytes, rate, time left and errors, while it runs.
 
 Beam reports metrics only when a job ends on the local runners, so for
-local runs the hashing DoFn also keeps a small JSON file of its running
-counts in a directory of the local machine (:class:`ProgressFile`), and the
-launcher sums those files every few seconds (:class:`ProgressMonitor`).
-Both sides are on the same machine, which is why this is only switched on
-for the DirectRunner; on a cluster, use the runner's own UI (the same counts
-are Beam counters in the ``photosieve`` namespace).
+local runs the hashing and carrying DoFns also keep a small JSON file of
+their running counts in a directory of the local machine
+(:class:`ProgressFile`), and the launcher sums those files a few times a
+second (:class:`ProgressMonitor`). Both sides are on the same machine,
+which is why this is only switched on for the DirectRunner; on a cluster,
+use the runner's own UI (the same counts are Beam counters in the
+``photosieve`` namespace).
+
+In a terminal the monitor redraws one bar in place on stderr; otherwise (a
+file, a pipe, a cluster's log) it logs a line every ten seconds. The total
+counts objects: preflight lists files, which are the objects unless
+``--archives`` opens some of them, so with archives the total is not known
+and the line says how many archives were opened instead of a percentage.
+Objects a repeat audit carries are counted apart from those it hashes (and
+give no rate: carrying reads no image).
 
 Counts may briefly run ahead of the truth when a bundle is retried; the
 summary's counts come from the ledger, never from these files.
@@ -17,22 +26,41 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import sys
 import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Mapping
+from typing import TextIO
 
-__all__ = ["ProgressFile", "ProgressMonitor", "read_progress"]
+__all__ = [
+    "ProgressFile",
+    "ProgressMonitor",
+    "bar_text",
+    "log_text",
+    "rate_and_left",
+    "read_progress",
+]
 
 _LOG = logging.getLogger(__name__)
 
 # A DoFn rewrites its file at most this often (seconds): cheap next to
 # hashing, fresh enough for a human watching.
 WRITE_INTERVAL_S = 1.0
-# The launcher logs a progress line this often (seconds).
+# Without a terminal, the launcher logs a progress line this often (seconds).
 DEFAULT_REPORT_INTERVAL_S = 10.0
-OBJECTS = "objects"
-ERRORS = "errors"
+# In a terminal, the bar is redrawn this often (seconds): a few times a second.
+BAR_INTERVAL_S = 0.25
+# Characters of the bar itself (the rest of the line is counts).
+BAR_WIDTH = 20
+# The counts a progress file holds.
+OBJECTS = "objects"  # objects hashed by this run (read and hashed, or failed)
+ERRORS = "errors"  # objects with an error row (this run's or carried)
+BYTES = "bytes"  # bytes of the objects hashed
+CARRIED = "carried"  # objects carried from a previous run, unread
+ARCHIVES = "archives"  # archives whose members this run hashed
 
 
 class ProgressFile:
@@ -42,10 +70,29 @@ class ProgressFile:
         self._path = os.path.join(directory, f"{uuid.uuid4().hex}.json")
         self._counts: Counter = Counter()
         self._written = 0.0
+        self._container: str | None = None
 
-    def add(self, objects: int, errors: int) -> None:
-        self._counts[OBJECTS] += objects
-        self._counts[ERRORS] += errors
+    def add(
+        self,
+        objects: int = 0,
+        errors: int = 0,
+        *,
+        size: int = 0,
+        carried: int = 0,
+        container: str | None = None,
+    ) -> None:
+        """Count objects hashed (``size`` bytes), failed or carried.
+
+        ``container``: the archive an object hashed was a member of. An
+        archive's members are read in one go and hashed in order by the same
+        instance, so an archive is counted when its first member arrives.
+        """
+        for key, count in ((OBJECTS, objects), (ERRORS, errors), (BYTES, size), (CARRIED, carried)):
+            if count:  # a count never added stays out of the file
+                self._counts[key] += count
+        if container is not None and container != self._container:
+            self._container = container
+            self._counts[ARCHIVES] += 1
         if time.monotonic() - self._written >= WRITE_INTERVAL_S:
             self.write()
 
@@ -74,26 +121,183 @@ def read_progress(directory: str) -> Counter:
         try:
             with open(os.path.join(directory, name)) as handle:
                 total.update(json.load(handle))
-        except (OSError, ValueError):
+        except (OSError, ValueError, TypeError):
             continue  # replaced or removed while listing
     return total
 
 
+def rate_and_left(
+    hashed: int, done: int, total: int | None, elapsed: float
+) -> tuple[float, float | None]:
+    """Objects hashed per second, and the seconds left at that rate (None: not known).
+
+    ``done`` counts carried objects too (they are done, but took no hashing
+    time); what is left is ``total - done`` at the hashing rate.
+
+    >>> rate_and_left(50, 50, 200, 10.0)
+    (5.0, 30.0)
+    >>> rate_and_left(0, 20, 200, 10.0)  # nothing hashed yet: no rate to go by
+    (0.0, None)
+    """
+    rate = hashed / elapsed if elapsed > 0 else 0.0
+    if not total or rate <= 0:
+        return rate, None
+    return rate, max(total - done, 0) / rate
+
+
+def _duration(seconds: float) -> str:
+    """``45 s``, ``3 min 05 s``, ``2 h 07 min``: time left, as people read it."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def _size(count: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1000:
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} TB"
+
+
+class _State:
+    """One reading of the counts, with what follows from them."""
+
+    def __init__(
+        self, counts: Mapping[str, int], total: int | None, elapsed: float, archives: bool
+    ):
+        self.hashed = counts.get(OBJECTS, 0)
+        self.carried = counts.get(CARRIED, 0)
+        self.errors = counts.get(ERRORS, 0)
+        self.size = counts.get(BYTES, 0)
+        self.opened = counts.get(ARCHIVES, 0)
+        # With --archives the files preflight counted are not the objects.
+        self.total = None if archives else total
+        self.archives = archives
+        self.done = self.hashed + self.carried
+        self.rate, self.left = rate_and_left(self.hashed, self.done, self.total, elapsed)
+        self.byte_rate = self.size / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def percent(self) -> float | None:
+        return 100.0 * min(self.done, self.total) / self.total if self.total else None
+
+
+def log_text(
+    counts: Mapping[str, int], *, total: int | None, elapsed: float, archives: bool = False
+) -> str:
+    """The progress line logged without a terminal.
+
+    >>> log_text({"objects": 50, "errors": 2, "bytes": 5_000_000}, total=200, elapsed=10)
+    'hashed 50 of 200 objects (25%), 5.0 objects/s, 500.0 KB/s, 2 errors, about 30 s left'
+    >>> log_text({"objects": 65, "archives": 13}, total=13, elapsed=13, archives=True)
+    'hashed 65 objects (13 archives opened), 5.0 objects/s, 0 errors'
+    >>> log_text({"objects": 30, "carried": 20}, total=200, elapsed=10)
+    'done 50 of 200 objects (25%): 30 hashed, 20 carried; 3.0 objects/s, 0 errors, about 50 s left'
+    """
+    state = _State(counts, total, elapsed, archives)
+    if state.archives:
+        opened = _plural(state.opened, "archive")
+        head = f"hashed {state.hashed} objects ({opened} opened)"
+    elif state.total:
+        head = f"{state.done} of {state.total} objects ({state.percent:.0f}%)"
+    else:
+        head = f"{state.done} objects"
+    if state.carried:
+        head = f"done {head}: {state.hashed} hashed, {state.carried} carried;"
+    elif not state.archives:
+        head = f"hashed {head},"
+    else:
+        head += ","
+    parts = [f"{head} {state.rate:.1f} objects/s"]
+    if state.size:
+        parts.append(f"{_size(state.byte_rate)}/s")
+    parts.append(_plural(state.errors, "error"))
+    if state.left is not None:
+        parts.append(f"about {_duration(state.left)} left")
+    return ", ".join(parts)
+
+
+def bar_text(
+    counts: Mapping[str, int],
+    *,
+    total: int | None,
+    elapsed: float,
+    archives: bool = False,
+    width: int = 80,
+) -> str:
+    """The progress bar drawn in a terminal, at most ``width - 1`` characters (no wrap).
+
+    >>> bar_text({"objects": 50, "errors": 2}, total=200, elapsed=10)
+    '[#####...............]  50/200 objects 25% | 5.0/s | 2 errors | 30 s left'
+    >>> bar_text({"objects": 65, "archives": 13}, total=13, elapsed=13, archives=True)
+    '65 objects (13 archives opened) | 5.0/s | 0 errors'
+    """
+    state = _State(counts, total, elapsed, archives)
+    bar = ""
+    if state.archives:
+        head = f"{state.hashed} objects ({_plural(state.opened, 'archive')} opened)"
+    elif state.total:
+        filled = int(BAR_WIDTH * min(state.done, state.total) / state.total)
+        bar = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}]  "
+        head = f"{state.done}/{state.total} objects {state.percent:.0f}%"
+    else:
+        head = f"{state.done} objects"
+    if state.carried:
+        head += f" ({state.hashed} hashed, {state.carried} carried)"
+    parts = [head, f"{state.rate:.1f}/s"]
+    if state.size:
+        parts.append(f"{_size(state.size)} at {_size(state.byte_rate)}/s")
+    parts.append(_plural(state.errors, "error"))
+    if state.left is not None:
+        parts.append(f"{_duration(state.left)} left")
+    text = " | ".join(parts)
+    if len(bar) + len(text) < width:  # the bar only where the numbers fit beside it
+        text = bar + text
+    return text[: max(width - 1, 1)]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word if count == 1 else word + 's'}"
+
+
 class ProgressMonitor:
-    """Logs ``done of total, rate, errors`` every ``interval`` seconds in a daemon thread.
+    """Shows the progress in a daemon thread: a bar in a terminal, else a log line every 10 s.
 
     Use as a context manager around the pipeline run::
 
         with ProgressMonitor(directory, total=5000):
             pipeline.run().wait_until_finish()
+
+    Args:
+        directory: where the DoFns' progress files are.
+        total: objects expected (files preflight listed), or None.
+        archives: ``--archives`` is on (the total then counts files, not objects).
+        stream: where the bar goes (default: stderr); a bar only when it is a terminal.
+        interval: seconds between two lines or redraws (default: by the choice above).
     """
 
     def __init__(
-        self, directory: str, *, total: int | None, interval: float = DEFAULT_REPORT_INTERVAL_S
+        self,
+        directory: str,
+        *,
+        total: int | None,
+        archives: bool = False,
+        stream: TextIO | None = None,
+        interval: float | None = None,
     ):
         self._directory = directory
         self._total = total
-        self._interval = interval
+        self._archives = archives
+        self._stream = stream if stream is not None else sys.stderr
+        self.terminal = _is_terminal(self._stream)
+        default = BAR_INTERVAL_S if self.terminal else DEFAULT_REPORT_INTERVAL_S
+        self._interval = default if interval is None else interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="photosieve-progress", daemon=True)
         self._started = 0.0
@@ -105,16 +309,64 @@ class ProgressMonitor:
 
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
-        self._thread.join(timeout=self._interval)
+        self._thread.join(timeout=max(self._interval, 1.0))
+        if self.terminal:
+            self._draw()
+            self._write("\n")  # the bar's last state stays; what follows starts a line
+        else:
+            _LOG.info("progress: %s", self.line())
+
+    def _elapsed(self) -> float:
+        return max(time.monotonic() - self._started, 1e-9)
 
     def line(self) -> str:
-        """The current progress line."""
-        counts = read_progress(self._directory)
-        done, errors = counts[OBJECTS], counts[ERRORS]
-        elapsed = max(time.monotonic() - self._started, 1e-9)
-        of_total = f" of {self._total} ({100.0 * done / self._total:.0f}%)" if self._total else ""
-        return f"hashed {done}{of_total} objects, {done / elapsed:.1f} objects/s, {errors} errors"
+        """The current progress line (as logged)."""
+        return log_text(
+            read_progress(self._directory),
+            total=self._total,
+            elapsed=self._elapsed(),
+            archives=self._archives,
+        )
+
+    def bar(self) -> str:
+        """The current progress bar (as drawn in a terminal)."""
+        return bar_text(
+            read_progress(self._directory),
+            total=self._total,
+            elapsed=self._elapsed(),
+            archives=self._archives,
+            width=_columns(self._stream),
+        )
+
+    def _draw(self) -> None:
+        # \r back to the line's start, the bar, then clear what a longer one left.
+        self._write(f"\r{self.bar()}\x1b[K")
+
+    def _write(self, text: str) -> None:
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except (OSError, ValueError):  # a closed stream: progress is best effort
+            pass
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
-            _LOG.info("progress: %s", self.line())
+            if self.terminal:
+                self._draw()
+            else:
+                _LOG.info("progress: %s", self.line())
+
+
+def _columns(stream: TextIO) -> int:
+    """The width of the terminal ``stream`` draws on (stdout may be a pipe meanwhile)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return shutil.get_terminal_size().columns
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import io
 import json
 import logging
 from types import SimpleNamespace
@@ -36,17 +38,27 @@ def _files(directory) -> dict[str, dict]:
 def test_counts_are_written_at_most_once_an_interval(tmp_path, clock):
     counts = ProgressFile(str(tmp_path))
     counts.add(1, 0)  # the first add writes at once
-    assert list(_files(tmp_path).values()) == [{"objects": 1, "errors": 0}]
+    assert list(_files(tmp_path).values()) == [{"objects": 1}]
     clock.now += progress.WRITE_INTERVAL_S / 2
     counts.add(2, 1)  # too soon: kept in memory
-    assert list(_files(tmp_path).values()) == [{"objects": 1, "errors": 0}]
+    assert list(_files(tmp_path).values()) == [{"objects": 1}]
     clock.now += progress.WRITE_INTERVAL_S
-    counts.add(1, 0)
-    assert list(_files(tmp_path).values()) == [{"objects": 4, "errors": 1}]
+    counts.add(1, 0, size=300)
+    assert list(_files(tmp_path).values()) == [{"objects": 4, "errors": 1, "bytes": 300}]
     counts.add(5, 5)
     counts.write()  # the end of a bundle: written whatever the time
     (name,) = _files(tmp_path)
-    assert name.endswith(".json") and _files(tmp_path)[name] == {"objects": 9, "errors": 6}
+    assert name.endswith(".json")
+    assert _files(tmp_path)[name] == {"objects": 9, "errors": 6, "bytes": 300}
+
+
+def test_an_archive_is_counted_once_when_its_first_member_arrives(tmp_path):
+    counts = ProgressFile(str(tmp_path))
+    for uri in ("a.zip", "b.tar", "b.tar", "b.tar", "plain.jpg"):
+        counts.add(1, container=None if uri == "plain.jpg" else uri)
+    counts.add(errors=1, carried=3)  # carried: not hashed, no archive opened
+    counts.write()
+    assert read_progress(str(tmp_path)) == {"objects": 5, "archives": 2, "carried": 3, "errors": 1}
 
 
 def test_a_progress_file_that_cannot_be_written_fails_nothing(tmp_path, caplog):
@@ -66,16 +78,109 @@ def test_the_launcher_sums_every_instance_and_skips_what_is_not_a_count(tmp_path
     assert read_progress(str(tmp_path / "no-such-directory")) == {}
 
 
-def test_the_progress_line_gives_done_of_total_rate_and_errors(tmp_path, clock):
-    ProgressFile(str(tmp_path)).add(50, 2)
-    with ProgressMonitor(str(tmp_path), total=200, interval=3600) as monitor:
+def test_the_progress_line_gives_done_of_total_rate_bytes_errors_and_time_left(tmp_path, clock):
+    ProgressFile(str(tmp_path)).add(50, 2, size=20_000_000)
+    with ProgressMonitor(str(tmp_path), total=200, interval=3600, stream=io.StringIO()) as monitor:
         clock.now += 10
-        assert monitor.line() == "hashed 50 of 200 (25%) objects, 5.0 objects/s, 2 errors"
+        line = monitor.line()
+    assert line.startswith("hashed 50 of 200 objects (25%), ")
+    assert "5.0 objects/s" in line and "2.0 MB/s" in line and "2 errors" in line
+    assert line.endswith("about 30 s left")  # 150 objects left at 5 a second
     unknown_total = ProgressMonitor(str(tmp_path), total=None)
     assert unknown_total.line().startswith("hashed 50 objects, ")
+    assert "left" not in unknown_total.line()
+
+
+def test_with_archives_the_line_counts_objects_and_archives_opened_not_a_share_of_files():
+    # 13 files listed (the archives), 65 objects inside them: not "65 of 13 (500%)".
+    counts = {"objects": 65, "archives": 13, "errors": 1}
+    line = progress.log_text(counts, total=13, elapsed=13.0, archives=True)
+    assert line.startswith("hashed 65 objects (13 archives opened), 5.0 objects/s")
+    assert "%" not in line and " of " not in line and "left" not in line
+    bar = progress.bar_text(counts, total=13, elapsed=13.0, archives=True)
+    assert bar.startswith("65 objects (13 archives opened) | 5.0/s") and "%" not in bar
+    assert progress.log_text({"objects": 1, "archives": 1}, total=1, elapsed=1, archives=True) \
+        .startswith("hashed 1 objects (1 archive opened)")
+
+
+def test_a_repeat_audit_shows_carried_and_hashed_apart_and_times_what_is_left_by_hashing():
+    counts = {"objects": 30, "carried": 120, "errors": 0}
+    line = progress.log_text(counts, total=200, elapsed=10.0)
+    assert line.startswith("done 150 of 200 objects (75%): 30 hashed, 120 carried; ")
+    assert "3.0 objects/s" in line  # the rate of hashing: carrying reads no image
+    assert line.endswith("about 17 s left")  # 50 left at 3 a second
+    bar = progress.bar_text(counts, total=200, elapsed=10.0, width=120)
+    assert "150/200 objects 75% (30 hashed, 120 carried)" in bar and "17 s left" in bar
+    assert bar.startswith("[###############.....]")
+    narrow = progress.bar_text(counts, total=200, elapsed=10.0, width=80)
+    # Too narrow for both: the numbers stay, the bar goes.
+    assert narrow.startswith("150/200 objects") and narrow.endswith("17 s left")
+
+
+@pytest.mark.parametrize(
+    ("hashed", "done", "total", "elapsed", "expected"),
+    [
+        (50, 50, 200, 10.0, (5.0, 30.0)),
+        (30, 150, 200, 10.0, (3.0, 50 / 3)),
+        (0, 0, 200, 10.0, (0.0, None)),  # no rate yet: no time left
+        (10, 10, None, 5.0, (2.0, None)),  # no total: no time left
+        (10, 12, 10, 5.0, (2.0, 0.0)),  # past the total (a retried bundle): never negative
+        (3, 3, 10, 0.0, (0.0, None)),
+    ],
+)
+def test_rate_and_time_left(hashed, done, total, elapsed, expected):
+    assert progress.rate_and_left(hashed, done, total, elapsed) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(4.6, "5 s"), (59.4, "59 s"), (65, "1 min 05 s"), (3600 + 7 * 60 + 3, "1 h 07 min")],
+)
+def test_time_left_reads_as_people_say_it(seconds, text):
+    assert progress._duration(seconds) == text
+
+
+def test_the_bar_never_wraps_a_narrow_terminal():
+    counts = {"objects": 5, "errors": 1, "bytes": 10_000}
+    assert len(progress.bar_text(counts, total=10, elapsed=1.0, width=30)) == 29
+    assert progress.bar_text(counts, total=10, elapsed=1.0, width=200).startswith("[##########")
+    assert "10.0 KB at 10.0 KB/s" in progress.bar_text(counts, total=10, elapsed=1.0, width=200)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_in_a_terminal_the_bar_is_drawn_in_place_and_no_line_is_logged(tmp_path, caplog):
+    ProgressFile(str(tmp_path)).add(3, 1)
+    stream = _Terminal()
+    with caplog.at_level(logging.INFO, logger=progress.__name__):
+        with ProgressMonitor(str(tmp_path), total=4, stream=stream, interval=3600) as monitor:
+            assert monitor.terminal
+    drawn = stream.getvalue()
+    assert drawn.startswith("\r[") and drawn.endswith("\x1b[K\n")  # redrawn over, then kept
+    assert "3/4 objects 75%" in drawn and "1 error" in drawn
+    assert "progress:" not in caplog.text
+    assert ProgressMonitor(str(tmp_path), total=4, stream=_Terminal())._interval <= 0.5
+
+
+def test_without_a_terminal_progress_is_logged_and_nothing_drawn(tmp_path, caplog):
+    ProgressFile(str(tmp_path)).add(3, 1)
+    stream = io.StringIO()  # a file or pipe: isatty() is False
+    with caplog.at_level(logging.INFO, logger=progress.__name__):
+        with ProgressMonitor(str(tmp_path), total=4, stream=stream, interval=3600) as monitor:
+            assert not monitor.terminal
+    assert stream.getvalue() == ""
+    assert "progress: hashed 3 of 4 objects (75%)" in caplog.text
+    assert ProgressMonitor(str(tmp_path), total=4, stream=stream)._interval == 10.0
+
+
+def test_the_progress_docstring_examples_hold():
+    assert doctest.testmod(progress).failed == 0
 
 
 def test_the_monitor_thread_ends_with_the_block(tmp_path):
-    with ProgressMonitor(str(tmp_path), total=1, interval=5) as monitor:
+    with ProgressMonitor(str(tmp_path), total=1, interval=5, stream=io.StringIO()) as monitor:
         assert monitor._thread.is_alive() and monitor._thread.daemon
     assert not monitor._thread.is_alive()
