@@ -9,6 +9,7 @@ import stat
 import pytest
 
 from photosieve.pipelines import cli, report_cli, running, scan
+from photosieve.pipelines.closing import parse_block
 from photosieve.summary import SUMMARY_FILE
 from photosieve.transforms import hashing as hashing_transforms
 from tests.transforms import samples
@@ -40,13 +41,20 @@ def images(tmp_path):
 
 
 def test_a_failing_pipeline_leaves_no_summary_and_says_the_run_is_incomplete(
-    images, tmp_path, caplog, monkeypatch
+    images, tmp_path, caplog, capsys, monkeypatch
 ):
     monkeypatch.setattr(hashing_transforms._HashObjectsFn, "process", _fail_hashing)
     output = tmp_path / "out"
     assert cli.main(["scan", "-i", str(images), "-o", str(output)]) == 1
     assert not (output / SUMMARY_FILE).exists()
     assert "disk on fire" in caplog.text and "is incomplete (no summary.json)" in caplog.text
+    # On stdout too, where a user reads the end of a run: not "finished", and why.
+    out = capsys.readouterr().out
+    block = parse_block(out[out.index("photosieve scan") :])
+    assert block[""].startswith("photosieve scan did NOT finish: run ")
+    assert block[""].endswith(" is incomplete") and "disk on fire" in block["why"]
+    assert block["output"].startswith(f"{output} holds no {SUMMARY_FILE}")
+    assert "finished" not in out
 
 
 def test_outputs_are_private_by_default_and_shared_on_request(images, tmp_path):
