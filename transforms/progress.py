@@ -53,8 +53,10 @@ WRITE_INTERVAL_S = 1.0
 DEFAULT_REPORT_INTERVAL_S = 10.0
 # In a terminal, the bar is redrawn this often (seconds): a few times a second.
 BAR_INTERVAL_S = 0.25
+# Narrower terminals are taken for unsized ones (a pty reporting 0 columns).
+MIN_COLUMNS = 40
 # Characters of the bar itself (the rest of the line is counts).
-BAR_WIDTH = 20
+BAR_WIDTH = 10
 # The counts a progress file holds.
 OBJECTS = "objects"  # objects hashed by this run (read and hashed, or failed)
 ERRORS = "errors"  # objects with an error row (this run's or carried)
@@ -131,6 +133,7 @@ def rate_and_left(
 ) -> tuple[float, float | None]:
     """Objects hashed per second, and the seconds left at that rate (None: not known).
 
+    ``hashed`` objects were hashed in the last ``elapsed`` seconds.
     ``done`` counts carried objects too (they are done, but took no hashing
     time); what is left is ``total - done`` at the hashing rate.
 
@@ -169,8 +172,14 @@ class _State:
     """One reading of the counts, with what follows from them."""
 
     def __init__(
-        self, counts: Mapping[str, int], total: int | None, elapsed: float, archives: bool
+        self,
+        counts: Mapping[str, int],
+        total: int | None,
+        elapsed: float,
+        archives: bool,
+        since: Mapping[str, int] | None,
     ):
+        since = since or {}
         self.hashed = counts.get(OBJECTS, 0)
         self.carried = counts.get(CARRIED, 0)
         self.errors = counts.get(ERRORS, 0)
@@ -180,8 +189,12 @@ class _State:
         self.total = None if archives else total
         self.archives = archives
         self.done = self.hashed + self.carried
-        self.rate, self.left = rate_and_left(self.hashed, self.done, self.total, elapsed)
-        self.byte_rate = self.size / elapsed if elapsed > 0 else 0.0
+        hashed_since = self.hashed - since.get(OBJECTS, 0)
+        self.rate, self.left = rate_and_left(hashed_since, self.done, self.total, elapsed)
+        if self.left is not None and self.done >= (self.total or 0):
+            self.left = None  # finished: nothing is left to time
+        size_since = self.size - since.get(BYTES, 0)
+        self.byte_rate = size_since / elapsed if elapsed > 0 else 0.0
 
     @property
     def percent(self) -> float | None:
@@ -189,9 +202,17 @@ class _State:
 
 
 def log_text(
-    counts: Mapping[str, int], *, total: int | None, elapsed: float, archives: bool = False
+    counts: Mapping[str, int],
+    *,
+    total: int | None,
+    elapsed: float,
+    archives: bool = False,
+    since: Mapping[str, int] | None = None,
 ) -> str:
     """The progress line logged without a terminal.
+
+    Rates are of the counts gained in ``elapsed`` seconds: since the start
+    (``since`` None) or since the reading ``since``.
 
     >>> log_text({"objects": 50, "errors": 2, "bytes": 5_000_000}, total=200, elapsed=10)
     'hashed 50 of 200 objects (25%), 5.0 objects/s, 500.0 KB/s, 2 errors, about 30 s left'
@@ -200,7 +221,7 @@ def log_text(
     >>> log_text({"objects": 30, "carried": 20}, total=200, elapsed=10)
     'done 50 of 200 objects (25%): 30 hashed, 20 carried; 3.0 objects/s, 0 errors, about 50 s left'
     """
-    state = _State(counts, total, elapsed, archives)
+    state = _State(counts, total, elapsed, archives, since)
     if state.archives:
         opened = _plural(state.opened, "archive")
         head = f"hashed {state.hashed} objects ({opened} opened)"
@@ -229,30 +250,34 @@ def bar_text(
     total: int | None,
     elapsed: float,
     archives: bool = False,
+    since: Mapping[str, int] | None = None,
     width: int = 80,
 ) -> str:
     """The progress bar drawn in a terminal, at most ``width - 1`` characters (no wrap).
 
+    Rates as in :func:`log_text`. Where the numbers leave no room for the
+    bar itself, the bar goes and the numbers stay.
+
     >>> bar_text({"objects": 50, "errors": 2}, total=200, elapsed=10)
-    '[#####...............]  50/200 objects 25% | 5.0/s | 2 errors | 30 s left'
+    '[##........] 50/200 objects 25% | 5.0 obj/s | 2 errors | 30 s left'
     >>> bar_text({"objects": 65, "archives": 13}, total=13, elapsed=13, archives=True)
-    '65 objects (13 archives opened) | 5.0/s | 0 errors'
+    '65 objects (13 archives opened) | 5.0 obj/s | 0 errors'
     """
-    state = _State(counts, total, elapsed, archives)
+    state = _State(counts, total, elapsed, archives, since)
     bar = ""
     if state.archives:
         head = f"{state.hashed} objects ({_plural(state.opened, 'archive')} opened)"
     elif state.total:
         filled = int(BAR_WIDTH * min(state.done, state.total) / state.total)
-        bar = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}]  "
+        bar = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
         head = f"{state.done}/{state.total} objects {state.percent:.0f}%"
     else:
         head = f"{state.done} objects"
     if state.carried:
         head += f" ({state.hashed} hashed, {state.carried} carried)"
-    parts = [head, f"{state.rate:.1f}/s"]
+    parts = [head, f"{state.rate:.1f} obj/s"]
     if state.size:
-        parts.append(f"{_size(state.size)} at {_size(state.byte_rate)}/s")
+        parts.append(f"{_size(state.byte_rate)}/s")
     parts.append(_plural(state.errors, "error"))
     if state.left is not None:
         parts.append(f"{_duration(state.left)} left")
@@ -301,6 +326,9 @@ class ProgressMonitor:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="photosieve-progress", daemon=True)
         self._started = 0.0
+        # The first reading with an object hashed, and when: live rates count
+        # from there, so the workers' start-up does not inflate the time left.
+        self._first: tuple[float, Counter] | None = None
 
     def __enter__(self) -> ProgressMonitor:  # noqa: PYI034 - a final class; no Self needed
         self._started = time.monotonic()
@@ -310,37 +338,39 @@ class ProgressMonitor:
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
         self._thread.join(timeout=max(self._interval, 1.0))
+        # The last state: rates over the whole run.
         if self.terminal:
-            self._draw()
+            self._draw(whole_run=True)
             self._write("\n")  # the bar's last state stays; what follows starts a line
         else:
-            _LOG.info("progress: %s", self.line())
+            _LOG.info("progress: %s", self.line(whole_run=True))
 
-    def _elapsed(self) -> float:
-        return max(time.monotonic() - self._started, 1e-9)
+    def _reading(self, whole_run: bool) -> dict:
+        """The counts now, and what the rates are counted over (log_text's keywords)."""
+        counts = read_progress(self._directory)
+        now = time.monotonic()
+        if self._first is None and counts.get(OBJECTS, 0):
+            self._first = (now, counts)
+        if whole_run or self._first is None:
+            return {"counts": counts, "elapsed": max(now - self._started, 1e-9), "since": None}
+        when, first = self._first
+        return {"counts": counts, "elapsed": now - when, "since": first}
 
-    def line(self) -> str:
+    def line(self, *, whole_run: bool = False) -> str:
         """The current progress line (as logged)."""
-        return log_text(
-            read_progress(self._directory),
-            total=self._total,
-            elapsed=self._elapsed(),
-            archives=self._archives,
-        )
+        reading = self._reading(whole_run)
+        return log_text(total=self._total, archives=self._archives, **reading)
 
-    def bar(self) -> str:
+    def bar(self, *, whole_run: bool = False) -> str:
         """The current progress bar (as drawn in a terminal)."""
+        reading = self._reading(whole_run)
         return bar_text(
-            read_progress(self._directory),
-            total=self._total,
-            elapsed=self._elapsed(),
-            archives=self._archives,
-            width=_columns(self._stream),
+            total=self._total, archives=self._archives, width=_columns(self._stream), **reading
         )
 
-    def _draw(self) -> None:
+    def _draw(self, *, whole_run: bool = False) -> None:
         # \r back to the line's start, the bar, then clear what a longer one left.
-        self._write(f"\r{self.bar()}\x1b[K")
+        self._write(f"\r{self.bar(whole_run=whole_run)}\x1b[K")
 
     def _write(self, text: str) -> None:
         try:
@@ -360,9 +390,11 @@ class ProgressMonitor:
 def _columns(stream: TextIO) -> int:
     """The width of the terminal ``stream`` draws on (stdout may be a pipe meanwhile)."""
     try:
-        return os.get_terminal_size(stream.fileno()).columns
+        columns = os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, OSError, ValueError):
-        return shutil.get_terminal_size().columns
+        columns = 0
+    # A terminal may report no size (a pty nobody sized): $COLUMNS, else 80.
+    return columns if columns >= MIN_COLUMNS else max(shutil.get_terminal_size().columns, MIN_COLUMNS)
 
 
 def _is_terminal(stream: TextIO) -> bool:

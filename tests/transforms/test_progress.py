@@ -82,13 +82,29 @@ def test_the_progress_line_gives_done_of_total_rate_bytes_errors_and_time_left(t
     ProgressFile(str(tmp_path)).add(50, 2, size=20_000_000)
     with ProgressMonitor(str(tmp_path), total=200, interval=3600, stream=io.StringIO()) as monitor:
         clock.now += 10
-        line = monitor.line()
+        line = monitor.line(whole_run=True)
     assert line.startswith("hashed 50 of 200 objects (25%), ")
     assert "5.0 objects/s" in line and "2.0 MB/s" in line and "2 errors" in line
     assert line.endswith("about 30 s left")  # 150 objects left at 5 a second
     unknown_total = ProgressMonitor(str(tmp_path), total=None)
     assert unknown_total.line().startswith("hashed 50 objects, ")
     assert "left" not in unknown_total.line()
+
+
+def test_live_rates_count_from_the_first_object_hashed_not_the_workers_start(tmp_path, clock):
+    counts = ProgressFile(str(tmp_path))
+    with ProgressMonitor(str(tmp_path), total=200, interval=3600, stream=io.StringIO()) as monitor:
+        clock.now += 60  # the workers start: nothing hashed for a minute
+        assert monitor.line().startswith("hashed 0 of 200 objects (0%), 0.0 objects/s")
+        counts.add(50, 0, size=1000)
+        assert "0.0 objects/s" in monitor.line()  # the first reading: no rate yet
+        clock.now += 10
+        counts.add(30, 0, size=3000)
+        counts.write()
+        line = monitor.line()
+    # 30 objects in the 10 s since the first reading; 120 left at 3 a second.
+    assert "3.0 objects/s" in line and "300 B/s" in line and line.endswith("about 40 s left")
+    assert "1.1 objects/s" in monitor.line(whole_run=True)  # 80 in 70 s: the whole run's
 
 
 def test_with_archives_the_line_counts_objects_and_archives_opened_not_a_share_of_files():
@@ -98,7 +114,7 @@ def test_with_archives_the_line_counts_objects_and_archives_opened_not_a_share_o
     assert line.startswith("hashed 65 objects (13 archives opened), 5.0 objects/s")
     assert "%" not in line and " of " not in line and "left" not in line
     bar = progress.bar_text(counts, total=13, elapsed=13.0, archives=True)
-    assert bar.startswith("65 objects (13 archives opened) | 5.0/s") and "%" not in bar
+    assert bar.startswith("65 objects (13 archives opened) | 5.0 obj/s") and "%" not in bar
     assert progress.log_text({"objects": 1, "archives": 1}, total=1, elapsed=1, archives=True) \
         .startswith("hashed 1 objects (1 archive opened)")
 
@@ -111,7 +127,7 @@ def test_a_repeat_audit_shows_carried_and_hashed_apart_and_times_what_is_left_by
     assert line.endswith("about 17 s left")  # 50 left at 3 a second
     bar = progress.bar_text(counts, total=200, elapsed=10.0, width=120)
     assert "150/200 objects 75% (30 hashed, 120 carried)" in bar and "17 s left" in bar
-    assert bar.startswith("[###############.....]")
+    assert bar.startswith("[#######...] 150/200")
     narrow = progress.bar_text(counts, total=200, elapsed=10.0, width=80)
     # Too narrow for both: the numbers stay, the bar goes.
     assert narrow.startswith("150/200 objects") and narrow.endswith("17 s left")
@@ -143,8 +159,14 @@ def test_time_left_reads_as_people_say_it(seconds, text):
 def test_the_bar_never_wraps_a_narrow_terminal():
     counts = {"objects": 5, "errors": 1, "bytes": 10_000}
     assert len(progress.bar_text(counts, total=10, elapsed=1.0, width=30)) == 29
-    assert progress.bar_text(counts, total=10, elapsed=1.0, width=200).startswith("[##########")
-    assert "10.0 KB at 10.0 KB/s" in progress.bar_text(counts, total=10, elapsed=1.0, width=200)
+    assert progress.bar_text(counts, total=10, elapsed=1.0, width=200).startswith("[#####.....]")
+    assert "| 10.0 KB/s |" in progress.bar_text(counts, total=10, elapsed=1.0, width=200)
+    # An 80-column terminal holds the bar and every number of a plain run.
+    wide = {"objects": 129, "errors": 0, "bytes": 9_800_000}
+    line = progress.bar_text(wide, total=400, elapsed=1.5, width=80)
+    assert line.startswith("[###.......] 129/400 objects 32% |") and line.endswith(" s left")
+    done = progress.bar_text({"objects": 400}, total=400, elapsed=4.0)
+    assert "100%" in done and "left" not in done
 
 
 class _Terminal(io.StringIO):
