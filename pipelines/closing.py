@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from photosieve import ledger as keys
+from photosieve import schemas
 from photosieve.ledger import Ledger
 from photosieve.summary import SUMMARY_FILE, Summary
 from photosieve.text import printable
@@ -31,6 +32,7 @@ CLASSES_SHOWN = 3
 # Accounting problems quoted in the block (all of them are in summary.json and the log).
 PROBLEMS_SHOWN = 2
 _LABEL_WIDTH = 12
+MATCH = "match"  # the command that reads stored hashes, not objects
 # A failure's reason is cut to its first line and this many characters (the log has all of it).
 REASON_CHARS = 240
 
@@ -56,15 +58,18 @@ def closing_block(summary: Summary) -> str:
         lines += _line("files", _counted(counts.counts(keys.FILES_STATE)))
     lines += _line("hashed", _hashed(counts))
     errors = _classes(counts.counts(keys.ERRORS_CLASS), "class", "classes")
-    lines += _line("errors", errors if errors == "0" else errors.replace(":", " rows:", 1))
-    lines += _line("skipped", _skipped(counts))
+    if summary.command != MATCH:  # match reads stored hashes: no objects to fail or skip
+        lines += _line("errors", errors if errors == "0" else errors.replace(":", " rows:", 1))
+        lines += _line("skipped", _skipped(counts))
     if summary.lists is not None:
         lines += _line("matched", _matched(counts))
     lines += _line("accounting", _verdict(summary))
-    names = {table: printable(table) for table in summary.tables}
+    written = [table for table in summary.tables if _written(summary, table)]
+    names = {table: printable(table) for table in written}
     name_width = max((len(name) for name in names.values()), default=0)
-    rows_width = max((len(str(rows)) for rows in summary.tables.values()), default=0)
-    for index, (table, rows) in enumerate(summary.tables.items()):
+    rows_width = max((len(str(summary.tables[table])) for table in written), default=0)
+    for index, table in enumerate(written):
+        rows = summary.tables[table]
         where = f"{_join(output, names[table])}/"
         text = f"{names[table]:<{name_width}}  {rows:>{rows_width}} rows  {where}"
         lines += _line("tables" if index == 0 else "", text)
@@ -114,6 +119,15 @@ def parse_block(text: str) -> dict[str, str]:
         else:
             parsed[label] = f"{parsed.get(label, '')}\n{value}"
     return parsed
+
+
+def _written(summary: Summary, table: str) -> bool:
+    """Whether the run wrote ``table`` (summary.json counts rows of tables some jobs never write)."""
+    if table == schemas.MATCHES:
+        return summary.lists is not None  # jobs with lists: audit, match
+    if table in (schemas.HASHES, schemas.ERRORS):
+        return summary.command != MATCH
+    return True
 
 
 def _line(label: str, text: str | None) -> list[str]:

@@ -112,6 +112,10 @@ def test_with_archives_progress_and_the_block_count_members_not_files(case, caps
     block = _block(capsys.readouterr().out)
     assert block["read"] == "7 objects: 4 plain files and 3 members of 1 archive"
     assert "matched" not in block  # scan matches nothing
+    # Only the tables a scan writes, each where the block says.
+    paths = {line.split()[0]: line.split()[-1] for line in block["tables"].splitlines()}
+    assert set(paths) == {"hashes", "errors"}
+    assert all(Path(path).is_dir() for path in paths.values())
     (progress,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("progress:")]
     # 5 files listed, 7 objects inside: before, "hashed 7 of 5 (140%) objects".
     assert progress.startswith("progress: hashed 7 objects (1 archive opened), ")
@@ -158,6 +162,9 @@ def test_a_match_run_reads_stored_hashes_and_a_run_with_nothing_matched_says_so(
     counts = {"hashes": {"read": 40}, "queries": {"probed": {"pdq": 40}}}
     block = parse_block(closing_block(_summary(command="match", counts=counts)))
     assert block["read"] == "40 stored hash rows"
+    assert "errors" not in block and "skipped" not in block and "hashed" not in block
+    (table,) = block["tables"].splitlines()  # match writes the matches table only
+    assert table.split()[0] == "matches"
     assert block["matched"] == "0 (no object matched any list)"
     assert block["accounting"].startswith("balanced: every stored hash")
 
