@@ -161,9 +161,22 @@ class ProgressMonitor:
         # The first reading with an object hashed, and when: live rates count
         # from there, so the workers' start-up does not inflate the time left.
         self._first: tuple[float, Counter] | None = None
+        self._lock = threading.Lock()
+        self._drawn = False  # the bar is on the terminal's last line
+        self._handlers: list[logging.Handler] = []
 
     def __enter__(self) -> ProgressMonitor:  # noqa: PYI034 - a final class; no Self needed
         self._started = time.monotonic()
+        if self.terminal:
+            # A log line written to the bar's terminal first clears the bar, so
+            # it starts a line of its own; the next redraw puts the bar below it.
+            self._handlers = [
+                handler
+                for handler in logging.getLogger().handlers
+                if getattr(handler, "stream", None) is self._stream
+            ]
+            for handler in self._handlers:
+                handler.addFilter(self._clear_for_log)
         self._thread.start()
         return self
 
@@ -172,6 +185,8 @@ class ProgressMonitor:
         self._thread.join(timeout=max(self._interval, 1.0))
         # The last state: rates over the whole run.
         if self.terminal:
+            for handler in self._handlers:
+                handler.removeFilter(self._clear_for_log)
             self._draw(whole_run=True)
             self._write("\n")  # the bar's last state stays; what follows starts a line
         else:
@@ -202,7 +217,18 @@ class ProgressMonitor:
 
     def _draw(self, *, whole_run: bool = False) -> None:
         # \r back to the line's start, the bar, then clear what a longer one left.
-        self._write(f"\r{self.bar(whole_run=whole_run)}\x1b[K")
+        text = f"\r{self.bar(whole_run=whole_run)}\x1b[K"
+        with self._lock:
+            self._write(text)
+            self._drawn = True
+
+    def _clear_for_log(self, record: logging.LogRecord) -> bool:
+        """A logging filter that lets every record through, clearing the bar first."""
+        with self._lock:
+            if self._drawn:
+                self._write("\r\x1b[K")
+                self._drawn = False
+        return True
 
     def _write(self, text: str) -> None:
         try:

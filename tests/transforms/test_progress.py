@@ -124,6 +124,26 @@ def test_in_a_terminal_the_bar_is_drawn_in_place_and_no_line_is_logged(tmp_path,
     assert ProgressMonitor(str(tmp_path), total=4, stream=_Terminal())._interval <= 0.5
 
 
+def test_a_log_line_during_the_bar_clears_it_first_and_starts_a_line_of_its_own(tmp_path):
+    ProgressFile(str(tmp_path)).add(3, 0)
+    stream = _Terminal()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with ProgressMonitor(str(tmp_path), total=4, stream=stream, interval=3600) as monitor:
+            monitor._draw()
+            logging.getLogger("photosieve.test").warning("a warning while hashing")
+        logging.getLogger("photosieve.test").warning("after the run")
+    finally:
+        root.removeHandler(handler)
+    drawn = stream.getvalue()
+    bar, rest = drawn.split("\r\x1b[K", 1)  # the bar, cleared before the warning
+    assert "3/4 objects" in bar and rest.startswith("a warning while hashing\n\r")
+    assert rest.endswith("\x1b[K\nafter the run\n")  # the filter is gone after the run
+    assert not handler.filters
+
+
 def test_without_a_terminal_progress_is_logged_and_nothing_drawn(tmp_path, caplog):
     ProgressFile(str(tmp_path)).add(3, 1)
     stream = io.StringIO()  # a file or pipe: isatty() is False
