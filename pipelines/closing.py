@@ -17,6 +17,7 @@ the block or move the cursor. Nothing of an image's content is printed.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 
 from photosieve import ledger as keys
@@ -57,9 +58,9 @@ def closing_block(summary: Summary) -> str:
     if summary.previous:  # a repeat audit: what changed since the earlier runs
         lines += _line("files", _counted(counts.counts(keys.FILES_STATE)))
     lines += _line("hashed", _hashed(counts))
-    errors = _classes(counts.counts(keys.ERRORS_CLASS), "class", "classes")
     if summary.command != MATCH:  # match reads stored hashes: no objects to fail or skip
-        lines += _line("errors", errors if errors == "0" else errors.replace(":", " rows:", 1))
+        errors = counts.counts(keys.ERRORS_CLASS)
+        lines += _line("errors", _classes(errors, "class", "classes", unit=" rows"))
         lines += _line("skipped", _skipped(counts))
     if summary.lists is not None:
         lines += _line("matched", _matched(counts))
@@ -74,7 +75,8 @@ def closing_block(summary: Summary) -> str:
         text = f"{names[table]:<{name_width}}  {rows:>{rows_width}} rows  {where}"
         lines += _line("tables" if index == 0 else "", text)
     lines += _line("summary", _join(output, SUMMARY_FILE))
-    lines += _line("next", f"photosieve report {printable(output)}")
+    # Quoted as a shell reads it, so that it can be pasted as it is.
+    lines += _line("next", f"photosieve report {printable(shlex.quote(output))}")
     return "\n".join(lines)
 
 
@@ -184,7 +186,7 @@ def _hashed(counts: Ledger) -> str | None:
     return f"{text}; per algorithm: {', '.join(parts)}"
 
 
-def _classes(numbers: Mapping[str, int], one: str, many: str) -> str:
+def _classes(numbers: Mapping[str, int], one: str, many: str, *, unit: str = "") -> str:
     """``3: empty 2, truncated 1`` (most first), then ``and N more classes``; ``0`` for none."""
     numbers = {k: v for k, v in numbers.items() if isinstance(v, int)}
     total = sum(numbers.values())
@@ -194,7 +196,7 @@ def _classes(numbers: Mapping[str, int], one: str, many: str) -> str:
     shown = ", ".join(f"{printable(name)} {count}" for name, count in ranked[:CLASSES_SHOWN])
     rest = len(ranked) - CLASSES_SHOWN
     more = f", and {_plural(rest, 'more ' + one, 'more ' + many)}" if rest > 0 else ""
-    return f"{total}: {shown}{more}"
+    return f"{total}{unit}: {shown}{more}"
 
 
 def _counted(numbers: Mapping[str, int]) -> str:

@@ -148,6 +148,8 @@ def test_errors_name_the_commonest_classes_then_say_how_many_more():
     assert block["skipped"] == "3: listing fifo 2, listing broken_link 1"
     assert block["tables"].splitlines()[0].endswith("/data/out/hashes/")
     assert block["next"] == "photosieve report /data/out"
+    spaced = parse_block(closing_block(_summary(output="my runs/week 2")))["next"]
+    assert spaced == "photosieve report 'my runs/week 2'"  # pasted, it is one argument
 
 
 def test_an_unbalanced_run_says_so_and_quotes_its_first_problems():
@@ -174,7 +176,7 @@ def test_names_from_outside_cannot_fake_a_line_or_move_the_cursor():
     text = closing_block(_summary(counts=counts, output="out\nnext  rm -rf x", run_id="r\r1"))
     assert "\x1b" not in text and "\r" not in text
     block = parse_block(text)
-    assert block["next"] == "photosieve report out\\nnext  rm -rf x"
+    assert block["next"] == "photosieve report 'out\\nnext  rm -rf x'"  # one quoted argument
     assert "x\\x1b[2J\\nfake line 1" in block["errors"]
     assert len(text.splitlines()) == len(closing_block(_summary()).splitlines()) - 1  # no hashed
 
