@@ -3,7 +3,9 @@
 :func:`execute` runs the pipeline (with live progress on local runners)
 under a private umask, then turns the ledger into ``summary.json`` with the
 accounting check, and returns the exit status. ``summary.json`` is written
-last and whole: a directory without one is an incomplete run.
+last and whole: a directory without one is an incomplete run. The run ends
+with the closing block on stdout (:mod:`photosieve.pipelines.closing`):
+what it did and where its outputs are, or that it is incomplete and why.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from photosieve.listing import pop_skip_examples
 from photosieve.run_config import RunConfig
 from photosieve.summary import SUMMARY_FILE, Accounting, Summary
 from photosieve.pipelines import beam_options, quiet, redaction
+from photosieve.pipelines.closing import closing_block, failed_block
 from photosieve.pipelines.flags import DEFAULT_RUNNER
 from photosieve.pipelines.summary_file import write_summary
 from photosieve.transforms.ledger import LEDGER_FILE
@@ -146,9 +149,9 @@ def execute(
             pipeline = beam.Pipeline(runner=runner, options=options)
             build(pipeline, context)
             if progress_dir:
-                with ProgressMonitor(progress_dir, total=total) as monitor:
+                archives = bool(config.inputs and config.inputs.archives)
+                with ProgressMonitor(progress_dir, total=total, archives=archives):
                     state = pipeline.run().wait_until_finish()
-                    _LOG.info("progress: %s", monitor.line())
             else:
                 state = pipeline.run().wait_until_finish()
             wall = time.monotonic() - clock
@@ -159,6 +162,8 @@ def execute(
                     context.output,
                     SUMMARY_FILE,
                 )
+                reason = f"the pipeline ended in state {state}"
+                _print(failed_block(context.command, context.run_id, _shown(context.output), reason))
                 return 1
             ledger = _take_ledger(context.output)
             skipped = pop_skip_examples(ledger)
@@ -177,11 +182,14 @@ def execute(
             SUMMARY_FILE,
             exc_info=config.verbose,
         )
+        reason = _shown(f"{type(exc).__name__}: {exc}")
+        _print(failed_block(context.command, context.run_id, _shown(context.output), reason))
         return 1
     finally:
         if progress_dir:
             shutil.rmtree(progress_dir, ignore_errors=True)
     _log_summary(summary)
+    _print(closing_block(summary))
     if problems:
         for problem in problems:
             _LOG.error("accounting: %s", problem)
@@ -317,6 +325,16 @@ def library_versions() -> dict[str, str]:
         "pillow": PIL.__version__,
         "python": platform.python_version(),
     }
+
+
+def _print(block: str) -> None:
+    """The closing block on stdout (logs are on stderr), flushed before the exit status."""
+    print(block, flush=True)
+
+
+def _shown(text: str) -> str:
+    """``text`` with URL passwords hidden: stdout has no log filter to do it."""
+    return redaction.redact_url_password(text)
 
 
 def _redacted(pipeline_args: list[str]) -> list[str]:

@@ -28,6 +28,7 @@ from photosieve import schemas
 from photosieve.cli.hash_flags import add_hash_arguments
 from photosieve.errors import FailureReason, HashFailure
 from photosieve.hashing import DEFAULT_BATCH_SIZE, HashPlan, ImageHasher, ObjectHashes
+from photosieve.names import split_member
 from photosieve.transforms.ledger import LEDGER, Tally
 from photosieve.transforms.progress import ProgressFile
 from photosieve.transforms.reading import ObjectRecord
@@ -149,7 +150,13 @@ class _HashObjectsFn(beam.DoFn):
     def _outputs(self, result: ObjectHashes, mtime_us: int | None, listed_size: int | None):
         """The rows of one hashed object (hashes untagged, errors tagged), counted."""
         if self._progress is not None:
-            self._progress.add(1, 1 if result.failures else 0)
+            container, member = split_member(result.uri)
+            self._progress.add(
+                1,
+                1 if result.failures else 0,
+                size=0 if listed_size is not None else result.size,  # bytes read, not listed
+                container=container if member is not None else None,
+            )
         tally = self._tally
         tally.add(keys.OBJECTS_HASHED)
         for name, outcome in account(result, self._plan).items():

@@ -198,7 +198,8 @@ class _DecideFn(beam.DoFn):
             yield TaggedOutput(schemas.ERRORS, row)
         if self._progress is not None:
             failed_objects = len({row[schemas.URI] for row in decision.errors})
-            self._progress.add(len(members), failed_objects)
+            # Carried, not hashed: the progress line shows the two apart.
+            self._progress.add(errors=failed_objects, carried=len(members))
 
     def finish_bundle(self):
         if self._progress is not None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import stat
+import sys
 
 from photosieve.pipelines import cli, report_cli, running, scan
+from photosieve.pipelines.closing import parse_block
 from photosieve.summary import SUMMARY_FILE
 from photosieve.transforms import hashing as hashing_transforms
 
@@ -28,13 +32,45 @@ def _modes(output) -> dict[str, int]:
 
 
 def test_a_failing_pipeline_leaves_no_summary_and_says_the_run_is_incomplete(
-    images, tmp_path, caplog, monkeypatch
+    images, tmp_path, caplog, capsys, monkeypatch
 ):
     monkeypatch.setattr(hashing_transforms._HashObjectsFn, "process", _fail_hashing)
     output = tmp_path / "out"
     assert cli.main(["scan", "-i", str(images), "-o", str(output)]) == 1
     assert not (output / SUMMARY_FILE).exists()
     assert "disk on fire" in caplog.text and "is incomplete (no summary.json)" in caplog.text
+    # On stdout too, where a user reads the end of a run: not "finished", and why.
+    out = capsys.readouterr().out
+    block = parse_block(out[out.index("photosieve scan") :])
+    assert block[""].startswith("photosieve scan did NOT finish: run ")
+    assert block[""].endswith(" is incomplete") and "disk on fire" in block["why"]
+    assert block["output"].startswith(f"{output} holds no {SUMMARY_FILE}")
+    assert "finished" not in out
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_when_stderr_is_a_terminal_and_log_lines_otherwise(
+    images, tmp_path, caplog, monkeypatch
+):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with caplog.at_level(logging.INFO):
+        assert cli.main(["scan", "-i", str(images), "-o", str(tmp_path / "tty")]) == 0
+    drawn = terminal.getvalue()
+    assert drawn.startswith("\r") and drawn.endswith("\x1b[K\n")
+    assert "2/2 objects 100%" in drawn.rsplit("\r", 1)[-1]  # the last state stays on screen
+    assert not [r for r in caplog.records if r.getMessage().startswith("progress:")]
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a file, a pipe, a cluster's log
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert cli.main(["scan", "-i", str(images), "-o", str(tmp_path / "log")]) == 0
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("progress:")]
+    assert line.startswith("progress: hashed 2 of 2 objects (100%), ")
+    assert sys.stderr.getvalue() == ""  # nothing drawn
 
 
 def test_outputs_are_private_by_default_and_shared_on_request(images, tmp_path):
