@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from photosieve import schemas
 from photosieve.report import (
     ERROR_EXAMPLES,
     MAX_LISTED_MATCHES,

@@ -65,6 +65,8 @@ def closing_block(summary: Summary) -> str:
     if summary.lists is not None:
         lines += _line("matched", _matched(counts))
     lines += _line("accounting", _verdict(summary))
+    for index, warning in enumerate(summary.warnings):  # an empty list, say
+        lines += _line("warning" if index == 0 else "", printable(warning))
     written = [table for table in summary.tables if _written(summary, table)]
     names = {table: printable(table) for table in written}
     name_width = max((len(name) for name in names.values()), default=0)

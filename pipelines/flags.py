@@ -79,7 +79,8 @@ def output_parser() -> argparse.ArgumentParser:
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="Log objects done of total, rate and errors while a local (DirectRunner) run works. Default: on.",
+        help="Show progress while a local run works: a bar when stderr is a terminal, a log line "
+        "every 10 s otherwise (objects done of total, rate, errors). Default: on.",
     )
     return parser
 

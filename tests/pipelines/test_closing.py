@@ -193,3 +193,15 @@ def test_a_failed_run_says_it_is_incomplete_and_why():
 
 def test_the_docstring_examples_hold():
     assert doctest.testmod(closing).failed == 0
+
+
+def test_a_warning_of_the_run_is_in_the_block():
+    from photosieve.summary import Summary
+
+    summary = Summary(
+        "audit", "r1", output="out", lists=({"name": "e"},), previous=(),
+        warnings=("list e (e.txt) holds no hashes (no rows: empty, comments or a header only): "
+                  "it can match nothing",),
+    )  # fmt: skip
+    block = closing_block(summary)
+    assert "  warning     list e (e.txt) holds no hashes" in block
