@@ -15,9 +15,9 @@ import os
 import sys
 
 from photosieve.pipelines import help_text
-from photosieve.report import build_report
-from photosieve.report_html import render_html
-from photosieve.report_markdown import render_markdown
+from photosieve.report.html import render_html
+from photosieve.report.markdown import render_markdown
+from photosieve.report.model import build_report
 from photosieve.summary import SUMMARY_FILE
 from photosieve.text import printable
 

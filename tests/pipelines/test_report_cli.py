@@ -115,7 +115,7 @@ def test_the_report_calls_a_directory_without_summary_incomplete(tmp_path, capsy
 
 def test_report_of_a_real_repeat_audit_counts_and_labels_add_up(hostile_run):
     """The page's counts of a real run: read = hashed cleanly + with an error row; carried apart; every match labelled."""
-    from tests.photosieve.report_samples import parse_html
+    from tests.photosieve.report.samples import parse_html
 
     assert cli.main(["report", str(hostile_run), "-q"]) == 0
     page = parse_html((hostile_run / "report.html").read_text())

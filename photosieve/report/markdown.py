@@ -8,8 +8,14 @@ ones under the reason they are new.
 
 from __future__ import annotations
 
-from photosieve.report import MAX_LISTED_MATCHES, Report, list_rows, match_cells, overview_rows
-from photosieve.report_labels import distance_caption, started_label
+from photosieve.report.labels import distance_caption, started_label
+from photosieve.report.model import (
+    MAX_LISTED_MATCHES,
+    Report,
+    list_rows,
+    match_cells,
+    overview_rows,
+)
 from photosieve.text import markdown_text
 
 __all__ = ["MARKDOWN_MATCH_COLUMNS", "render_markdown"]

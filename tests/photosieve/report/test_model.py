@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from photosieve import schemas
-from photosieve.report import build_report
-from photosieve.report_html import render_html
-from photosieve.report_markdown import render_markdown
 from photosieve.pipelines import cli
-from tests.photosieve.report_samples import match, write_run
-
+from photosieve.report.html import render_html
+from photosieve.report.markdown import render_markdown
+from photosieve.report.model import build_report
+from tests.photosieve.report.samples import match, write_run
 
 _match, _write_run = match, write_run
 

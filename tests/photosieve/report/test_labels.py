@@ -9,7 +9,7 @@ from PIL import Image
 
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
-from photosieve.report_labels import (
+from photosieve.report.labels import (
     distance_caption,
     how_matched,
     listed_part,
@@ -17,7 +17,7 @@ from photosieve.report_labels import (
     status_label,
     variant_label,
 )
-from tests.photosieve.report_samples import match
+from tests.photosieve.report.samples import match
 from tests.transforms import samples
 
 

@@ -1,8 +1,8 @@
 """A readable report of an audit run: what it shows, computed once from the run's files.
 
-The renderers are :mod:`photosieve.report_html` (one self-contained page)
-and :mod:`photosieve.report_markdown` (the same facts as text); the words
-for how each match was found are :mod:`photosieve.report_labels`.
+The renderers are :mod:`photosieve.report.html` (one self-contained page)
+and :mod:`photosieve.report.markdown` (the same facts as text); the words
+for how each match was found are :mod:`photosieve.report.labels`.
 
 The report is for the people who act on an audit: how much was scanned,
 what failed and why (with example paths), what matched which list and label,
@@ -41,10 +41,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from photosieve import schemas
 from photosieve import ledger as keys
+from photosieve import schemas
 from photosieve.ledger import Ledger
-from photosieve.report_labels import how_matched, is_exact, listed_part, started_label, status_label
+from photosieve.report.labels import how_matched, is_exact, listed_part, started_label, status_label
 from photosieve.summary import SUMMARY_FILE, Summary, read_summary
 
 # Examples of each error class shown in the report (paths and messages only).

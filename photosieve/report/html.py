@@ -6,7 +6,7 @@ box that scrolls sideways on its own, the plots scale to the width, and
 below 700 px the tables with column headers turn into one card per row (each cell
 labelled with its column) so nothing needs a sideways scroll there.
 
-Every value read from the run is text (:func:`photosieve.report_plots.svg_text`:
+Every value read from the run is text (:func:`photosieve.report.plots.svg_text`:
 :func:`photosieve.text.printable`, then :func:`html.escape`).
 """
 
@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from photosieve.report import (
+from photosieve.report.labels import distance_caption, started_label
+from photosieve.report.model import (
     ERROR_EXAMPLES,
     MAX_LISTED_MATCHES,
     Report,
@@ -22,8 +23,7 @@ from photosieve.report import (
     match_cells,
     overview_rows,
 )
-from photosieve.report_labels import distance_caption, started_label
-from photosieve.report_plots import distance_histogram_svg, history_svg, svg_text
+from photosieve.report.plots import distance_histogram_svg, history_svg, svg_text
 
 __all__ = ["CSS", "MATCH_COLUMNS", "render_html"]
 

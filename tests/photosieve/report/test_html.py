@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from photosieve import schemas
-from photosieve.report import build_report
-from photosieve.report_html import render_html
-from tests.photosieve.report_samples import error, match, parse_html, write_run
+from photosieve.report.html import render_html
+from photosieve.report.model import build_report
+from tests.photosieve.report.samples import error, match, parse_html, write_run
 
 EDITED = [
     match("up/plain.jpg", 0, orientation="original"),

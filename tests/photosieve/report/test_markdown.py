@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from markdown_it import MarkdownIt
 
-from photosieve.report import build_report
-from photosieve.report_markdown import render_markdown
-from tests.photosieve.report_samples import match, markdown_html, parse_html, write_run
+from photosieve.report.markdown import render_markdown
+from photosieve.report.model import build_report
+from tests.photosieve.report.samples import markdown_html, match, parse_html, write_run
 
 
 def _list_items(markdown: str) -> list[tuple[str, list[str]]]:
