@@ -38,8 +38,8 @@ MATCH_COLUMNS = (
     ("listed part", "listed part", ""),
     ("mode", "mode", ""),
     ("status", "status", ""),
-    ("entries", "entries", ""),
-    ("labels", "labels", ""),
+    ("entries", "entries", "ids"),
+    ("labels", "labels", "ids"),
 )
 # The new-matches table: the columns that say what it is and why it is new.
 NEW_COLUMNS = ("object", "how it matched", "list", "hash", "distance", "status", "labels")
@@ -55,7 +55,7 @@ CSS = "\n".join([
     "th{background:#f3f5f7}.warn{color:#c0392b;font-weight:bold}",
     # Paths and variant boxes break anywhere (they have no spaces); words do not.
     "td.path,.mono,td.mono{font-family:ui-monospace,monospace;font-size:12px;overflow-wrap:anywhere}",
-    "td.path{min-width:16em}td.how{min-width:11em}td.num,th{white-space:nowrap}td.mono{min-width:9em}",
+    "td.ids{min-width:7em;overflow-wrap:anywhere}td.path{min-width:16em}td.how{min-width:11em}td.num,th{white-space:nowrap}td.mono{min-width:9em}",
     "table.counts td:nth-child(2){text-align:right;font-variant-numeric:tabular-nums}",
     "table.counts tr.part td:first-child{padding-left:1.8em}",
     "table.errors td:last-child{white-space:pre-line;font-family:ui-monospace,monospace;font-size:12px}",

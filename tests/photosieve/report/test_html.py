@@ -67,6 +67,8 @@ def test_the_page_fits_a_laptop_and_reads_on_a_phone(tmp_path):
     opened = [t for t, a in page.tags if t == "table" or (t == "div" and a.get("class") == "scroll")]
     assert opened == ["div", "table"] * (len(opened) // 2) and opened
     assert "td.path" in css and "overflow-wrap:anywhere" in css  # long paths wrap
+    assert "td.ids{min-width:7em;overflow-wrap:anywhere}" in css  # so do long entry ids
+    assert re.search(r'<td data-label="entries" class="ids">', html)  # the entries cells are such cells
     assert "width:100%" in css and "height:auto" in css  # plots scale down
     phone = re.search(r"@media\(max-width:(\d+)px\)\{(.*)\}", css)
     assert phone and 390 < int(phone.group(1)) < 1280
