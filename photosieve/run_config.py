@@ -25,6 +25,7 @@ from photosieve.hashes.pdq import PDQ_QUALITY_MAX, PDQ_QUALITY_THRESHOLD
 from photosieve.hashing import HashPlan
 from photosieve.lists import ListSpec
 from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES
+from photosieve.robust.budget import DEFAULT_BUDGET, parse_budget
 from photosieve.summary import RunSettings
 
 __all__ = [
@@ -116,6 +117,9 @@ class Matching:
         strict_lists: a bad list line fails the run before any work.
         match_mode: a matching mode (``photosieve.robust``), or None for plain matching.
         max_list_bytes: the most content one list may hold (None: the default).
+        false_match_budget: expected false matches per scanned image each
+            list may cost (a list's own budget wins); its PDQ threshold is
+            chosen from it (:mod:`photosieve.robust.budget`).
     """
 
     lists: tuple[ListSpec, ...]
@@ -124,9 +128,11 @@ class Matching:
     strict_lists: bool = True
     match_mode: str | None = None
     max_list_bytes: int | None = None
+    false_match_budget: float = DEFAULT_BUDGET
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lists", tuple(self.lists))
+        object.__setattr__(self, "false_match_budget", parse_budget(self.false_match_budget))
         if not self.lists:
             raise ConfigError("--list is required (on the command line or in the --config profile)")
         names = [spec.name for spec in self.lists]

@@ -23,11 +23,13 @@ from typing import IO, Any
 
 from photosieve.errors import ConfigError
 
-__all__ = ["LIST_MATCH_MODE", "SUMMARY_FILE", "Accounting", "RunSettings", "Summary", "read_summary"]
+__all__ = ["LIST_BUDGET", "LIST_MATCH_MODE", "SUMMARY_FILE", "Accounting", "RunSettings", "Summary", "read_summary"]
 
 SUMMARY_FILE = "summary.json"
 # A list summary's key for the matching mode's configuration for that list (absent without one).
 LIST_MATCH_MODE = "match_mode"
+# A list summary's key for how its PDQ threshold came from the false-match budget.
+LIST_BUDGET = "false_match_budget"
 
 
 @dataclass(frozen=True)

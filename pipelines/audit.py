@@ -36,6 +36,7 @@ from photosieve.accounting import check_accounting, check_queries
 from photosieve.errors import ConfigError
 from photosieve.incremental import CarryPolicy, MatchClassifier, PreviousRun
 from photosieve.run_config import RunConfig
+from photosieve.summary import LIST_BUDGET
 from photosieve.pipelines import configure, flags, help_text, preflight, running
 from photosieve.transforms.hashing import HashImages
 from photosieve.transforms.incremental import CONTEXT, TO_READ, CarryForward, table_pattern
@@ -177,7 +178,7 @@ def pipeline(config: RunConfig) -> int:
     def build(p: beam.Pipeline, ctx: running.RunContext) -> None:
         hashed, carried, ledgers = hash_incrementally(p, checked.patterns, config, policy, ctx)
         matched = hashed[schemas.HASHES] | "MatchLists" >> MatchLists(
-            matching,
+            checked.matching,
             run_id=ctx.run_id,
             matched_at_us=ctx.started_us,
             expected_versions=checked.list_versions,
@@ -206,8 +207,10 @@ def pipeline(config: RunConfig) -> int:
         )
 
     def extra(ledger: dict) -> dict:
+        counts = Ledger(ledger)
+        hashed = counts.count(keys.OBJECTS_HASHED) + counts.count(keys.OBJECTS_CARRIED)
         sections = {
-            "lists": checked.lists,
+            "lists": [_with_run_expectation(entry, hashed) for entry in checked.lists],
             "warnings": checked.warnings,
             "previous": tuple(run.output for run in runs),
             "hash_settings": settings,
@@ -225,6 +228,15 @@ def pipeline(config: RunConfig) -> int:
         return sections
 
     return running.execute(config, context, build, check=check, total=checked.total, extra=extra)
+
+
+def _with_run_expectation(entry: dict, images: int) -> dict:
+    """A list summary with its false-match bound for this run's ``images`` scanned images."""
+    budget = entry.get(LIST_BUDGET)
+    if not budget or not budget.get("applied"):
+        return entry
+    expected = budget["expected_per_image"] * images
+    return {**entry, LIST_BUDGET: {**budget, "images": images, "expected_this_run": expected}}
 
 
 def hash_incrementally(

@@ -74,6 +74,7 @@ def _matching(args: argparse.Namespace) -> Matching:
         strict_lists=not args.lenient_lists,
         match_mode=args.match_mode,
         max_list_bytes=args.max_list_bytes,
+        false_match_budget=args.false_match_budget,
     )
 
 

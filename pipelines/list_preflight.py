@@ -19,20 +19,26 @@ from collections.abc import Sequence
 from photosieve import algorithms
 from photosieve.errors import ConfigError, ListFormatError
 from photosieve.lists import HashList, ListSpec, read_lists, read_lists_entries
+from photosieve.robust.budget import Curve, choose_threshold, query_hashes_per_image
 from photosieve.robust.matcher import list_config
 from photosieve.robust.modes import CONFIGS, TARGET_FPR, MatchConfig
 from photosieve.run_config import SHUFFLE, SIDE_INPUT, Matching
-from photosieve.summary import LIST_MATCH_MODE
+from photosieve.summary import LIST_BUDGET, LIST_MATCH_MODE
 from photosieve.transforms.known_lists import open_stored
 from photosieve.transforms.mode_matching import shuffle_refusal
 
-__all__ = ["check_lists"]
+__all__ = ["check_lists", "with_budget_thresholds"]
 
 _LOG = logging.getLogger(__name__)
 
 
 def check_lists(
-    matching: Matching, plan_algorithms: Sequence[str] | None, warnings: list[str] | None = None
+    matching: Matching,
+    plan_algorithms: Sequence[str] | None,
+    warnings: list[str] | None = None,
+    *,
+    query_hashes: int | None = None,
+    curve: Curve | None = None,
 ) -> list[dict]:
     """Read every list once, before any work starts; return their summaries for summary.json.
 
@@ -43,6 +49,14 @@ def check_lists(
         warnings: where to add what the user should know but does not stop
             the run (an empty list: it can match nothing), for ``summary.json``
             and the closing lines; they are logged too.
+        query_hashes: PDQ hashes per scanned image, for the false-match
+            budget (None: the most any run of this matching could use).
+        curve: the false-match curve (None: the shipped one).
+
+    Each list's PDQ threshold is the largest its false-match budget allows
+    (:mod:`photosieve.robust.budget`), never above its own or the mode's;
+    the summary records how (``false_match_budget``) and the threshold used,
+    which :func:`with_budget_thresholds` hands to the workers.
 
     Raises:
         ConfigError: unreadable lists (not a regular file, over --max-list-bytes,
@@ -57,6 +71,10 @@ def check_lists(
         raise ConfigError(shuffle_refusal(mode))  # before reading any list
     specs = matching.lists
     read = _read(specs, strict=matching.strict_lists, entries=mode is not None)
+    curve = Curve.shipped() if curve is None else curve
+    if query_hashes is None:  # match: the stored hashes' plan is not known here; the most
+        expansion = None if mode is None else CONFIGS[mode].expansion
+        query_hashes = query_hashes_per_image(expansion, dihedral=True, as_stored=True)
     summaries = []
     for spec, (hash_list, entries) in zip(specs, read):
         if not hash_list.distinct:
@@ -67,12 +85,79 @@ def check_lists(
         summary.update(
             role=spec.role.value, thresholds={a: spec.threshold(a) for a in hash_list.algorithms}
         )
+        config = None
         if mode is not None:
             config = list_config(mode, hash_list, entries, threshold=spec.thresholds.get("pdq"))
             if config is not None:  # None: no PDQ hashes, matched as usual
                 _record_mode(spec, summary, config, CONFIGS[mode])
+        if "pdq" in hash_list.groups:
+            budget = spec.false_match_budget or matching.false_match_budget
+            _apply_budget(spec, summary, hash_list, config, budget, query_hashes, curve)
         summaries.append(summary)
     return summaries
+
+
+def with_budget_thresholds(matching: Matching, summaries: Sequence[dict]) -> Matching:
+    """``matching`` with each list's PDQ threshold lowered to what its budget allowed.
+
+    The workers build their indexes (and a mode its configuration) from the
+    specs, so the threshold chosen here reaches them through the specs.
+    """
+    lists = []
+    for spec, summary in zip(matching.lists, summaries):
+        chosen = (summary.get(LIST_BUDGET) or {}).get("threshold")
+        # A mode's threshold is its own (the spec's may only lower it): the chosen one is
+        # at most that, so it goes to the spec; plain matching, only when it is lower.
+        lower = chosen is not None and (
+            matching.match_mode is not None or chosen < spec.threshold("pdq")
+        )
+        if lower:
+            spec = dataclasses.replace(spec, thresholds={**spec.thresholds, "pdq": chosen})
+        lists.append(spec)
+    return dataclasses.replace(matching, lists=tuple(lists))
+
+
+def _apply_budget(
+    spec: ListSpec,
+    summary: dict,
+    hash_list: HashList,
+    config: MatchConfig | None,
+    budget: float,
+    query_hashes: int,
+    curve: Curve | None,
+) -> None:
+    """Choose the list's PDQ threshold from its budget; record the choice in its summary."""
+    if config is not None and config.second_opinion is not None:
+        summary[LIST_BUDGET] = {
+            "budget": budget,
+            "applied": False,
+            "derivation": f"mode {config.name} matches a combined score, not PDQ bits: its "
+            "threshold stays as calibrated",
+        }
+        return
+    if curve is None:
+        summary[LIST_BUDGET] = {
+            "budget": budget,
+            "applied": False,
+            "derivation": "this build ships no false-match curve",
+        }
+        return
+    cap = config.threshold if config is not None else spec.threshold("pdq")
+    choice = choose_threshold(
+        curve, budget=budget, query_hashes=query_hashes, list_hashes=len(hash_list.groups["pdq"]),
+        cap=cap,
+    )  # fmt: skip
+    summary[LIST_BUDGET] = {"applied": True, **choice.to_json()}
+    summary["thresholds"] = {**summary.get("thresholds", {}), "pdq": choice.threshold}
+    if config is not None:
+        summary[LIST_MATCH_MODE]["threshold"] = choice.threshold
+    (_LOG.info if choice.supported else _LOG.warning)(
+        "list %s: PDQ threshold %d from the false-match budget %g per scanned image (%s)",
+        spec.name,
+        choice.threshold,
+        budget,
+        choice.derivation,
+    )
 
 
 def _read(specs: Sequence[ListSpec], *, strict: bool, entries: bool) -> list[tuple[HashList, dict]]:

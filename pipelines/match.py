@@ -90,7 +90,7 @@ def pipeline(config: RunConfig) -> int:
     def build(p: beam.Pipeline, ctx: running.RunContext) -> None:
         hashes = p | "ReadHashes" >> ReadFromParquet(checked.hashes, columns=QUERY_COLUMNS)
         matched = hashes | "MatchLists" >> MatchLists(
-            config.matching,
+            checked.matching,
             run_id=ctx.run_id,
             matched_at_us=ctx.started_us,
             expected_versions=checked.list_versions,

@@ -27,11 +27,12 @@ from photosieve.incremental import PreviousRun
 from photosieve.listing import Entry, list_pattern, normalise
 from photosieve.listing import is_local as is_local_path
 from photosieve.names import escape
-from photosieve.pipelines.list_preflight import check_lists
+from photosieve.pipelines.list_preflight import check_lists, with_budget_thresholds
 from photosieve.pipelines.running import is_local, output_umask
 from photosieve.pipelines.summary_file import read_run_summary
 from photosieve.robust import modes as match_modes
-from photosieve.run_config import RunConfig
+from photosieve.robust.budget import query_hashes_per_image
+from photosieve.run_config import Matching, RunConfig
 from photosieve.summary import SUMMARY_FILE
 from photosieve.transforms.incremental import table_pattern
 from photosieve.transforms.ledger import LEDGER_FILE
@@ -69,6 +70,8 @@ class Checked:
         lists: each list's summary, in the order of the run's lists.
         previous: the previous runs, oldest first.
         warnings: what did not stop the run but the user should know (an empty list).
+        matching: the run's matching with each list's PDQ threshold from its
+            false-match budget: what the pipeline matches with.
     """
 
     patterns: tuple[str, ...] = ()
@@ -77,6 +80,7 @@ class Checked:
     lists: tuple[dict, ...] = ()
     previous: tuple[PreviousRun, ...] = ()
     warnings: tuple[str, ...] = ()
+    matching: Matching | None = None
 
     @property
     def list_versions(self) -> dict[str, str]:
@@ -107,14 +111,24 @@ def check_run(config: RunConfig) -> Checked:
             )
     summaries: tuple[dict, ...] = ()
     warnings: list[str] = []
-    if config.matching is not None:
-        plan_algorithms = None if config.plan is None else config.plan.algorithms
-        summaries = tuple(check_lists(config.matching, plan_algorithms, warnings))
+    matching = config.matching
+    if matching is not None:
+        plan = config.plan
+        plan_algorithms = query_hashes = None
+        if plan is not None:
+            plan_algorithms = plan.algorithms
+            query_hashes = query_hashes_per_image(
+                plan.query_expansion, dihedral=plan.pdq_dihedral, as_stored=plan.pdq_as_stored
+            )
+        summaries = tuple(
+            check_lists(matching, plan_algorithms, warnings, query_hashes=query_hashes)
+        )
+        matching = with_budget_thresholds(matching, summaries)
     previous = tuple(load_previous(list(config.previous.outputs), config.output.path))
     prepare_output(
         config.output.path, overwrite=config.output.overwrite, mode=config.output.mode
     )
-    return Checked(patterns, total, hashes, summaries, previous, tuple(warnings))
+    return Checked(patterns, total, hashes, summaries, previous, tuple(warnings), matching)
 
 
 def expand_inputs(inputs: Sequence[str], *, count: bool) -> tuple[list[str], int | None]:

@@ -17,12 +17,21 @@ import apache_beam as beam
 
 from photosieve.cli import values
 from photosieve.hashes.pdq import PDQ_QUALITY_MAX, PDQ_QUALITY_THRESHOLD
+from photosieve.errors import ConfigError
+from photosieve.robust.budget import DEFAULT_BUDGET, parse_budget
 from photosieve.robust.modes import CONFIGS, TARGET_FPR
 from photosieve.run_config import SIDE_INPUT, STRATEGIES, Matching
 from photosieve.transforms.matching import MatchHashes
 from photosieve.transforms.mode_matching import MatchInMode
 
 __all__ = ["MatchLists"]
+
+
+def _budget(text: str) -> float:
+    try:
+        return parse_budget(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 class MatchLists(beam.PTransform):
@@ -100,6 +109,17 @@ class MatchLists(beam.PTransform):
             "--lenient-lists",
             action="store_true",
             help="Skip and count bad list lines instead of failing before any work. Default: strict.",
+        )
+        parser.add_argument(
+            "--false-match-budget",
+            type=_budget,
+            default=DEFAULT_BUDGET,
+            metavar="N",
+            help="Expected false matches per scanned image each list may cost: a list's PDQ "
+            "threshold is the largest whose bound (query hashes x list hashes x the measured "
+            "rate of different photos within that distance) fits it, never above its own or "
+            "the mode's; a profile's list entry may set its own (false_match_budget). "
+            f"Default: {DEFAULT_BUDGET:g}.",
         )
         values.add_max_list_bytes(parser)
         thresholds = ", ".join(f"{name} {config.threshold:g}" for name, config in CONFIGS.items())

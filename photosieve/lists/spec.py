@@ -30,6 +30,7 @@ from photosieve.lists.hash_list import HashList
 from photosieve.lists.entries import ItemEntries, read_list_entries
 from photosieve.lists.read import FORMATS, default_name, read_list
 from photosieve.lists.source import OpenFn, parse_byte_size
+from photosieve.robust.budget import parse_budget
 
 
 class ListRole(enum.Enum):
@@ -52,6 +53,9 @@ class ListSpec:
         max_bytes: the most content the file may hold or inflate to; None:
             :data:`~photosieve.lists.source.DEFAULT_MAX_LIST_BYTES`. Set
             for the run (``--max-list-bytes``), carried to every worker.
+        false_match_budget: expected false matches per scanned image this
+            list may cost (its PDQ threshold is chosen from it); None: the
+            run's ``--false-match-budget``.
     """
 
     path: str
@@ -61,6 +65,7 @@ class ListSpec:
     algorithm: str | None = None
     format: str | None = None
     max_bytes: int | None = None
+    false_match_budget: float | None = None
 
     def __post_init__(self) -> None:
         if not self.path:
@@ -94,6 +99,9 @@ class ListSpec:
             object.__setattr__(self, "algorithm", algorithms.get(self.algorithm).name)
         if self.max_bytes is not None:
             object.__setattr__(self, "max_bytes", parse_byte_size(self.max_bytes))
+        if self.false_match_budget is not None:
+            budget = parse_budget(self.false_match_budget, f"list {self.name!r}: false_match_budget")
+            object.__setattr__(self, "false_match_budget", budget)
         if self.format is not None and self.format not in FORMATS:
             raise ConfigError(
                 f"list {self.name!r}: unknown format {self.format!r}; known: {', '.join(FORMATS)}"
@@ -126,7 +134,7 @@ class ListSpec:
     @classmethod
     def from_dict(cls, config: Mapping) -> ListSpec:
         """From a profile entry; unknown keys are errors (a typo must not pass silently)."""
-        known = {"path", "name", "role", "thresholds", "algorithm", "format"}
+        known = {"path", "name", "role", "thresholds", "algorithm", "format", "false_match_budget"}
         unknown = set(config) - known
         if unknown:
             raise ConfigError(

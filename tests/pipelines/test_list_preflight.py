@@ -115,3 +115,45 @@ def test_an_audit_with_an_empty_list_runs_and_its_summary_says_so(images, tmp_pa
     summary = json.loads((output / "summary.json").read_text())
     assert len(summary["warnings"]) == 1 and "list empty" in summary["warnings"][0]
     assert summary["accounting"]["balanced"]
+
+
+def _curve():
+    """None below 20 of 1.1e10 comparisons, then 10x more per distance (as in test_budget)."""
+    from photosieve.robust.budget import Curve
+
+    return Curve(tuple([0] * 20 + [10**k for k in range(10)] + [0] * 227), 10**10 + 10**9)
+
+
+def test_each_lists_threshold_comes_from_its_budget_and_reaches_the_workers(tmp_path):
+    small = _list(tmp_path, "small.txt", f"pdq {PDQ}\n")
+    big = _list(tmp_path, "big.txt", "".join(f"pdq {i:064x}\n" for i in range(1, 2001)))
+    own = ListSpec(str(tmp_path / "big.txt"), name="own", false_match_budget=1e3)
+    matching = Matching((small, big, own), false_match_budget=1e-6)
+    summaries = list_preflight.check_lists(matching, ("pdq",), query_hashes=2, curve=_curve())
+    budget = {s["name"]: s["false_match_budget"] for s in summaries}
+    # 2 x 1 comparisons: up to rate 5e-7 -> 23; 2 x 2000: 2.5e-10 -> beyond the curve: 19.
+    assert (budget["small"]["threshold"], budget["small"]["supported"]) == (23, True)
+    assert (budget["big"]["threshold"], budget["big"]["supported"]) == (19, False)
+    assert budget["own"]["threshold"] == 31  # its own, loose budget: capped by pdq's 31
+    assert [s["thresholds"]["pdq"] for s in summaries] == [23, 19, 31]
+    effective = list_preflight.with_budget_thresholds(matching, summaries)
+    assert [s.threshold("pdq") for s in effective.lists] == [23, 19, 31]
+
+
+def test_a_mode_threshold_is_lowered_by_the_budget_not_raised(tmp_path):
+    specs = (_list(tmp_path, "k.txt", f"pdq {PDQ}\n"),)
+    matching = Matching(specs, match_mode="robust", false_match_budget=1e-6)
+    summary = list_preflight.check_lists(matching, ("pdq",), query_hashes=77, curve=_curve())[0]
+    assert summary["thresholds"]["pdq"] == summary["match_mode"]["threshold"] < CONFIGS["robust"].threshold
+    loose = Matching(specs, match_mode="robust", false_match_budget=1e6)
+    summary = list_preflight.check_lists(loose, ("pdq",), query_hashes=77, curve=_curve())[0]
+    assert summary["thresholds"]["pdq"] == CONFIGS["robust"].threshold
+
+
+def test_without_a_curve_the_budget_is_recorded_as_not_applied(tmp_path, monkeypatch):
+    from photosieve.robust.budget import Curve
+
+    monkeypatch.setattr(Curve, "shipped", classmethod(lambda cls: None))
+    specs = (_list(tmp_path, "k.txt", f"pdq {PDQ}\n"),)
+    summary = list_preflight.check_lists(Matching(specs), ("pdq",))[0]
+    assert summary["false_match_budget"]["applied"] is False and summary["thresholds"]["pdq"] == 31
