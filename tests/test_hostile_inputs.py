@@ -335,7 +335,8 @@ def test_every_hostile_object_is_in_exactly_one_table_row_per_algorithm(hostile_
 
 def _audit_subprocess(root: Path, timeout: float) -> subprocess.CompletedProcess:
     """``photosieve audit`` in a child process, so that a hang is a timeout, not a stuck suite."""
-    (root / "list.txt").write_text("pdq " + "0" * 64 + "\n")
+    # md5: what the run computes (a list with none of its algorithms is refused before any work)
+    (root / "list.txt").write_text("md5 " + "0" * 32 + "\n")
     argv = [sys.executable, "-m", "photosieve.pipelines.cli", "audit", "-i", str(root / "in"), "--archives",
             "-l", str(root / "list.txt"), "-o", str(root / "out"), "--num-shards", "1",
             "--algorithms", "md5"]
@@ -351,7 +352,7 @@ def test_an_audit_over_names_that_are_not_utf8_accounts_for_them(tmp_path):
             handle.write(hostile_inputs.base_image(SEED, 3)[1])
         expected.append(names.escape(os.fsdecode(path)))
     output = tmp_path / "out"
-    (tmp_path / "list.txt").write_text("pdq " + "0" * 64 + "\n")
+    (tmp_path / "list.txt").write_text("md5 " + "0" * 32 + "\n")  # the run computes md5 only
     status = cli.main(["audit", "-i", str(tmp_path / "in"), "-l", str(tmp_path / "list.txt"),
                        "-o", str(output), "--num-shards", "1", "--algorithms", "md5"])
     rows, summary = _accounted(output)

@@ -55,6 +55,7 @@ def _audit_rows(root, output, lists) -> set[tuple]:
 
 
 def _match_files(capsys, argv) -> tuple[int, str, str]:
+    capsys.readouterr()  # what an audit before printed (its closing block) is not ours
     code = cli.main(["match-files", *argv])
     out, err = capsys.readouterr()
     return code, out, err
