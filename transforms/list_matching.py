@@ -135,11 +135,10 @@ class MatchLists(beam.PTransform):
             "finds crops); robust-windows-gradient / -phash confirm each pair with a second hash "
             "(lists built with --second-opinions). Thresholds (PDQ bits; a score when a second "
             "opinion is combined): "
-            f"{thresholds}; --threshold pdq=N may lower a mode's (stricter). They are calibrated at "
-            f"a false-positive rate of {TARGET_FPR:g} per "
-            "(query image, listed image) pair: about one false match per query image against a "
-            "list of 10,000 images, so for large lists plain PDQ at 31 (no mode) stays the "
-            "conservative choice. Costs ~10x the PDQ hashing time and a scan of the lists per "
+            f"{thresholds}, calibrated at {TARGET_FPR:g} false matches per (query image, listed "
+            "image) pair, are the most a mode uses: --false-match-budget lowers each list's to "
+            "what its size allows (a large list: far lower), and --threshold pdq=N may lower it "
+            "too. Costs ~10x the PDQ hashing time and a scan of the lists per "
             f"query hash; needs --strategy {SIDE_INPUT}. Default: none (plain PDQ).",
         )
 
