@@ -1,4 +1,4 @@
-"""``photosieve lists check``: validate known-hash list files before a run uses them.
+"""``photosieve lists``: check known-hash list files before a run uses them, and build lists from images.
 
     photosieve lists check ncmec.csv.gz benign.txt --algorithm pdq
     photosieve lists check cases.parquet --lenient --format json
