@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from photosieve import ledger as keys
 from photosieve import schemas
 from photosieve.ledger import Ledger
-from photosieve.summary import SUMMARY_FILE, Summary
+from photosieve.summary import LIST_BUDGET, SUMMARY_FILE, Summary
 from photosieve.text import printable
 
 __all__ = ["CLASSES_SHOWN", "closing_block", "failed_block", "parse_block"]
@@ -64,6 +64,8 @@ def closing_block(summary: Summary) -> str:
         lines += _line("skipped", _skipped(counts))
     if summary.lists is not None:
         lines += _line("matched", _matched(counts))
+        for index, text in enumerate(_budgets(summary)):
+            lines += _line("thresholds" if index == 0 else "", text)
     lines += _line("accounting", _verdict(summary))
     for index, warning in enumerate(summary.warnings):  # an empty list, say
         lines += _line("warning" if index == 0 else "", printable(warning))
@@ -226,6 +228,27 @@ def _matched(counts: Ledger) -> str:
     if counts.has(keys.MATCHES_NEW):
         text += f"; {counts.total(keys.MATCHES_NEW)} new since earlier runs"
     return text
+
+
+def _budgets(summary: Summary) -> list[str]:
+    """Per list whose PDQ threshold came from the false-match budget: the threshold, and its bound."""
+    texts = []
+    for entry in summary.lists or ():
+        budget = entry.get(LIST_BUDGET) if isinstance(entry, Mapping) else None
+        if not isinstance(budget, Mapping) or not budget.get("applied"):
+            continue
+        bound = budget.get("expected_this_run", budget.get("expected_per_image"))
+        per = "in this run" if "expected_this_run" in budget else "per scanned image"
+        text = (
+            f"{printable(entry.get('name'))}: pdq <= {budget.get('threshold')} from the "
+            f"false-match budget {budget.get('budget'):g} per scanned image (bound {bound:.2g} "
+            f"false matches {per})"
+        )
+        if not budget.get("supported", True):
+            text += "; the measured curve cannot support the budget at this list's size: the "
+            text += "strictest measured point"
+        texts.append(text)
+    return texts
 
 
 def _verdict(summary: Summary) -> str:

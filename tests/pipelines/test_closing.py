@@ -205,3 +205,15 @@ def test_a_warning_of_the_run_is_in_the_block():
     )  # fmt: skip
     block = closing_block(summary)
     assert "  warning     list e (e.txt) holds no hashes" in block
+
+
+def test_thresholds_from_the_budget_are_in_the_block():
+    from photosieve.summary import Summary
+
+    budget = {"applied": True, "threshold": 19, "budget": 1e-6, "expected_per_image": 0.0031,
+              "expected_this_run": 3.1, "supported": False}  # fmt: skip
+    summary = Summary("audit", "r1", output="out", previous=(),
+                      lists=({"name": "ncmec", "false_match_budget": budget},))  # fmt: skip
+    block = closing_block(summary)
+    assert "  thresholds  ncmec: pdq <= 19 from the false-match budget 1e-06" in block
+    assert "bound 3.1 false matches in this run" in block and "strictest measured point" in block
