@@ -28,7 +28,10 @@ from photosieve.cli.hash_flags import add_hash_arguments
 from photosieve.errors import ConfigError, ListFormatError
 from photosieve.hashing import ImageHasher
 from photosieve.local_match import LocalMatcher
-from photosieve.pipelines import help_text, configure, flags, local_files
+from photosieve.pipelines import configure, flags, help_text, local_files
+from photosieve.pipelines.list_preflight import check_lists, with_budget_thresholds
+from photosieve.robust.budget import query_hashes_per_image
+from photosieve.run_config import Matching
 from photosieve.text import printable, spreadsheet_cell
 from photosieve.transforms.known_lists import open_stored
 
@@ -85,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(problem)
     try:
         plan = configure.hash_plan(args)
-        specs = configure.list_specs(args)
+        specs = _budget_thresholds(args, plan, configure.list_specs(args))
         matcher = LocalMatcher(
             specs,
             mode=args.match_mode,
@@ -131,6 +134,22 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     return 1 if found else 0
+
+
+def _budget_thresholds(args, plan, specs) -> list:
+    """The lists with each PDQ threshold from its false-match budget, chosen as an audit chooses it."""
+    matching = Matching(
+        tuple(specs),
+        quality_cutoff=args.quality_cutoff,
+        strict_lists=not args.lenient_lists,
+        match_mode=args.match_mode,
+        false_match_budget=args.false_match_budget,
+    )
+    query_hashes = query_hashes_per_image(
+        plan.query_expansion, dihedral=plan.pdq_dihedral, as_stored=plan.pdq_as_stored
+    )
+    summaries = check_lists(matching, plan.algorithms, query_hashes=query_hashes)
+    return list(with_budget_thresholds(matching, summaries).lists)
 
 
 def describe(row: dict) -> str:

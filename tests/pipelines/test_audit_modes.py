@@ -107,9 +107,13 @@ def test_audit_in_robust_mode_matches_as_the_reference_does(case, tmp_path):
     assert summary["accounting"]["balanced"]
     assert summary["options"]["match_mode"] == "robust"
     lists_ = {entry["name"]: entry for entry in summary["lists"]}
-    assert lists_["hashes"]["thresholds"]["pdq"] == 85
+    # Each list's PDQ threshold is the mode's (85, 83) at most, lowered by the false-match budget.
+    for name, top in (("hashes", 85), ("images", 83)):
+        chosen = lists_[name]["false_match_budget"]
+        assert chosen["applied"] and lists_[name]["thresholds"]["pdq"] == chosen["threshold"] <= top
+        assert lists_[name]["match_mode"]["threshold"] == chosen["threshold"]
     # phash stays an ordinary list algorithm here (it confirms pairs only in -phash modes).
-    assert lists_["images"]["thresholds"] == {"pdq": 83, "phash": 15}
+    assert lists_["images"]["thresholds"]["phash"] == 15
     assert lists_["hashes"]["match_mode"]["config"] == "robust"
     images = lists_["images"]["match_mode"]
     assert images["config"] == "robust-windows" and images["windows"] == 75
