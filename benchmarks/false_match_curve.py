@@ -416,8 +416,9 @@ def hard_negatives(paths: list[Path], cache: Path, modes: list[robustness.Mode])
 # -- report ------------------------------------------------------------------------------------
 
 
-def _first_nonzero(counts: np.ndarray) -> int:
-    return int(np.flatnonzero(counts)[0])
+def _first_nonzero(counts: np.ndarray) -> int | str:
+    nonzero = np.flatnonzero(counts)
+    return int(nonzero[0]) if len(nonzero) else "none"
 
 
 def curve_record(counts: np.ndarray, flat: Flat, command: str, method: str) -> dict:
@@ -566,6 +567,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not args.photos.is_dir():
         parser.error(f"`--photos`: {args.photos} is not a folder")
+    if args.limit == 1:
+        parser.error("`--limit` must be 0 or at least 2: different photos are compared")
     if args.write_curve and args.limit:
         parser.error("`--write-curve` needs every photo of half A: drop `--limit`")
     return args
@@ -660,7 +663,8 @@ def main(argv: list[str] | None = None) -> None:
         lines += [
             f"Hard negatives: {len(chosen)} photos of half B, each inside the same template (seed "
             f"{TEMPLATE_SEED}), in the list (built from images) and in the archive; smallest score of "
-            "a different-photo pair per mode (shipped threshold in brackets):",
+            "a different-photo pair per mode (shipped threshold in brackets; inf: none within "
+            f"{robustness.SEARCH_RADIUS}):",
             "",
             "| template | comparisons | first d counted | rate <= 31 | " + " | ".join(
                 f"{m.name} ({m.config.threshold:g})" for m in modes) + " |",
