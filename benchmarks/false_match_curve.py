@@ -422,14 +422,16 @@ def _first_nonzero(counts: np.ndarray) -> int | str:
 
 
 def curve_record(counts: np.ndarray, flat: Flat, command: str, method: str) -> dict:
+    """The shipped curve: counts and how they were made (query_hashes/list_hashes: the rows paired, over all photos)."""
+    queries, lists = hash_rows(flat, robustness.MODES)
     return {
         "algorithm": "pdq",
         "comparisons": int(counts.sum()),
         "counts": [int(c) for c in counts],
         "photos": flat.photos,
         "split": "A",
-        "query_hashes": int(len(flat.q_bits)),
-        "list_hashes": int(len(flat.l_bits)),
+        "query_hashes": int(queries.sum()),
+        "list_hashes": int(np.logical_or.reduce(list(lists.values())).sum()),
         "method": method,
         "command": command,
         "measured": time.strftime("%Y-%m-%d", time.gmtime()),
@@ -591,14 +593,18 @@ def main(argv: list[str] | None = None) -> None:
         histograms[half] = different_photo_histograms(flats[half], modes)
         seconds[half] = time.monotonic() - started
     counts_a, counts_b = histograms["A"].sum(axis=(0, 1)), histograms["B"].sum(axis=(0, 1))
+    used = {}
+    for half, flat in flats.items():
+        record = curve_record(np.zeros(BINS, np.int64), flat, "", "")
+        used[half] = (record["query_hashes"], record["list_hashes"])
     command = "python -m benchmarks.false_match_curve --write-curve"
     if args.write_curve:
         record = curve_record(counts_a, flats["A"], command, METHOD)
         CURVE_PATH.write_text(json.dumps(record, indent=1) + "\n")
         logger.info("wrote %s", CURVE_PATH)
     lines = [
-        f"Half A: {flats['A'].photos} photos, {len(flats['A'].q_bits):,} query hashes, "
-        f"{len(flats['A'].l_bits):,} list hashes, **{counts_a.sum():,} comparisons** "
+        f"Half A: {flats['A'].photos} photos, {used['A'][0]:,} query hashes, "
+        f"{used['A'][1]:,} list hashes, **{counts_a.sum():,} comparisons** "
         f"of different photos, counted in {seconds['A']:.0f} s; half B: {flats['B'].photos} photos, "
         f"{counts_b.sum():,} comparisons ({seconds['B']:.0f} s).",
         "",
