@@ -257,23 +257,15 @@ def _list_arrays(rows: list[ListRow]) -> dict[str, np.ndarray]:
     }
 
 
-def hash_photo(path: Path, seed: int) -> PhotoHashes:
-    """Hash one photo's versions (queries), and the original and LISTED_EDITS as lists hold them."""
-    data = path.read_bytes()
-    started = time.perf_counter()
-    listed = _list_arrays(file_rows(path.name, data, SUPERSET_LIST))
-    list_seconds = time.perf_counter() - started
-    # The versions are edits of the photo as listed (decoded alike: EXIF orientation applied).
-    original = Image.fromarray(decode(data, SUPERSET_LIST.decode)[0].pixels)
-    versions = {"original": original, **apply_all(original, seed, EDIT_NAMES + EXTRA_NAMES)}
+def query_arrays(images: list[np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Every query hash of each image (version ``k`` is ``images[k]``), as PhotoHashes' query arrays, and the seconds spent."""
     rows: list[tuple[int, int, int, int, bytes, bytes, bytes]] = []
     seconds = {"plain": 0.0, "extra": 0.0}
     expansion = query_expansion.QueryExpansion(
         dihedral=True, uncrop=SUPERSET_UNCROPS, uncrop_dihedral=True, second_opinions=SECOND
     )
     none = {name: bytes(_SECOND_BYTES[name]) for name in SECOND}
-    for v, name in enumerate(VERSION_NAMES):
-        pixels = np.asarray(versions[name])
+    for v, pixels in enumerate(images):
         started = time.perf_counter()
         # The plain hashes exactly as a PDQ list maker computes them (bit-exact path).
         plain = pdq.compute_batch([pixels], dihedral=True)[0]
@@ -303,20 +295,36 @@ def hash_photo(path: Path, seed: int) -> PhotoHashes:
                     *opinions,
                 )
             )
+    c = list(zip(*rows))
+    arrays = {
+        "bits": _stack(c[4], pdq.PDQ_BYTES),
+        "version": np.array(c[0], np.int16),
+        "kind": np.array(c[1], np.int8),
+        "hypothesis": np.array(c[2], np.int16),
+        "orientation": np.array(c[3], np.int8),
+        "gradient": _stack(c[5], 144),
+        "phash": _stack(c[6], 8),
+    }
+    return arrays, seconds
+
+
+def hash_photo(path: Path, seed: int) -> PhotoHashes:
+    """Hash one photo's versions (queries), and the original and LISTED_EDITS as lists hold them."""
+    data = path.read_bytes()
+    started = time.perf_counter()
+    listed = _list_arrays(file_rows(path.name, data, SUPERSET_LIST))
+    list_seconds = time.perf_counter() - started
+    # The versions are edits of the photo as listed (decoded alike: EXIF orientation applied).
+    original = Image.fromarray(decode(data, SUPERSET_LIST.decode)[0].pixels)
+    versions = {"original": original, **apply_all(original, seed, EDIT_NAMES + EXTRA_NAMES)}
+    queries, seconds = query_arrays([np.asarray(versions[name]) for name in VERSION_NAMES])
     bordered = [
         _list_arrays(image_rows(name, np.asarray(version), SUPERSET_LIST))
         for name, version in apply_all(original, seed, list(LISTED_EDITS)).items()
     ]
     seconds["list"] = list_seconds
-    c = list(zip(*rows))
     return PhotoHashes(
-        bits=_stack(c[4], pdq.PDQ_BYTES),
-        version=np.array(c[0], np.int16),
-        kind=np.array(c[1], np.int8),
-        hypothesis=np.array(c[2], np.int16),
-        orientation=np.array(c[3], np.int8),
-        gradient=_stack(c[5], 144),
-        phash=_stack(c[6], 8),
+        **queries,
         list_bits=listed["bits"],
         list_kind=listed["kind"],
         list_window=listed["window"],

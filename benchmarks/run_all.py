@@ -32,6 +32,7 @@ BENCHMARKS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("bench_mode_matching", ("--images", "100", "1000", "--repeats", "1"), False),
     ("bench_hashing", ("--large", "1", "--repeat", "1"), True),
     ("bench_pipeline", ("--copies", "2", "--repeats", "1"), True),
+    ("false_match_curve", ("--limit", "4", "--hard-limit", "3"), True),
 )
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"
 
