@@ -23,10 +23,12 @@ for ``N`` comparisons), and the bound uses that.
 :func:`choose_threshold` takes the largest threshold (up to the mode's or
 list's own, never above) whose bound fits the budget. A budget the curve
 cannot support (a large list and a small budget need rates far below what
-any measurement resolves) falls back to the strictest measured point: the
-largest distance at which the curve counted no false comparison at all, and
-the choice says so (``supported`` False, with the bound it can state).
-Nothing is extrapolated.
+any measurement resolves) falls back to the strictest measured point: a
+distance where the curve counted no false comparison at all, kept
+:data:`FALLBACK_MARGIN` bits below the first one it counted (where that
+edge lies moves by a few bits between sets of photos), and the choice says
+so (``supported`` False, with the bound it can state). Nothing is
+extrapolated.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from photosieve.robust.expansion import QueryExpansion
 __all__ = [
     "CURVE_FILE",
     "DEFAULT_BUDGET",
+    "FALLBACK_MARGIN",
     "Choice",
     "Curve",
     "choose_threshold",
@@ -55,6 +58,12 @@ __all__ = [
 # wherever the curve can say so (and at its strictest measured point where it cannot).
 DEFAULT_BUDGET = 1e-6
 CURVE_FILE = "false_match_curve.json"
+# The fall-back keeps this many bits below the curve's first counted false comparison.
+# Near comparisons cluster by photo pair (look-alike photos), so where one half of the
+# photos counted none up to 67 bits, the other half had one at 62 and photos in a
+# shared screenshot template one at 66 (benchmarks/README.md, "False-match curve"):
+# the edge of the zero region moves by several bits from one set of photos to another.
+FALLBACK_MARGIN = 10
 # Variants a query image can have before orientations: the plain hash, borders,
 # region, rotation (see photosieve.robust.expansion.query_hashes).
 _VARIANTS = ("plain", "borders", "region", "rotation")
@@ -102,14 +111,10 @@ class Curve:
         """The smallest rate the curve can bound: its bound where nothing was counted."""
         return 4 / self.comparisons
 
-    def strictest(self, cap: float) -> int:
-        """The largest distance ``<= cap`` at which no comparison was counted (-1: none)."""
-        t = -1
-        for d in range(0, int(math.floor(cap)) + 1):
-            if self.within(d):
-                break
-            t = d
-        return t
+    def strictest(self, cap: float, margin: int = 0) -> int:
+        """The largest distance ``<= cap``, ``margin`` bits below the first counted comparison (-1: none)."""
+        first = next((d for d, count in enumerate(self.counts) if count), len(self.counts))
+        return min(int(math.floor(cap)), first - 1 - margin)
 
     @classmethod
     def from_json(cls, content: Mapping) -> Curve:
@@ -195,14 +200,15 @@ def choose_threshold(
             f"{curve.comparisons:,} measured different-photo comparisons at <= {t})"
         )
         return Choice(t, budget, bound, comparisons, cap, True, why)
-    t = max(curve.strictest(cap), 0)
+    t = max(curve.strictest(cap, FALLBACK_MARGIN), 0)
     bound = curve.rate_bound(t) * comparisons
     why = (
         f"the budget {budget:g} needs a rate below {budget / comparisons:.3g} per comparison "
         f"({comparisons:,} per scanned image), finer than the curve resolves "
         f"({curve.resolution:.3g}, {curve.comparisons:,} comparisons): took the strictest measured "
-        f"point, distance {t}, the largest at which no false comparison was counted; its bound is "
-        f"{bound:.3g} false matches per scanned image"
+        f"point, distance {t}, {FALLBACK_MARGIN} bits below the first false comparison the curve "
+        f"counted (other photo sets counted theirs a few bits lower); its bound is {bound:.3g} "
+        "false matches per scanned image"
     )
     return Choice(t, budget, bound, comparisons, cap, False, why)
 

@@ -7,6 +7,7 @@ import pytest
 from photosieve.errors import ConfigError
 from photosieve.lists import ListSpec
 from photosieve.pipelines import list_preflight
+from photosieve.robust.budget import FALLBACK_MARGIN
 from photosieve.robust.modes import CONFIGS
 from photosieve.run_config import SHUFFLE, Matching
 from photosieve.transforms import known_lists
@@ -132,13 +133,15 @@ def test_each_lists_threshold_comes_from_its_budget_and_reaches_the_workers(tmp_
     matching = Matching((small, big, own), false_match_budget=1e-6)
     summaries = list_preflight.check_lists(matching, ("pdq",), query_hashes=2, curve=_curve())
     budget = {s["name"]: s["false_match_budget"] for s in summaries}
-    # 2 x 1 comparisons: up to rate 5e-7 -> 23; 2 x 2000: 2.5e-10 -> beyond the curve: 19.
+    # 2 x 1 comparisons: up to rate 5e-7 -> 23; 2 x 2000: 2.5e-10 -> beyond the curve: the
+    # strictest measured point, FALLBACK_MARGIN below the first counted distance (20).
+    fallback = 19 - FALLBACK_MARGIN
     assert (budget["small"]["threshold"], budget["small"]["supported"]) == (23, True)
-    assert (budget["big"]["threshold"], budget["big"]["supported"]) == (19, False)
+    assert (budget["big"]["threshold"], budget["big"]["supported"]) == (fallback, False)
     assert budget["own"]["threshold"] == 31  # its own, loose budget: capped by pdq's 31
-    assert [s["thresholds"]["pdq"] for s in summaries] == [23, 19, 31]
+    assert [s["thresholds"]["pdq"] for s in summaries] == [23, fallback, 31]
     effective = list_preflight.with_budget_thresholds(matching, summaries)
-    assert [s.threshold("pdq") for s in effective.lists] == [23, 19, 31]
+    assert [s.threshold("pdq") for s in effective.lists] == [23, fallback, 31]
 
 
 def test_a_mode_threshold_is_lowered_by_the_budget_not_raised(tmp_path):

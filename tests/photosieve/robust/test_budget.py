@@ -7,6 +7,7 @@ import pytest
 from photosieve.errors import ConfigError
 from photosieve.robust.budget import (
     DEFAULT_BUDGET,
+    FALLBACK_MARGIN,
     Curve,
     choose_threshold,
     parse_budget,
@@ -25,6 +26,7 @@ def test_the_rate_and_its_bound():
     assert CURVE.rate_bound(19) == pytest.approx(4 / CURVE.comparisons)  # nothing counted: ~3/N
     assert CURVE.rate_bound(22) > CURVE.rate(22)
     assert CURVE.strictest(31) == 19 and CURVE.strictest(10) == 10
+    assert CURVE.strictest(31, margin=FALLBACK_MARGIN) == 19 - FALLBACK_MARGIN
 
 
 def test_the_threshold_is_pinned_for_a_curve_a_budget_and_a_list():
@@ -63,7 +65,8 @@ def test_a_budget_the_curve_cannot_support_falls_back_to_the_strictest_measured_
     choice = choose_threshold(
         CURVE, budget=DEFAULT_BUDGET, query_hashes=77, list_hashes=10_000_000, cap=85
     )
-    assert not choice.supported and choice.threshold == 19  # the last distance with no count
+    # the strictest measured point: FALLBACK_MARGIN bits below the first counted distance (20)
+    assert not choice.supported and choice.threshold == 19 - FALLBACK_MARGIN
     assert choice.expected_per_image > DEFAULT_BUDGET  # said, not hidden
     assert "finer than the curve resolves" in choice.derivation
     everywhere = Curve((1,) * 257, 257)  # false comparisons at every distance
