@@ -13,9 +13,10 @@ different-photo pairs that match.
 A list of N listed images holds N hashes when it is hash-only, and N x (1 +
 windows + borders + region) when built from images; a scanned image is
 queried with the mode's query hashes (both as an audit counts them,
-:func:`photosieve.robust.budget.query_hashes_per_image`). Second-opinion
-modes match a combined score, not PDQ bits: the budget leaves them as
-calibrated, and they are shown at their shipped threshold.
+:func:`photosieve.robust.budget.query_hashes_per_image`). A mode that
+combines PDQ with a second hash into a score is left as calibrated
+(``+ gradient combine``); a mode that requires the second hash
+to agree (``+ pHash require``) matches PDQ bits and gets the budget too.
 
 Usage (from the repository root; hashes cached by ``bench_robustness``)::
 
@@ -37,6 +38,7 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from benchmarks import bench_robustness as robustness
+from photosieve.robust import modes as matching
 from photosieve.robust.budget import Curve, choose_threshold, query_hashes_per_image
 
 logger = logging.getLogger(__name__)
@@ -57,7 +59,8 @@ def budget_thresholds(curve: Curve, budget: float, listed: int) -> dict[str, tup
     out = {}
     for mode in robustness.MODES:
         config = mode.config
-        if config.second_opinion is not None:  # a combined score: left as calibrated
+        opinion = config.second_opinion
+        if opinion is not None and opinion.rule == matching.COMBINE:  # a score: as calibrated
             out[mode.name] = (config.threshold, True)
             continue
         expansion = config.expansion

@@ -21,7 +21,7 @@ from photosieve.errors import ConfigError, ListFormatError
 from photosieve.lists import HashList, ListSpec, read_lists, read_lists_entries
 from photosieve.robust.budget import Curve, choose_threshold, query_hashes_per_image
 from photosieve.robust.matcher import list_config
-from photosieve.robust.modes import CONFIGS, TARGET_FPR, MatchConfig
+from photosieve.robust.modes import COMBINE, CONFIGS, TARGET_FPR, MatchConfig
 from photosieve.run_config import SHUFFLE, SIDE_INPUT, Matching
 from photosieve.summary import LIST_BUDGET, LIST_MATCH_MODE
 from photosieve.transforms.known_lists import open_stored
@@ -127,7 +127,8 @@ def _apply_budget(
     curve: Curve | None,
 ) -> None:
     """Choose the list's PDQ threshold from its budget; record the choice in its summary."""
-    if config is not None and config.second_opinion is not None:
+    opinion = None if config is None else config.second_opinion
+    if opinion is not None and opinion.rule == COMBINE:
         summary[LIST_BUDGET] = {
             "budget": budget,
             "applied": False,
