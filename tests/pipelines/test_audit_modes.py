@@ -160,7 +160,10 @@ def test_a_profile_sets_a_second_opinion_mode(case, tmp_path):
         "rule": "require",
         "parameter": 16,
     }
-    assert entry["thresholds"] == {"pdq": CONFIGS["robust-windows-phash"].threshold}
+    # PDQ bits (the second hash must agree): the budget lowers the mode's threshold, never raises it.
+    chosen = entry["false_match_budget"]
+    assert chosen["applied"] and entry["thresholds"] == {"pdq": chosen["threshold"]}
+    assert chosen["threshold"] <= CONFIGS["robust-windows-phash"].threshold
 
 
 def test_without_a_mode_nothing_changes(case, tmp_path):
