@@ -33,6 +33,7 @@ BENCHMARKS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("bench_hashing", ("--large", "1", "--repeat", "1"), True),
     ("bench_pipeline", ("--copies", "2", "--repeats", "1"), True),
     ("false_match_curve", ("--limit", "4", "--hard-limit", "3"), True),
+    ("bench_budget", ("--limit", "6"), True),
 )
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"
 
