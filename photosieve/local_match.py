@@ -26,11 +26,11 @@ when the audit matches them all together (the pipeline tests compare).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from photosieve import schemas
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
-from photosieve.lists import ListSpec
+from photosieve.lists import HashList, ListSpec
 from photosieve.lists.known import KnownList, known_list, list_info, without
 from photosieve.lists.source import OpenFn
 from photosieve.matches import PROBED, KnownIndexes, query_outcome, resolve
@@ -58,6 +58,8 @@ class LocalMatcher:
         quality_cutoff: PDQ hashes below this quality are not matched.
         strict: refuse lists with bad lines (else skip them).
         open_fn: how list files are opened (default: local files).
+        read: the lists as already read, ``(HashList, entries)`` per spec in
+            order (entries only with a mode): then nothing is read again.
 
     Raises:
         ListFormatError: a list has bad lines (strict) or is no list.
@@ -72,17 +74,23 @@ class LocalMatcher:
         quality_cutoff: int = PDQ_QUALITY_THRESHOLD,
         strict: bool = True,
         open_fn: OpenFn | None = None,
+        read: Sequence[tuple[HashList, Mapping]] | None = None,
     ):
         self.mode = mode
         self.quality_cutoff = quality_cutoff
         self._mode_algorithms = frozenset(mode_algorithms(mode)) if mode else frozenset()
         known: list[KnownList] = []
         self.mode_lists: list[ModeList] = []
-        for spec in specs:
+        for index, spec in enumerate(specs):
+            if read is not None:  # read already (by the caller's preflight)
+                hash_list, entries = read[index]
+            elif mode is None:
+                hash_list, entries = spec.read(strict=strict, open_fn=open_fn), {}
+            else:
+                hash_list, entries = spec.read_entries(strict=strict, open_fn=open_fn)
             if mode is None:
-                known.append(known_list(spec, spec.read(strict=strict, open_fn=open_fn)))
+                known.append(known_list(spec, hash_list))
                 continue
-            hash_list, entries = spec.read_entries(strict=strict, open_fn=open_fn)
             config = list_config(mode, hash_list, entries, threshold=spec.thresholds.get("pdq"))
             matcher = None if config is None else ModeMatcher.from_list(config, hash_list, entries)
             self.mode_lists.append(ModeList(spec.name, hash_list.version, spec.role.value, matcher))

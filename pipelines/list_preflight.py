@@ -39,6 +39,7 @@ def check_lists(
     *,
     query_hashes: int | None = None,
     curve: Curve | None = None,
+    lists_read: list | None = None,
 ) -> list[dict]:
     """Read every list once, before any work starts; return their summaries for summary.json.
 
@@ -52,6 +53,9 @@ def check_lists(
         query_hashes: PDQ hashes per scanned image, for the false-match
             budget (None: the most any run of this matching could use).
         curve: the false-match curve (None: the shipped one).
+        lists_read: where to put each list as read, ``(HashList, entries)``
+            in the order of ``matching.lists`` (entries only with a mode), for
+            a caller that matches in this process and need not read them again.
 
     Each list's PDQ threshold is the largest its false-match budget allows
     (:mod:`photosieve.robust.budget`), never above its own or the mode's;
@@ -71,6 +75,8 @@ def check_lists(
         raise ConfigError(shuffle_refusal(mode))  # before reading any list
     specs = matching.lists
     read = _read(specs, strict=matching.strict_lists, entries=mode is not None)
+    if lists_read is not None:
+        lists_read.extend(read)
     curve = Curve.shipped() if curve is None else curve
     if query_hashes is None:  # match: the stored hashes' plan is not known here; the most
         expansion = None if mode is None else CONFIGS[mode].expansion

@@ -88,9 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(problem)
     try:
         plan = configure.hash_plan(args)
-        specs = _budget_thresholds(args, plan, configure.list_specs(args))
+        read: list = []
+        specs = _budget_thresholds(args, plan, configure.list_specs(args), read)
         matcher = LocalMatcher(
             specs,
+            read=read,
             mode=args.match_mode,
             quality_cutoff=args.quality_cutoff,
             strict=not args.lenient_lists,
@@ -136,8 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if found else 0
 
 
-def _budget_thresholds(args, plan, specs) -> list:
-    """The lists with each PDQ threshold from its false-match budget, chosen as an audit chooses it."""
+def _budget_thresholds(args, plan, specs, read: list) -> list:
+    """The lists with each PDQ threshold from its false-match budget, chosen as an audit chooses it.
+
+    ``read`` receives each list as preflight read it, so the matcher does not read it again.
+    """
     matching = Matching(
         tuple(specs),
         quality_cutoff=args.quality_cutoff,
@@ -148,7 +153,9 @@ def _budget_thresholds(args, plan, specs) -> list:
     query_hashes = query_hashes_per_image(
         plan.query_expansion, dihedral=plan.pdq_dihedral, as_stored=plan.pdq_as_stored
     )
-    summaries = check_lists(matching, plan.algorithms, query_hashes=query_hashes)
+    summaries = check_lists(
+        matching, plan.algorithms, query_hashes=query_hashes, lists_read=read
+    )
     return list(with_budget_thresholds(matching, summaries).lists)
 
 
