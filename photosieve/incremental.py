@@ -246,13 +246,13 @@ class PreviousRun:
                 "no 'hash_settings'); run one full audit without --previous first"
             )
         lists = {
-            entry["name"]: {
+            name: {
                 "version": entry.get("version"),
                 "role": entry.get("role"),
                 "thresholds": {a: float(t) for a, t in (entry.get("thresholds") or {}).items()},
                 LIST_MATCH_MODE: entry.get(LIST_MATCH_MODE),
             }
-            for entry in summary.lists or ()
+            for name, entry in summary.list_entries.items()
         }
         return cls(
             index=index,

@@ -29,7 +29,6 @@ import pyarrow.compute as pc
 from photosieve.lists.columns import as_strings, normalise_name, split_labels
 from photosieve.lists.hash_list import LINES, AlgorithmHashes, HashList
 from photosieve.lists.read import read_list_with_rows
-from photosieve.lists.source import OpenFn
 from photosieve.lists.validate import ReadResult
 
 __all__ = ["NO_ID", "VARIANT_COLUMN", "ItemEntries", "item_entries", "read_list_entries"]
@@ -156,26 +155,10 @@ def item_entries(group: AlgorithmHashes, result: ReadResult) -> ItemEntries:
     )
 
 
-def read_list_entries(
-    path: str,
-    *,
-    name: str | None = None,
-    algorithm: str | None = None,
-    strict: bool = True,
-    open_fn: OpenFn | None = None,
-    format: str | None = None,
-    max_bytes: int | None = None,
-) -> tuple[HashList, dict[str, ItemEntries]]:
-    """Read a list (as :func:`~photosieve.lists.read_list` does) and pair its entries, per algorithm."""
-    hash_list, result = read_list_with_rows(
-        path,
-        name=name,
-        algorithm=algorithm,
-        strict=strict,
-        open_fn=open_fn,
-        format=format,
-        max_bytes=max_bytes,
-    )
+def read_list_entries(path: str, **options) -> tuple[HashList, dict[str, ItemEntries]]:
+    """Read a list (as :func:`~photosieve.lists.read_list` does, with its keyword arguments)
+    and pair its entries, per algorithm."""
+    hash_list, result = read_list_with_rows(path, **options)
     return hash_list, {
         algorithm: item_entries(group, result) for algorithm, group in hash_list.groups.items()
     }
