@@ -278,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     return pipeline(run(argv))
 
 
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    sys.exit(main())
+if __name__ == "__main__":  # as `photosieve audit`, with its exit (see cli.entry)
+    from photosieve.pipelines.cli import entry
+
+    entry(["audit", *sys.argv[1:]])

@@ -119,5 +119,34 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def entry(argv: list[str] | None = None) -> None:
+    """The console script: :func:`main`, then an exit that skips interpreter teardown.
+
+    Beam's runners leave gRPC threads behind after a pipeline has finished
+    (the multi-process DirectRunner, the portable runner). Tearing the
+    interpreter down with those threads alive now and then aborts the process
+    in C++ ("terminate called without an active exception", status -6) after
+    the tables and ``summary.json`` were written and the run balanced. A
+    scheduler reads the exit status, so a finished run must not report a
+    crash: flush what was printed and logged, then ``os._exit`` with the
+    command's own status. Nothing is left to clean up by then: the pipeline's
+    workers are stopped and every output file is closed.
+    """
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's --help and usage errors: as Python would exit
+        code = 0 if exc.code is None else exc.code
+        if not isinstance(code, int):
+            print(code, file=sys.stderr)
+            code = 1
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # reader gone, or stream closed
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

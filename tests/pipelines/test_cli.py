@@ -92,3 +92,37 @@ def test_the_top_level_help_describes_lists_as_check_and_build(capsys):
     out = capsys.readouterr().out
     assert re.search(r"^  lists +check and build known-hash lists", out, flags=re.M)
     assert "photosieve --version" in out and "configs" in out
+
+
+def _entry(argv: list[str], *, setup: str = "") -> subprocess.CompletedProcess:
+    """Run :func:`cli.entry` in a fresh interpreter, output piped (block-buffered)."""
+    code = f"{setup}\nfrom photosieve.pipelines.cli import entry\nentry({argv!r})"
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_a_finished_command_exits_with_its_status_even_if_teardown_would_abort():
+    """A run that finished reports success, whatever the interpreter's teardown does.
+
+    Beam leaves gRPC threads that can abort the teardown (status -6). Here the
+    abort is planted as an exit handler: the status and the piped output must
+    still be the command's own.
+    """
+    done = _entry(["--version"], setup="import atexit, os\natexit.register(os.abort)")
+    assert done.returncode == 0, done.stderr
+    assert _versions(done.stdout)["photosieve"] == importlib.metadata.version("photosieve")
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "stream", "text"),
+    [
+        (["audit", "--help"], 0, "stdout", "usage: photosieve audit"),  # argparse exits 0
+        (["audit", "--no-such-flag-at-all", "-o", "x"], 2, "stderr", "usage:"),
+        (["no-such-command"], 2, "stderr", "unknown command"),
+    ],
+)
+def test_the_console_script_keeps_every_status_and_message(argv, status, stream, text):
+    done = _entry(argv)
+    assert done.returncode == status, done.stderr
+    assert text in getattr(done, stream)
