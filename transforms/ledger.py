@@ -17,6 +17,7 @@ Transforms:
 from __future__ import annotations
 
 import json
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 
@@ -117,5 +118,26 @@ class WriteLedger(beam.PTransform):
             | "SumLedgers" >> beam.CombineGlobally(_SumCountersFn())
             | "LedgerToJson"
             >> beam.Map(lambda counts: json.dumps(nest_counts(counts), sort_keys=True))
-            | "WriteLedgerJson" >> beam.io.WriteToText(path, num_shards=1, shard_name_template="")
+            | "WriteLedgerJson" >> beam.ParDo(_WriteOneFileFn(path))
         )
+
+
+class _WriteOneFileFn(beam.DoFn):
+    """The one text element -> ``path``, written under a temporary name and renamed into place.
+
+    A whole file sink (``WriteToText``: ~10 steps, each adding to a run's
+    fixed cost) for one small file that one element holds. A retried write
+    writes the same bytes again; readers never see a partial file.
+    """
+
+    def __init__(self, path: str):
+        self._path = path
+
+    def process(self, text: str):
+        temp = f"{self._path}.tmp-{uuid.uuid4().hex}"
+        with FileSystems.create(temp) as handle:
+            handle.write(text.encode("utf-8") + b"\n")
+        if FileSystems.exists(self._path):
+            FileSystems.delete([self._path])
+        FileSystems.rename([temp], [self._path])
+        return []

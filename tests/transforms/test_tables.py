@@ -9,12 +9,14 @@ import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
-from photosieve.transforms import tables as tables_module
 from photosieve.ledger import nest_counts
+from photosieve.transforms import tables as tables_module
 from photosieve.transforms.ledger import LEDGER_FILE, WriteLedger
 from photosieve.transforms.tables import WriteTables
 from tests.transforms import docstring_examples, samples
@@ -129,3 +131,66 @@ def test_display_data_reports_the_configuration():
 
 def test_docstring_examples():
     docstring_examples.check(tables_module)
+
+
+def _hash_rows(n: int) -> list[dict]:
+    row = _rows()[schemas.HASHES][0]
+    return [{**row, schemas.URI: f"in/{i:04d}.png"} for i in range(n)]
+
+
+def _uris(table_dir) -> list[str]:
+    return sorted(pq.read_table(table_dir).column(schemas.URI).to_pylist())
+
+
+def test_every_bundles_rows_land_once_even_when_retried_and_no_temporary_file_is_left(tmp_path):
+    rows = _hash_rows(250)
+    # Two workers split the rows over bundles (several temporary files per table), and
+    # every bundle is run twice (bundle_repeat): a retried bundle's files must not count.
+    options = PipelineOptions(["--direct_running_mode=multi_threading", "--direct_num_workers=2"])
+    with beam.Pipeline(runner=FnApiRunner(bundle_repeat=1), options=options) as p:
+        hashes = p | beam.Create(rows) | beam.Reshuffle()
+        _ = {schemas.HASHES: hashes, schemas.ERRORS: p | "None" >> beam.Create([])} | WriteTables(
+            str(tmp_path)
+        )
+    assert _uris(tmp_path / schemas.HASHES) == sorted(r[schemas.URI] for r in rows)
+    files = sorted(f.name for f in (tmp_path / schemas.HASHES).iterdir())
+    count = len(files)
+    assert count >= 2  # the test is about several bundles
+    assert files == [f"part-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
+    errors = list((tmp_path / schemas.ERRORS).iterdir())
+    assert len(errors) == 1 and pq.read_table(errors[0]).schema.equals(schemas.ERRORS_SCHEMA)
+    assert sorted(f.name for f in tmp_path.iterdir()) == [schemas.ERRORS, schemas.HASHES]
+
+
+def test_num_shards_gives_exactly_that_many_files_with_every_row(tmp_path):
+    rows = _hash_rows(10)
+    with BeamTestPipeline(runner=RUNNER) as p:
+        _ = {schemas.HASHES: p | beam.Create(rows)} | WriteTables(str(tmp_path), num_shards=3)
+    files = sorted(f.name for f in (tmp_path / schemas.HASHES).iterdir())
+    assert files == [f"part-{i:05d}-of-00003.parquet" for i in range(3)]
+    assert _uris(tmp_path / schemas.HASHES) == sorted(r[schemas.URI] for r in rows)
+
+
+def _shard(temp_dir, name: str, rows: list[dict]) -> tuple[str, str, int]:
+    writer = tables_module._ShardWriter(
+        str(temp_dir / name / f"{len(rows)}.parquet"), schemas.TABLES[name]
+    )
+    for row in rows:
+        writer.add(row)
+    return name, writer.path, writer.close()
+
+
+def test_only_committed_bundles_files_are_kept_and_a_repeated_commit_changes_nothing(tmp_path):
+    output, temp_dir = tmp_path / "out", tmp_path / "out" / ".tables-tmp-x"
+    (temp_dir / schemas.HASHES).mkdir(parents=True)
+    committed = [
+        _shard(temp_dir, schemas.HASHES, _hash_rows(3)),
+        _shard(temp_dir, schemas.HASHES, _hash_rows(5)),
+    ]
+    _shard(temp_dir, schemas.HASHES, _hash_rows(7))  # a failed bundle's file: never reported
+    commit = tables_module._CommitTablesFn(str(output), str(temp_dir), [schemas.HASHES], 0, None)
+    list(commit.process(committed))
+    table = pq.read_table(output / schemas.HASHES)
+    assert table.num_rows == 8 and not temp_dir.exists()
+    list(commit.process(committed))  # a retried commit: the files were moved already
+    assert pq.read_table(output / schemas.HASHES).num_rows == 8
