@@ -64,7 +64,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from photosieve.hashes import pdq, phash
+from photosieve.hashes import gradient, pdq, phash
 from photosieve.hashes.value import HashResult
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.lists.from_images import ListBuildOptions, ListRow, file_rows
@@ -483,6 +483,7 @@ class PairResult:
     first31_seconds: float | None
     png: MatchOutcome
     jpeg: MatchOutcome
+    before: MatchOutcome | None = None  # the benign photo itself (PNG): what it matched unattacked
 
 
 @dataclass(frozen=True)
@@ -554,6 +555,7 @@ def run_pair(
         result.first31_seconds,
         match_upload(png_bytes(result.image), listed),
         match_upload(jpeg_bytes(result.image), listed),
+        match_upload(png_bytes(benign), listed),
     )
 
 
@@ -578,6 +580,28 @@ def _worst(values: Sequence[float]) -> str:
     return f"{min(values):.1f}" if values else "-"
 
 
+def _row(
+    attack_name: str,
+    upload: str,
+    pairs: int,
+    reached: str,
+    outcomes: Sequence[MatchOutcome],
+    labels: Sequence[str],
+    psnr_text: str,
+    seconds: str,
+) -> str:
+    """One table row: matches per mode and the median whole-image distances of the uploads."""
+    counts = " | ".join(str(sum(o.matched[label] for o in outcomes)) for label in labels)
+    medians = [
+        _median([getattr(o, name) for o in outcomes])
+        for name in ("pdq_distance", "phash_distance", "gradient_distance")
+    ]
+    return (
+        f"| {attack_name} | {upload} | {pairs} | {reached} | {counts} | {' / '.join(medians)} | "
+        f"{psnr_text} | {seconds} |"
+    )
+
+
 def report(results: Sequence[PairResult], *, header: str = "") -> str:
     """The Markdown tables: per attack and upload, successes per mode, PSNR, seconds, distances."""
     labels = [label for label, _, _ in MODES]
@@ -588,22 +612,20 @@ def report(results: Sequence[PairResult], *, header: str = "") -> str:
         + " | median PDQ / pHash / gradient distance | median (worst) PSNR dB | median s |",
         "|---|---|---|---|" + "---|" * len(labels) + "---|---|---|",
     ]
+    unattacked = [r.before for r in results if r.before is not None and r.attack.startswith("A")]
+    if unattacked:
+        lines.append(_row("none (the benign photo)", "PNG (lossless)", len(unattacked), "-",
+                          unattacked, labels, "-", "-"))
     for name in dict.fromkeys(r.attack for r in results):
         group = [r for r in results if r.attack == name]
         done = [r for r in group if r.success]
         psnrs = [r.psnr for r in done]
         for upload in ("png", "jpeg"):
-            outcomes = [getattr(r, upload) for r in group]
-            counts = " | ".join(str(sum(o.matched[label] for o in outcomes)) for label in labels)
-            medians = [
-                _median([getattr(o, name) for o in outcomes])
-                for name in ("pdq_distance", "phash_distance", "gradient_distance")
-            ]
-            distances = " / ".join(medians)
             what = "PNG (lossless)" if upload == "png" else f"JPEG q{JPEG_QUALITY}"
             lines.append(
-                f"| {name} | {what} | {len(group)} | {len(done)} | {counts} | {distances} | "
-                f"{_median(psnrs)} ({_worst(psnrs)}) | {_median([r.seconds for r in done])} |"
+                _row(name, what, len(group), str(len(done)), [getattr(r, upload) for r in group],
+                     labels, f"{_median(psnrs)} ({_worst(psnrs)})",
+                     _median([r.seconds for r in done]))
             )
     first = [r for r in results if r.first31_psnr is not None and r.attack.startswith("A")]
     if first:
@@ -612,6 +634,14 @@ def report(results: Sequence[PairResult], *, header: str = "") -> str:
             f"Attack A, first image within PDQ {PLAIN_THRESHOLD}: {len(first)} pairs, median (worst) "
             f"PSNR {_median([r.first31_psnr for r in first])} ({_worst([r.first31_psnr for r in first])}) dB, "
             f"median {_median([r.first31_seconds for r in first])} s."
+        )
+    uploads = [o for r in results for o in (r.png, r.jpeg)]
+    if uploads:
+        grad = [o.gradient_distance for o in uploads]
+        lines.append(
+            f"Gradient distance of the attacked uploads to the target's whole-image entry: "
+            f"min {min(grad):.1f}, median {statistics.median(grad):.1f} (gradient's own match "
+            f"threshold: {gradient.GRADIENT_MATCH_THRESHOLD:g}; not attacked)."
         )
     return "\n".join(lines) + "\n"
 

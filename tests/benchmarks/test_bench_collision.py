@@ -101,14 +101,20 @@ def test_run_pair_matches_through_the_product():
 def test_report_formats_a_tiny_result():
     matched = {label: label == "PDQ 31" for label, _, _ in bc.MODES}
     outcome = bc.MatchOutcome(matched, 20, 30, 400.0)
-    results = [bc.PairResult("A: PDQ only", True, 30.0, 0.5, 28.0, 0.4, outcome, outcome)]
+    before = bc.MatchOutcome(dict.fromkeys(matched, False), 120, 32, 410.0)
+    results = [bc.PairResult("A: PDQ only", True, 30.0, 0.5, 28.0, 0.4, outcome, outcome, before)]
     text = bc.report(results, header="Title\n")
     lines = text.splitlines()
     assert lines[0] == "Title"
     assert lines[2].startswith("| attack | upload | pairs |")
     assert lines[4] == (
+        "| none (the benign photo) | PNG (lossless) | 1 | - | 0 | 0 | 0 | 0 | 0 | 0 | "
+        "120.0 / 32.0 / 410.0 | - | - |"
+    )
+    assert lines[5] == (
         "| A: PDQ only | PNG (lossless) | 1 | 1 | 1 | 0 | 0 | 0 | 0 | 0 | "
         "20.0 / 30.0 / 400.0 | 30.0 (30.0) | 0.5 |"
     )
-    assert lines[5].startswith("| A: PDQ only | JPEG q90 | 1 |")
+    assert lines[6].startswith("| A: PDQ only | JPEG q90 | 1 |")
     assert "first image within PDQ 31: 1 pairs, median (worst) PSNR 28.0 (28.0) dB" in text
+    assert "min 400.0, median 400.0 (gradient's own match threshold: 230; not attacked)" in text
