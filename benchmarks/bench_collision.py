@@ -65,7 +65,7 @@ import numpy as np
 from PIL import Image
 
 from photosieve.hashes import gradient, pdq, phash
-from photosieve.hashes.value import HashResult
+from photosieve.hashes.value import HashResult, HashValue
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.lists.from_images import ListBuildOptions, ListRow, file_rows
 from photosieve.robust.modes import (
@@ -85,6 +85,8 @@ STOP_DISTANCE = 24
 PLAIN_THRESHOLD = pdq.PDQ_MATCH_THRESHOLD
 # Attack B's pHash goal: robust-windows-phash requires <= 16; a few bits of margin.
 PHASH_STOP = 12
+# Attack C's gradient goal: below gradient's own match threshold (230), with margin.
+GRADIENT_STOP = 200.0
 # How often (iterations) the real hashes of the uint8 image are checked.
 CHECK_EVERY = 5
 # Bisection steps shrinking a successful perturbation (see shrink).
@@ -255,8 +257,7 @@ class AttackResult:
     """One attack's outcome: the final image (memory only) and the numbers the report keeps."""
 
     image: np.ndarray
-    pdq_distance: int
-    phash_distance: int
+    distances: tuple[float, ...]  # PDQ, pHash, gradient, to the target's hashes
     psnr: float
     seconds: float
     iterations: int
@@ -265,20 +266,19 @@ class AttackResult:
     first31_seconds: float | None = None
 
 
-def hash_distances(image: np.ndarray, target_pdq, target_phash) -> tuple[int, int]:
-    """Real PDQ and pHash distances of a uint8 image to the target's hashes."""
-    return (
-        int(pdq.compute(image).hash - target_pdq),
-        int(phash.compute(image).hash - target_phash),
+def hash_distances(image: np.ndarray, targets: Sequence[HashValue]) -> tuple[float, ...]:
+    """Real PDQ, pHash and gradient distances of a uint8 image to the target's hashes."""
+    return tuple(
+        module.compute(image).hash - target
+        for module, target in zip((pdq, phash, gradient), targets)
     )
 
 
 def attack(
     benign: np.ndarray,
-    terms: Sequence[HingeTerm],
-    done: Callable[[int, int], bool],
-    target_pdq,
-    target_phash,
+    terms: Sequence[HingeTerm | GradientTerm],
+    done: Callable[[tuple[float, ...]], bool],
+    targets: Sequence[HashValue],
     *,
     iterations: int = 300,
     step: float = 0.2,
@@ -291,7 +291,7 @@ def attack(
     normalised to ``step`` grey levels RMS so one setting suits every photo;
     the iterate is projected so that no channel leaves 0..255. Every
     :data:`CHECK_EVERY` iterations the real hashes of the rounded uint8 image
-    decide whether to stop (``done(pdq_distance, phash_distance)``).
+    decide whether to stop (``done((pdq, phash, gradient distances))``).
     """
     start = time.perf_counter()
     base = benign.astype(np.float64)
@@ -300,7 +300,7 @@ def attack(
     high = 255.0 - base.max(axis=2)
     delta = np.zeros(benign.shape[:2])
     first31: tuple[float, float] | None = None
-    image, d_pdq, d_phash = benign, 256, 64
+    image, distances = benign, hash_distances(benign, targets)
     it = 0
     for it in range(1, iterations + 1):
         grad = 2 * l2 * delta
@@ -313,20 +313,19 @@ def attack(
         if it % CHECK_EVERY:
             continue
         image = perturbed(base, delta)
-        d_pdq, d_phash = hash_distances(image, target_pdq, target_phash)
-        if first31 is None and d_pdq <= PLAIN_THRESHOLD:
+        distances = hash_distances(image, targets)
+        if first31 is None and distances[0] <= PLAIN_THRESHOLD:
             first31 = (psnr(benign, image), time.perf_counter() - start)
-        if done(d_pdq, d_phash):
-            image, d_pdq, d_phash = shrink(base, delta, done, target_pdq, target_phash)
+        if done(distances):
+            image, distances = shrink(base, delta, done, targets)
             break
     return AttackResult(
         image,
-        d_pdq,
-        d_phash,
+        distances,
         psnr(benign, image),
         time.perf_counter() - start,
         it,
-        done(d_pdq, d_phash),
+        done(distances),
         *(first31 or (None, None)),
     )
 
@@ -339,11 +338,10 @@ def perturbed(base: np.ndarray, delta: np.ndarray, scale: float = 1.0) -> np.nda
 def shrink(
     base: np.ndarray,
     delta: np.ndarray,
-    done: Callable[[int, int], bool],
-    target_pdq,
-    target_phash,
+    done: Callable[[tuple[float, ...]], bool],
+    targets: Sequence[HashValue],
     steps: int = SHRINK_STEPS,
-) -> tuple[np.ndarray, int, int]:
+) -> tuple[np.ndarray, tuple[float, ...]]:
     """The smallest ``scale * delta`` (bisection on the scale) whose image still meets the goal.
 
     Descent overshoots: its last steps push bits well past the median. The
@@ -351,16 +349,16 @@ def shrink(
     """
     lo, hi = 0.0, 1.0
     best = perturbed(base, delta)
-    best_d = hash_distances(best, target_pdq, target_phash)
+    best_d = hash_distances(best, targets)
     for _ in range(steps):
         mid = (lo + hi) / 2
         image = perturbed(base, delta, mid)
-        d = hash_distances(image, target_pdq, target_phash)
-        if done(*d):
+        d = hash_distances(image, targets)
+        if done(d):
             hi, best, best_d = mid, image, d
         else:
             lo = mid
-    return best, *best_d
+    return best, best_d
 
 
 def pdq_term(
@@ -377,6 +375,84 @@ def phash_term(
     return HingeTerm(
         phash_operator(shape), phash_signs(target_hash), margin, weight, True, free_bits
     )
+
+
+# -- the gradient hash (attack C) ------------------------------------------------------
+
+
+def _blur_matrix(size: int) -> np.ndarray:
+    """((size - 2) x size): gradient's [1, 2, 1] / 4 blur, valid part, as a matrix."""
+    out = np.zeros((size - 2, size))
+    for k, tap in enumerate(gradient.GRADIENT_BLUR_TAPS.astype(np.float64)):
+        out[np.arange(size - 2), np.arange(size - 2) + k] = tap
+    return out
+
+
+def _cell_matrix() -> np.ndarray:
+    """(6 x 28): which gradient pixels each grid cell sums along one axis."""
+    lo = np.arange(gradient.GRADIENT_GRID) * gradient.GRADIENT_CELL_STRIDE
+    j = np.arange(gradient.GRADIENT_MAP_SIZE)
+    return ((j[None, :] >= lo[:, None]) & (j[None, :] < lo[:, None] + gradient.GRADIENT_CELL_SIZE)).astype(
+        np.float64
+    )
+
+
+def _unit_backward(y: np.ndarray, norm: float, g: np.ndarray) -> np.ndarray:
+    """Gradient through ``y = x / |x|``: ``(g - y (y . g)) / |x|``."""
+    return (g - y * float(y @ g)) / norm if norm > 0 else np.zeros_like(g)
+
+
+@dataclass(frozen=True)
+class GradientTerm:
+    """The gradient hash's squared distance to a target, before quantisation, and its gradient.
+
+    The hash is linear up to its gradient maps (area resample, blur,
+    differences), then piecewise (rectify, dead zone, clip) and smooth (unit
+    norms): differentiable almost everywhere, backpropagated by hand here.
+    """
+
+    rows: np.ndarray  # (32, H) area weights, then the blur: (30, H)
+    cols: np.ndarray  # (30, W)
+    target: np.ndarray  # (144,) target hash bytes as floats
+    weight: float = 1.0
+
+    @classmethod
+    def of(cls, target_hash: bytes, shape: tuple[int, int], weight: float = 1.0) -> GradientTerm:
+        size = gradient.GRADIENT_NORM_SIZE
+        blur = _blur_matrix(size)
+        rows = blur @ gradient._area_weights(shape[0], size).astype(np.float64)
+        cols = blur @ gradient._area_weights(shape[1], size).astype(np.float64)
+        return cls(rows, cols, np.frombuffer(target_hash, np.uint8).astype(np.float64), weight)
+
+    def loss_and_gradient(self, luma: np.ndarray) -> tuple[float, np.ndarray]:
+        blurred = self.rows @ luma @ self.cols.T  # (30, 30)
+        dx = blurred[1:-1, 2:] - blurred[1:-1, :-2]
+        dy = blurred[2:, 1:-1] - blurred[:-2, 1:-1]
+        live_x = np.abs(dx) >= gradient.GRADIENT_DEADZONE
+        live_y = np.abs(dy) >= gradient.GRADIENT_DEADZONE
+        dx, dy = dx * live_x, dy * live_y
+        cells = _cell_matrix()
+        maps = (np.maximum(dx, 0), np.maximum(-dx, 0), np.maximum(dy, 0), np.maximum(-dy, 0))
+        sums = np.stack([cells @ m @ cells.T for m in maps], axis=-1).reshape(-1)  # cell-major
+        n1 = float(np.linalg.norm(sums))
+        u = sums / n1 if n1 > 0 else np.zeros_like(sums)
+        kept = u < gradient.GRADIENT_CLIP
+        w = np.minimum(u, gradient.GRADIENT_CLIP)
+        n2 = float(np.linalg.norm(w))
+        y = w / n2 if n2 > 0 else np.zeros_like(w)
+        diff = gradient.GRADIENT_QUANT_SCALE * y - self.target
+        loss = float(diff @ diff)
+        g = _unit_backward(y, n2, 2 * gradient.GRADIENT_QUANT_SCALE * diff) * kept
+        g = _unit_backward(u, n1, g).reshape(gradient.GRADIENT_GRID, gradient.GRADIENT_GRID, 4)
+        g_maps = [cells.T @ g[:, :, k] @ cells for k in range(4)]
+        g_dx = (g_maps[0] * (dx > 0) - g_maps[1] * (dx < 0)) * live_x
+        g_dy = (g_maps[2] * (dy > 0) - g_maps[3] * (dy < 0)) * live_y
+        g_blurred = np.zeros_like(blurred)
+        g_blurred[1:-1, 2:] += g_dx
+        g_blurred[1:-1, :-2] -= g_dx
+        g_blurred[2:, 1:-1] += g_dy
+        g_blurred[:-2, 1:-1] -= g_dy
+        return self.weight * loss, self.weight * (self.rows.T @ g_blurred @ self.cols)
 
 
 # -- matching the product's way --------------------------------------------------------
@@ -504,6 +580,7 @@ class Settings:
     phash_margin: float = 100.0
     phash_weight: float = 0.1
     phash_free_bits: int = 4
+    gradient_weight: float = 1e-2
 
 
 def load(path: Path, max_side: int = MAX_SIDE) -> np.ndarray:
@@ -517,37 +594,52 @@ def load(path: Path, max_side: int = MAX_SIDE) -> np.ndarray:
         return np.asarray(image).copy()
 
 
-def run_pair(
-    benign: np.ndarray, target: np.ndarray, adaptive: bool, settings: Settings
-) -> PairResult:
-    """Attack one pair (A, or B when ``adaptive``) and match both uploads against the target's list."""
-    rows = target_list(target)
-    listed = ListedTarget.of(rows)
-    target_pdq = pdq.compute(target).hash
-    target_phash = phash.compute(target).hash
-    shape = benign.shape[:2]
-    terms = [pdq_term(target_pdq.bits, shape, settings.pdq_margin, settings.pdq_free_bits)]
-    if adaptive:
+# The attacks: name, and the goal per hash (PDQ, pHash, gradient; None: not attacked).
+ATTACKS: dict[str, tuple[str, tuple[float | None, ...]]] = {
+    "A": ("A: PDQ only", (STOP_DISTANCE, None, None)),
+    "B": ("B: PDQ + pHash", (STOP_DISTANCE, PHASH_STOP, None)),
+    "C": ("C: PDQ + pHash + gradient", (STOP_DISTANCE, PHASH_STOP, GRADIENT_STOP)),
+}
+
+
+def goal(limits: Sequence[float | None]) -> Callable[[tuple[float, ...]], bool]:
+    """The stop test: every attacked hash within its limit."""
+
+    def done(distances: tuple[float, ...]) -> bool:
+        return all(lim is None or d <= lim for d, lim in zip(distances, limits))
+
+    return done
+
+
+def attack_terms(kind: str, targets: Sequence[HashValue], shape: tuple[int, int], settings: Settings):
+    """The loss terms of attack ``kind``: PDQ's, then pHash's (B, C), then gradient's (C)."""
+    limits = ATTACKS[kind][1]
+    terms: list[HingeTerm | GradientTerm] = [
+        pdq_term(targets[0].bits, shape, settings.pdq_margin, settings.pdq_free_bits)
+    ]
+    if limits[1] is not None:
         terms.append(
             phash_term(
-                target_phash.bits, shape, settings.phash_margin, settings.phash_weight,
+                targets[1].bits, shape, settings.phash_margin, settings.phash_weight,
                 settings.phash_free_bits,
             )
         )
+    if limits[2] is not None:
+        terms.append(GradientTerm.of(targets[2].bits, shape, settings.gradient_weight))
+    return terms
 
-        def done(d_pdq: int, d_phash: int) -> bool:
-            return d_pdq <= STOP_DISTANCE and d_phash <= PHASH_STOP
-    else:
 
-        def done(d_pdq: int, d_phash: int) -> bool:
-            return d_pdq <= STOP_DISTANCE
-
+def run_pair(benign: np.ndarray, target: np.ndarray, kind: str, settings: Settings) -> PairResult:
+    """Attack one pair (``kind``: a key of :data:`ATTACKS`) and match both uploads against the target's list."""
+    listed = ListedTarget.of(target_list(target))
+    targets = tuple(module.compute(target).hash for module in (pdq, phash, gradient))
+    terms = attack_terms(kind, targets, benign.shape[:2], settings)
     result = attack(
-        benign, terms, done, target_pdq, target_phash,
+        benign, terms, goal(ATTACKS[kind][1]), targets,
         iterations=settings.iterations, step=settings.step, l2=settings.l2,
     )
     return PairResult(
-        "B: PDQ + pHash" if adaptive else "A: PDQ only",
+        ATTACKS[kind][0],
         result.success,
         result.psnr,
         result.seconds,
@@ -640,8 +732,10 @@ def report(results: Sequence[PairResult], *, header: str = "") -> str:
         grad = [o.gradient_distance for o in uploads]
         lines.append(
             f"Gradient distance of the attacked uploads to the target's whole-image entry: "
-            f"min {min(grad):.1f}, median {statistics.median(grad):.1f} (gradient's own match "
-            f"threshold: {gradient.GRADIENT_MATCH_THRESHOLD:g}; not attacked)."
+            f"min {min(grad):.1f}, median {statistics.median(grad):.1f}, "
+            f"{sum(g <= gradient.GRADIENT_MATCH_THRESHOLD for g in grad)} of {len(grad)} within "
+            f"gradient's own match threshold {gradient.GRADIENT_MATCH_THRESHOLD:g} (no shipped mode "
+            "requires it)."
         )
     return "\n".join(lines) + "\n"
 
@@ -653,7 +747,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="Pair draw. Default: 0.")
     parser.add_argument("--split", default="B", help="Half of the photos (A or B). Default: B.")
     parser.add_argument("--iterations", type=int, default=Settings.iterations)
-    parser.add_argument("--attacks", default="AB", help="A, B or AB. Default: AB.")
+    parser.add_argument(
+        "--attacks", default="AB",
+        help="Which attacks, of A, B, C (C, on the gradient hash too, is slow). Default: AB.",
+    )
     parser.add_argument("-o", "--output", type=Path, help="Also write the report here.")
     args = parser.parse_args(argv)
     from benchmarks.bench_robustness import list_photos, split_of
@@ -663,10 +760,8 @@ def main(argv: list[str] | None = None) -> int:
     results: list[PairResult] = []
     for benign_path, target_path in pick_pairs(photos, args.pairs, args.seed):
         benign, target = load(benign_path), load(target_path)
-        for adaptive in (False, True):
-            if ("B" if adaptive else "A") not in args.attacks:
-                continue
-            result = run_pair(benign, target, adaptive, settings)
+        for kind in args.attacks:
+            result = run_pair(benign, target, kind, settings)
             results.append(result)
             print(
                 f"{result.attack}: goal {'reached' if result.success else 'missed'}, "
@@ -678,7 +773,7 @@ def main(argv: list[str] | None = None) -> int:
     header = (
         f"Collision attacks: {len(results)} attacks on pairs of half {args.split} "
         f"(seed {args.seed}, long side <= {MAX_SIDE} px, goal PDQ <= {STOP_DISTANCE}"
-        f"{f', pHash <= {PHASH_STOP} for B' if 'B' in args.attacks else ''}, "
+        f", pHash <= {PHASH_STOP} for B and C, gradient <= {GRADIENT_STOP:g} for C, "
         f"{settings.iterations} iterations at most)\n"
     )
     text = report(results, header=header)

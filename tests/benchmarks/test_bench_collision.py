@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from benchmarks import bench_collision as bc
-from photosieve.hashes import pdq, phash
+from photosieve.hashes import gradient, pdq, phash
 from tests.transforms.samples import picture
 
 
@@ -51,6 +51,30 @@ def test_adjoint(make):
     assert lhs == pytest.approx(rhs, rel=1e-9)
 
 
+def test_gradient_term_models_the_hash_and_its_derivative():
+    """Its distance is the real hash's (before rounding to bytes); its gradient is the loss's slope."""
+    benign, target = _rgb(8), _rgb(9)
+    term = bc.GradientTerm.of(gradient.compute(target).hash.bits, benign.shape[:2])
+    luma = pdq.luma(benign).astype(np.float64)
+    loss, grad = term.loss_and_gradient(luma)
+    real = gradient.compute(benign).hash - gradient.compute(target).hash
+    assert np.sqrt(loss) == pytest.approx(real, abs=3.0)  # quantisation: <= 0.5 per byte
+    direction = np.random.default_rng(1).normal(size=luma.shape)
+    eps = 1e-3
+    slope = (
+        term.loss_and_gradient(luma + eps * direction)[0]
+        - term.loss_and_gradient(luma - eps * direction)[0]
+    ) / (2 * eps)
+    assert float(np.sum(grad * direction)) == pytest.approx(slope, rel=1e-4)
+
+
+def test_goal_checks_only_the_attacked_hashes():
+    done = bc.goal((24, None, 200.0))
+    assert done((24, 64, 199.0))
+    assert not done((26, 0, 0.0))
+    assert not done((0, 0, 201.0))
+
+
 def test_phash_resize_matches_pillow_thumbnail():
     """The measured Lanczos matrices give imagehash's 32 x 32 thumbnail up to its uint8 rounding."""
     image = _rgb(4)
@@ -76,13 +100,13 @@ def test_signs_from_hash_bits_follow_each_hash_layout():
 
 def test_attack_a_reaches_pdq_threshold_between_two_pictures():
     benign, target = _rgb(1), _rgb(2)
-    target_pdq, target_phash = pdq.compute(target).hash, phash.compute(target).hash
+    targets = tuple(m.compute(target).hash for m in (pdq, phash, gradient))
+    target_pdq = targets[0]
     assert pdq.compute(benign).hash - target_pdq > 60  # unrelated to start with
     terms = [bc.pdq_term(target_pdq.bits, benign.shape[:2], 10.0, 0)]
-    result = bc.attack(
-        benign, terms, lambda d, _: d <= bc.PLAIN_THRESHOLD, target_pdq, target_phash
-    )
+    result = bc.attack(benign, terms, bc.goal((bc.PLAIN_THRESHOLD, None, None)), targets)
     assert result.success
+    assert result.distances[0] <= bc.PLAIN_THRESHOLD
     assert pdq.compute(result.image).hash - target_pdq <= bc.PLAIN_THRESHOLD
     assert result.image.dtype == np.uint8 and result.image.shape == benign.shape
     assert result.psnr > 15
@@ -90,7 +114,7 @@ def test_attack_a_reaches_pdq_threshold_between_two_pictures():
 
 def test_run_pair_matches_through_the_product():
     """Attack B on synthetic pictures: the PNG upload matches plain PDQ and the pHash-require mode."""
-    result = bc.run_pair(_rgb(6), _rgb(7), adaptive=True, settings=bc.Settings())
+    result = bc.run_pair(_rgb(6), _rgb(7), "B", bc.Settings())
     assert result.success
     assert result.png.pdq_distance <= bc.STOP_DISTANCE + 4  # the audit decodes fast; a few bits
     assert result.png.phash_distance <= 16
@@ -117,4 +141,4 @@ def test_report_formats_a_tiny_result():
     )
     assert lines[6].startswith("| A: PDQ only | JPEG q90 | 1 |")
     assert "first image within PDQ 31: 1 pairs, median (worst) PSNR 28.0 (28.0) dB" in text
-    assert "min 400.0, median 400.0 (gradient's own match threshold: 230; not attacked)" in text
+    assert "min 400.0, median 400.0, 0 of 2 within gradient's own match threshold 230" in text
