@@ -719,6 +719,15 @@ def report(results: Sequence[PairResult], *, header: str = "") -> str:
                      labels, f"{_median(psnrs)} ({_worst(psnrs)})",
                      _median([r.seconds for r in done]))
             )
+    for name in dict.fromkeys(r.attack for r in results):
+        missed = [r for r in results if r.attack == name and not r.success]
+        if missed:
+            lines.append("")
+            lines.append(
+                f"{name}: {len(missed)} attempts missed the goal; their last images: median (worst) "
+                f"PSNR {_median([r.psnr for r in missed])} ({_worst([r.psnr for r in missed])}) dB, "
+                f"median {_median([r.seconds for r in missed])} s."
+            )
     first = [r for r in results if r.first31_psnr is not None and r.attack.startswith("A")]
     if first:
         lines.append("")
@@ -767,7 +776,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{result.attack}: goal {'reached' if result.success else 'missed'}, "
                 f"PSNR {result.psnr:.1f} dB, {result.seconds:.2f} s, PNG PDQ/pHash "
                 f"{result.png.pdq_distance}/{result.png.phash_distance}, JPEG PDQ/pHash "
-                f"{result.jpeg.pdq_distance}/{result.jpeg.phash_distance}",
+                f"{result.jpeg.pdq_distance}/{result.jpeg.phash_distance}, gradient "
+                f"{result.png.gradient_distance:.1f}/{result.jpeg.gradient_distance:.1f}",
                 flush=True,
             )
     header = (

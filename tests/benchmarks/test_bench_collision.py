@@ -142,3 +142,8 @@ def test_report_formats_a_tiny_result():
     assert lines[6].startswith("| A: PDQ only | JPEG q90 | 1 |")
     assert "first image within PDQ 31: 1 pairs, median (worst) PSNR 28.0 (28.0) dB" in text
     assert "min 400.0, median 400.0, 0 of 2 within gradient's own match threshold 230" in text
+    assert "missed the goal" not in text
+    failed = [bc.PairResult("C: x", False, 14.0, 9.0, None, None, outcome, outcome, before)]
+    assert "C: x: 1 attempts missed the goal; their last images: median (worst) PSNR 14.0 (14.0) dB" in (
+        bc.report(failed)
+    )
