@@ -29,8 +29,11 @@ code for everything but the attacker:
   measured from Pillow itself (resizing identity images in mode ``F``,
   :func:`pillow_resize_matrix`), so ``P = Dp R Y S^T Dp^T`` (:class:`PhashOperator`)
   and both hinge losses are minimised together until PDQ is within
-  :data:`STOP_DISTANCE` and pHash within :data:`PHASH_STOP`. The gradient
-  hash is not attacked (see the README section): its distance is reported.
+  :data:`STOP_DISTANCE` and pHash within :data:`PHASH_STOP`.
+* **Attack C (PDQ + pHash + gradient, opt-in)**: also the gradient hash's
+  squared distance (:class:`GradientTerm`, backpropagated by hand: the hash
+  is rectified and unit-normalised, not linear), until within
+  :data:`GRADIENT_STOP`. Slow, and in the README's runs it never got there.
 * **Matching**: each attacked image is encoded as PNG (lossless) and as JPEG
   q90 (what a platform may store), hashed by :class:`photosieve.hashing.ImageHasher`
   with each mode's plan (:func:`photosieve.robust.modes.plan_for_mode`, the
@@ -41,6 +44,7 @@ code for everything but the attacker:
 Nothing is written but the report: images live in memory only.
 
     .venv/bin/python -m benchmarks.bench_collision --photos ../shared/data/photos -o /tmp/collision.md
+    .venv/bin/python -m benchmarks.bench_collision --photos ../shared/data/photos --pairs 5 --attacks C --iterations 1500
 """
 
 from __future__ import annotations
