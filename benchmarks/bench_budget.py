@@ -14,9 +14,10 @@ A list of N listed images holds N hashes when it is hash-only, and N x (1 +
 windows + borders + region) when built from images; a scanned image is
 queried with the mode's query hashes (both as an audit counts them,
 :func:`photosieve.robust.budget.query_hashes_per_image`). A mode that
-combines PDQ with a second hash into a score is left as calibrated
-(``+ gradient combine``); a mode that requires the second hash
-to agree (``+ pHash require``) matches PDQ bits and gets the budget too.
+combines PDQ with a second hash into a score (``+ gradient combine``)
+keeps its calibrated score threshold and the budget caps its PDQ distance
+(``max_pdq``); a mode that requires the second hash to agree (``+ pHash
+require``) matches PDQ bits and gets the budget as a lower threshold.
 
 Usage (from the repository root; hashes cached by ``bench_robustness``)::
 
@@ -30,6 +31,7 @@ reads them and writes only numbers.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
@@ -38,7 +40,6 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from benchmarks import bench_robustness as robustness
-from photosieve.robust import modes as matching
 from photosieve.robust.budget import Curve, choose_threshold, query_hashes_per_image
 
 logger = logging.getLogger(__name__)
@@ -59,10 +60,6 @@ def budget_thresholds(curve: Curve, budget: float, listed: int) -> dict[str, tup
     out = {}
     for mode in robustness.MODES:
         config = mode.config
-        opinion = config.second_opinion
-        if opinion is not None and opinion.rule == matching.COMBINE:  # a score: as calibrated
-            out[mode.name] = (config.threshold, True)
-            continue
         expansion = config.expansion
         q = query_hashes_per_image(expansion, dihedral=expansion.dihedral, as_stored=True)
         choice = choose_threshold(
@@ -70,10 +67,25 @@ def budget_thresholds(curve: Curve, budget: float, listed: int) -> dict[str, tup
             budget=budget,
             query_hashes=q,
             list_hashes=listed * list_hashes_per_image(mode),
-            cap=config.threshold,
+            cap=config.pdq_radius,
         )
         out[mode.name] = (choice.threshold, choice.supported)
     return out
+
+
+def budgeted(mode: robustness.Mode, threshold: float) -> robustness.Mode:
+    """``mode`` as an audit runs it at the budget's PDQ ``threshold``.
+
+    A combined score keeps its calibrated threshold and gets the PDQ cap
+    (``max_pdq``); every other mode's threshold is lowered
+    (:func:`photosieve.robust.modes.config_for_list`).
+    """
+    config = mode.config
+    if config.combines:
+        config = dataclasses.replace(config, max_pdq=threshold)
+    else:
+        config = dataclasses.replace(config, threshold=threshold)
+    return dataclasses.replace(mode, config=config)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,8 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     for budget in BUDGETS:
         for listed in LISTED:
             chosen_t = budget_thresholds(curve, budget, listed)
-            thresholds = {name: t for name, (t, _) in chosen_t.items()}
-            results = robustness.evaluate(pairs, len(photos), robustness.MODES, 0.0, thresholds)
+            runs = [budgeted(mode, chosen_t[mode.name][0]) for mode in robustness.MODES]
+            thresholds = {mode.name: mode.config.threshold for mode in runs}
+            results = robustness.evaluate(pairs, len(photos), runs, 0.0, thresholds)
             cells = []
             for name in names:
                 t, supported = chosen_t[name]

@@ -639,6 +639,8 @@ def pair_scores(
         score = config.second_opinion.score(
             score, pairs.second(config.second_opinion.algorithm, mask)
         )
+    if config.max_pdq is not None:  # a combined score's PDQ cap (a false-match budget's)
+        score = np.where(pairs.distance[mask] <= config.max_pdq, score, np.inf)
     out = np.full(n_photos * n_versions * n_lists, np.inf)
     key = (
         pairs.photo[mask].astype(np.int64) * n_versions + pairs.version[mask]

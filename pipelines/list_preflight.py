@@ -21,7 +21,7 @@ from photosieve.errors import ConfigError, ListFormatError
 from photosieve.lists import HashList, ListSpec, read_lists, read_lists_entries
 from photosieve.robust.budget import Curve, choose_threshold, query_hashes_per_image
 from photosieve.robust.matcher import list_config
-from photosieve.robust.modes import COMBINE, CONFIGS, TARGET_FPR, MatchConfig
+from photosieve.robust.modes import CONFIGS, TARGET_FPR, MatchConfig
 from photosieve.run_config import SHUFFLE, SIDE_INPUT, Matching
 from photosieve.summary import LIST_BUDGET, LIST_MATCH_MODE
 from photosieve.transforms.known_lists import open_stored
@@ -133,15 +133,6 @@ def _apply_budget(
     curve: Curve | None,
 ) -> None:
     """Choose the list's PDQ threshold from its budget; record the choice in its summary."""
-    opinion = None if config is None else config.second_opinion
-    if opinion is not None and opinion.rule == COMBINE:
-        summary[LIST_BUDGET] = {
-            "budget": budget,
-            "applied": False,
-            "derivation": f"mode {config.name} matches a combined score, not PDQ bits: its "
-            "threshold stays as calibrated",
-        }
-        return
     if curve is None:
         summary[LIST_BUDGET] = {
             "budget": budget,
@@ -149,7 +140,8 @@ def _apply_budget(
             "derivation": "this build ships no false-match curve",
         }
         return
-    cap = config.threshold if config is not None else spec.threshold("pdq")
+    # A combined score keeps its threshold; the budget caps the PDQ distance under it.
+    cap = config.pdq_radius if config is not None else spec.threshold("pdq")
     choice = choose_threshold(
         curve, budget=budget, query_hashes=query_hashes, list_hashes=len(hash_list.groups["pdq"]),
         cap=cap,
@@ -157,7 +149,8 @@ def _apply_budget(
     summary[LIST_BUDGET] = {"applied": True, **choice.to_json()}
     summary["thresholds"] = {**summary.get("thresholds", {}), "pdq": choice.threshold}
     if config is not None:
-        summary[LIST_MATCH_MODE]["threshold"] = choice.threshold
+        key = "max_pdq" if config.combines else "threshold"
+        summary[LIST_MATCH_MODE][key] = choice.threshold
     (_LOG.info if choice.supported else _LOG.warning)(
         "list %s: PDQ threshold %d from the false-match budget %g per scanned image (%s)",
         spec.name,
@@ -217,7 +210,7 @@ def _record_mode(spec: ListSpec, summary: dict, config: MatchConfig, mode: Match
     """A list's summary with the PDQ threshold and configuration ``mode`` uses for it (the
     mode's second algorithm only confirms PDQ pairs, so it leaves ``thresholds``)."""
     thresholds = dict(summary.get("thresholds", {}))
-    thresholds["pdq"] = config.threshold
+    thresholds["pdq"] = config.pdq_radius
     if mode.second_opinion is not None:
         thresholds.pop(mode.second_opinion.algorithm, None)
     summary["thresholds"] = thresholds
@@ -237,6 +230,7 @@ def _settings(config: MatchConfig) -> dict:
     return {
         "config": config.name,
         "threshold": config.threshold,
+        "max_pdq": config.max_pdq,
         "calibrated_threshold": CONFIGS[config.name].threshold,
         "target_fpr_per_pair": TARGET_FPR,
         "windows": len(config.windows),

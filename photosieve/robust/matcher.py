@@ -324,7 +324,7 @@ class ModeMatcher:
             window_variant[entries.variant_codes] if entries.variants else np.zeros(0, dtype=bool)
         )
         self._second = second
-        threshold = config.threshold
+        threshold = config.pdq_radius  # the radius queries use: picks the index's geometry
         self._all = build_index("pdq", self._hashes, threshold=threshold)
         plain_items = np.unique(self._entry_item[~self._is_window])
         if plain_items.size == entries.items:
@@ -431,7 +431,7 @@ class ModeMatcher:
         self, bits: np.ndarray, eligible: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query row, entry, PDQ distance) of every pair the window rule allows within the threshold."""
-        threshold = self.config.threshold
+        threshold = self.config.pdq_radius
         parts = []
         for index, rows, items in (
             (self._all, np.flatnonzero(eligible), None),

@@ -117,6 +117,12 @@ class MatchConfig:
             hashes that have one take part: not the uncrop hypotheses).
         threshold: the PDQ distance (or, with a second opinion that
             combines, the score) at or below which a pair matches.
+        max_pdq: with a combined score, the PDQ distance no pair may
+            exceed whatever its score (None: only the score counts). A
+            false-match budget sets it: a score bounds no PDQ distance
+            below the threshold (a far second hash costs a pair only
+            ``weight x distance``), so without it a combined mode's PDQ
+            comparisons reach as far as the score does.
     """
 
     name: str
@@ -127,10 +133,13 @@ class MatchConfig:
     windows_dihedral: bool = False
     second_opinion: SecondOpinion | None = None
     threshold: float = 31
+    max_pdq: float | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.threshold:
             raise ConfigError(f"mode {self.name!r}: threshold must be >= 0, got {self.threshold}")
+        if self.max_pdq is not None and not 0 <= self.max_pdq:
+            raise ConfigError(f"mode {self.name!r}: max_pdq must be >= 0, got {self.max_pdq}")
         if (
             self.second_opinion
             and self.second_opinion.algorithm not in self.expansion.second_opinions
@@ -139,6 +148,19 @@ class MatchConfig:
                 f"mode {self.name!r}: second opinion {self.second_opinion.algorithm!r} must be among the "
                 f"expansion's second_opinions {self.expansion.second_opinions}"
             )
+
+
+    @property
+    def combines(self) -> bool:
+        """A second opinion adds to the PDQ distance (the threshold is a score's)."""
+        return self.second_opinion is not None and self.second_opinion.rule == COMBINE
+
+    @property
+    def pdq_radius(self) -> float:
+        """The largest PDQ distance a pair may have: the threshold, or ``max_pdq`` below it."""
+        if self.max_pdq is None:
+            return self.threshold
+        return min(self.threshold, self.max_pdq)
 
 
 _PLAIN = QueryExpansion(dihedral=False, borders=False, region=False, rotation=False)
@@ -215,9 +237,11 @@ def config_for_list(
         mode: a name in :data:`CONFIGS`.
         has_windows: the list holds ``window ...`` entries.
         second_algorithms: the other algorithms the list holds.
-        threshold: a stricter threshold than the calibrated one (fewer false
-            positives, fewer copies found: the benchmark gives each mode's
-            threshold for 1e-6); None: the calibrated one.
+        threshold: a stricter PDQ threshold than the calibrated one (fewer
+            false positives, fewer copies found: the benchmark gives each
+            mode's threshold for 1e-6); None: the calibrated one. A mode
+            that combines scores keeps its calibrated score threshold and
+            caps the PDQ distance at this one (``max_pdq``).
 
     Raises:
         ConfigError: unknown mode, a list the mode cannot match, or a
@@ -248,7 +272,10 @@ def config_for_list(
                 f"(false-positive rate {TARGET_FPR:g} per pair); a mode's threshold may only be "
                 "lowered"
             )
-        config = dataclasses.replace(config, threshold=threshold)
+        if config.combines:
+            config = dataclasses.replace(config, max_pdq=threshold)
+        else:
+            config = dataclasses.replace(config, threshold=threshold)
     return config
 
 
@@ -401,7 +428,7 @@ def match(
         ~uncrop[:, None] & (upright[:, None] | config.windows_dihedral)
     )
     best: dict[str, RobustMatch] = {}
-    for i, j in zip(*np.nonzero(allowed & (distance <= config.threshold))):
+    for i, j in zip(*np.nonzero(allowed & (distance <= config.pdq_radius))):
         r, d = used[i], int(distance[i, j])
         image_id, variant = entries.ids[j], entries.variants[j]
         score, second = float(d), None

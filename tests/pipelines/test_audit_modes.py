@@ -65,11 +65,15 @@ def _pdq_rows(output) -> set[tuple]:
     }
 
 
-def _reference(root, files, list_name, file_name, config_name, mode, threshold=None) -> set:
+def _reference(
+    root, files, list_name, file_name, config_name, mode, threshold=None, max_pdq=None
+) -> set:
     plan = edited_copies.plan_for(mode, others=["md5"])
     config = CONFIGS[config_name]
     if threshold is not None:
         config = dataclasses.replace(config, threshold=threshold)
+    if max_pdq is not None:
+        config = dataclasses.replace(config, max_pdq=max_pdq)
     found = edited_copies.reference(
         files, edited_copies.read_entries(root / file_name), config, plan=plan
     )
@@ -164,6 +168,28 @@ def test_a_profile_sets_a_second_opinion_mode(case, tmp_path):
     chosen = entry["false_match_budget"]
     assert chosen["applied"] and entry["thresholds"] == {"pdq": chosen["threshold"]}
     assert chosen["threshold"] <= CONFIGS["robust-windows-phash"].threshold
+
+
+def test_a_combined_score_mode_keeps_its_score_threshold_and_the_budget_caps_pdq(case, tmp_path):
+    root, files = case
+    listed = tmp_path / "gradient.csv"
+    argv = ["build", "--from-images", str(root / "originals"), "-o", str(listed)]
+    assert lists_cli.main([*argv, "--second-opinions", "gradient"]) == 0
+    output = tmp_path / "out"
+    mode = "robust-windows-gradient"
+    # A budget that the curve resolves only at its strictest point: far below the score's 100.
+    extra = ["--match-mode", mode, "--false-match-budget", "1e-12"]
+    assert _audit(root, output, "-l", f"images={listed}", *extra) == 0
+    [entry] = _summary(output)["lists"]
+    chosen = entry["false_match_budget"]
+    assert chosen["applied"] and chosen["threshold"] < CONFIGS[mode].threshold
+    assert entry["match_mode"]["threshold"] == CONFIGS[mode].threshold  # the score's, as calibrated
+    assert entry["match_mode"]["max_pdq"] == chosen["threshold"] == entry["thresholds"]["pdq"]
+    expected = _reference(
+        tmp_path, files, "images", "gradient.csv", mode, mode, max_pdq=chosen["threshold"]
+    )
+    assert expected and _pdq_rows(output) == expected
+    assert all(row[6] <= chosen["threshold"] for row in expected)  # the PDQ distance column
 
 
 def test_without_a_mode_nothing_changes(case, tmp_path):

@@ -76,14 +76,26 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("mode", "list_name", "resolved"), CASES)
-def test_matcher_reports_what_the_reference_rule_reports(lists, files, mode, list_name, resolved):
+# A lower PDQ threshold, as a false-match budget sets it: a combined score keeps its own
+# threshold and caps the PDQ distance (max_pdq); the others lower theirs.
+CASES += [
+    ("robust-windows-gradient", "windows.csv", "robust-windows-gradient", 12),
+    ("robust-windows-phash", "windows.csv", "robust-windows-phash", 12),
+]
+CASES = [case if len(case) == 4 else (*case, None) for case in CASES]
+
+
+@pytest.mark.parametrize(("mode", "list_name", "resolved", "threshold"), CASES)
+def test_matcher_reports_what_the_reference_rule_reports(
+    lists, files, mode, list_name, resolved, threshold
+):
     hash_list, entries = read_list_entries(str(lists / list_name))
     variants = [v for v in entries["pdq"].variants]
     config = config_for_list(
         mode,
         has_windows=has_windows(variants),
         second_algorithms=[a for a in hash_list.algorithms if a != "pdq"],
+        threshold=threshold,
     )
     assert config.name == resolved
     matcher = ModeMatcher.from_list(config, hash_list, entries)
@@ -94,9 +106,16 @@ def test_matcher_reports_what_the_reference_rule_reports(lists, files, mode, lis
     # All frames in one batch, as the pipeline sends them.
     got = dict(zip(frames, matcher.match(list(frames.values()))))
     expected = edited_copies.reference(
-        files, edited_copies.read_entries(lists / list_name), config.name, quality_cutoff=0
+        files, edited_copies.read_entries(lists / list_name), config, quality_cutoff=0
     )
     assert {name: [m.match for m in found] for name, found in got.items()} == expected
+    if threshold is not None:
+        unlimited = edited_copies.reference(
+            files, edited_copies.read_entries(lists / list_name), config.name, quality_cutoff=0
+        )
+        # The lower threshold removed pairs the calibrated one keeps, and no pair is beyond it.
+        assert sum(map(len, unlimited.values())) > sum(map(len, expected.values()))
+        assert all(m.match.distance <= threshold for ms in got.values() for m in ms)
     # The planted copies are found, with the part of the image that matched.
     found = {name: {m.match.id for m in matches} for name, matches in got.items()}
     suffix = ".png" if list_name == "windows.csv" else ""

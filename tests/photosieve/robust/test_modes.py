@@ -166,3 +166,30 @@ def test_second_opinion_needs_second_hashes_on_both_sides(photos, hash_list):
     config = CONFIGS["robust-windows-gradient"]
     # The hash-only list has no gradient hashes: nothing can be confirmed.
     assert modes.match(query(photos["small"], config), hash_list, config) == []
+
+
+def test_a_combined_score_cannot_carry_a_pdq_distance_beyond_max_pdq(photos, image_list):
+    config = dataclasses.replace(CONFIGS["robust-windows-gradient"], windows=WINDOWS)
+    brighter = np.rint(255 * (photos["small"] / 255) ** 0.5).astype(np.uint8)
+    [found] = modes.match(query(brighter, config), image_list, config)
+    d = found.distance
+    assert d > 0 and found.score <= config.threshold
+    at = dataclasses.replace(config, max_pdq=d)
+    assert [m.id for m in modes.match(query(brighter, at), image_list, at)] == ["small"]
+    # One bit stricter: that pair is out whatever its score (another pair may remain, farther off).
+    below = dataclasses.replace(config, max_pdq=d - 1)
+    assert all(m.distance <= d - 1 for m in modes.match(query(brighter, below), image_list, below))
+    assert below.pdq_radius == d - 1 and below.threshold == config.threshold
+
+
+def test_a_lower_threshold_caps_pdq_in_a_combined_mode_and_lowers_the_rest():
+    combined = modes.config_for_list(
+        "robust-windows-gradient", has_windows=True, second_algorithms=["gradient"], threshold=57
+    )
+    assert (combined.threshold, combined.max_pdq, combined.pdq_radius) == (100, 57, 57)
+    required = modes.config_for_list(
+        "robust-windows-phash", has_windows=True, second_algorithms=["phash"], threshold=57
+    )
+    assert (required.threshold, required.max_pdq, required.pdq_radius) == (57, None, 57)
+    with pytest.raises(ConfigError, match="max_pdq must be >= 0"):
+        dataclasses.replace(combined, max_pdq=-1)
