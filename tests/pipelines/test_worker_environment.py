@@ -44,10 +44,10 @@ import pytest
 
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
+from tests.test_packaging import copy_sources, dockerfile_stages
 from tests.transforms import samples
 
 REPO = Path(__file__).resolve().parents[2]
-DOCKERFILE = REPO / "Dockerfile"
 INSTALL_TIMEOUT_S = 600
 RUN_TIMEOUT_S = 300
 START_TIMEOUT_S = 60
@@ -107,19 +107,8 @@ def _run(argv: list[str], *, cwd: Path, env: dict | None = None, timeout: float)
 
 
 def build_context_sources() -> list[str]:
-    """What the Dockerfile's wheel stage copies from the build context (its COPY sources)."""
-    sources = []
-    stage = None
-    for line in DOCKERFILE.read_text().splitlines():
-        words = line.split()
-        if not words or words[0].startswith("#"):
-            continue
-        if words[0].upper() == "FROM":
-            stage = words[-1] if len(words) >= 4 and words[-2].upper() == "AS" else None
-        elif words[0].upper() == "COPY" and stage is not None:
-            args = [w for w in words[1:] if not w.startswith("--")]
-            sources += args[:-1]
-    return sources
+    """What the Dockerfile's stages copy from the build context (its COPY sources)."""
+    return [source for stage in dockerfile_stages() for source in copy_sources(stage)]
 
 
 def _copy_build_context(target: Path) -> None:
