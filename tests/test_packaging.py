@@ -11,12 +11,14 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.resources
+import importlib.util
 import json
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,7 +111,9 @@ def dockerfile_stages(path: Path = DOCKERFILE) -> list[Stage]:
             named = len(words) == 3 and words[1].upper() == "AS"
             stages.append(Stage(words[0], words[2] if named else None))
         else:
-            assert stages, f"{keyword} before any FROM"
+            if not stages:  # only ARG may come before the first FROM (its build arguments)
+                assert keyword == "ARG", f"{keyword} before any FROM"
+                continue
             stages[-1].instructions.append((keyword, args))
     return stages
 
@@ -171,3 +175,90 @@ def test_the_docker_build_context_holds_what_the_wheel_stage_copies():
     assert sources == included
     for source in sources:
         assert (ROOT / source).exists(), source
+
+
+# --- the Dataflow Flex Template (configs/flex_template/) --------------------------------------
+
+FLEX = ROOT / "configs" / "flex_template"
+# A valid value, other than the default, for each parameter whose flag checks its value.
+_SAMPLE_VALUES = {"algorithms": "pdq,phash", "threshold": "pdq=24", "decode": "exact",
+                  "match_mode": "robust", "run_id": "weekly-1"}  # fmt: skip
+
+
+def _flex_metadata() -> dict:
+    return json.loads((FLEX / "metadata.json").read_text())
+
+
+def _flex_main():
+    """configs/flex_template/main.py, imported from its file (it is not in a package)."""
+    spec = importlib.util.spec_from_file_location("flex_template_main", FLEX / "main.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _audit_parser():
+    from photosieve.pipelines import audit
+
+    return audit.build_parser()
+
+
+def test_every_template_parameter_is_an_audit_flag():
+    """Each parameter, as the launcher passes it (``--name=value``), parses as the audit's flag."""
+    parser, main = _audit_parser(), _flex_main()
+    parameters = _flex_metadata()["parameters"]
+    names = [parameter["name"] for parameter in parameters]
+    assert len(set(names)) == len(names)
+    for parameter in parameters:
+        name = parameter["name"]
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", name), name
+        assert parameter["label"] and parameter["helpText"], name
+        boolean = parameter["parameterType"] == "BOOLEAN"
+        value = "true" if boolean else _SAMPLE_VALUES.get(name, "gs://bucket/path")
+        for pattern in parameter.get("regexes", []):
+            assert re.fullmatch(pattern, value), (name, pattern)
+        argv = main.audit_argv([f"--{name}={value}"], parser)
+        known, unknown = parser.parse_known_args(argv)
+        assert unknown == [], (name, argv)
+        default = parser.get_default(name)
+        assert getattr(known, name) not in (None, default, False), (name, argv)
+
+
+def test_the_template_requires_the_audits_required_flags_and_types_its_switches():
+    from photosieve.pipelines import audit
+
+    parameters = {p["name"]: p for p in _flex_metadata()["parameters"]}
+    required = {name for name, p in parameters.items() if not p.get("isOptional", False)}
+    assert required == set(audit.REQUIRED)
+    switches = {a.dest for a in _audit_parser()._actions if a.nargs == 0 and a.option_strings}
+    boolean = {name for name, p in parameters.items() if p["parameterType"] == "BOOLEAN"}
+    assert boolean == switches & set(parameters)
+
+
+def test_the_template_program_maps_parameters_and_passes_beam_options_through():
+    parser, main = _audit_parser(), _flex_main()
+    argv = main.audit_argv(
+        ["--suppress_list=stock=gs://b/s.txt", "--dihedral=false", "--archives=true",
+         "--progress=false", "--runner=DataflowRunner", "--temp_location=gs://b/tmp"], parser,
+    )  # fmt: skip
+    assert argv == ["--suppress-list=stock=gs://b/s.txt", "--archives", "--no-progress",
+                    "--runner=DataflowRunner", "--temp_location=gs://b/tmp"]  # fmt: skip
+    with pytest.raises(SystemExit, match="dihedral"):
+        main.audit_argv(["--dihedral=maybe"], parser)
+
+
+def test_the_template_folder_is_no_profile_and_not_installed():
+    """``photosieve configs`` lists configs/*.yaml only; the template is read from a checkout."""
+    from photosieve.pipelines import profile_names
+
+    assert list(profile_names.shipped()) == sorted(p.stem for p in (ROOT / "configs").glob("*.yaml"))
+    assert not (ROOT / "configs" / "flex_template" / "__init__.py").exists()
+
+
+def test_the_template_image_is_the_sdk_image_with_the_launcher_program():
+    *_, final = dockerfile_stages(FLEX / "Dockerfile")
+    assert final.base == "${SDK_IMAGE}"
+    assert json.loads(final.args("ENTRYPOINT")[-1]) == [BEAM_BOOT]
+    copied = {args.split()[-2]: args.split()[-1] for args in final.args("COPY")}
+    program = copied["configs/flex_template/main.py"]
+    assert f"FLEX_TEMPLATE_PYTHON_PY_FILE={program}" in final.args("ENV")
