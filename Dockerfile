@@ -43,8 +43,10 @@ FROM apache/beam_python3.11_sdk:2.77.0
 COPY --from=wheel /wheels /tmp/wheels
 # photosieve's dependencies are installed within pyproject.toml's ranges, with
 # Apache Beam held at the image's own release (its boot program and SDK
-# harness belong together): the constraint is the image's installed Beam.
-RUN pip freeze | grep -i '^apache[-_]beam==' > /tmp/beam-constraint.txt \
+# harness belong together): the constraint is the image's installed Beam,
+# read from its metadata (pip freeze may name a local file instead).
+RUN python -c "import importlib.metadata as m; print('apache-beam==' + m.version('apache-beam'))" \
+        > /tmp/beam-constraint.txt \
     && pip install --no-cache-dir --constraint /tmp/beam-constraint.txt /tmp/wheels/photosieve-*.whl \
     && pip check \
     && rm -rf /tmp/wheels /tmp/beam-constraint.txt
