@@ -61,7 +61,9 @@ _WORKER_BASE_RAM = 1 << 30  # 1 GiB
 # least that memory for the step. Beam's local engine, Flink and Spark ignore
 # it, and on the local engine a hinted step gets an environment of its own,
 # which splits the fused read-and-hash stage and holds every object's bytes
-# between the two.
+# between the two. On Dataflow too a step whose hints differ from its
+# neighbours' is in an environment of its own; a job-wide hint at least as
+# large (--resource_hints=min_ram=...) gives every step the same one.
 _MIN_RAM_RUNNER = "DataflowRunner"
 
 

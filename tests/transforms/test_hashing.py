@@ -302,6 +302,23 @@ def test_on_dataflow_the_hash_step_asks_for_the_memory_of_its_largest_decode(mod
     assert hashing_transforms.decode_min_ram(smaller) < hashing_transforms.decode_min_ram(plan)
 
 
+@pytest.mark.parametrize("job_wide, shared", [("16GB", True), ("1GB", False)])
+def test_a_job_wide_hint_at_least_the_steps_keeps_reading_and_hashing_in_one_environment(
+    job_wide, shared
+):
+    """Steps in one environment can be fused; a smaller job-wide hint leaves the step apart."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    p = beam.Pipeline(options=PipelineOptions([*_DATAFLOW, f"--resource_hints=min_ram={job_wide}"]))
+    records = p | beam.Create([ObjectRecord("in/a.jpg", 3, None, b"abc")])
+    _ = records | "Read" >> beam.Map(lambda record: record) | HashImages(PLAN, run_id="r")
+    transforms = p.to_runner_api().components.transforms.values()
+    pardo = "beam:transform:pardo:v1"
+    (read,) = [t for t in transforms if t.unique_name.startswith("Read") and t.spec.urn == pardo]
+    (step,) = [t for t in transforms if "/HashObjects/" in t.unique_name and t.spec.urn == pardo]
+    assert (step.environment_id == read.environment_id) is shared
+
+
 @pytest.mark.parametrize("runner", ["FnApiRunner", "PortableRunner"])
 def test_runners_that_ignore_min_ram_get_no_hint(runner):
     """No hint there: on Beam's local engine a hinted step would leave the fused read-and-hash stage."""
