@@ -70,9 +70,11 @@ _MIN_RAM_RUNNER = "DataflowRunner"
 def decode_min_ram(plan: HashPlan) -> int:
     """Bytes a worker needs to hash the largest image ``plan`` accepts: one decode plus the process.
 
-    One object is decoded at a time per SDK worker thread, and decoding is
-    refused beyond ``max_pixels`` before any pixel is loaded, so its memory
-    is bounded by the plan, not by the input.
+    Decoding is refused beyond ``max_pixels`` before any pixel is loaded, so
+    one decode's memory is bounded by the plan, not by the input. A lower
+    bound for a worker machine: it runs one SDK process per vCPU, each
+    decoding one object per thread at a time, so the profile's
+    ``machine_type`` sizes the rest (``dataflow.yaml``: one thread each).
     """
     per_pixel = _DECODE_BYTES_PER_PIXEL[plan.decode.mode]
     return _WORKER_BASE_RAM + plan.decode.max_pixels * per_pixel
