@@ -11,6 +11,12 @@ Transforms:
 
 Each object is decoded once for all requested hashes (the core's
 :class:`~photosieve.hashing.ImageHasher`); nothing is shuffled.
+
+On Dataflow the hashing step carries a ``min_ram`` resource hint
+(:func:`decode_min_ram`): what one decode at the plan's ``max_pixels`` may
+hold, plus the SDK process itself, so right fitting does not place it on
+workers too small for the largest image the run accepts. Other runners get
+no hint (see :func:`honours_min_ram`).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from photosieve.transforms.ledger import LEDGER, Tally
 from photosieve.transforms.progress import ProgressFile
 from photosieve.transforms.reading import ObjectRecord
 
-__all__ = ["HashImages", "account", "outcomes"]
+__all__ = ["HashImages", "account", "decode_min_ram", "honours_min_ram", "outcomes"]
 
 # Outcomes of one (object, algorithm) unit in the ledger ("units", algorithm, outcome).
 HASHED = "hashed"  # at least one hash row, no failure
@@ -41,6 +47,46 @@ FAILED = "failed"  # a failure row, no hash row
 PARTIAL = "partial"  # hashes for some frames, a failure for another (animated images only)
 MISSING = "missing"  # neither: an object lost (never expected; the run fails)
 UNEXPECTED = "unexpected"  # an algorithm nobody asked for (never expected; the run fails)
+
+
+# Memory one decode may hold per declared pixel, as photosieve.decode bounds it
+# (DecodeOptions.max_pixels): Pillow's RGBX frame (4 bytes), plus the 3-byte
+# RGB array exact mode hashes. Formats whose decoders hold more per pixel are
+# refused at proportionally fewer pixels, so this bound covers them too.
+_DECODE_BYTES_PER_PIXEL = {"fast": 4, "exact": 7}
+# The SDK worker process before any image: the interpreter, Beam, numpy,
+# pyarrow and the batch of object bytes waiting to be hashed (BATCH_BYTES).
+_WORKER_BASE_RAM = 1 << 30  # 1 GiB
+# Runners that act on min_ram: Dataflow's right fitting picks workers with at
+# least that memory for the step. Beam's local engine, Flink and Spark ignore
+# it, and on the local engine a hinted step gets an environment of its own,
+# which splits the fused read-and-hash stage and holds every object's bytes
+# between the two. On Dataflow too a step whose hints differ from its
+# neighbours' is in an environment of its own; a job-wide hint at least as
+# large (--resource_hints=min_ram=...) gives every step the same one.
+_MIN_RAM_RUNNER = "DataflowRunner"
+
+
+def decode_min_ram(plan: HashPlan) -> int:
+    """Bytes a worker needs to hash the largest image ``plan`` accepts: one decode plus the process.
+
+    Decoding is refused beyond ``max_pixels`` before any pixel is loaded, so
+    one decode's memory is bounded by the plan, not by the input. A lower
+    bound for a worker machine: it runs one SDK process per vCPU, each
+    decoding one object per thread at a time, so the profile's
+    ``machine_type`` sizes the rest (``dataflow.yaml``: one thread each).
+    """
+    per_pixel = _DECODE_BYTES_PER_PIXEL[plan.decode.mode]
+    return _WORKER_BASE_RAM + plan.decode.max_pixels * per_pixel
+
+
+def honours_min_ram(pipeline: beam.Pipeline) -> bool:
+    """True when ``pipeline`` runs on a runner that acts on a step's ``min_ram`` hint (Dataflow).
+
+    Judged by the runner's class and its bases, so that subclasses
+    (``TestDataflowRunner``) count and the Dataflow module is never imported.
+    """
+    return any(cls.__name__ == _MIN_RAM_RUNNER for cls in type(pipeline.runner).__mro__)
 
 
 def account(result: ObjectHashes, plan: HashPlan) -> dict[str, str]:
@@ -225,7 +271,10 @@ class HashImages(beam.PTransform):
 
     def expand(self, objects):
         fn = _HashObjectsFn(self._plan, self._run_id, self._progress_dir)
-        return objects | "HashObjects" >> beam.ParDo(fn).with_outputs(
+        step = beam.ParDo(fn)
+        if honours_min_ram(objects.pipeline):
+            step = step.with_resource_hints(min_ram=decode_min_ram(self._plan))
+        return objects | "HashObjects" >> step.with_outputs(
             schemas.ERRORS, LEDGER, main=schemas.HASHES
         )
 

@@ -14,11 +14,19 @@ from photosieve import schemas
 from photosieve.errors import FailureReason, HashFailure
 from photosieve.hashes.value import HashResult, HashValue
 from photosieve.hashing import FrameHashes, HashPlan, ImageHasher, ObjectHashes
-from tests.transforms import docstring_examples, samples
 from photosieve.transforms import hashing as hashing_transforms
-from photosieve.transforms.hashing import FAILED, HASHED, MISSING, PARTIAL, UNEXPECTED, HashImages, account
+from photosieve.transforms.hashing import (
+    FAILED,
+    HASHED,
+    MISSING,
+    PARTIAL,
+    UNEXPECTED,
+    HashImages,
+    account,
+)
 from photosieve.transforms.ledger import METRICS_NAMESPACE
 from photosieve.transforms.reading import ObjectRecord, ReadImages
+from tests.transforms import docstring_examples, samples
 
 RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
 PLAN = HashPlan.parse("pdq,md5")
@@ -254,6 +262,67 @@ def test_frame_cut_offs_bad_frames_and_decoder_warnings_are_counted():
     # First frame only: nothing partial, nothing cut off, bad.tif's frame 0 hashed.
     first = _counters(records, HashPlan.parse("pdq,md5"))
     assert first["units.pdq.hashed"] == 2 and "frames.cut_off" not in first
+
+
+def _hash_step_hints(runner_args: list[str], plan: HashPlan) -> dict[str, bytes]:
+    """The resource hints of the environment the HashObjects step runs in, once ``plan`` is applied."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    p = beam.Pipeline(options=PipelineOptions(runner_args))
+    records = p | beam.Create([ObjectRecord("in/a.jpg", 3, None, b"abc")])
+    _ = records | HashImages(plan, run_id="r")
+    proto = p.to_runner_api()
+    (step,) = [
+        t
+        for t in proto.components.transforms.values()
+        if "/HashObjects/" in t.unique_name and t.spec.urn == "beam:transform:pardo:v1"
+    ]
+    return dict(proto.components.environments[step.environment_id].resource_hints)
+
+
+_DATAFLOW = [
+    "--runner=DataflowRunner", "--project=my-project", "--region=europe-west1",
+    "--temp_location=gs://my-bucket/tmp", "--staging_location=gs://my-bucket/staging",
+]  # fmt: skip
+_MIN_RAM = "beam:resources:min_ram_bytes:v1"
+
+
+@pytest.mark.parametrize("mode", ["fast", "exact"])
+def test_on_dataflow_the_hash_step_asks_for_the_memory_of_its_largest_decode(mode):
+    from photosieve.decode import DecodeOptions
+
+    plan = HashPlan.parse("pdq,md5", DecodeOptions(mode=mode))
+    hints = _hash_step_hints(_DATAFLOW, plan)
+    assert int(hints[_MIN_RAM]) == hashing_transforms.decode_min_ram(plan)
+    # Above the peaks measured for one decode at the default max_pixels
+    # (photosieve/decode.py: exact 1.37 GiB, fast 0.71 GiB), with room for the process.
+    measured_peak = {"fast": 0.71, "exact": 1.37}[mode] * 2**30
+    assert hashing_transforms.decode_min_ram(plan) > measured_peak + 0.5 * 2**30
+    smaller = HashPlan.parse("pdq,md5", DecodeOptions(mode=mode, max_pixels=10_000_000))
+    assert hashing_transforms.decode_min_ram(smaller) < hashing_transforms.decode_min_ram(plan)
+
+
+@pytest.mark.parametrize("job_wide, shared", [("16GB", True), ("1GB", False)])
+def test_a_job_wide_hint_at_least_the_steps_keeps_reading_and_hashing_in_one_environment(
+    job_wide, shared
+):
+    """Steps in one environment can be fused; a smaller job-wide hint leaves the step apart."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    p = beam.Pipeline(options=PipelineOptions([*_DATAFLOW, f"--resource_hints=min_ram={job_wide}"]))
+    records = p | beam.Create([ObjectRecord("in/a.jpg", 3, None, b"abc")])
+    _ = records | "Read" >> beam.Map(lambda record: record) | HashImages(PLAN, run_id="r")
+    transforms = p.to_runner_api().components.transforms.values()
+    pardo = "beam:transform:pardo:v1"
+    (read,) = [t for t in transforms if t.unique_name.startswith("Read") and t.spec.urn == pardo]
+    (step,) = [t for t in transforms if "/HashObjects/" in t.unique_name and t.spec.urn == pardo]
+    assert (step.environment_id == read.environment_id) is shared
+
+
+@pytest.mark.parametrize("runner", ["FnApiRunner", "PortableRunner"])
+def test_runners_that_ignore_min_ram_get_no_hint(runner):
+    """No hint there: on Beam's local engine a hinted step would leave the fused read-and-hash stage."""
+    assert _hash_step_hints([f"--runner={runner}"], PLAN) == {}
 
 
 def test_docstring_examples():
