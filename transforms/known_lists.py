@@ -161,8 +161,14 @@ def index_dir_for(options: object | None) -> str:
 def _file_name(known: KnownList) -> str:
     """A name that changes with anything the file's content depends on, so a rerun reuses it."""
     key = json.dumps(
-        [mapped.FORMAT_VERSION, known.name, known.version, known.role, known.thresholds,
-         sorted(known.groups)],
+        [
+            mapped.FORMAT_VERSION,
+            known.name,
+            known.version,
+            known.role,
+            known.thresholds,
+            sorted(known.groups),
+        ],
         sort_keys=True,
     )
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", known.name)[:64] or "list"
@@ -210,7 +216,11 @@ def build_index_file(known: KnownList, index_dir: str) -> IndexHandle:
     FileSystems.rename([temporary], [path])
     _LOG.info(
         "built the index file of list %s (%s hashes, %d bytes) in %.1f s: %s",
-        known.name, summary.counts, summary.size, time.monotonic() - started, path,
+        known.name,
+        summary.counts,
+        summary.size,
+        time.monotonic() - started,
+        path,
     )
     return IndexHandle(path, summary.size, summary.digest, known.name, known.version)
 

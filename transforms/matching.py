@@ -146,8 +146,7 @@ class ProbeIndexes(beam.PTransform):
             hashes
             | "BatchQueries"
             >> beam.BatchElements(min_batch_size=1, max_batch_size=self._batch_size)
-            | "ProbeIndexes"
-            >> beam.ParDo(probe, AsList(handles)).with_outputs(LEDGER, main="hits")
+            | "ProbeIndexes" >> beam.ParDo(probe, AsList(handles)).with_outputs(LEDGER, main="hits")
         )
         return {"hits": probed.hits, LEDGER: probed[LEDGER]}
 

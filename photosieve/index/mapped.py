@@ -40,6 +40,7 @@ the same results; ``tests/photosieve/index/test_mapped.py`` checks it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -220,7 +221,7 @@ def write_index_file(
         size = _PREFIX + len(head) + header["data_size"]
         if size != header["size"]:  # pragma: no cover - two digit-count changes in a row
             raise AssertionError("index header size did not settle")
-    opener = create or (lambda p: open(p, "wb"))
+    opener = create or functools.partial(open, mode="wb")
     with opener(path) as out:
         out.write(MAGIC + struct.pack("<Q", len(head)) + head)
         for block in blocks:
@@ -363,7 +364,7 @@ def _open_group(
         raise ConfigError(f"{what} is damaged: its ids table does not fit the file")
     try:
         table = pa.ipc.open_file(buffer.slice(start, int(placed["nbytes"]))).read_all()
-    except pa.ArrowInvalid as exc:
+    except (pa.ArrowInvalid, OSError) as exc:
         raise ConfigError(f"{what} is damaged: its ids table does not read ({exc})") from None
     if table.num_rows != len(index) or len(index) != int(group["count"]):
         raise ConfigError(f"{what} is damaged: {table.num_rows} ids rows for {len(index)} hashes")
@@ -387,8 +388,7 @@ def copy_verified(
     temporary = f"{destination}.part-{os.getpid()}-{os.urandom(4).hex()}"
     try:
         with read() as source, open(temporary, "wb") as out:
-            for chunk in _chunks(source):
-                out.write(chunk)
+            out.writelines(_chunks(source))
         got = os.path.getsize(temporary)
         if got != size:
             raise ConfigError(f"copy of an index file has {got} bytes, expected {size}")
