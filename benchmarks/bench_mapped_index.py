@@ -76,12 +76,17 @@ def _queries(rng: np.random.Generator, hashes: np.ndarray, images: int) -> np.nd
     return queries
 
 
+def _flat(array):
+    """pyarrow returns large numpy string arrays in chunks; ListArray wants one."""
+    return array.combine_chunks() if hasattr(array, "combine_chunks") else array
+
+
 def prepare(workdir: str, n: int, images: int) -> dict:
     """Write the hashes, the queries and the index file once; return build time and file size."""
-    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow as pa
 
-    from photosieve.index import mapped  # noqa: PLC0415
-    from photosieve.lists.known import KnownList  # noqa: PLC0415
+    from photosieve.index import mapped
+    from photosieve.lists.known import KnownList
 
     paths = _paths(workdir, n)
     rng = np.random.default_rng(n)
@@ -90,8 +95,8 @@ def prepare(workdir: str, n: int, images: int) -> dict:
     hashes = np.load(paths["hashes"], mmap_mode="r")
     if not os.path.exists(paths["queries"]):
         np.save(paths["queries"], _queries(rng, hashes, images))
-    ids = pa.array(np.char.add("id-", np.arange(n).astype(str)))
-    labels = pa.array(np.full(n, "bench"))
+    ids = _flat(pa.array(np.char.add("id-", np.arange(n).astype(str))))
+    labels = _flat(pa.array(np.full(n, "bench")))
     one_each = pa.array(np.arange(n + 1, dtype=np.int32))
     entries = pa.table(
         {
@@ -99,8 +104,13 @@ def prepare(workdir: str, n: int, images: int) -> dict:
             "labels": pa.ListArray.from_arrays(one_each, labels),
         }
     )
-    known = KnownList("bench", f"random-{n}", "match", {"pdq": float(THRESHOLD)},
-                      {"pdq": (np.ascontiguousarray(hashes), entries)})
+    known = KnownList(
+        "bench",
+        f"random-{n}",
+        "match",
+        {"pdq": float(THRESHOLD)},
+        {"pdq": (np.ascontiguousarray(hashes), entries)},
+    )
     started = time.perf_counter()
     summary = mapped.write_index_file(known, paths["index"])
     return {"build_s": round(time.perf_counter() - started, 2), "file_bytes": summary.size}
@@ -108,7 +118,7 @@ def prepare(workdir: str, n: int, images: int) -> dict:
 
 def worker(kind: str, workdir: str, n: int) -> None:
     """One SDK-process stand-in: open or build, query, report, then wait to be told to exit."""
-    from photosieve.index import build_index, mapped  # noqa: PLC0415
+    from photosieve.index import build_index, mapped
 
     paths = _paths(workdir, n)
     queries = np.load(paths["queries"])
@@ -140,8 +150,14 @@ def worker(kind: str, workdir: str, n: int) -> None:
         "rss_added_mb": round((after["Rss"] - before["Rss"]) / 2**20, 1),
         "pss_added_mb": round((after["Pss"] - before["Pss"]) / 2**20, 1),
         "private_added_mb": round(
-            (after["Private_Clean"] + after["Private_Dirty"]
-             - before["Private_Clean"] - before["Private_Dirty"]) / 2**20, 1
+            (
+                after["Private_Clean"]
+                + after["Private_Dirty"]
+                - before["Private_Clean"]
+                - before["Private_Dirty"]
+            )
+            / 2**20,
+            1,
         ),
     }
     print(json.dumps(report), flush=True)
@@ -159,9 +175,20 @@ def run(kind: str, workdir: str, n: int, processes: int) -> list[dict]:
         for _ in range(processes):
             total_before = _total_pss([c.pid for c in children])
             child = subprocess.Popen(
-                [sys.executable, "-m", "benchmarks.bench_mapped_index", "--worker", kind,
-                 "--workdir", workdir, "--sizes", str(n)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.bench_mapped_index",
+                    "--worker",
+                    kind,
+                    "--workdir",
+                    workdir,
+                    "--sizes",
+                    str(n),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
             )
             children.append(child)
             report = json.loads(child.stdout.readline())
@@ -183,8 +210,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000000", help="Comma-separated list sizes.")
     parser.add_argument("--processes", type=int, default=3, help="Mapped worker processes.")
-    parser.add_argument("--memory-processes", type=int, default=None,
-                        help="In-memory worker processes (default: --processes; 0: skip).")
+    parser.add_argument(
+        "--memory-processes",
+        type=int,
+        default=None,
+        help="In-memory worker processes (default: --processes; 0: skip).",
+    )
     parser.add_argument("--queries", type=int, default=160, help="Query images (8 hashes each).")
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "bench-mapped"))
     parser.add_argument("--json", help="Write the results here too.")
