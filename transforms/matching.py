@@ -20,7 +20,7 @@ so their match tables are identical (tested):
   (:func:`~photosieve.transforms.known_lists.open_index`, shared by its
   threads through :class:`apache_beam.utils.shared.Shared`) and probes them
   with batches of query hashes. The processes of one machine share the
-  mapped pages (about 130 bytes per PDQ hash per machine, not per process);
+  mapped pages (about 160 bytes per PDQ hash with its ids, per machine, not per process);
   a remote file is copied once per machine into a local cache.
 * ``shuffle``: for lists too big to copy to every worker, a keyed join on
   the index's own chunks (:class:`~photosieve.transforms.shuffle_join.ShuffleJoin`).
