@@ -36,9 +36,10 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 import numpy as np
+import pyarrow as pa
 
 from photosieve import algorithms, schemas
-from photosieve.index import build_index
+from photosieve.index import HashIndex, build_index
 from photosieve.lists import ListRole
 from photosieve.lists.hash_list import IDS, LABELS
 from photosieve.lists.known import KnownList, ListInfo
@@ -48,6 +49,7 @@ __all__ = [
     "PROBED",
     "Hit",
     "KnownIndexes",
+    "ListIndex",
     "hit_key",
     "match_status",
     "query_outcome",
@@ -114,18 +116,43 @@ def query_hit(
     )
 
 
+class ListIndex(NamedTuple):
+    """One (list, algorithm) index with what a hit reports: the list hash's ids and labels."""
+
+    name: str
+    threshold: float
+    index: HashIndex
+    entries: pa.Table
+
+
 class KnownIndexes:
     """Every (list, algorithm) index of a run (the side-input strategy), built once per worker process.
 
-    Read-only after construction, so the threads of a worker share one.
+    Built from :class:`KnownList` objects (each index built here), or from mapped
+    index files (:meth:`from_mapped`, nothing built or copied). Both answer
+    the same way: the hashes reported come from the index itself. Read-only
+    after construction, so the threads of a worker share one.
     """
 
-    def __init__(self, known_lists: Iterable[KnownList]):
-        self.by_algorithm: dict[str, list[tuple[KnownList, object]]] = defaultdict(list)
-        for known in sorted(known_lists, key=lambda k: k.name):
-            for name, (hashes, _) in known.groups.items():
-                index = build_index(name, hashes, threshold=known.thresholds[name])
-                self.by_algorithm[name].append((known, index))
+    def __init__(self, known_lists: Iterable[KnownList] = (), *, mapped: Iterable = ()):
+        self.by_algorithm: dict[str, list[ListIndex]] = defaultdict(list)
+        self._mapped = list(mapped)  # keeps the maps open while the indexes are in use
+        for known in known_lists:
+            for name, (hashes, metadata) in known.groups.items():
+                threshold = known.thresholds[name]
+                index = build_index(name, hashes, threshold=threshold)
+                self.by_algorithm[name].append(ListIndex(known.name, threshold, index, metadata))
+        for listed in self._mapped:
+            for name, (index, table) in listed.groups.items():
+                threshold = listed.thresholds[name]
+                self.by_algorithm[name].append(ListIndex(listed.name, threshold, index, table))
+        for indexes in self.by_algorithm.values():
+            indexes.sort(key=lambda listed: listed.name)  # the same hit order on every runner
+
+    @classmethod
+    def from_mapped(cls, mapped_lists: Iterable) -> KnownIndexes:
+        """The indexes of lists opened with :func:`photosieve.index.mapped.open_index_file`."""
+        return cls(mapped=mapped_lists)
 
     def probe(self, algorithm: str, rows: list[dict]) -> Iterator[tuple[tuple, Hit]]:
         """(hit key, hit) of every list hash within threshold of a hash of ``rows`` (all of ``algorithm``)."""
@@ -134,21 +161,19 @@ class KnownIndexes:
             b"".join(bytes.fromhex(r[schemas.HASH]) for r in rows), dtype=np.uint8
         )
         packed = packed.reshape(len(rows), nbytes)
-        for known, index in self.by_algorithm[algorithm]:
-            hashes, metadata = known.groups[algorithm]
-            found = index.query_batch(packed, threshold=known.thresholds[algorithm])
-            for q, item, distance in zip(
-                found.query.tolist(), found.item.tolist(), found.distance.tolist()
+        for listed in self.by_algorithm[algorithm]:
+            found = listed.index.query_batch(packed, threshold=listed.threshold)
+            if not len(found):
+                continue
+            matched = listed.index.hashes_of(found.item)
+            ids = listed.entries.column(IDS).take(pa.array(found.item)).to_pylist()
+            labels = listed.entries.column(LABELS).take(pa.array(found.item)).to_pylist()
+            for n, (q, item, distance) in enumerate(
+                zip(found.query.tolist(), found.item.tolist(), found.distance.tolist())
             ):
                 row = rows[q]
                 hit = query_hit(
-                    row,
-                    known.name,
-                    item,
-                    distance,
-                    hashes[item].tobytes().hex(),
-                    metadata.column(IDS)[item].as_py(),
-                    metadata.column(LABELS)[item].as_py(),
+                    row, listed.name, item, distance, matched[n].tobytes().hex(), ids[n], labels[n]
                 )
                 yield hit_key(row), hit
 

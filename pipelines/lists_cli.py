@@ -3,10 +3,16 @@
     photosieve lists check ncmec.csv.gz benign.txt --algorithm pdq
     photosieve lists check cases.parquet --lenient --format json
     photosieve lists build known/ more/*.jpg -o known.csv.gz --label csam
+    photosieve lists index ncmec.csv.gz -o ncmec.psidx
 
 ``lists build`` hashes the images in files, folders and globs into a list
 that also holds sub-window hashes, so crops of those images match
 (photosieve.lists.from_images).
+
+``lists index`` builds a list's index file (photosieve.index.mapped) ahead of
+a run: the file a run's side-input join builds once under its temp location
+and every worker process maps. Built here, it shows the build time and size,
+and checks that a list is indexable, before a run pays for it.
 
 For each file: the format it was read as, the version (SHA-256 of the file
 as stored, which match rows cite), counts per algorithm (entries, distinct
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 
@@ -30,7 +37,7 @@ from photosieve.lists import FORMATS, HashList, read_list
 from photosieve.lists.build import build_list
 from photosieve.lists.from_images import DECODES, ListBuildOptions, decode_options
 from photosieve.lists.image_sources import ID_FROM
-from photosieve.cli.values import add_max_list_bytes, at_least
+from photosieve.cli.values import add_max_list_bytes, at_least, parse_threshold
 from photosieve.pipelines import help_text
 
 DEFAULT_MAX_PROBLEMS = 100  # per list in text output; JSON always has them all
@@ -171,8 +178,74 @@ def build_parser() -> argparse.ArgumentParser:
         help="Do not store border-stripped and region hashes of images that have them. "
         "Default: store them.",
     )
+    _add_index_command(commands)
     return parser
 
+
+INDEX_EPILOG = """examples:
+  # the index file of a list, as a run's workers map it
+  photosieve lists index ncmec.csv.gz -o ncmec.psidx
+  # with the thresholds the run will use (they tune the index, queries stay exact)
+  photosieve lists index known.csv -o known.psidx -t pdq=24 --name known"""
+
+
+def _add_index_command(commands) -> None:
+    index = commands.add_parser(
+        "index",
+        help="build a list's index file, the one every worker process of a run maps",
+        description="Build the indexes of one list (every algorithm it holds) into one immutable "
+        "file that processes map read-only and share (no Beam). Prints the counts, file size, "
+        "digest and build time.",
+        epilog=INDEX_EPILOG,
+        formatter_class=help_text.HelpFormatter,
+    )
+    index.add_argument(
+        "list", metavar="LIST", help="The list file (any supported format, .gz too)."
+    )
+    index.add_argument("-o", "--output", required=True, help="Index file to write. Required.")
+    index.add_argument(
+        "-n",
+        "--name",
+        default="",
+        help="The list's name. Default: the file name, as a run names it.",
+    )
+    index.add_argument(
+        "-r",
+        "--role",
+        choices=("match", "suppress"),
+        default="match",
+        help="The list's role. Default: match.",
+    )
+    index.add_argument(
+        "-t",
+        "--threshold",
+        action="append",
+        default=[],
+        type=threshold_value,
+        metavar="ALG=N",
+        help="The threshold queries will use for an algorithm (repeatable); it picks the "
+        "index geometry. Default: each algorithm's calibrated threshold (pdq 31).",
+    )
+    index.add_argument(
+        "-a",
+        "--algorithm",
+        default=None,
+        help="Read every hash as this algorithm. Default: sniffed.",
+    )
+    index.add_argument(
+        "-i",
+        "--input-format",
+        choices=tuple(FORMATS),
+        default=None,
+        help="Read the file as this list format. Default: sniffed.",
+    )
+    index.add_argument(
+        "-l",
+        "--lenient",
+        action="store_true",
+        help="Skip bad list lines instead of failing. Default: strict.",
+    )
+    add_max_list_bytes(index)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(exit_.code or 0)
     if args.command == "build":
         return build_command(args)
+    if args.command == "index":
+        return index_command(args)
     if args.algorithm is not None:
         try:
             args.algorithm = algorithms.get(args.algorithm).name
@@ -220,6 +295,70 @@ def build_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print("\n".join(build_text(args.output, report, args.decode, args.id_from)))
     return EXIT_PROBLEMS if report.failed_images or not report.written else EXIT_OK
+
+
+def index_command(args: argparse.Namespace) -> int:
+    """``lists index LIST -o FILE``: the list's index file, written whole then renamed into place.
+
+    Exit 1 when the list cannot be read (or has bad lines, unless
+    ``--lenient``), 2 for usage errors.
+    """
+    import time
+
+    from photosieve.index import mapped
+    from photosieve.lists import ListSpec
+    from photosieve.lists.known import known_list
+
+    try:
+        thresholds = dict(args.threshold)
+        spec = ListSpec(
+            args.list,
+            name=args.name,
+            role=args.role,
+            thresholds=thresholds,
+            algorithm=args.algorithm,
+            format=args.input_format,
+            max_bytes=args.max_list_bytes,
+        )
+    except ConfigError as exc:
+        print(f"photosieve lists index: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    started = time.monotonic()
+    try:
+        known = known_list(spec, spec.read(strict=not args.lenient))
+        if not known.groups:
+            raise ConfigError(f"{args.list}: no valid hashes to index")
+        temporary = f"{args.output}.tmp-{os.getpid()}"
+        try:
+            summary = mapped.write_index_file(known, temporary)
+            os.replace(temporary, args.output)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+    except PhotosieveError as exc:
+        print(f"photosieve lists index: {args.list}: cannot be indexed:\n  {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except OSError as exc:
+        print(f"photosieve lists index: cannot write {args.output}: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    counts = ", ".join(f"{name} {count}" for name, count in summary.counts.items())
+    print(
+        f"{args.output}: index of list {known.name} (version sha256:{known.version}): {counts} "
+        f"hashes, {summary.size} bytes, digest sha256:{summary.digest}, built in "
+        f"{time.monotonic() - started:.1f} s"
+    )
+    return EXIT_OK
+
+
+def threshold_value(text: str) -> tuple[str, float]:
+    """argparse type: ``ALGORITHM=N`` -> (algorithm, N), N within the algorithm's range."""
+    try:
+        listed, name, value = parse_threshold(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if listed is not None:
+        raise argparse.ArgumentTypeError(f"{text!r}: one list is indexed: give ALGORITHM=N")
+    return algorithms.get(name).name, value
 
 
 def build_text(output: str, report, decode: str, id_from: str) -> list[str]:

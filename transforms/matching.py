@@ -12,12 +12,16 @@ every (query hash, list hash) pair within the list's threshold, and hand
 those *hits* to the same resolution step (:func:`photosieve.matches.resolve`),
 so their match tables are identical (tested):
 
-* ``side-input`` (default): the lists are a side input; each worker process
-  builds the photosieve indexes (:class:`photosieve.matches.KnownIndexes`)
-  once, shared by its threads through
-  :class:`apache_beam.utils.shared.Shared`, and probes them with batches of
-  query hashes. Fast; every worker holds every list (about 150 bytes per PDQ
-  hash).
+* ``side-input`` (default): one worker builds each list's indexes once per
+  run into an immutable index file under the run's temp location
+  (:class:`~photosieve.transforms.known_lists.BuildIndexFiles`,
+  :mod:`photosieve.index.mapped`); the side input carries only small
+  handles (path, size, digest). Each worker process maps the files once
+  (:func:`~photosieve.transforms.known_lists.open_index`, shared by its
+  threads through :class:`apache_beam.utils.shared.Shared`) and probes them
+  with batches of query hashes. The processes of one machine share the
+  mapped pages (about 160 bytes per PDQ hash with its ids, per machine, not per process);
+  a remote file is copied once per machine into a local cache.
 * ``shuffle``: for lists too big to copy to every worker, a keyed join on
   the index's own chunks (:class:`~photosieve.transforms.shuffle_join.ShuffleJoin`).
   Euclidean (``gradient``) lists are not supported there.
@@ -39,10 +43,15 @@ from photosieve import ledger as keys
 from photosieve import schemas
 from photosieve.hashes.pdq import PDQ_QUALITY_THRESHOLD
 from photosieve.lists import ListSpec
-from photosieve.lists.known import KnownList, list_info
+from photosieve.lists.known import list_info
 from photosieve.matches import PROBED, KnownIndexes, query_outcome, resolve
 from photosieve.run_config import SHUFFLE, SIDE_INPUT, STRATEGIES
-from photosieve.transforms.known_lists import ReadKnownLists
+from photosieve.transforms.known_lists import (
+    BuildIndexFiles,
+    IndexHandle,
+    ReadKnownLists,
+    open_index,
+)
 from photosieve.transforms.ledger import LEDGER, Tally
 from photosieve.transforms.shuffle_join import ShuffleJoin
 
@@ -53,8 +62,12 @@ __all__ = ["SHUFFLE", "SIDE_INPUT", "STRATEGIES", "MatchHashes", "ProbeIndexes"]
 DEFAULT_BATCH_SIZE = 512
 
 
+def _open_indexes(handles: list[IndexHandle]) -> KnownIndexes:
+    return KnownIndexes.from_mapped([open_index(handle) for handle in handles])
+
+
 class _ProbeIndexesFn(beam.DoFn):
-    """Batches of hashes rows -> ((uri, frame, algorithm), Hit) with the lists as a side input."""
+    """Batches of hashes rows -> ((uri, frame, algorithm), Hit), the lists' index files a side input."""
 
     def __init__(self, shared_handle: shared.Shared, quality_cutoff: int):
         self._shared = shared_handle
@@ -64,9 +77,9 @@ class _ProbeIndexesFn(beam.DoFn):
         self._tally = Tally()
         self._indexes = None  # a strong reference keeps the shared indexes alive
 
-    def process(self, rows: list[dict], known_lists: list[KnownList]):
-        tag = ";".join(sorted(f"{k.name}@{k.version}" for k in known_lists))
-        self._indexes = indexes = self._shared.acquire(lambda: KnownIndexes(known_lists), tag=tag)
+    def process(self, rows: list[dict], handles: list[IndexHandle]):
+        tag = ";".join(sorted(f"{h.name}@{h.digest}" for h in handles))
+        self._indexes = indexes = self._shared.acquire(lambda: _open_indexes(handles), tag=tag)
         by_algorithm: dict[str, list[dict]] = defaultdict(list)
         for row in rows:
             algorithm = row[schemas.ALGORITHM]
@@ -82,11 +95,15 @@ class _ProbeIndexesFn(beam.DoFn):
 
 
 class ProbeIndexes(beam.PTransform):
-    """The side-input join: batches of hashes rows probe every list's index, built once per worker.
+    """The side-input join: batches of hashes rows probe every list's index file.
+
+    Each list's index file is built once per run (:class:`BuildIndexFiles`)
+    and mapped once per worker process.
 
     Example:
 
     >>> import numpy as np, pyarrow as pa
+    >>> from photosieve.lists.known import KnownList
     >>> entries = pa.table({"ids": [["k1"]], "labels": [["case-1"]]})
     >>> listed = KnownList("known", "v1", "match", {"pdq": 31.0},
     ...                    {"pdq": (np.full((1, 32), 0x0F, np.uint8), entries)})
@@ -102,6 +119,9 @@ class ProbeIndexes(beam.PTransform):
         known: a PCollection of :class:`~photosieve.lists.known.KnownList`.
         quality_cutoff: PDQ hashes below this quality are not matched.
         batch_size: query hashes per index probe.
+        index_dir: where the index files go (any Beam filesystem). Default:
+            ``<--temp_location>/photosieve-index``, else the machine's temp
+            folder (see :func:`~photosieve.transforms.known_lists.index_dir_for`).
 
     Returns a dict: ``hits`` (``((uri, frame, algorithm), Hit)``) and ``ledger``.
     """
@@ -111,20 +131,22 @@ class ProbeIndexes(beam.PTransform):
         known: beam.PCollection,
         quality_cutoff: int = PDQ_QUALITY_THRESHOLD,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        index_dir: str | None = None,
     ):
         super().__init__()
         self._known = known
         self._quality_cutoff = quality_cutoff
         self._batch_size = batch_size
+        self._index_dir = index_dir
 
     def expand(self, hashes):
+        handles = self._known | "BuildIndexFiles" >> BuildIndexFiles(self._index_dir)
         probe = _ProbeIndexesFn(shared.Shared(), self._quality_cutoff)
         probed = (
             hashes
             | "BatchQueries"
             >> beam.BatchElements(min_batch_size=1, max_batch_size=self._batch_size)
-            | "ProbeIndexes"
-            >> beam.ParDo(probe, AsList(self._known)).with_outputs(LEDGER, main="hits")
+            | "ProbeIndexes" >> beam.ParDo(probe, AsList(handles)).with_outputs(LEDGER, main="hits")
         )
         return {"hits": probed.hits, LEDGER: probed[LEDGER]}
 
@@ -186,6 +208,9 @@ class MatchHashes(beam.PTransform):
         skip_algorithms: the lists' hashes of these algorithms are not
             indexed (another transform matches them: see
             :class:`photosieve.transforms.mode_matching.MatchInMode`). Default: none.
+        index_dir: where the side-input strategy writes the lists' index
+            files (any Beam filesystem). Default: ``<--temp_location>/photosieve-index``,
+            else the machine's temp folder.
 
     Returns a dict: ``matches`` (row dicts for the ``matches`` table) and
     ``ledger`` (query, match and list counts).
@@ -207,6 +232,7 @@ class MatchHashes(beam.PTransform):
         expected_versions: dict[str, str] | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         skip_algorithms: Sequence[str] = (),
+        index_dir: str | None = None,
     ):
         super().__init__()
         if strategy not in STRATEGIES:
@@ -225,6 +251,7 @@ class MatchHashes(beam.PTransform):
         self._expected = dict(expected_versions or {})
         self._batch_size = batch_size
         self._skip = tuple(skip_algorithms)
+        self._index_dir = index_dir
 
     def expand(self, hashes):
         known = hashes.pipeline | "ReadKnownLists" >> ReadKnownLists(
@@ -241,7 +268,7 @@ class MatchHashes(beam.PTransform):
     def _join(self, known):
         """The strategy's join: ``hits`` ((query key, hit) pairs) and ``ledger``."""
         if self._strategy == SIDE_INPUT:
-            return ProbeIndexes(known, self._quality_cutoff, self._batch_size)
+            return ProbeIndexes(known, self._quality_cutoff, self._batch_size, self._index_dir)
         return ShuffleJoin(known, self._quality_cutoff)
 
     def _resolve(self, hits, known):

@@ -57,6 +57,10 @@ class ExactIndex:
     def nbytes_used(self) -> int:
         return int(self._rows.nbytes + self._keys.nbytes + self._order.nbytes)
 
+    def hashes_of(self, items: np.ndarray) -> np.ndarray:
+        """The indexed hashes of ``items`` as ``uint8 [len(items), nbytes]``."""
+        return np.take(self._rows, np.asarray(items, dtype=np.int64), axis=0)
+
     def __getstate__(self) -> dict:
         return {"rows": self._rows, "keys": self._keys, "order": self._order}
 

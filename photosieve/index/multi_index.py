@@ -241,6 +241,16 @@ class MultiIndex:
             + self._neighbour_keys.nbytes
         )
 
+    def hashes_of(self, items: np.ndarray) -> np.ndarray:
+        """The indexed hashes of ``items`` as ``uint8 [len(items), nbytes]`` (from the words).
+
+        Lets a caller report the matched hash without keeping its own copy
+        of the hashes (a mapped index holds only the words).
+        """
+        picked = np.take(self._words, np.asarray(items, dtype=np.int64), axis=1)
+        rows = np.ascontiguousarray(picked.T.astype(">u8")).view(np.uint8)
+        return rows.reshape(-1, self._words.shape[0] * 8)[:, : self.nbytes]
+
     def plan(self, threshold: int) -> Plan:
         """What a query at ``threshold`` will do (index or scan) and the model's estimates."""
         return estimate(self._geometry, len(self), self.nbytes * 8, int(threshold))

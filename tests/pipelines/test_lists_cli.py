@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from photosieve.index import mapped
+from photosieve.lists import ListSpec, read_list
+from photosieve.matches import KnownIndexes
 from photosieve.pipelines import cli, lists_cli
 
 HASH_LISTS = Path(__file__).resolve().parents[1] / "data" / "hash-lists"
@@ -141,3 +144,51 @@ def test_bad_max_list_bytes_is_a_usage_error(tmp_path, capsys, value):
     assert lists_cli.main(["check", "x.txt", "--max-list-bytes", value]) == 2
     err = capsys.readouterr().err
     assert "argument --max-list-bytes:" in err and ("byte count" in err or "positive" in err)
+
+
+def test_lists_index_writes_the_file_a_run_maps(tmp_path, capsys):
+    path = tmp_path / "known.csv"
+    path.write_text(
+        "hash,algorithm,id,labels\n"
+        + "0f" * 32
+        + ",pdq,k1,case-1\n"
+        + "ab" * 16
+        + ",md5,k2,case-2\n"
+    )
+    out = tmp_path / "known.psidx"
+    assert (
+        lists_cli.main(["index", str(path), "-o", str(out), "-t", "pdq=24", "-r", "suppress"]) == 0
+    )
+    text = capsys.readouterr().out
+    version = read_list(str(path)).version
+    assert text.startswith(
+        f"{out}: index of list known (version sha256:{version}): md5 1, pdq 1 hashes"
+    )
+    listed = mapped.open_index_file(str(out), expected_version=version, verify=True)
+    assert (listed.role, listed.thresholds) == ("suppress", {"md5": 0.0, "pdq": 24.0})
+    assert f"{out.stat().st_size} bytes, digest sha256:{listed.digest}" in text
+    row = {"uri": "a", "frame": 0, "algorithm": "pdq", "hash": "0f" * 31 + "0e", "quality": 90}
+    ((_, hit),) = KnownIndexes.from_mapped([listed]).probe("pdq", [row])
+    assert (hit.entry_ids, hit.labels, hit.distance) == (["k1"], ["case-1"], 1.0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["known.csv", "known.psidx"]
+    assert ListSpec(str(path)).name == listed.name  # named as a run names it
+
+
+def test_lists_index_refuses_bad_lists_and_usage_errors(tmp_path, capsys):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("pdq " + "0f" * 32 + "\nnot a hash\n")
+    out = tmp_path / "bad.psidx"
+    assert lists_cli.main(["index", str(bad), "-o", str(out)]) == 1
+    assert "cannot be indexed" in capsys.readouterr().err and not out.exists()
+    assert lists_cli.main(["index", str(bad), "-o", str(out), "--lenient"]) == 0
+    assert out.exists()
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    assert lists_cli.main(["index", str(empty), "-o", str(tmp_path / "e.psidx")]) == 1
+    assert "no valid hashes" in capsys.readouterr().err
+    assert lists_cli.main(["index", str(bad)]) == 2  # no -o
+    assert lists_cli.main(["index", str(bad), "-o", str(out), "-t", "known:pdq=24"]) == 2
+    assert lists_cli.main(["index", str(bad), "-o", str(out), "-t", "pdq=300"]) == 2
+    assert "one list is indexed" in capsys.readouterr().err
+    assert lists_cli.main(["index", str(bad), "-o", str(tmp_path / "no" / "d.psidx"), "-l"]) == 1
+    assert "cannot write" in capsys.readouterr().err

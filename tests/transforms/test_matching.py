@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import doctest
 import json
+import os
 
 import apache_beam as beam
 import numpy as np
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
+from apache_beam.pvalue import TaggedOutput
 from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.utils import shared
 from PIL import Image
 
 from photosieve import schemas
@@ -18,6 +21,7 @@ from photosieve.lists import ListSpec
 from tests.transforms import samples
 from photosieve.transforms import matching
 from photosieve.transforms.hashing import HashImages
+from photosieve.transforms.known_lists import build_index_file, read_known_list
 from photosieve.transforms.matching import SHUFFLE, SIDE_INPUT, STRATEGIES, MatchHashes
 from photosieve.transforms.reading import ReadImages
 
@@ -364,3 +368,44 @@ def test_display_data_reports_the_configuration(tmp_path):
         specs, run_id="r", matched_at_us=0, strategy=SHUFFLE, quality_cutoff=40
     ).display_data()
     assert data == {"lists": "a (match), b (suppress)", "strategy": SHUFFLE, "quality_cutoff": 40}
+
+
+def test_the_side_input_join_writes_one_index_file_per_list_where_told(tmp_path):
+    path = tmp_path / "known.txt"
+    path.write_text("md5 " + "ab" * 16 + "\npdq " + "0f" * 32 + "\n")
+    rows = [
+        {"uri": "a.jpg", "algorithm": "md5", "hash": "ab" * 16},
+        {"uri": "b.jpg", "frame": 0, "algorithm": "pdq", "hash": "0f" * 31 + "0e", "quality": 90},
+    ]
+    index_dir = tmp_path / "indexes"
+    with BeamTestPipeline(runner=RUNNER) as p:
+        matched = (
+            p
+            | beam.Create(rows)
+            | MatchHashes(
+                [ListSpec(str(path))], run_id="r", matched_at_us=0, index_dir=str(index_dir)
+            )
+        )
+        assert_that(
+            matched["matches"] | beam.Map(lambda r: (r["uri"], r["distance"])),
+            equal_to([("a.jpg", 0.0), ("b.jpg", 1.0)]),
+        )
+    (written,) = os.listdir(index_dir)
+    assert written.startswith("known-") and written.endswith(".psidx")
+
+
+def test_workers_probe_through_handles_alone_without_the_list(tmp_path):
+    """The side input is a handle (path, size, digest): the probe needs no list, ids come from the file."""
+    path = tmp_path / "known.csv"
+    path.write_text("hash,algorithm,id,labels\n" + "0f" * 32 + ",pdq,k1,case-1\n")
+    known = read_known_list(ListSpec(str(path)), strict=True)
+    handle = build_index_file(known, str(tmp_path / "indexes"))
+    path.unlink()
+    probe = matching._ProbeIndexesFn(shared.Shared(), quality_cutoff=50)
+    probe.setup()
+    row = {"uri": "a.jpg", "frame": 0, "algorithm": "pdq", "hash": "0f" * 31 + "0e", "quality": 90}
+    low = {**row, "uri": "low.jpg", "quality": 10}
+    hits = [kv for kv in probe.process([row, low], [handle]) if not isinstance(kv, TaggedOutput)]
+    assert [(key, hit.entry_ids, hit.labels, hit.matched_hash) for key, hit in hits] == [
+        (("a.jpg", 0, "pdq"), ["k1"], ["case-1"], "0f" * 32)
+    ]
