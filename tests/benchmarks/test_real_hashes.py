@@ -224,3 +224,12 @@ def test_unknown_data_is_a_clear_error(capsys):
     with pytest.raises(SystemExit):
         bench_index.main(["--n", "10", "--data", "random,imaginary"])
     assert "imaginary" in capsys.readouterr().err
+
+
+def test_best_time_reports_cpu_seconds_apart_from_time_spent_waiting():
+    import time
+
+    timing, result = bench_index.best_time(lambda: time.sleep(0.05) or 7, repeats=2)
+    assert result == 7
+    assert timing.wall >= 0.05
+    assert timing.cpu < 0.02  # sleeping, like waiting for a shared core, costs no CPU
