@@ -74,6 +74,7 @@ from threadpoolctl import threadpool_limits
 from benchmarks.edits import EDITS, EXTRA_EDITS, apply_all
 from photosieve.errors import ConfigError
 from photosieve.hashes import pdq, pdq_fast
+from photosieve.index.multi_index import MultiIndex
 
 __all__ = [
     "DEFAULT_CACHE",
@@ -101,6 +102,7 @@ PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 # (costly) PDQ axis weights of one length serve many windows and photos.
 WINDOW_SHARES = tuple(round(0.35 + 0.05 * i, 2) for i in range(14))
 BUFFER_BATCH = 2048
+PDQ_THRESHOLD = 31
 CACHE_VERSION = 1
 
 
@@ -593,7 +595,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS)
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--windows-per-axis", type=int, default=10)
-    parser.add_argument("--blend", type=int, default=0, help="Also make this many blend hashes.")
+    parser.add_argument(
+        "--blend", type=int, default=0, help="Also profile this many blend hashes. Default: 0."
+    )
     args = parser.parse_args(argv)
     measured = measured_set(
         args.photos, cache_dir=args.cache_dir, windows_per_axis=args.windows_per_axis, progress=True
@@ -603,6 +607,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{measured.raw:,} -> {len(measured.hashes):,} distinct; near queries {len(measured.near):,}, "
         f"far {len(measured.far):,}; {measured.seconds:.0f} s"
     )
+    index = MultiIndex.build(measured.hashes, threshold=PDQ_THRESHOLD)
+    for name, queries in (("near", measured.near), ("far", measured.far)):
+        found = index.query_batch(queries, threshold=PDQ_THRESHOLD)
+        matched = len(np.unique(found.query))
+        print(
+            f"{name} queries within {PDQ_THRESHOLD} of a list hash: {matched:,} of {len(queries):,} "
+            f"({matched / len(queries):.1%}); {len(found.query) / len(queries):.1f} pairs per query"
+        )
     named = {"measured": measured.hashes}
     if args.blend:
         started = time.perf_counter()
