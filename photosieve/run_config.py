@@ -41,11 +41,11 @@ from photosieve.summary import RunSettings
 __all__ = [
     "AUTO",
     "COMMANDS",
-    "STRATEGY_CHOICES",
     "OUTPUT_MODES",
     "SHUFFLE",
     "SIDE_INPUT",
     "STRATEGIES",
+    "STRATEGY_CHOICES",
     "Inputs",
     "Matching",
     "Output",

@@ -138,7 +138,7 @@ def index_bytes(algorithm: str, hashes: int, threshold: float) -> int:
         return n * (spec.nbytes + _EXACT_BYTES_PER_HASH)
     nbits = spec.nbytes * 8
     words = n * -(-nbits // BITS_PER_WORD) * 8
-    geometry = choose_geometry(n, nbits, int(math.floor(threshold))) if n else None
+    geometry = choose_geometry(n, nbits, math.floor(threshold)) if n else None
     if geometry is None:  # a scan: the words only
         return words
     m, b = geometry.chunks, geometry.chunk_bits

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 import apache_beam as beam
 
 from photosieve.cli import values
-from photosieve.hashes.pdq import PDQ_QUALITY_MAX, PDQ_QUALITY_THRESHOLD
 from photosieve.errors import ConfigError
+from photosieve.hashes.pdq import PDQ_QUALITY_MAX, PDQ_QUALITY_THRESHOLD
 from photosieve.robust.budget import DEFAULT_BUDGET, parse_budget
 from photosieve.robust.modes import CONFIGS, TARGET_FPR
 from photosieve.run_config import AUTO, SHUFFLE, SIDE_INPUT, STRATEGY_CHOICES, Matching

@@ -6,10 +6,10 @@ import pytest
 
 from photosieve.errors import ConfigError
 from photosieve.lists import ListSpec
+from photosieve.lists.known import known_list
 from photosieve.pipelines import list_preflight
 from photosieve.robust.budget import FALLBACK_MARGIN
 from photosieve.robust.modes import CONFIGS
-from photosieve.lists.known import known_list
 from photosieve.run_config import AUTO, SHUFFLE, SIDE_INPUT, Matching
 from photosieve.transforms import known_lists
 
@@ -177,7 +177,7 @@ def test_list_sizes_count_what_a_worker_holds_of_each_group(tmp_path):
     hash_lists = _read(matching)
     (size,) = list_preflight.list_sizes(matching, hash_lists)
     assert (size.list_name, size.algorithm, size.hashes, size.threshold) == ("k", "pdq", 200, 31)
-    hashes, metadata = known_list(specs[0], hash_lists[0]).groups["pdq"]
+    _, metadata = known_list(specs[0], hash_lists[0]).groups["pdq"]
     assert size.metadata_bytes == metadata.nbytes > 0  # the ids and labels a worker keeps
 
 
