@@ -23,8 +23,8 @@ input, so it gets side input even over the budget (with a warning saying
 so); otherwise side input when the estimate fits the budget, shuffle beyond.
 
 >>> sizes = [ListSize("known", "pdq", 1_000_000, 31)]
->>> choice = choose_strategy(AUTO, sizes, budget_bytes=1 << 30)
->>> choice.strategy, choice.estimated_bytes < 1 << 30
+>>> choice = choose_strategy(AUTO, sizes, budget_bytes=DEFAULT_SIDE_INPUT_BUDGET)
+>>> choice.strategy, choice.estimated_bytes < DEFAULT_SIDE_INPUT_BUDGET
 ('side-input', True)
 >>> choose_strategy(AUTO, sizes, budget_bytes=64 << 20).strategy
 'shuffle'
@@ -65,14 +65,17 @@ AUTO = "auto"
 # What --strategy takes.
 CHOICES = (AUTO, SIDE_INPUT, SHUFFLE)
 
-# The list bytes one SDK worker process may hold before auto picks the shuffle join.
-# A Dataflow n1-standard worker has 3.75 GiB per vCPU and runs one SDK process per
-# vCPU (configs/dataflow.yaml: number_of_worker_harness_threads 1). Of a process's
-# share, the interpreter with Beam, numpy, pyarrow and Pillow takes ~0.4 GiB, one
-# image at --max-pixels (179 Mpx) decoded to RGB and converted takes ~1 GiB, the
-# runner harness and bundles in flight some hundreds of MiB: 1 GiB is what is left
-# with a margin. That is ~6M PDQ hashes (~150 bytes of index + ~30 of ids per hash).
-DEFAULT_SIDE_INPUT_BUDGET = 1 << 30
+# The list bytes (as estimated here) one SDK worker process may hold before auto picks
+# the shuffle join. A Dataflow n1-standard worker has 3.75 GiB per vCPU and runs one SDK
+# process per vCPU (configs/dataflow.yaml: number_of_worker_harness_threads 1). Of a
+# process's share, the interpreter with Beam, numpy, pyarrow and Pillow and the runner
+# harness take ~0.7 GiB, and one image at --max-pixels (179 Mpx) decoded and converted
+# up to ~1.3 GiB: ~1.7 GiB is left for the lists. The estimate is the arrays' bytes (a
+# worker's live data measured 1.07x of it), but reading a list leaves the allocators
+# holding more: measured with benchmarks/bench_strategy.py's lists (1M PDQ hashes), a
+# worker's RSS grew 2.4x the estimate once built and 3.6x at its peak while reading.
+# 512 MiB keeps that under ~1.8 GiB: ~3M PDQ hashes (~160 bytes each).
+DEFAULT_SIDE_INPUT_BUDGET = 512 << 20
 # Bytes per hash of a sorted key and a row number (ExactIndex) or a norm (EuclideanIndex).
 _EXACT_BYTES_PER_HASH = 16
 _EUCLIDEAN_BYTES_PER_HASH = 8

@@ -116,9 +116,10 @@ class MatchLists(beam.PTransform):
             default=DEFAULT_SIDE_INPUT_BUDGET,
             metavar="BYTES",
             help=f"With --strategy {AUTO}: the most bytes of lists (hashes, ids, indexes) one SDK "
-            "worker process may hold; bytes, or with K/M/G/T (binary). Sized for one process per "
-            "vCPU on 3.75 GiB per vCPU (Dataflow n1-standard). "
-            f"Default: {DEFAULT_SIDE_INPUT_BUDGET >> 30}G.",
+            "worker process may hold, as estimated from their sizes; bytes, or with K/M/G/T "
+            "(binary). Sized for one process per vCPU with 3.75 GiB each (Dataflow n1-standard), "
+            "most of it for decoding and what reading a list leaves allocated. "
+            f"Default: {DEFAULT_SIDE_INPUT_BUDGET >> 20}M.",
         )
         parser.add_argument(
             "--lenient-lists",

@@ -323,7 +323,7 @@ def test_strategy_auto_with_a_tiny_budget_runs_the_shuffle_join(case, tmp_path, 
     settings = {output: _summary(output)["settings"] for output in (roomy, tiny)}
     assert settings[roomy]["strategy"] == "side-input"
     assert settings[roomy]["strategy_reason"].startswith("auto: the lists need ~")
-    assert "within --side-input-budget 1.0 GiB" in settings[roomy]["strategy_reason"]
+    assert "within --side-input-budget 512.0 MiB" in settings[roomy]["strategy_reason"]
     assert settings[tiny]["strategy"] == "shuffle"
     assert "over --side-input-budget 1 B" in settings[tiny]["strategy_reason"]
     assert _summary(tiny)["options"]["strategy"] == "auto"  # as given, for people
