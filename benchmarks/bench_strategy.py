@@ -49,7 +49,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from photosieve import schemas
-from photosieve.strategy import SHUFFLE, SIDE_INPUT, ListSize, choose_strategy, format_bytes
+from photosieve.strategy import (
+    DEFAULT_SIDE_INPUT_BUDGET,
+    SHUFFLE,
+    SIDE_INPUT,
+    ListSize,
+    choose_strategy,
+    format_bytes,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -232,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             make_hashes(run_dir, listed, args.queries, args.planted, seed=n)
             del listed
             estimate = ListSize("known", "pdq", n, 31).worker_bytes()
-            auto = choose_strategy("auto", [ListSize("known", "pdq", n, 31)], 1 << 30).strategy
+            auto = choose_strategy("auto", [ListSize("known", "pdq", n, 31)], DEFAULT_SIDE_INPUT_BUDGET).strategy
             pairs = {}
             for strategy in args.strategies:
                 if f"{strategy}:{n}" in args.skip:
@@ -261,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{args.queries} stored PDQ hashes ({args.planted} planted), runner {args.runner}; "
         f"{os.cpu_count()} cores, Python {platform.python_version()}\n"
     )
-    print("| listed PDQ hashes | strategy | median wall s | peak RSS | estimate per worker | auto (1 GiB) |")
+    budget = format_bytes(DEFAULT_SIDE_INPUT_BUDGET)
+    print(f"| listed PDQ hashes | strategy | median wall s | peak RSS | estimate per worker | auto ({budget}) |")
     print("|---|---|---|---|---|---|")
     for n in args.sizes:
         for strategy in args.strategies:

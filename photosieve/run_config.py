@@ -124,7 +124,7 @@ class Matching:
         lists: the run's lists, thresholds applied (names unique).
         strategy: :data:`AUTO` (what the flag defaults to), :data:`SIDE_INPUT`
             or :data:`SHUFFLE`. Preflight resolves ``auto``
-            (:meth:`resolved`): the pipeline only ever runs a join.
+            (:meth:`with_choice`): the pipeline only ever runs a join.
         side_input_budget: the most list bytes one worker process may hold
             for ``auto`` to choose side input (``--side-input-budget``).
         strategy_reason: why the strategy is what it is, once resolved
