@@ -102,6 +102,42 @@ def make_hashes(run_dir: Path, listed: np.ndarray, queries: int, planted: int, s
     pq.write_table(pa.Table.from_arrays(arrays, schema=schema), run_dir / schemas.HASHES / "part-0.parquet")
 
 
+def _rss() -> int:
+    """This process's resident bytes now."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) * 1024
+
+
+def _worker_memory(list_path: Path) -> dict:
+    """One process reading the list as a side-input worker does and building its indexes.
+
+    Returns the RSS growth once built and at its peak, the live arrays after
+    handing freed memory back (``malloc_trim``, Arrow's pool), and the
+    estimate :func:`photosieve.strategy.choose_strategy` compares with the budget.
+    """
+    import ctypes
+    import gc
+
+    from photosieve.lists import ListSpec
+    from photosieve.matches import KnownIndexes
+    from photosieve.transforms.known_lists import read_known_list
+
+    gc.collect()
+    base = _rss()
+    known = read_known_list(ListSpec(str(list_path)), strict=True)
+    indexes = KnownIndexes([known])
+    gc.collect()
+    built = _rss() - base
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    pa.default_memory_pool().release_unused()
+    live = _rss() - base
+    hashes, metadata = known.groups["pdq"]
+    estimate = ListSize("known", "pdq", len(hashes), 31, int(metadata.nbytes)).worker_bytes()
+    assert indexes.by_algorithm["pdq"]
+    return {"n": len(hashes), "estimate": estimate, "built": built, "peak": peak, "live": live}
+
+
 def _child(argv: list[str]) -> int:
     """Run ``photosieve match`` here; print its status and peak RSS (this process and children)."""
     from photosieve.pipelines import match
@@ -146,6 +182,15 @@ def run_match(
         "strategy": summary["settings"]["strategy"],
         "balanced": summary["accounting"]["balanced"],
     }
+
+
+def measure_worker_memory(list_path: Path) -> dict:
+    """:func:`_worker_memory` in a fresh process (nothing else allocated there)."""
+    command = [sys.executable, "-m", "benchmarks.bench_strategy", "--worker-memory-child", str(list_path)]
+    done = subprocess.run(command, cwd=REPO, env=ENV, capture_output=True, text=True, check=True)
+    result = json.loads([line for line in done.stdout.splitlines() if line.startswith("{")][-1])
+    print(json.dumps(result), flush=True)
+    return result
 
 
 def _free_port() -> int:
@@ -204,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
         return _child(argv[1:])
+    if argv[:1] == ["--worker-memory-child"]:
+        print(json.dumps(_worker_memory(Path(argv[1]))), flush=True)
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=5000, help="Stored PDQ hashes. Default: 5000.")
@@ -220,6 +268,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="STRATEGY:N",
         help="Runs not to make (e.g. shuffle:10000000, too slow on a local runner).",
     )
+    parser.add_argument(
+        "--worker-memory",
+        action="store_true",
+        help="Instead: per size, the RSS of one process reading the list as a side-input "
+        "worker does and building the index, against the estimate.",
+    )
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     args = parser.parse_args(argv)
 
@@ -235,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.sizes:
             list_path = scratch / f"list-{n}.parquet"
             listed = make_list(list_path, n, seed=n)
+            if args.worker_memory:
+                results.append(measure_worker_memory(list_path))
+                continue
             run_dir = scratch / f"run-{n}"
             make_hashes(run_dir, listed, args.queries, args.planted, seed=n)
             del listed
@@ -264,6 +321,14 @@ def main(argv: list[str] | None = None) -> int:
         _stop(services)
         shutil.rmtree(scratch, ignore_errors=True)
 
+    if args.worker_memory:
+        print("\n| listed PDQ hashes | estimate | RSS once built | RSS peak | live after trim |")
+        print("|---|---|---|---|---|")
+        for r in results:
+            cells = [format_bytes(r[k]) + (f" ({r[k] / r['estimate']:.2f}x)" if k != "estimate" else "")
+                     for k in ("estimate", "built", "peak", "live")]
+            print(f"| {r['n']:,} | " + " | ".join(cells) + " |")
+        return 0
     print(
         f"\n{args.queries} stored PDQ hashes ({args.planted} planted), runner {args.runner}; "
         f"{os.cpu_count()} cores, Python {platform.python_version()}\n"

@@ -68,13 +68,14 @@ CHOICES = (AUTO, SIDE_INPUT, SHUFFLE)
 # The list bytes (as estimated here) one SDK worker process may hold before auto picks
 # the shuffle join. A Dataflow n1-standard worker has 3.75 GiB per vCPU and runs one SDK
 # process per vCPU (configs/dataflow.yaml: number_of_worker_harness_threads 1). Of a
-# process's share, the interpreter with Beam, numpy, pyarrow and Pillow and the runner
-# harness take ~0.7 GiB, and one image at --max-pixels (179 Mpx) decoded and converted
-# up to ~1.3 GiB: ~1.7 GiB is left for the lists. The estimate is the arrays' bytes (a
-# worker's live data measured 1.07x of it), but reading a list leaves the allocators
-# holding more: measured with benchmarks/bench_strategy.py's lists (1M PDQ hashes), a
-# worker's RSS grew 2.4x the estimate once built and 3.6x at its peak while reading.
-# 512 MiB keeps that under ~1.8 GiB: ~3M PDQ hashes (~160 bytes each).
+# process's share, the runner harness takes some hundreds of MiB and hashing one object
+# up to ~1.5 GiB (the worst object's peak RSS, interpreter included: 0.76 GiB with fast
+# decode, 1.5 GiB exact; benchmarks/README.md, "Hostile inputs"): ~1.7 GiB is left. The estimate is the arrays' bytes (a
+# worker's live data measured 1.03-1.08x of it), but reading a list leaves the allocators
+# holding what it freed: a worker's RSS measured 2.5-2.9x the estimate once built and
+# 3.3-3.8x at its peak while reading (benchmarks/bench_strategy.py --worker-memory, 1M
+# and 3M PDQ hashes). 512 MiB keeps that at ~1.2 GiB built, ~1.6 GiB at the peak
+# (which a one-thread process does not overlap with decoding): ~3M PDQ hashes.
 DEFAULT_SIDE_INPUT_BUDGET = 512 << 20
 # Bytes per hash of a sorted key and a row number (ExactIndex) or a norm (EuclideanIndex).
 _EXACT_BYTES_PER_HASH = 16
