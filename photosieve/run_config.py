@@ -17,6 +17,7 @@ builds on).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from photosieve.archives import DEFAULT_MAX_ARCHIVE_BYTES
@@ -26,14 +27,25 @@ from photosieve.hashing import HashPlan
 from photosieve.lists import ListSpec
 from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES
 from photosieve.robust.budget import DEFAULT_BUDGET, parse_budget
+from photosieve.strategy import (
+    AUTO,
+    CHOICES,
+    DEFAULT_SIDE_INPUT_BUDGET,
+    SHUFFLE,
+    SIDE_INPUT,
+    STRATEGIES,
+    Choice,
+)
 from photosieve.summary import RunSettings
 
 __all__ = [
+    "AUTO",
     "COMMANDS",
     "OUTPUT_MODES",
     "SHUFFLE",
     "SIDE_INPUT",
     "STRATEGIES",
+    "STRATEGY_CHOICES",
     "Inputs",
     "Matching",
     "Output",
@@ -42,11 +54,9 @@ __all__ = [
 ]
 
 COMMANDS = ("audit", "scan", "match")
-# How lists are joined with the hashes: every worker holds the list indexes
-# (side input), or bucket keys meet in a CoGroupByKey (shuffle).
-SIDE_INPUT = "side-input"
-SHUFFLE = "shuffle"
-STRATEGIES = (SIDE_INPUT, SHUFFLE)
+# How lists are joined with the hashes (photosieve.strategy): STRATEGIES are the
+# joins a pipeline runs; --strategy also takes AUTO, resolved at preflight.
+STRATEGY_CHOICES = CHOICES
 # --output-mode: private outputs are readable by their owner only.
 OUTPUT_MODES = ("private", "shared")
 
@@ -112,7 +122,13 @@ class Matching:
 
     Attributes:
         lists: the run's lists, thresholds applied (names unique).
-        strategy: :data:`SIDE_INPUT` or :data:`SHUFFLE`.
+        strategy: :data:`AUTO` (what the flag defaults to), :data:`SIDE_INPUT`
+            or :data:`SHUFFLE`. Preflight resolves ``auto``
+            (:meth:`with_choice`): the pipeline only ever runs a join.
+        side_input_budget: the most list bytes one worker process may hold
+            for ``auto`` to choose side input (``--side-input-budget``).
+        strategy_reason: why the strategy is what it is, once resolved
+            (None before preflight).
         quality_cutoff: PDQ hashes below this quality are stored, not matched.
         strict_lists: a bad list line fails the run before any work.
         match_mode: a matching mode (``photosieve.robust``), or None for plain matching.
@@ -123,12 +139,15 @@ class Matching:
     """
 
     lists: tuple[ListSpec, ...]
+    # A Matching made in code runs the join it names; the command line's default is AUTO.
     strategy: str = SIDE_INPUT
     quality_cutoff: int = PDQ_QUALITY_THRESHOLD
     strict_lists: bool = True
     match_mode: str | None = None
     max_list_bytes: int | None = None
     false_match_budget: float = DEFAULT_BUDGET
+    side_input_budget: int = DEFAULT_SIDE_INPUT_BUDGET
+    strategy_reason: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lists", tuple(self.lists))
@@ -138,10 +157,27 @@ class Matching:
         names = [spec.name for spec in self.lists]
         if len(set(names)) != len(names):
             raise ConfigError(f"two lists share a name: {', '.join(sorted(names))}")
-        if self.strategy not in STRATEGIES:
-            raise ConfigError(f"--strategy must be one of {', '.join(STRATEGIES)}")
+        if self.strategy not in CHOICES:
+            raise ConfigError(f"--strategy must be one of {', '.join(CHOICES)}")
+        if isinstance(self.side_input_budget, bool) or not isinstance(self.side_input_budget, int):
+            raise ConfigError(
+                f"--side-input-budget must be a byte count, got {self.side_input_budget!r}"
+            )
+        if self.side_input_budget < 1:
+            raise ConfigError("--side-input-budget must be at least 1 byte")
         if not 0 <= self.quality_cutoff <= PDQ_QUALITY_MAX:
             raise ConfigError(f"--quality-cutoff must be from 0 to {PDQ_QUALITY_MAX}")
+
+    @property
+    def resolved(self) -> bool:
+        """Whether the strategy is a join the pipeline can run (not ``auto``)."""
+        return self.strategy in STRATEGIES
+
+    def with_choice(self, choice: Choice) -> Matching:
+        """This matching with the join preflight chose and why (see :func:`photosieve.strategy.choose_strategy`)."""
+        if choice.strategy not in STRATEGIES:
+            raise ConfigError(f"a chosen strategy must be one of {', '.join(STRATEGIES)}")
+        return dataclasses.replace(self, strategy=choice.strategy, strategy_reason=choice.reason)
 
 
 @dataclass(frozen=True)
@@ -219,5 +255,6 @@ class RunConfig:
             quality_cutoff=None if matching is None else matching.quality_cutoff,
             match_mode=self.match_mode,
             strategy=None if matching is None else matching.strategy,
+            strategy_reason=None if matching is None else matching.strategy_reason,
             dihedral=bool(self.plan and self.plan.pdq_dihedral),
         )

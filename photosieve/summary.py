@@ -48,8 +48,12 @@ class RunSettings:
         archives: archive members were read as objects (``archive!/member``).
         quality_cutoff: PDQ hashes below this quality were not matched.
         match_mode: the matching mode the run hashed and matched for, or None.
-        strategy: how lists were joined (``side-input`` or ``shuffle``).
+        strategy: how lists were joined (``side-input`` or ``shuffle``): the
+            join that ran, also when ``--strategy auto`` chose it.
         dihedral: PDQ was also computed for the seven rotations/mirrors.
+        strategy_reason: why that join (``auto``'s estimate and budget, a
+            mode that needs side input, or the flag given); None in
+            summaries written before it was recorded.
     """
 
     archives: bool = False
@@ -57,6 +61,7 @@ class RunSettings:
     match_mode: str | None = None
     strategy: str | None = None
     dihedral: bool = False
+    strategy_reason: str | None = None
 
     @classmethod
     def from_legacy_options(cls, options: Mapping[str, Any]) -> RunSettings:

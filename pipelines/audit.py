@@ -155,6 +155,7 @@ def pipeline(config: RunConfig) -> int:
     except ConfigError as exc:
         _LOG.error("%s", exc)
         return 2
+    config = checked.applied_to(config)  # the join preflight chose (--strategy auto)
     runs = list(checked.previous)
     policy = CarryPolicy(
         runs,

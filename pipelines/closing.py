@@ -66,6 +66,7 @@ def closing_block(summary: Summary) -> str:
         lines += _line("matched", _matched(counts))
         for index, text in enumerate(_budgets(summary)):
             lines += _line("thresholds" if index == 0 else "", text)
+        lines += _line("strategy", _strategy(summary))
     lines += _line("accounting", _verdict(summary))
     for index, warning in enumerate(summary.warnings):  # an empty list, say
         lines += _line("warning" if index == 0 else "", printable(warning))
@@ -249,6 +250,15 @@ def _budgets(summary: Summary) -> list[str]:
             text += "strictest measured point"
         texts.append(text)
     return texts
+
+
+def _strategy(summary: Summary) -> str | None:
+    """How the lists were joined and why (``--strategy auto``'s estimate, or the flag given)."""
+    settings = summary.settings
+    if not settings.strategy:
+        return None
+    reason = f" ({printable(settings.strategy_reason)})" if settings.strategy_reason else ""
+    return f"{printable(settings.strategy)}{reason}"
 
 
 def _verdict(summary: Summary) -> str:

@@ -75,6 +75,7 @@ def _matching(args: argparse.Namespace) -> Matching:
         match_mode=args.match_mode,
         max_list_bytes=args.max_list_bytes,
         false_match_budget=args.false_match_budget,
+        side_input_budget=args.side_input_budget,
     )
 
 

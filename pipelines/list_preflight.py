@@ -19,15 +19,17 @@ from collections.abc import Sequence
 from photosieve import algorithms
 from photosieve.errors import ConfigError, ListFormatError
 from photosieve.lists import HashList, ListSpec, read_lists, read_lists_entries
+from photosieve.lists.hash_list import IDS, LABELS
 from photosieve.robust.budget import Curve, choose_threshold, query_hashes_per_image
 from photosieve.robust.matcher import list_config
 from photosieve.robust.modes import CONFIGS, TARGET_FPR, MatchConfig
 from photosieve.run_config import SHUFFLE, SIDE_INPUT, Matching
+from photosieve.strategy import Choice, ListSize, choose_strategy
 from photosieve.summary import LIST_BUDGET, LIST_MATCH_MODE
 from photosieve.transforms.known_lists import open_stored
 from photosieve.transforms.mode_matching import shuffle_refusal
 
-__all__ = ["check_lists", "with_budget_thresholds"]
+__all__ = ["check_lists", "list_sizes", "resolve_strategy", "with_budget_thresholds"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -71,8 +73,8 @@ def check_lists(
     """
     warnings = [] if warnings is None else warnings
     mode, strategy = matching.match_mode, matching.strategy
-    if mode is not None and strategy != SIDE_INPUT:
-        raise ConfigError(shuffle_refusal(mode))  # before reading any list
+    if mode is not None and strategy == SHUFFLE:
+        raise ConfigError(shuffle_refusal(mode))  # before reading any list (auto: side input)
     specs = matching.lists
     read = _read(specs, strict=matching.strict_lists, entries=mode is not None)
     if lists_read is not None:
@@ -121,6 +123,52 @@ def with_budget_thresholds(matching: Matching, summaries: Sequence[dict]) -> Mat
             spec = dataclasses.replace(spec, thresholds={**spec.thresholds, "pdq": chosen})
         lists.append(spec)
     return dataclasses.replace(matching, lists=tuple(lists))
+
+
+def list_sizes(matching: Matching, hash_lists: Sequence[HashList]) -> list[ListSize]:
+    """Every (list, algorithm) group as a worker will hold it, for :func:`resolve_strategy`.
+
+    ``hash_lists`` are the lists as preflight read them, in the order of
+    ``matching.lists``; the thresholds are the specs' (after
+    :func:`with_budget_thresholds`: the index's geometry depends on them).
+    """
+    sizes = []
+    for spec, hash_list in zip(matching.lists, hash_lists):
+        for algorithm, group in sorted(hash_list.groups.items()):
+            kept = [name for name in (IDS, LABELS) if name in group.metadata.column_names]
+            sizes.append(
+                ListSize(
+                    spec.name,
+                    algorithm,
+                    len(group),
+                    spec.threshold(algorithm),
+                    metadata_bytes=int(group.metadata.select(kept).nbytes),
+                )
+            )
+    return sizes
+
+
+def resolve_strategy(
+    matching: Matching, hash_lists: Sequence[HashList], warnings: list[str] | None = None
+) -> tuple[Matching, Choice]:
+    """``matching`` with the join it runs: ``--strategy auto`` decided from the lists' sizes.
+
+    An explicit join is kept (with its reason); a choice of side input over
+    the budget (a mode or a gradient list needs it) adds a warning to
+    ``warnings`` and the log. The decision is logged either way.
+    """
+    choice = choose_strategy(
+        matching.strategy,
+        list_sizes(matching, hash_lists),
+        matching.side_input_budget,
+        match_mode=matching.match_mode,
+    )
+    if choice.warning is not None:
+        if warnings is not None:
+            warnings.append(choice.warning)
+        _LOG.warning("%s", choice.warning)
+    _LOG.info("join strategy %s: %s", choice.strategy, choice.reason)
+    return matching.with_choice(choice), choice
 
 
 def _apply_budget(

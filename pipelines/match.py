@@ -86,6 +86,7 @@ def pipeline(config: RunConfig) -> int:
     except ConfigError as exc:
         _LOG.error("%s", exc)
         return 2
+    config = checked.applied_to(config)  # the join preflight chose (--strategy auto)
 
     def build(p: beam.Pipeline, ctx: running.RunContext) -> None:
         hashes = p | "ReadHashes" >> ReadFromParquet(checked.hashes, columns=QUERY_COLUMNS)

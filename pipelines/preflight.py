@@ -12,6 +12,7 @@ list read once here), and the previous runs.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import secrets
@@ -27,7 +28,11 @@ from photosieve.incremental import PreviousRun
 from photosieve.listing import Entry, list_pattern, normalise
 from photosieve.listing import is_local as is_local_path
 from photosieve.names import escape
-from photosieve.pipelines.list_preflight import check_lists, with_budget_thresholds
+from photosieve.pipelines.list_preflight import (
+    check_lists,
+    resolve_strategy,
+    with_budget_thresholds,
+)
 from photosieve.pipelines.running import is_local, output_umask
 from photosieve.pipelines.summary_file import read_run_summary
 from photosieve.robust import modes as match_modes
@@ -71,7 +76,8 @@ class Checked:
         previous: the previous runs, oldest first.
         warnings: what did not stop the run but the user should know (an empty list).
         matching: the run's matching with each list's PDQ threshold from its
-            false-match budget: what the pipeline matches with.
+            false-match budget and the join resolved (``--strategy auto``
+            decided, with its reason): what the pipeline matches with.
     """
 
     patterns: tuple[str, ...] = ()
@@ -81,6 +87,13 @@ class Checked:
     previous: tuple[PreviousRun, ...] = ()
     warnings: tuple[str, ...] = ()
     matching: Matching | None = None
+
+    def applied_to(self, config: RunConfig) -> RunConfig:
+        """``config`` with the matching preflight resolved: what the pipeline runs and
+        ``summary.json`` records (``settings.strategy`` is the join that ran, not ``auto``)."""
+        if self.matching is None:
+            return config
+        return dataclasses.replace(config, matching=self.matching)
 
     @property
     def list_versions(self) -> dict[str, str]:
@@ -120,10 +133,14 @@ def check_run(config: RunConfig) -> Checked:
             query_hashes = query_hashes_per_image(
                 plan.query_expansion, dihedral=plan.pdq_dihedral, as_stored=plan.pdq_as_stored
             )
+        read: list = []
         summaries = tuple(
-            check_lists(matching, plan_algorithms, warnings, query_hashes=query_hashes)
+            check_lists(
+                matching, plan_algorithms, warnings, query_hashes=query_hashes, lists_read=read
+            )
         )
         matching = with_budget_thresholds(matching, summaries)
+        matching, _ = resolve_strategy(matching, [hash_list for hash_list, _ in read], warnings)
     previous = tuple(load_previous(list(config.previous.outputs), config.output.path))
     prepare_output(
         config.output.path, overwrite=config.output.overwrite, mode=config.output.mode

@@ -16,11 +16,12 @@ from collections.abc import Mapping
 import apache_beam as beam
 
 from photosieve.cli import values
-from photosieve.hashes.pdq import PDQ_QUALITY_MAX, PDQ_QUALITY_THRESHOLD
 from photosieve.errors import ConfigError
+from photosieve.hashes.pdq import PDQ_QUALITY_MAX, PDQ_QUALITY_THRESHOLD
 from photosieve.robust.budget import DEFAULT_BUDGET, parse_budget
 from photosieve.robust.modes import CONFIGS, TARGET_FPR
-from photosieve.run_config import SIDE_INPUT, STRATEGIES, Matching
+from photosieve.run_config import AUTO, SHUFFLE, SIDE_INPUT, STRATEGY_CHOICES, Matching
+from photosieve.strategy import DEFAULT_SIDE_INPUT_BUDGET
 from photosieve.transforms.matching import MatchHashes
 from photosieve.transforms.mode_matching import MatchInMode
 
@@ -100,10 +101,25 @@ class MatchLists(beam.PTransform):
         )
         parser.add_argument(
             "--strategy",
-            choices=STRATEGIES,
-            default=SIDE_INPUT,
-            help="side-input: every worker builds the list indexes once (fast); shuffle: join bucket "
-            f"keys with a CoGroupByKey, for lists too big to copy to every worker. Default: {SIDE_INPUT}.",
+            choices=STRATEGY_CHOICES,
+            default=AUTO,
+            help=f"{SIDE_INPUT}: every worker holds the lists and builds their indexes once (fast); "
+            f"{SHUFFLE}: join bucket keys with a CoGroupByKey, for lists too big to copy to every "
+            f"worker; {AUTO}: decided before the run from the lists' sizes, {SIDE_INPUT} while "
+            f"their estimated bytes per worker fit --side-input-budget, {SHUFFLE} beyond "
+            f"(--match-mode and gradient lists always get {SIDE_INPUT}); summary.json records the "
+            f"choice and why. Default: {AUTO}.",
+        )
+        parser.add_argument(
+            "--side-input-budget",
+            type=values.byte_size,
+            default=DEFAULT_SIDE_INPUT_BUDGET,
+            metavar="BYTES",
+            help=f"With --strategy {AUTO}: the most bytes of lists (hashes, ids, indexes) one SDK "
+            "worker process may hold, as estimated from their sizes; bytes, or with K/M/G/T "
+            "(binary). Sized for one process per vCPU with 3.75 GiB each (Dataflow n1-standard), "
+            "most of it for decoding and what reading a list leaves allocated. "
+            f"Default: {DEFAULT_SIDE_INPUT_BUDGET >> 20}M.",
         )
         parser.add_argument(
             "--lenient-lists",
@@ -139,7 +155,8 @@ class MatchLists(beam.PTransform):
             "image) pair, are the most a mode uses: --false-match-budget lowers each list's to "
             "what its size allows (a large list: far lower), and --threshold pdq=N may lower it "
             "too. Costs ~10x the PDQ hashing time and a scan of the lists per "
-            f"query hash; needs --strategy {SIDE_INPUT}. Default: none (plain PDQ).",
+            f"query hash; needs --strategy {SIDE_INPUT} (what {AUTO} chooses with a mode). "
+            "Default: none (plain PDQ).",
         )
 
     def __init__(

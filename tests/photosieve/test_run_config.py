@@ -10,7 +10,18 @@ import pytest
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan
 from photosieve.lists import ListRole, ListSpec
-from photosieve.run_config import SHUFFLE, Inputs, Matching, Output, Previous, RunConfig
+from photosieve.run_config import (
+    AUTO,
+    SHUFFLE,
+    SIDE_INPUT,
+    STRATEGIES,
+    Inputs,
+    Matching,
+    Output,
+    Previous,
+    RunConfig,
+)
+from photosieve.strategy import Choice
 from photosieve.summary import RunSettings
 
 
@@ -57,6 +68,8 @@ def test_the_settings_later_runs_read():
         (lambda: Matching(()), "--list is required"),
         (lambda: Matching((ListSpec("a/k.txt"), ListSpec("b/k.txt"))), "two lists share a name"),
         (lambda: Matching((ListSpec("k.txt"),), strategy="fast"), "--strategy must be one of"),
+        (lambda: Matching((ListSpec("k.txt"),), side_input_budget=0), "--side-input-budget"),
+        (lambda: Matching((ListSpec("k.txt"),), side_input_budget="1G"), "a byte count"),
         (lambda: Matching((ListSpec("k.txt"),), quality_cutoff=101), "--quality-cutoff"),
         (lambda: Previous(rehash=True), "--rehash needs --previous"),
         (lambda: _audit(command="hash"), "unknown command 'hash'"),
@@ -77,3 +90,15 @@ def test_match_takes_stored_hashes_and_no_inputs():
     assert config.match_mode is None and config.settings().strategy == SHUFFLE
     with pytest.raises(ConfigError, match="--previous is for audits"):
         dataclasses.replace(config, previous=Previous(("p",)))
+
+
+def test_auto_is_valid_until_preflight_replaces_it_with_a_join_and_its_reason():
+    matching = Matching((ListSpec("k.txt"),), strategy=AUTO)
+    assert not matching.resolved and AUTO not in STRATEGIES  # no pipeline runs "auto"
+    chosen = matching.with_choice(Choice(SHUFFLE, "auto: over", 10, 1))
+    assert chosen.resolved and (chosen.strategy, chosen.strategy_reason) == (SHUFFLE, "auto: over")
+    config = _audit(matching=chosen)
+    assert (config.settings().strategy, config.settings().strategy_reason) == (SHUFFLE, "auto: over")
+    with pytest.raises(ConfigError, match="a chosen strategy must be one of"):
+        matching.with_choice(Choice(AUTO, "?", 0, 1))
+    assert Matching((ListSpec("k.txt"),)).strategy == SIDE_INPUT  # made in code: the join named

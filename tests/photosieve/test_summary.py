@@ -88,3 +88,14 @@ def test_read_summary_opens_the_file_through_the_given_opener(tmp_path):
 def test_list_entries_are_found_by_name():
     assert _summary().list_entries == {"k": {"name": "k", "version": "v"}}
     assert _summary(lists=None).list_entries == {}
+
+
+def test_the_join_and_its_reason_round_trip_and_older_summaries_lack_the_reason():
+    settings = RunSettings(strategy="shuffle", strategy_reason="auto: over the budget")
+    summary = Summary("audit", "r1", settings=settings)
+    assert Summary.from_json(json.loads(json.dumps(summary.to_json()))).settings == settings
+    before = {"command": "audit", "run_id": "r0", "settings": {"strategy": "side-input"}}
+    read = Summary.from_json(before).settings
+    assert read.strategy == "side-input" and read.strategy_reason is None
+    legacy = Summary.from_json({"command": "audit", "run_id": "r0", "options": {"strategy": "shuffle"}})
+    assert legacy.settings.strategy == "shuffle" and legacy.settings.strategy_reason is None

@@ -291,3 +291,56 @@ def test_max_list_bytes_reaches_every_list_spec():
     assert [spec.max_bytes for spec in configure.list_specs(known)] == [2 << 30, 2 << 30]
     known, _ = audit.parse_args(["-i", "x", "-o", "o", "-l", "a.txt"])
     assert [spec.max_bytes for spec in configure.list_specs(known)] == [4 << 30]
+
+
+def _joins_run(monkeypatch) -> list[str]:
+    """The joins MatchHashes builds into the pipelines run from here on (appended as built)."""
+    from photosieve.transforms import matching
+
+    built: list[str] = []
+    join = matching.MatchHashes._join
+
+    def spy(self, known):
+        built.append(self._strategy)
+        return join(self, known)
+
+    monkeypatch.setattr(matching.MatchHashes, "_join", spy)
+    return built
+
+
+def test_strategy_auto_with_a_tiny_budget_runs_the_shuffle_join(case, tmp_path, monkeypatch):
+    built = _joins_run(monkeypatch)
+    roomy, tiny = tmp_path / "roomy", tmp_path / "tiny"
+    assert _audit(case, roomy, "--run-id", "a1") == 0  # auto is the default
+    assert _audit(case, tiny, "--run-id", "a1", "--side-input-budget", "1") == 0
+    assert built == ["side-input", "shuffle"]
+    drop = [schemas.MATCHED_AT]  # the run's start time
+    rows = {
+        output: sorted(map(str, pq.read_table(output / schemas.MATCHES).drop_columns(drop).to_pylist()))
+        for output in (roomy, tiny)
+    }
+    assert rows[roomy] == rows[tiny] and len(rows[tiny]) == 7
+    settings = {output: _summary(output)["settings"] for output in (roomy, tiny)}
+    assert settings[roomy]["strategy"] == "side-input"
+    assert settings[roomy]["strategy_reason"].startswith("auto: the lists need ~")
+    assert "within --side-input-budget 512.0 MiB" in settings[roomy]["strategy_reason"]
+    assert settings[tiny]["strategy"] == "shuffle"
+    assert "over --side-input-budget 1 B" in settings[tiny]["strategy_reason"]
+    assert _summary(tiny)["options"]["strategy"] == "auto"  # as given, for people
+
+
+def test_an_explicit_strategy_is_recorded_as_given(case, tmp_path, monkeypatch):
+    built = _joins_run(monkeypatch)
+    output = tmp_path / "out"
+    assert _audit(case, output, "--strategy", "side-input", "--side-input-budget", "1") == 0
+    assert built == ["side-input"]
+    settings = _summary(output)["settings"]
+    assert settings["strategy"] == "side-input"
+    assert settings["strategy_reason"].startswith("--strategy side-input given")
+
+
+def test_the_closing_block_says_which_join_ran_and_why(case, tmp_path, capsys):
+    assert _audit(case, tmp_path / "out", "--side-input-budget", "1") == 0
+    block = capsys.readouterr().out
+    line = next(line for line in block.splitlines() if line.strip().startswith("strategy"))
+    assert "shuffle (auto: the lists need ~" in line and "over --side-input-budget 1 B" in line

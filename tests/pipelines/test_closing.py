@@ -217,3 +217,14 @@ def test_thresholds_from_the_budget_are_in_the_block():
     block = closing_block(summary)
     assert "  thresholds  ncmec: pdq <= 19 from the false-match budget 1e-06" in block
     assert "bound 3.1 false matches in this run" in block and "strictest measured point" in block
+
+
+def test_the_join_and_why_are_in_the_block_of_a_run_with_lists():
+    from photosieve.summary import RunSettings, Summary
+
+    settings = RunSettings(strategy="shuffle", strategy_reason="auto: the lists need ~2.0 GiB")
+    block = closing_block(Summary("match", "r1", output="out", lists=(), settings=settings))
+    assert "  strategy    shuffle (auto: the lists need ~2.0 GiB)" in block.splitlines()
+    assert parse_block(block)["strategy"] == "shuffle (auto: the lists need ~2.0 GiB)"
+    scan = closing_block(Summary("scan", "r1", output="out"))
+    assert "strategy" not in parse_block(scan)

@@ -70,3 +70,31 @@ def test_the_flag_layer_and_the_value_agree():
     assert configure.hash_plan(known) == config.plan
     assert configure.list_specs(known) == list(config.matching.lists)
     assert config.pipeline_args == tuple(pipeline_args)
+
+
+def test_the_strategy_is_auto_unless_given_with_a_budget_in_binary_units():
+    config = audit.run(["-i", "x", "-o", "o", "-l", "k.csv"])
+    assert config.matching.strategy == "auto" and config.matching.side_input_budget == 512 << 20
+    config = audit.run(["-i", "x", "-o", "o", "-l", "k.csv", "--side-input-budget", "2GB"])
+    assert config.matching.side_input_budget == 2 << 30
+    config = match.run(["--hashes", "r", "-o", "o", "-l", "k.csv", "--side-input-budget", "512M"])
+    assert config.matching.side_input_budget == 512 << 20
+
+
+@pytest.mark.parametrize(
+    "value,message",
+    [("0", "a byte limit must be positive"), ("lots", "expected a byte count")],
+)
+def test_a_bad_side_input_budget_is_a_usage_error(value, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        audit.run(["-i", "x", "-o", "o", "-l", "k.csv", "--side-input-budget", value])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_a_profile_sets_the_strategy_and_its_budget(tmp_path):
+    profile = tmp_path / "big.yaml"
+    profile.write_text("strategy: auto\nside_input_budget: 3G\npipeline_options: {runner: FnApiRunner}\n")
+    config = audit.run(["-c", str(profile), "-i", "x", "-o", "o", "-l", "k.csv"])
+    assert (config.matching.strategy, config.matching.side_input_budget) == ("auto", 3 << 30)
+    given = audit.run(["-c", str(profile), "-i", "x", "-o", "o", "-l", "k.csv", "--strategy", "shuffle"])
+    assert given.matching.strategy == "shuffle"  # the command line wins

@@ -6,10 +6,11 @@ import pytest
 
 from photosieve.errors import ConfigError
 from photosieve.lists import ListSpec
+from photosieve.lists.known import known_list
 from photosieve.pipelines import list_preflight
 from photosieve.robust.budget import FALLBACK_MARGIN
 from photosieve.robust.modes import CONFIGS
-from photosieve.run_config import SHUFFLE, Matching
+from photosieve.run_config import AUTO, SHUFFLE, SIDE_INPUT, Matching
 from photosieve.transforms import known_lists
 
 PDQ = "f" * 64
@@ -161,3 +162,50 @@ def test_without_a_curve_the_budget_is_recorded_as_not_applied(tmp_path, monkeyp
     specs = (_list(tmp_path, "k.txt", f"pdq {PDQ}\n"),)
     summary = list_preflight.check_lists(Matching(specs), ("pdq",))[0]
     assert summary["false_match_budget"]["applied"] is False and summary["thresholds"]["pdq"] == 31
+
+
+def _read(matching):
+    read: list = []
+    list_preflight.check_lists(matching, None, lists_read=read)
+    return [hash_list for hash_list, _ in read]
+
+
+def test_list_sizes_count_what_a_worker_holds_of_each_group(tmp_path):
+    lines = "".join(f"pdq,{i:064x},id{i},label{i % 3}\n" for i in range(200))
+    specs = (_list(tmp_path, "k.csv", "algorithm,hash,id,labels\n" + lines),)
+    matching = Matching(specs, strategy=AUTO)
+    hash_lists = _read(matching)
+    (size,) = list_preflight.list_sizes(matching, hash_lists)
+    assert (size.list_name, size.algorithm, size.hashes, size.threshold) == ("k", "pdq", 200, 31)
+    _, metadata = known_list(specs[0], hash_lists[0]).groups["pdq"]
+    assert size.metadata_bytes == metadata.nbytes > 0  # the ids and labels a worker keeps
+
+
+def test_auto_resolves_to_a_join_with_its_reason(tmp_path):
+    specs = (_list(tmp_path, "k.txt", f"pdq {PDQ}\n"),)
+    for budget, strategy in ((1 << 30, SIDE_INPUT), (1, SHUFFLE)):
+        matching = Matching(specs, strategy=AUTO, side_input_budget=budget)
+        warnings: list[str] = []
+        resolved, choice = list_preflight.resolve_strategy(matching, _read(matching), warnings)
+        assert resolved.strategy == choice.strategy == strategy and resolved.resolved
+        assert resolved.strategy_reason == choice.reason and choice.reason.startswith("auto: ")
+        assert warnings == []
+
+
+@pytest.mark.parametrize(
+    ("text", "mode", "why"),
+    [
+        (f"pdq {PDQ}\n", "robust", "--match-mode robust"),
+        (f"gradient {GRADIENT}\n", None, "list g's gradient hashes"),
+    ],
+)
+def test_what_only_side_input_joins_gets_it_over_the_budget_with_a_warning(
+    tmp_path, caplog, text, mode, why
+):
+    specs = (_list(tmp_path, "g.txt", text),)
+    matching = Matching(specs, strategy=AUTO, match_mode=mode, side_input_budget=1)
+    warnings: list[str] = []
+    resolved, _ = list_preflight.resolve_strategy(matching, _read(matching), warnings)
+    assert resolved.strategy == SIDE_INPUT and why in resolved.strategy_reason
+    (warning,) = warnings
+    assert "over --side-input-budget 1 B" in warning and warning in caplog.text

@@ -67,3 +67,14 @@ def test_a_glob_a_table_folder_and_a_run_folder_all_find_the_hashes(case, tmp_pa
     found = {preflight.hashes_pattern(str(p)) for p in (first, table)}
     assert found == {str(table / "*.parquet")}
     assert preflight.hashes_pattern(str(table / "*.parquet")) == str(table / "*.parquet")
+
+
+def test_match_resolves_auto_at_preflight_and_records_the_join(case, tmp_path, caplog):
+    first = tmp_path / "audit"
+    assert _audit(case, first, "--run-id", "a1") == 0
+    argv = ["match", "--hashes", str(first), "-l", f"known={case / 'known.csv'}"]
+    with caplog.at_level("INFO"):
+        assert cli.main([*argv, "-o", str(tmp_path / "m"), "--side-input-budget", "1"]) == 0
+    settings = _summary(tmp_path / "m")["settings"]
+    assert settings["strategy"] == "shuffle" and settings["strategy_reason"].startswith("auto: ")
+    assert "join strategy shuffle: auto: the lists need ~" in caplog.text

@@ -32,7 +32,7 @@ def test_a_profile_with_an_unknown_beam_option_is_refused(tmp_path, capsys):
         ("num_shards: -1", "num_shards (argument --num-shards)"),
         (
             "strategy: fast",
-            "strategy (argument --strategy): 'fast' is not one of side-input, shuffle",
+            "strategy (argument --strategy): 'fast' is not one of auto, side-input, shuffle",
         ),
     ],
 )
