@@ -125,8 +125,9 @@ class Matching:
         strategy: :data:`AUTO` (what the flag defaults to), :data:`SIDE_INPUT`
             or :data:`SHUFFLE`. Preflight resolves ``auto``
             (:meth:`with_choice`): the pipeline only ever runs a join.
-        side_input_budget: the most list bytes one worker process may hold
-            for ``auto`` to choose side input (``--side-input-budget``).
+        side_input_budget: the most bytes of lists' index files a worker
+            machine may map for ``auto`` to choose side input
+            (``--side-input-budget``).
         strategy_reason: why the strategy is what it is, once resolved
             (None before preflight).
         quality_cutoff: PDQ hashes below this quality are stored, not matched.

@@ -1,21 +1,23 @@
-"""``--strategy auto``: side input while the lists' indexes fit a worker, the shuffle join beyond.
+"""``--strategy auto``: side input while the lists' indexes fit a worker machine, the shuffle join beyond.
 
-The side-input join copies every list to every SDK worker process, which
-builds each (list, algorithm) index once and probes it in memory: the
-fastest join, as long as the indexes fit beside what the worker needs for
+The side-input join builds each list's index once per run into a file that
+every SDK worker process memory-maps (:mod:`photosieve.index.mapped`): the
+processes of one machine share one copy in the page cache, and one worker
+reads the list and builds the file. The fastest join, as long as the
+mapped file and that one build fit beside what the workers need for
 decoding. The shuffle join (:mod:`photosieve.transforms.shuffle_join`)
 holds no index at all, at the price of shuffling a few hundred bucket keys
 per query hash. :func:`choose_strategy` decides between them once, at
 preflight, where the lists have been read and their sizes are known.
 
-The size of a list in a worker is estimated from the index's own model, so
-that it follows the index when the index changes: a Hamming list's geometry
-is the one :func:`~photosieve.index.geometry.choose_geometry` picks for its
-size and threshold, and the arrays are those
+The size of a list is estimated from the index's own model, so that it
+follows the index when the index changes: a Hamming list's geometry is the
+one :func:`~photosieve.index.geometry.choose_geometry` picks for its size
+and threshold, and the arrays are those
 :meth:`~photosieve.index.multi_index.MultiIndex.build` allocates (hash words,
 offset tables, item numbers, neighbour keys); exact and Euclidean indexes
-hold their rows and 8 bytes per hash. A worker also keeps the list itself:
-its hashes and its ids and labels (:class:`~photosieve.lists.known.KnownList`).
+hold their rows and 8 bytes per hash; the ids and labels come beside them.
+That is what the mapped file holds (within a few percent).
 
 Rules, in order: an explicit ``side-input`` or ``shuffle`` is obeyed; a
 matching mode or a Euclidean (gradient) list can only be joined by side
@@ -65,18 +67,16 @@ AUTO = "auto"
 # What --strategy takes.
 CHOICES = (AUTO, SIDE_INPUT, SHUFFLE)
 
-# The list bytes (as estimated here) one SDK worker process may hold before auto picks
-# the shuffle join. A Dataflow n1-standard worker has 3.75 GiB per vCPU and runs one SDK
-# process per vCPU (configs/dataflow.yaml: number_of_worker_harness_threads 1). Of a
-# process's share, the runner harness takes some hundreds of MiB and hashing one object
-# up to ~1.5 GiB (the worst object's peak RSS, interpreter included: 0.76 GiB with fast
-# decode, 1.5 GiB exact; benchmarks/README.md, "Hostile inputs"): ~1.7 GiB is left. The estimate is the arrays' bytes (a
-# worker's live data measured 1.03-1.08x of it), but reading a list leaves the allocators
-# holding what it freed: a worker's RSS measured 2.5-2.9x the estimate once built and
-# 3.3-3.8x at its peak while reading (benchmarks/bench_strategy.py --worker-memory, 1M
-# and 3M PDQ hashes). 512 MiB keeps that at ~1.2 GiB built, ~1.6 GiB at the peak
-# (which a one-thread process does not overlap with decoding): ~3M PDQ hashes.
-DEFAULT_SIDE_INPUT_BUDGET = 512 << 20
+# The list bytes (as estimated here: the mapped index files' size) a worker machine may hold
+# before auto picks the shuffle join. The files are mapped, so a machine holds them once in
+# its page cache, whatever its SDK processes (each adds ~10 MB of private memory: benchmarks/
+# README.md, "Mapped index: memory per process"); one process per list reads the list and
+# builds the file, once per run, peaking at ~3.3-3.8x the estimate (bench_strategy
+# --worker-memory). configs/dataflow.yaml's n2-standard-8 (32 GiB, 8 SDK processes hashing
+# at up to ~1.5 GiB each: "Hostile inputs") leaves ~20 GiB: 2 GiB of files keeps the mapped
+# copy and one build (~7.5 GiB) well inside it, and takes a 10M-hash PDQ list (~1.6 GB). On a
+# 3.75 GiB-per-vCPU n1-standard-1 worker, set it to 512M.
+DEFAULT_SIDE_INPUT_BUDGET = 2 << 30
 # Bytes per hash of a sorted key and a row number (ExactIndex) or a norm (EuclideanIndex).
 _EXACT_BYTES_PER_HASH = 16
 _EUCLIDEAN_BYTES_PER_HASH = 8
@@ -161,7 +161,7 @@ def choose_strategy(
     Args:
         requested: the ``--strategy`` given.
         sizes: every (list, algorithm) group the workers would hold.
-        budget_bytes: the most list bytes one worker process may hold (``--side-input-budget``).
+        budget_bytes: the most bytes of index files one worker machine may map (``--side-input-budget``).
         match_mode: the ``--match-mode``, or None.
 
     Raises:
@@ -174,7 +174,7 @@ def choose_strategy(
     estimated = sum(size.worker_bytes() for size in sizes)
     need = _side_input_only(sizes, match_mode)
     fits = estimated <= budget_bytes
-    size_text = f"the lists need ~{format_bytes(estimated)} per worker"
+    size_text = f"the lists need ~{format_bytes(estimated)} per worker machine"
     budget_text = f"--side-input-budget {format_bytes(budget_bytes)}"
     if requested != AUTO:
         reason = f"--strategy {requested} given ({size_text}; {budget_text})"

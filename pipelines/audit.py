@@ -183,6 +183,7 @@ def pipeline(config: RunConfig) -> int:
             run_id=ctx.run_id,
             matched_at_us=ctx.started_us,
             expected_versions=checked.list_versions,
+            index_dir=ctx.index_dir,
         )
         matches = matched[schemas.MATCHES]
         ledgers.append(matched[LEDGER])

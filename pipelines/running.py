@@ -29,7 +29,11 @@ import PIL
 import pyarrow as pa
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    GoogleCloudOptions,
+    PipelineOptions,
+    StandardOptions,
+)
 from apache_beam.portability.api import beam_provision_api_pb2
 from apache_beam.runners.portability.fn_api_runner import fn_runner
 from apache_beam.runners.portability.portable_runner import JobServiceHandle
@@ -48,6 +52,7 @@ from photosieve.pipelines import beam_options, quiet, redaction
 from photosieve.pipelines.closing import closing_block, failed_block
 from photosieve.pipelines.flags import DEFAULT_RUNNER
 from photosieve.pipelines.summary_file import write_summary
+from photosieve.transforms.known_lists import INDEX_FOLDER
 from photosieve.transforms.ledger import LEDGER_FILE
 from photosieve.transforms.progress import ProgressMonitor
 
@@ -81,6 +86,10 @@ class RunContext:
         output: the output directory.
         num_shards: Parquet files per table (0: the runner decides).
         progress_dir: local directory for live progress files, or None.
+        index_dir: where the side-input join writes the lists' index files
+            (:func:`run_index_dir`); None: the transform's default.
+        index_dir_is_temporary: ``index_dir`` is this run's own and is
+            removed when the run ends.
     """
 
     command: str
@@ -89,18 +98,43 @@ class RunContext:
     output: str
     num_shards: int = 0
     progress_dir: str | None = None
+    index_dir: str | None = None
+    index_dir_is_temporary: bool = False
+
+
+# Inside the output when the run has no temp location: a shared place every worker can reach.
+OUTPUT_INDEX_FOLDER = ".photosieve-index"
+
+
+def run_index_dir(config: RunConfig) -> tuple[str, bool]:
+    """Where the run's lists' index files go, and whether the folder is the run's own.
+
+    Under ``--temp_location`` (or ``--staging_location``) when given: files
+    there are named by the list's content, so later runs with the same list
+    reuse them (clear ``<temp_location>/photosieve-index`` when lists
+    change often). Otherwise a folder inside the output, which every worker
+    of any runner can reach, removed when the run ends.
+    """
+    options = PipelineOptions(list(config.pipeline_args)).view_as(GoogleCloudOptions)
+    for location in (options.temp_location, options.staging_location):
+        if location:
+            return FileSystems.join(location, INDEX_FOLDER), False
+    return FileSystems.join(config.output.path, OUTPUT_INDEX_FOLDER), True
 
 
 def new_context(config: RunConfig) -> RunContext:
     """The run's id (``--run-id``, or the UTC start time and a random suffix) and start time."""
     started = datetime.now(timezone.utc)
     run_id = config.output.run_id or f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    index_dir, temporary = run_index_dir(config)
     return RunContext(
         command=config.command,
         run_id=run_id,
         started_us=int(started.timestamp() * 1_000_000),
         output=config.output.path,
         num_shards=config.output.num_shards,
+        index_dir=index_dir,
+        index_dir_is_temporary=temporary,
     )
 
 
@@ -188,6 +222,7 @@ def execute(
     finally:
         if progress_dir:
             shutil.rmtree(progress_dir, ignore_errors=True)
+        _remove_index_dir(context)
     _log_summary(summary)
     _print(closing_block(summary))
     if problems:
@@ -195,6 +230,17 @@ def execute(
             _LOG.error("accounting: %s", problem)
         return 1
     return 0
+
+
+def _remove_index_dir(context: RunContext) -> None:
+    """The run's own index folder goes when the run ends, finished or not (never a shared one)."""
+    if not (context.index_dir and context.index_dir_is_temporary):
+        return
+    try:
+        if FileSystems.exists(context.index_dir):
+            FileSystems.delete([context.index_dir])
+    except Exception as exc:  # noqa: BLE001  (the run's result stands; say what is left)
+        _LOG.warning("could not remove the lists' index files in %s: %s", context.index_dir, exc)
 
 
 @contextlib.contextmanager

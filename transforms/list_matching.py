@@ -106,7 +106,7 @@ class MatchLists(beam.PTransform):
             help=f"{SIDE_INPUT}: every worker holds the lists and builds their indexes once (fast); "
             f"{SHUFFLE}: join bucket keys with a CoGroupByKey, for lists too big to copy to every "
             f"worker; {AUTO}: decided before the run from the lists' sizes, {SIDE_INPUT} while "
-            f"their estimated bytes per worker fit --side-input-budget, {SHUFFLE} beyond "
+            f"their estimated index files fit --side-input-budget, {SHUFFLE} beyond "
             f"(--match-mode and gradient lists always get {SIDE_INPUT}); summary.json records the "
             f"choice and why. Default: {AUTO}.",
         )
@@ -115,11 +115,12 @@ class MatchLists(beam.PTransform):
             type=values.byte_size,
             default=DEFAULT_SIDE_INPUT_BUDGET,
             metavar="BYTES",
-            help=f"With --strategy {AUTO}: the most bytes of lists (hashes, ids, indexes) one SDK "
-            "worker process may hold, as estimated from their sizes; bytes, or with K/M/G/T "
-            "(binary). Sized for one process per vCPU with 3.75 GiB each (Dataflow n1-standard), "
-            "most of it for decoding and what reading a list leaves allocated. "
-            f"Default: {DEFAULT_SIDE_INPUT_BUDGET >> 20}M.",
+            help=f"With --strategy {AUTO}: the most bytes of lists' index files (hashes, ids, "
+            "indexes) a worker machine may map, as estimated from their sizes (one copy per "
+            "machine, shared by its SDK processes; the one process building a file peaks at "
+            "~3.5x its size); bytes, or with K/M/G/T (binary). 512M suits 3.75 GiB "
+            "n1-standard-1 workers. "
+            f"Default: {DEFAULT_SIDE_INPUT_BUDGET >> 30}G.",
         )
         parser.add_argument(
             "--lenient-lists",
@@ -166,6 +167,7 @@ class MatchLists(beam.PTransform):
         run_id: str,
         matched_at_us: int,
         expected_versions: Mapping[str, str] | None = None,
+        index_dir: str | None = None,
     ):
         super().__init__()
         self._matching = matching
@@ -176,6 +178,7 @@ class MatchLists(beam.PTransform):
             "quality_cutoff": matching.quality_cutoff,
             "strict_lists": matching.strict_lists,
             "expected_versions": dict(expected_versions or {}),
+            "index_dir": index_dir,
         }
 
     def expand(self, hashes):

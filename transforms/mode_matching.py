@@ -267,6 +267,7 @@ class MatchInMode(beam.PTransform):
         expected_versions: dict[str, str] | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         frame_batch: int = DEFAULT_FRAME_BATCH,
+        index_dir: str | None = None,
     ):
         super().__init__()
         if mode not in CONFIGS:
@@ -291,6 +292,7 @@ class MatchInMode(beam.PTransform):
             expected_versions=expected_versions,
             skip_algorithms=sorted(self._algorithms),
             batch_size=batch_size,
+            index_dir=index_dir,
         )
         self._quality_cutoff = quality_cutoff
 

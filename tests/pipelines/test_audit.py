@@ -17,7 +17,7 @@ from PIL import Image
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.lists import ListRole
-from photosieve.pipelines import audit, cli, configure
+from photosieve.pipelines import audit, cli, configure, running
 from photosieve.summary import SUMMARY_FILE
 from tests.transforms import samples
 
@@ -114,6 +114,27 @@ def test_audit_finds_the_planted_copies(case, tmp_path):
     assert [(e[schemas.URI].rsplit("/", 1)[-1], e[schemas.ERROR]) for e in errors] == [
         ("broken.jpg", "truncated")
     ]
+    # Without a temp location the lists' index files were the run's own: gone with it.
+    assert [p.name for p in output.iterdir() if p.name.startswith(".")] == []
+
+
+def test_without_a_temp_location_the_index_files_are_written_inside_the_output(
+    case, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(running, "_remove_index_dir", lambda context: None)
+    output = tmp_path / "out"
+    assert _audit(case, output, "--run-id", "kept") == 0
+    assert len(list((output / running.OUTPUT_INDEX_FOLDER).iterdir())) == 2  # known, benign
+
+
+def test_index_files_under_a_temp_location_are_kept_and_reused(case, tmp_path):
+    temp = tmp_path / "temp"
+    for run in ("a", "b"):
+        assert _audit(case, tmp_path / run, "--run-id", run, f"--temp_location={temp}") == 0
+    files = sorted((temp / "photosieve-index").iterdir())
+    # One file per list (known, benign), named by the list's content: the second run reused them.
+    assert len(files) == 2 and _keys(_matches(tmp_path / "a")) == _keys(_matches(tmp_path / "b"))
+    assert not (tmp_path / "a" / running.OUTPUT_INDEX_FOLDER).exists()
 
 
 def test_a_tighter_threshold_for_one_list_drops_the_edited_copies(case, tmp_path):
@@ -323,7 +344,7 @@ def test_strategy_auto_with_a_tiny_budget_runs_the_shuffle_join(case, tmp_path, 
     settings = {output: _summary(output)["settings"] for output in (roomy, tiny)}
     assert settings[roomy]["strategy"] == "side-input"
     assert settings[roomy]["strategy_reason"].startswith("auto: the lists need ~")
-    assert "within --side-input-budget 512.0 MiB" in settings[roomy]["strategy_reason"]
+    assert "within --side-input-budget 2.0 GiB" in settings[roomy]["strategy_reason"]
     assert settings[tiny]["strategy"] == "shuffle"
     assert "over --side-input-budget 1 B" in settings[tiny]["strategy_reason"]
     assert _summary(tiny)["options"]["strategy"] == "auto"  # as given, for people

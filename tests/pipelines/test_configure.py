@@ -74,7 +74,7 @@ def test_the_flag_layer_and_the_value_agree():
 
 def test_the_strategy_is_auto_unless_given_with_a_budget_in_binary_units():
     config = audit.run(["-i", "x", "-o", "o", "-l", "k.csv"])
-    assert config.matching.strategy == "auto" and config.matching.side_input_budget == 512 << 20
+    assert config.matching.strategy == "auto" and config.matching.side_input_budget == 2 << 30
     config = audit.run(["-i", "x", "-o", "o", "-l", "k.csv", "--side-input-budget", "2GB"])
     assert config.matching.side_input_budget == 2 << 30
     config = match.run(["--hashes", "r", "-o", "o", "-l", "k.csv", "--side-input-budget", "512M"])
