@@ -119,7 +119,11 @@ def run_index_dir(config: RunConfig) -> tuple[str, bool]:
     for location in (options.temp_location, options.staging_location):
         if location:
             return FileSystems.join(location, INDEX_FOLDER), False
-    return FileSystems.join(config.output.path, OUTPUT_INDEX_FOLDER), True
+    output = config.output.path
+    try:
+        return FileSystems.join(output, OUTPUT_INDEX_FOLDER), True
+    except ValueError:  # no filesystem for the output: preflight says so, with the URL redacted
+        return f"{output.rstrip('/')}/{OUTPUT_INDEX_FOLDER}", True
 
 
 def new_context(config: RunConfig) -> RunContext:
