@@ -16,10 +16,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -28,11 +26,11 @@ from PIL import Image
 
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
+from tests.pipelines.portable_services import free_port, stop, wait_for_port
 from tests.transforms import samples
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 300
-START_TIMEOUT_S = 60
 # The worker pool starts the first `python` on PATH: it must be this venv's.
 ENV = {
     **os.environ,
@@ -65,42 +63,11 @@ def case(tmp_path_factory):
     return root
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"service exited with {process.returncode}:\n{log.read_text()[-2000:]}")
-        try:
-            with socket.create_connection(("localhost", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(
-        f"service did not listen on port {port} within {START_TIMEOUT_S} s:\n{log.read_text()[-2000:]}"
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def portable_services(tmp_path_factory):
     """A Beam job service and an external SDK worker pool; yields their endpoints."""
     logs = tmp_path_factory.mktemp("services")
-    job_port, pool_port = _free_port(), _free_port()
+    job_port, pool_port = free_port(), free_port()
     commands = {
         "job-service": [
             "-m",
@@ -124,11 +91,11 @@ def portable_services(tmp_path_factory):
                     [sys.executable, *command], env=ENV, stdout=out, stderr=subprocess.STDOUT
                 )
             processes.append(process)
-            _wait_for_port(port, process, log)
+            wait_for_port(port, process, log)
         yield f"localhost:{job_port}", f"localhost:{pool_port}"
     finally:
         for process in processes:
-            _stop(process)
+            stop(process)
 
 
 def _audit(case: Path, output: Path, *beam_args: str) -> None:

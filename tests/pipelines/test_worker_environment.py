@@ -38,7 +38,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 from pathlib import Path
 
@@ -47,13 +46,13 @@ import pytest
 
 from photosieve import schemas
 from photosieve.hashing import HashPlan, ImageHasher
+from tests.pipelines.portable_services import free_port, stop, wait_for_port
 from tests.test_packaging import copy_sources, dockerfile_stages
 from tests.transforms import samples
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALL_TIMEOUT_S = 600
 RUN_TIMEOUT_S = 300
-START_TIMEOUT_S = 60
 # Where the package folders install (pyproject.toml's package-dir).
 INSTALLED_AS = {
     "photosieve": "photosieve",
@@ -241,41 +240,12 @@ def case(tmp_path_factory) -> Path:
     return root
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"service exited with {process.returncode}:\n{log.read_text()[-2000:]}")
-        try:
-            with socket.create_connection(("localhost", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"no service on port {port} within {START_TIMEOUT_S} s:\n{log.read_text()[-2000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def services(worker_venv, tmp_path_factory):
     """A job service and an SDK worker pool, both from the clean venv; yields their ports."""
     root = tmp_path_factory.mktemp("worker-services")
     python = str(worker_venv / "bin" / "python")
-    job_port, pool_port = _free_port(), _free_port()
+    job_port, pool_port = free_port(), free_port()
     commands = {
         "job-service": ["-m", "apache_beam.runners.portability.local_job_service_main",
                         "--port", str(job_port)],
@@ -294,11 +264,11 @@ def services(worker_venv, tmp_path_factory):
                     [python, *command], cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT
                 )
                 processes.append(process)
-            _wait_for_port(port, processes[-1], log)
+            wait_for_port(port, processes[-1], log)
         yield job_port, pool_port, root / "worker-pool.log"
     finally:
         for process in processes:
-            _stop(process)
+            stop(process)
 
 
 def _audit(venv: Path, case: Path, output: Path, job_port: int, *environment: str) -> None:
