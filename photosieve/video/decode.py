@@ -197,24 +197,98 @@ def _open(data: bytes):
         raise VideoDecodeError(FailureReason.UNSUPPORTED_FORMAT, "PyAV (av) is not installed")
     if len(data) == 0:
         raise VideoDecodeError(FailureReason.EMPTY, "zero-length object")
+    short = declared_end(data)
+    if short is not None and short > len(data):
+        raise VideoDecodeError(
+            FailureReason.TRUNCATED,
+            f"{sniff(data)} structure declares at least {short} bytes, the object has {len(data)}",
+        )
     try:
         return av.open(io.BytesIO(data), mode="r")
     except av.error.FFmpegError as exc:
         raise _opening_error(data, exc) from exc
 
 
-def _opening_error(data: bytes, exc: Exception) -> VideoDecodeError:
-    """Why FFmpeg could not open the object: truncated, corrupt or not a video at all."""
+def declared_end(data: bytes) -> int | None:
+    """Where the container's own size fields say the object ends, if they say (else None).
+
+    MP4/MOV: the end of the last top-level box; AVI: the RIFF size; WebM/MKV:
+    the end of the Segment (unless its size is "unknown", as in live
+    streams). MPEG-TS and -PS carry no total size. A truncated object is
+    then told apart from a corrupt one without decoding a frame, and a
+    truncated MKV or AVI is not hashed as if its first half were the video.
+    """
     kind = sniff(data)
-    text = str(exc).lower()
+    if kind in ("mp4", "mov"):
+        return _bmff_end(data)
+    if kind == "avi":
+        return 8 + int.from_bytes(data[4:8], "little")
+    if kind in ("webm", "matroska"):
+        return _ebml_segment_end(data)
+    return None
+
+
+def _bmff_end(data: bytes) -> int | None:
+    offset = 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        header = 8
+        if size == 1:
+            if offset + 16 > len(data):
+                return offset + 16
+            size, header = int.from_bytes(data[offset + 8 : offset + 16], "big"), 16
+        if size == 0:  # the box runs to the end of the file
+            return len(data)
+        kind = data[offset + 4 : offset + 8]
+        if size < header or not all(32 <= c < 127 for c in kind):
+            return None  # not a box: leave the verdict to FFmpeg
+        offset += size
+    return offset
+
+
+def _vint(data: bytes, offset: int, *, keep_marker: bool) -> tuple[int, int] | None:
+    """An EBML variable-length integer at offset: (value, length), or None if cut off or invalid."""
+    if offset >= len(data) or data[offset] == 0:
+        return None
+    length = 9 - data[offset].bit_length()
+    if offset + length > len(data):
+        return None
+    value = int.from_bytes(data[offset : offset + length], "big")
+    if not keep_marker:
+        value &= (1 << (7 * length)) - 1
+    return value, length
+
+
+def _ebml_segment_end(data: bytes) -> int | None:
+    offset = 0
+    for expected in (0x1A45DFA3, 0x18538067):  # EBML header, then Segment
+        element = _vint(data, offset, keep_marker=True)
+        size = _vint(data, offset + element[1], keep_marker=False) if element else None
+        if element is None or size is None or element[0] != expected:
+            return None
+        value, length = size
+        start = offset + element[1] + length
+        if expected == 0x18538067:
+            return None if value == (1 << (7 * length)) - 1 else start + value
+        offset = start + value
+    return None
+
+
+def _opening_error(data: bytes, exc: Exception) -> VideoDecodeError:
+    """Why FFmpeg could not open the object: not a video at all, or a corrupt one.
+
+    Truncation was ruled out before opening (:func:`declared_end`), so a
+    recognised container FFmpeg cannot read is corrupt.
+    """
+    kind = sniff(data)
     if kind is None:
         return VideoDecodeError(FailureReason.NOT_AN_IMAGE, f"no video container recognised ({exc})")
-    if "moov atom not found" in text or isinstance(exc, EOFError) or "end of file" in text:
-        return VideoDecodeError(FailureReason.TRUNCATED, f"{kind} data ends early ({exc})")
     return VideoDecodeError(FailureReason.CORRUPT, f"{kind} container cannot be read ({exc})")
 
 
 def _video_stream(container):
+    if not len(container.streams):
+        raise VideoDecodeError(FailureReason.CORRUPT, f"{container.format.name} container holds no stream")
     if not container.streams.video:
         kinds = sorted({s.type for s in container.streams}) or ["none"]
         raise VideoDecodeError(

@@ -1,0 +1,192 @@
+"""Frame sampling as vPDQ does it, budgets, and a typed error for every broken input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from photosieve.errors import ConfigError, FailureReason
+from photosieve.video.decode import (
+    VideoDecodeError,
+    VideoDecodeOptions,
+    declared_end,
+    probe,
+    sample_frames,
+    vpdq_frame_mod,
+    vpdq_timestamp,
+)
+from tests.photosieve.video.videos import RECIPES, audio_only, encode, frames, video
+
+FPS = 25
+SOURCE = frames(3 * FPS)
+
+
+@pytest.fixture(scope="module", params=sorted(RECIPES))
+def clip(request):
+    return request.param, encode(SOURCE, request.param, FPS)
+
+
+def _nearest_source(rgb: np.ndarray) -> int:
+    errors = [np.abs(rgb.astype(np.int16) - s).mean() for s in SOURCE]
+    return int(np.argmin(errors))
+
+
+def test_one_frame_per_second_by_frame_count(clip):
+    name, data = clip
+    sampled = list(sample_frames(data))
+    assert [f.frame_number for f in sampled] == [0, 25, 50]
+    assert [f.timestamp for f in sampled] == [0.0, 1.0, 2.0]
+    # The pixels are those of the numbered frame, not a neighbour (B-frames reorder packets).
+    assert [_nearest_source(f.rgb) for f in sampled] == [0, 25, 50]
+    assert all(f.rgb.shape == (120, 160, 3) and f.rgb.dtype == np.uint8 for f in sampled)
+
+
+def test_other_intervals_follow_vpdqs_integer_frame_period(clip):
+    _, data = clip
+    half = list(sample_frames(data, VideoDecodeOptions(seconds_per_hash=0.5)))
+    assert [f.frame_number for f in half] == list(range(0, 75, 12))  # int(0.5 * 25) = 12
+    assert [f.timestamp for f in half] == [vpdq_timestamp(n, 25.0) for n in range(0, 75, 12)]
+    every = list(sample_frames(data, VideoDecodeOptions(seconds_per_hash=0)))
+    assert [f.frame_number for f in every] == list(range(75))
+
+
+def test_frame_mod_and_timestamp_rules():
+    assert vpdq_frame_mod(1.0, 29.97) == 29
+    assert vpdq_frame_mod(1.0, 0.5) == 1
+    assert vpdq_frame_mod(0.0, 30) == 1
+    # float32 division, as vPDQ computes it: not the float64 quotient.
+    assert vpdq_timestamp(29, 29.97) == float(np.float32(29) / np.float32(29.97))
+    assert vpdq_timestamp(29, 29.97) != 29 / 29.97
+
+
+def test_probe_reports_declared_facts():
+    info = probe(video("mp4-h264", seconds=2, fps=10))
+    assert (info.width, info.height, info.frame_rate, info.frame_mod) == (160, 120, 10.0, 10)
+    assert info.codec == "h264" and info.declared_frames == 20
+
+
+def test_requested_size_converts_sampled_frames():
+    sampled = list(sample_frames(video("mp4-h264", seconds=1), VideoDecodeOptions(width=64, height=48)))
+    assert sampled[0].rgb.shape == (48, 64, 3)
+
+
+def test_pts_of_sampled_frames(clip):
+    name, data = clip
+    pts = [f.pts_seconds for f in sample_frames(data)]
+    assert pts == pytest.approx([0.0, 1.0, 2.0], abs=0.05), name
+
+
+def test_keyframe_sampling_decodes_key_frames_only():
+    data = encode(SOURCE, "mp4-h264", FPS)  # a key frame every 24 frames
+    sampled = list(sample_frames(data, VideoDecodeOptions(sampling="keyframes")))
+    numbers = [f.frame_number for f in sampled]
+    assert numbers == [0, 48, 72]  # 24 falls in the first second with 0; one per interval
+    assert [_nearest_source(f.rgb) for f in sampled] == numbers
+    assert [f.timestamp for f in sampled] == [vpdq_timestamp(n, 25.0) for n in numbers]
+
+
+def test_keyframe_sampling_equals_vpdq_sampling_for_intra_only_video():
+    data = encode(SOURCE, "avi-mjpeg", FPS)
+    key = [f.frame_number for f in sample_frames(data, VideoDecodeOptions(sampling="keyframes"))]
+    assert key == [f.frame_number for f in sample_frames(data)]
+
+
+# --- budgets -----------------------------------------------------------------------------
+
+
+def _reason(data: bytes, options: VideoDecodeOptions | None = None) -> tuple[FailureReason, int]:
+    got = []
+    with pytest.raises(VideoDecodeError) as caught:
+        for frame in sample_frames(data, options):
+            got.append(frame)
+    return caught.value.reason, len(got)
+
+
+def test_sampled_frame_limit_cuts_off_after_yielding_the_first():
+    assert _reason(video(), VideoDecodeOptions(max_sampled_frames=2)) == (FailureReason.FRAMES_CUT_OFF, 2)
+
+
+def test_decoded_frame_limit():
+    assert _reason(video(), VideoDecodeOptions(max_decoded_frames=30)) == (FailureReason.OVER_BUDGET, 2)
+
+
+def test_cpu_budget():
+    reason, _ = _reason(video(), VideoDecodeOptions(max_cpu_seconds=1e-9))
+    assert reason is FailureReason.OVER_BUDGET
+
+
+def test_pixel_budget_is_checked_before_decoding():
+    assert _reason(video(), VideoDecodeOptions(max_pixels=160 * 120 - 1)) == (
+        FailureReason.DECOMPRESSION_BOMB, 0)
+    assert list(sample_frames(video(seconds=1), VideoDecodeOptions(max_pixels=160 * 120)))
+
+
+def test_frames_too_small_for_pdq():
+    assert _reason(video(seconds=1), VideoDecodeOptions(width=4)) == (FailureReason.TOO_SMALL, 0)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [dict(seconds_per_hash=-1), dict(seconds_per_hash=float("nan")), dict(sampling="every"),
+     dict(width=-1), dict(max_pixels=0), dict(max_sampled_frames=0), dict(max_cpu_seconds=0),
+     dict(threads=-2)],
+)
+def test_bad_options_are_config_errors(options):
+    with pytest.raises(ConfigError):
+        VideoDecodeOptions(**options)
+
+
+# --- broken input ------------------------------------------------------------------------
+
+
+def test_zero_length():
+    assert _reason(b"") == (FailureReason.EMPTY, 0)
+
+
+def test_not_a_video():
+    assert _reason(b"plain text, not a container" * 20) == (FailureReason.NOT_AN_IMAGE, 0)
+
+
+def test_audio_only_has_no_video_stream():
+    with pytest.raises(VideoDecodeError) as caught:
+        list(sample_frames(audio_only()))
+    assert caught.value.reason is FailureReason.NOT_AN_IMAGE
+    assert caught.value.kind == "no_video_stream"
+    assert "audio" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", sorted(set(RECIPES) - {"ts-mpeg2"}))
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.9])
+def test_truncated_containers_with_size_fields(name, keep):
+    data = video(name)
+    cut = data[: int(len(data) * keep)]
+    assert declared_end(data) <= len(data)
+    assert declared_end(cut) > len(cut)
+    assert _reason(cut) == (FailureReason.TRUNCATED, 0)
+
+
+def test_truncated_mpeg_ts_hashes_the_frames_present():
+    """MPEG-TS has no total size: a cut stream gives a prefix of the whole stream's frames."""
+    data = video("ts-mpeg2")
+    whole = [(f.frame_number, f.rgb.tobytes()) for f in sample_frames(data)]
+    part = [(f.frame_number, f.rgb.tobytes()) for f in sample_frames(data[: len(data) // 2])]
+    assert 0 < len(part) < len(whole)
+    assert part == whole[: len(part)]
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_garbage_after_a_valid_header(name):
+    data = bytearray(video(name))
+    data[64:] = np.random.default_rng(1).integers(0, 256, len(data) - 64, dtype=np.uint8).tobytes()
+    reason, count = _reason(bytes(data))
+    assert count == 0
+    # MPEG-TS: the garbage also breaks the sync pattern the sniff needs.
+    assert reason is (FailureReason.NOT_AN_IMAGE if name == "ts-mpeg2" else FailureReason.CORRUPT)
+
+
+@pytest.mark.parametrize("name", ["mp4-h264", "mov-mpeg4", "mkv-h264", "avi-mjpeg"])
+def test_garbage_inside_the_stream_is_corrupt(name):
+    data = bytearray(video(name))
+    middle = len(data) // 2
+    data[middle : middle + 2000] = np.random.default_rng(2).integers(0, 256, 2000, dtype=np.uint8).tobytes()
+    assert _reason(bytes(data))[0] is FailureReason.CORRUPT
