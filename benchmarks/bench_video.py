@@ -37,6 +37,7 @@ except ImportError:  # the oracle is optional: see tests/photosieve/video/test_v
 
 RECIPES = {
     "mp4-h264": Recipe("mp4-h264", "mp4", "libx264", options=(("g", "60"),)),
+    "avi-mjpeg": Recipe("avi-mjpeg", "avi", "mjpeg", pix_fmt="yuvj420p"),
     "webm-vp9": Recipe("webm-vp9", "webm", "libvpx-vp9", options=(("g", "60"), ("deadline", "realtime"))),
 }
 
@@ -80,19 +81,19 @@ def main(argv: list[str] | None = None) -> None:
             path = Path(tmp) / f"{name}.bin"
             path.write_bytes(data)
             methods = {
-                "exact": lambda: hash_video(data, VideoDecodeOptions(threads=1)),
-                "exact-threads": lambda: hash_video(data, VideoDecodeOptions(threads=0)),
-                "keyframes": lambda: hash_video(data, VideoDecodeOptions(sampling="keyframes")),
+                "exact": VideoDecodeOptions(threads=1),
+                "exact-threads": VideoDecodeOptions(threads=0),
+                "keyframes": VideoDecodeOptions(sampling="keyframes"),
             }
             reference = None
             if vpdq is not None:
-                cpu, wall, got = _timed(lambda: vpdq.computeHash(str(path), thread_count=args.vpdq_threads),
-                                        args.repeats)
+                cpu, wall, got = _timed(
+                    lambda p=path: vpdq.computeHash(str(p), thread_count=args.vpdq_threads), args.repeats)
                 reference = (cpu, [VpdqFeature(f.frame_number, f.quality, _pdq(f.hex), f.timestamp) for f in got])
                 print(f"| {name} | vpdq (threads={args.vpdq_threads}) | {cpu:.2f} | {wall:.2f} | "
                       f"{cpu / hours:.0f} | 1.0 | | |")
-            for method, fn in methods.items():
-                cpu, wall, got = _timed(fn, args.repeats)
+            for method, options in methods.items():
+                cpu, wall, got = _timed(lambda d=data, o=options: hash_video(d, o), args.repeats)
                 same = speedup = shares = ""
                 if reference is not None:
                     speedup = f"{reference[0] / cpu:.2f}"

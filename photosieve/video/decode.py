@@ -91,6 +91,10 @@ class VideoDecodeOptions:
             ``threads != 1`` FFmpeg's own threads are not counted.
         threads: decoder threads (0 = FFmpeg's choice). Threading changes
             wall time only: frames and pixels are the same.
+        skip_unsampled: for intra-only codecs (MJPEG, ProRes, FFV1...),
+            where frame ``n`` is packet ``n``, never decode the packets of
+            unsampled frames (same frames, a fraction of the work). False
+            decodes every frame, as vPDQ does.
     """
 
     seconds_per_hash: float = 1.0
@@ -102,6 +106,7 @@ class VideoDecodeOptions:
     max_decoded_frames: int = 24 * 3600 * 60
     max_cpu_seconds: float | None = 600.0
     threads: int = 1
+    skip_unsampled: bool = True
 
     def __post_init__(self) -> None:
         if not (isinstance(self.seconds_per_hash, (int, float)) and math.isfinite(self.seconds_per_hash)
@@ -418,12 +423,61 @@ def _sampled(frame, number: int, info: VideoInfo, options: VideoDecodeOptions, s
 
 
 def _sample_vpdq(container, stream, info, options, budget) -> Iterator[SampledFrame]:
+    if options.skip_unsampled and info.frame_mod > 1 and stream.codec_context.codec.intra_only:
+        yield from _sample_intra_only(container, stream, info, options, budget)
+        return
     sampled = 0
     for number, frame in enumerate(_decoded(container, stream, budget)):
         if number % info.frame_mod == 0:
             yield _sampled(frame, number, info, options, sampled)
             sampled += 1
     _check_complete(info, budget)
+
+
+def _sample_intra_only(container, stream, info, options, budget) -> Iterator[SampledFrame]:
+    """Intra-only streams: decode only the sampled packets.
+
+    Every frame of an intra-only codec is coded on its own and is returned
+    as soon as its packet is sent (no reordering), so vPDQ's frame ``n`` is
+    the ``n``-th non-empty packet. Each decoded packet must give exactly one
+    frame, else the numbering is not known and the object is CORRUPT. Where
+    vPDQ would fail on a broken packet that is not sampled, this path never
+    reads it (the one difference).
+    """
+    ctx = stream.codec_context
+    if ctx.thread_count != 1:
+        ctx.thread_type = "SLICE"  # frame threading would hold frames back
+    sampled = number = 0
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            break
+        except av.error.FFmpegError as exc:
+            raise VideoDecodeError(FailureReason.CORRUPT, f"container broken after {number} frames ({exc})") from exc
+        if packet.size == 0:  # the demuxer's end marker, or an empty AVI chunk
+            continue
+        if number % info.frame_mod == 0:
+            try:
+                decoded = ctx.decode(packet)
+            except av.error.FFmpegError as exc:
+                raise VideoDecodeError(FailureReason.CORRUPT, f"frame {number} does not decode ({exc})") from exc
+            if len(decoded) != 1:
+                raise VideoDecodeError(
+                    FailureReason.CORRUPT, f"packet {number} of an intra-only stream gave {len(decoded)} frames"
+                )
+            budget.frame(decoded[0])
+            yield _sampled(decoded[0], number, info, options, sampled)
+            sampled += 1
+        number += 1
+    if sampled == 0:
+        raise VideoDecodeError(FailureReason.CORRUPT, "the video stream gave no decodable frame")
+    if info.declared_frames and number < info.declared_frames:
+        raise VideoDecodeError(
+            FailureReason.TRUNCATED,
+            f"found {number} of the {info.declared_frames} frames the container declares",
+        )
 
 
 def _sample_keyframes(container, stream, info, options, budget) -> Iterator[SampledFrame]:

@@ -32,7 +32,7 @@ def _nearest_source(rgb: np.ndarray) -> int:
 
 
 def test_one_frame_per_second_by_frame_count(clip):
-    name, data = clip
+    _name, data = clip
     sampled = list(sample_frames(data))
     assert [f.frame_number for f in sampled] == [0, 25, 50]
     assert [f.timestamp for f in sampled] == [0.0, 1.0, 2.0]
@@ -95,11 +95,11 @@ def test_keyframe_sampling_equals_vpdq_sampling_for_intra_only_video():
 
 
 def _reason(data: bytes, options: VideoDecodeOptions | None = None) -> tuple[FailureReason, int]:
-    got = []
+    got = 0
     with pytest.raises(VideoDecodeError) as caught:
-        for frame in sample_frames(data, options):
-            got.append(frame)
-    return caught.value.reason, len(got)
+        for _ in sample_frames(data, options):
+            got += 1
+    return caught.value.reason, got
 
 
 def test_sampled_frame_limit_cuts_off_after_yielding_the_first():
@@ -127,9 +127,9 @@ def test_frames_too_small_for_pdq():
 
 @pytest.mark.parametrize(
     "options",
-    [dict(seconds_per_hash=-1), dict(seconds_per_hash=float("nan")), dict(sampling="every"),
-     dict(width=-1), dict(max_pixels=0), dict(max_sampled_frames=0), dict(max_cpu_seconds=0),
-     dict(threads=-2)],
+    [{"seconds_per_hash": -1}, {"seconds_per_hash": float("nan")}, {"sampling": "every"},
+     {"width": -1}, {"max_pixels": 0}, {"max_sampled_frames": 0}, {"max_cpu_seconds": 0},
+     {"threads": -2}],
 )
 def test_bad_options_are_config_errors(options):
     with pytest.raises(ConfigError):
@@ -189,4 +189,17 @@ def test_garbage_inside_the_stream_is_corrupt(name):
     data = bytearray(video(name))
     middle = len(data) // 2
     data[middle : middle + 2000] = np.random.default_rng(2).integers(0, 256, 2000, dtype=np.uint8).tobytes()
-    assert _reason(bytes(data))[0] is FailureReason.CORRUPT
+    # Intra-only MJPEG would skip the broken packets unless every frame is decoded.
+    options = VideoDecodeOptions(skip_unsampled=False)
+    assert _reason(bytes(data), options)[0] is FailureReason.CORRUPT
+
+
+def test_intra_only_streams_decode_only_the_sampled_packets():
+    data = encode(SOURCE, "avi-mjpeg", FPS)
+    full = list(sample_frames(data, VideoDecodeOptions(skip_unsampled=False)))
+    # 3 sampled frames of 75: the skipping path decodes only those three.
+    skipped = list(sample_frames(data, VideoDecodeOptions(max_decoded_frames=3)))
+    assert [(f.frame_number, f.timestamp, f.rgb.tobytes()) for f in skipped] == [
+        (f.frame_number, f.timestamp, f.rgb.tobytes()) for f in full]
+    assert _reason(data, VideoDecodeOptions(max_decoded_frames=3, skip_unsampled=False))[0] is (
+        FailureReason.OVER_BUDGET)

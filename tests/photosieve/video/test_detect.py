@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
 
 from photosieve.video.detect import SNIFF_BYTES, is_video, sniff
 from tests.photosieve.video.videos import RECIPES, audio_only, video

@@ -63,7 +63,7 @@ def test_downsampled_features_within_tolerance(tmp_path, name, size):
     assert [g[0] for g in got] == [e[0] for e in expected]
     assert [g[3] for g in got] == [e[3] for e in expected]
     for g, e in zip(got, expected):
-        assert bin(int(g[2], 16) ^ int(e[2], 16)).count("1") <= DOWNSAMPLED_TOLERANCE_BITS
+        assert (int(g[2], 16) ^ int(e[2], 16)).bit_count() <= DOWNSAMPLED_TOLERANCE_BITS
         assert abs(g[1] - e[1]) <= 5
 
 
