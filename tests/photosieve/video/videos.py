@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -27,12 +28,16 @@ class Recipe:
     options: tuple[tuple[str, str], ...] = ()
 
 
+# x264: a key frame every 24 frames and no scene-cut key frames (the keyframe
+# tests count on it), B-frames (reordering); mbtree off because with it this
+# x264 build gave different bytes from run to run.
+_X264 = (("bframes", "3"), ("g", "24"), ("sc_threshold", "0"), ("mbtree", "0"))
 RECIPES = {
-    "mp4-h264": Recipe("mp4-h264", "mp4", "libx264", options=(("bframes", "3"), ("g", "24"), ("sc_threshold", "0"))),
+    "mp4-h264": Recipe("mp4-h264", "mp4", "libx264", options=_X264),
     "mov-mpeg4": Recipe("mov-mpeg4", "mov", "mpeg4"),
     "webm-vp8": Recipe("webm-vp8", "webm", "libvpx"),
     "webm-vp9": Recipe("webm-vp9", "webm", "libvpx-vp9"),
-    "mkv-h264": Recipe("mkv-h264", "matroska", "libx264"),
+    "mkv-h264": Recipe("mkv-h264", "matroska", "libx264", options=_X264),
     "avi-mjpeg": Recipe("avi-mjpeg", "avi", "mjpeg", pix_fmt="yuvj420p"),
     "ts-mpeg2": Recipe("ts-mpeg2", "mpegts", "mpeg2video"),
 }
@@ -54,12 +59,16 @@ def encode(pictures: list[np.ndarray], recipe: Recipe | str = "mp4-h264", fps: i
     recipe = RECIPES[recipe] if isinstance(recipe, str) else recipe
     height, width = pictures[0].shape[:2]
     buffer = io.BytesIO()
-    with av.open(buffer, "w", format=recipe.container) as container:
+    # bitexact: no random Matroska UIDs or version strings, so each recipe gives the same bytes.
+    with av.open(buffer, "w", format=recipe.container, options={"fflags": "+bitexact"}) as container:
         stream = container.add_stream(recipe.codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, recipe.pix_fmt
         stream.options = dict(recipe.options)
-        for rgb in pictures:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+        stream.codec_context.thread_count = 1  # x264 with threads is not deterministic
+        for index, rgb in enumerate(pictures):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, fps)
+            for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
