@@ -44,6 +44,7 @@ from fractions import Fraction
 import numpy as np
 
 from photosieve.errors import ConfigError, DecodeError, FailureReason
+from photosieve.video import nonref
 from photosieve.video.detect import sniff
 
 try:  # PyAV is a dependency; the import is guarded so the error is specific.
@@ -91,10 +92,11 @@ class VideoDecodeOptions:
             ``threads != 1`` FFmpeg's own threads are not counted.
         threads: decoder threads (0 = FFmpeg's choice). Threading changes
             wall time only: frames and pixels are the same.
-        skip_unsampled: for intra-only codecs (MJPEG, ProRes, FFV1...),
-            where frame ``n`` is packet ``n``, never decode the packets of
-            unsampled frames (same frames, a fraction of the work). False
-            decodes every frame, as vPDQ does.
+        skip_unsampled: never decode a packet no sampled frame needs:
+            for intra-only codecs (MJPEG, ProRes, FFV1...) every unsampled
+            packet; for H.264 the unsampled non-reference pictures (see
+            :mod:`photosieve.video.nonref`). Same frames, same pixels, less
+            work. False decodes every frame, as vPDQ does.
     """
 
     seconds_per_hash: float = 1.0
@@ -180,7 +182,7 @@ def sample_frames(data: bytes, options: VideoDecodeOptions | None = None) -> Ite
         _configure(stream, options)
         budget = _Budget(options)
         if options.sampling == "vpdq":
-            yield from _sample_vpdq(container, stream, info, options, budget)
+            yield from _sample_vpdq(data, container, stream, info, options, budget)
         else:
             yield from _sample_keyframes(container, stream, info, options, budget)
     finally:
@@ -422,16 +424,131 @@ def _sampled(frame, number: int, info: VideoInfo, options: VideoDecodeOptions, s
                         _rgb(frame, info, options))
 
 
-def _sample_vpdq(container, stream, info, options, budget) -> Iterator[SampledFrame]:
-    if options.skip_unsampled and info.frame_mod > 1 and stream.codec_context.codec.intra_only:
-        yield from _sample_intra_only(container, stream, info, options, budget)
-        return
+def _sample_vpdq(data, container, stream, info, options, budget) -> Iterator[SampledFrame]:
+    if options.skip_unsampled and info.frame_mod > 1:
+        if stream.codec_context.codec.intra_only:
+            yield from _sample_intra_only(container, stream, info, options, budget)
+            return
+        plan = _skip_plan(container, stream) if stream.codec_context.name == "h264" else None
+        if plan is not None:
+            last = yield from _sample_skipping(data, plan, info, options, budget)
+            if last is None:
+                return
+            # The decoder did not return the frames the plan expected: decode
+            # everything, from the start, and go on after the last frame yielded.
+            container.close()
+            container = _open(data)
+            stream = container.streams.video[0]
+            _configure(stream, options)
+            yield from _sample_all(container, stream, info, options, budget, after=last)
+            return
+    yield from _sample_all(container, stream, info, options, budget)
+
+
+def _sample_all(container, stream, info, options, budget, after: int = -1) -> Iterator[SampledFrame]:
+    """vPDQ's loop: decode every frame, convert the sampled ones."""
     sampled = 0
     for number, frame in enumerate(_decoded(container, stream, budget)):
-        if number % info.frame_mod == 0:
+        if number % info.frame_mod == 0 and number > after:
             yield _sampled(frame, number, info, options, sampled)
             sampled += 1
     _check_complete(info, budget)
+
+
+@dataclasses.dataclass(frozen=True)
+class _SkipPlan:
+    """Frame numbers by pts (output order) and which of them may go undecoded."""
+
+    rank: dict[int, int]
+    droppable: frozenset[int]
+
+
+def _skip_plan(container, stream) -> _SkipPlan | None:
+    """Read every packet's pts and reference flag, or None where numbering by pts is unsafe.
+
+    vPDQ numbers frames in the decoder's output order, which for H.264 is
+    pts order, one frame per packet. Packets without pts, with repeated pts,
+    or marked discard (MP4 edit lists) leave that mapping uncertain: no plan.
+    """
+    length_size = nonref.avcc_length_size(stream.codec_context.extradata)
+    pts, droppable_pts = [], set()
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue
+            if packet.pts is None or packet.is_discard or packet.is_corrupt:
+                return None
+            pts.append(packet.pts)
+            if nonref.is_nonreference_h264(bytes(packet), length_size):
+                droppable_pts.add(packet.pts)
+    except av.error.FFmpegError:
+        return None  # let the decoding pass report the damage
+    if len(set(pts)) != len(pts) or not pts:
+        return None
+    rank = {p: i for i, p in enumerate(sorted(pts))}
+    return _SkipPlan(rank, frozenset(rank[p] for p in droppable_pts))
+
+
+def _sample_skipping(data, plan: _SkipPlan, info, options, budget):
+    """Decode all but the droppable unsampled pictures; yield the sampled frames.
+
+    Returns None when every frame came out as planned, else the number of
+    the last frame yielded (-1 if none) so the caller can fall back.
+    """
+    container = _open(data)
+    try:
+        stream = container.streams.video[0]
+        _configure(stream, options)
+        ctx = stream.codec_context
+        keep = sorted(r for r in plan.rank.values() if r % info.frame_mod == 0 or r not in plan.droppable)
+        expected = iter(keep)
+        last, sampled = -1, 0
+        for packet in _packets(container, stream):
+            if packet is not None:
+                number = plan.rank.get(packet.pts)
+                if number is None:
+                    return last
+                if number % info.frame_mod and number in plan.droppable:
+                    continue
+            try:
+                frames = ctx.decode(packet)
+            except av.error.FFmpegError as exc:
+                raise VideoDecodeError(
+                    FailureReason.CORRUPT, f"video data broken after {budget.decoded} frames ({exc})"
+                ) from exc
+            for frame in frames:
+                number = plan.rank.get(frame.pts) if frame.pts is not None else None
+                if number is None or number != next(expected, None):
+                    return last
+                budget.frame(frame)
+                if number % info.frame_mod == 0:
+                    yield _sampled(frame, number, info, options, sampled)
+                    last, sampled = number, sampled + 1
+        if next(expected, None) is not None:
+            return last
+        if info.declared_frames and len(plan.rank) < info.declared_frames:
+            raise VideoDecodeError(
+                FailureReason.TRUNCATED,
+                f"found {len(plan.rank)} of the {info.declared_frames} frames the container declares",
+            )
+        return None
+    finally:
+        container.close()
+
+
+def _packets(container, stream):
+    """The stream's non-empty packets, then None (the decoder's flush)."""
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            break
+        except av.error.FFmpegError as exc:
+            raise VideoDecodeError(FailureReason.CORRUPT, f"container broken ({exc})") from exc
+        if packet.size:
+            yield packet
+    yield None
 
 
 def _sample_intra_only(container, stream, info, options, budget) -> Iterator[SampledFrame]:

@@ -107,7 +107,8 @@ def test_sampled_frame_limit_cuts_off_after_yielding_the_first():
 
 
 def test_decoded_frame_limit():
-    assert _reason(video(), VideoDecodeOptions(max_decoded_frames=30)) == (FailureReason.OVER_BUDGET, 2)
+    options = VideoDecodeOptions(max_decoded_frames=30, skip_unsampled=False)
+    assert _reason(video(), options) == (FailureReason.OVER_BUDGET, 2)
 
 
 def test_cpu_budget():
@@ -215,3 +216,32 @@ def test_intra_only_streams_decode_only_the_sampled_packets():
         (f.frame_number, f.timestamp, f.rgb.tobytes()) for f in full]
     assert _reason(data, VideoDecodeOptions(max_decoded_frames=3, skip_unsampled=False))[0] is (
         FailureReason.OVER_BUDGET)
+
+
+def _features(data: bytes, options: VideoDecodeOptions) -> list[tuple]:
+    return [(f.frame_number, f.timestamp, f.rgb.tobytes()) for f in sample_frames(data, options)]
+
+
+@pytest.mark.parametrize("name", ["mp4-h264", "mkv-h264"])
+def test_h264_skips_unsampled_nonreference_pictures(name):
+    data = encode(SOURCE, name, FPS)  # 3 B-frames between references: ~half the frames
+    full = _features(data, VideoDecodeOptions(skip_unsampled=False))
+    assert _features(data, VideoDecodeOptions(max_decoded_frames=60)) == full
+    assert _reason(data, VideoDecodeOptions(max_decoded_frames=60, skip_unsampled=False))[0] is (
+        FailureReason.OVER_BUDGET)
+
+
+def test_h264_skipping_falls_back_when_the_decoder_disagrees_with_the_plan(monkeypatch):
+    """A plan whose numbering is off by one (as an edit list could make it) is caught and undone."""
+    from photosieve.video import decode
+
+    data = encode(SOURCE, "mp4-h264", FPS)
+    full = _features(data, VideoDecodeOptions(skip_unsampled=False))
+    real = decode._skip_plan
+
+    def shifted(container, stream):
+        plan = real(container, stream)
+        return decode._SkipPlan({p: r + 1 for p, r in plan.rank.items()}, plan.droppable)
+
+    monkeypatch.setattr(decode, "_skip_plan", shifted)
+    assert _features(data, VideoDecodeOptions()) == full
