@@ -431,23 +431,27 @@ def _sample_vpdq(data, container, stream, info, options, budget) -> Iterator[Sam
             return
         plan = _skip_plan(container, stream) if stream.codec_context.name == "h264" else None
         if plan is not None:
-            last = yield from _sample_skipping(data, plan, info, options, budget)
-            if last is None:
+            progress = yield from _sample_skipping(data, plan, info, options, budget)
+            if progress is None:
                 return
             # The decoder did not return the frames the plan expected: decode
             # everything, from the start, and go on after the last frame yielded.
-            container.close()
-            container = _open(data)
-            stream = container.streams.video[0]
-            _configure(stream, options)
-            yield from _sample_all(container, stream, info, options, budget, after=last)
+            # (The budget keeps counting: the work was done.)
+            retry = _open(data)
+            try:
+                stream = retry.streams.video[0]
+                _configure(stream, options)
+                yield from _sample_all(retry, stream, info, options, budget, *progress)
+            finally:
+                retry.close()
             return
     yield from _sample_all(container, stream, info, options, budget)
 
 
-def _sample_all(container, stream, info, options, budget, after: int = -1) -> Iterator[SampledFrame]:
-    """vPDQ's loop: decode every frame, convert the sampled ones."""
-    sampled = 0
+def _sample_all(
+    container, stream, info, options, budget, after: int = -1, sampled: int = 0
+) -> Iterator[SampledFrame]:
+    """vPDQ's loop: decode every frame, convert the sampled ones (those after ``after``)."""
     for number, frame in enumerate(_decoded(container, stream, budget)):
         if number % info.frame_mod == 0 and number > after:
             yield _sampled(frame, number, info, options, sampled)
@@ -492,8 +496,8 @@ def _skip_plan(container, stream) -> _SkipPlan | None:
 def _sample_skipping(data, plan: _SkipPlan, info, options, budget):
     """Decode all but the droppable unsampled pictures; yield the sampled frames.
 
-    Returns None when every frame came out as planned, else the number of
-    the last frame yielded (-1 if none) so the caller can fall back.
+    Returns None when every frame came out as planned, else (number of the
+    last frame yielded or -1, frames yielded) so the caller can fall back.
     """
     container = _open(data)
     try:
@@ -507,7 +511,7 @@ def _sample_skipping(data, plan: _SkipPlan, info, options, budget):
             if packet is not None:
                 number = plan.rank.get(packet.pts)
                 if number is None:
-                    return last
+                    return last, sampled
                 if number % info.frame_mod and number in plan.droppable:
                     continue
             try:
@@ -519,13 +523,13 @@ def _sample_skipping(data, plan: _SkipPlan, info, options, budget):
             for frame in frames:
                 number = plan.rank.get(frame.pts) if frame.pts is not None else None
                 if number is None or number != next(expected, None):
-                    return last
+                    return last, sampled
                 budget.frame(frame)
                 if number % info.frame_mod == 0:
                     yield _sampled(frame, number, info, options, sampled)
                     last, sampled = number, sampled + 1
         if next(expected, None) is not None:
-            return last
+            return last, sampled
         if info.declared_frames and len(plan.rank) < info.declared_frames:
             raise VideoDecodeError(
                 FailureReason.TRUNCATED,

@@ -231,8 +231,13 @@ def test_h264_skips_unsampled_nonreference_pictures(name):
         FailureReason.OVER_BUDGET)
 
 
-def test_h264_skipping_falls_back_when_the_decoder_disagrees_with_the_plan(monkeypatch):
-    """A plan whose numbering is off by one (as an edit list could make it) is caught and undone."""
+@pytest.mark.parametrize("from_rank", [0, 40])
+def test_h264_skipping_falls_back_when_the_decoder_disagrees_with_the_plan(monkeypatch, from_rank):
+    """A plan whose numbering is off by one (as an edit list could make it) is caught and undone.
+
+    From rank 40 the mismatch shows after frames 0 and 25 were yielded: the
+    fall-back decodes everything again and yields only frame 50.
+    """
     from photosieve.video import decode
 
     data = encode(SOURCE, "mp4-h264", FPS)
@@ -241,7 +246,7 @@ def test_h264_skipping_falls_back_when_the_decoder_disagrees_with_the_plan(monke
 
     def shifted(container, stream):
         plan = real(container, stream)
-        return decode._SkipPlan({p: r + 1 for p, r in plan.rank.items()}, plan.droppable)
+        return decode._SkipPlan({p: r + (r >= from_rank) for p, r in plan.rank.items()}, plan.droppable)
 
     monkeypatch.setattr(decode, "_skip_plan", shifted)
     assert _features(data, VideoDecodeOptions()) == full
