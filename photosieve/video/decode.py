@@ -181,7 +181,8 @@ def sample_frames(data: bytes, options: VideoDecodeOptions | None = None) -> Ite
         info = _info(container, stream, options)
         _configure(stream, options)
         budget = _Budget(options)
-        if options.sampling == "vpdq":
+        # Every frame of an intra-only codec is a key frame: both samplings agree.
+        if options.sampling == "vpdq" or stream.codec_context.codec.intra_only:
             yield from _sample_vpdq(data, container, stream, info, options, budget)
         else:
             yield from _sample_keyframes(container, stream, info, options, budget)
@@ -352,7 +353,9 @@ def _configure(stream, options: VideoDecodeOptions) -> None:
     ctx.thread_count = options.threads
     if options.threads != 1:
         ctx.thread_type = "AUTO"
-    if options.sampling == "keyframes":
+    # Decoders that ignore skip_frame (FFmpeg's VP9) return every frame; the
+    # keyframe sampler then takes the first frame of each interval, vPDQ's.
+    if options.sampling == "keyframes" and not ctx.codec.intra_only:
         ctx.skip_frame = "NONKEY"
 
 

@@ -233,10 +233,13 @@ def test_h264_skips_unsampled_nonreference_pictures(name):
 
 @pytest.mark.parametrize("from_rank", [0, 40])
 def test_h264_skipping_falls_back_when_the_decoder_disagrees_with_the_plan(monkeypatch, from_rank):
-    """A plan whose numbering is off by one (as an edit list could make it) is caught and undone.
+    """A packet that gives no frame (simulated: a phantom packet in the plan) is caught and undone.
 
-    From rank 40 the mismatch shows after frames 0 and 25 were yielded: the
-    fall-back decodes everything again and yields only frame 50.
+    vPDQ numbers the frames the decoder returns, so the frame after a lost
+    one takes its number; the plan numbered packets. The skipping pass sees
+    the decoder skip a planned frame and falls back to decoding everything.
+    From rank 40 that happens after frames 0 and 25 were yielded: the
+    fall-back yields only frame 50.
     """
     from photosieve.video import decode
 
@@ -246,7 +249,18 @@ def test_h264_skipping_falls_back_when_the_decoder_disagrees_with_the_plan(monke
 
     def shifted(container, stream):
         plan = real(container, stream)
-        return decode._SkipPlan({p: r + (r >= from_rank) for p, r in plan.rank.items()}, plan.droppable)
+        rank = {p: r + (r >= from_rank) for p, r in plan.rank.items()}
+        rank[-(10**9)] = from_rank  # a packet the decoder will never return a frame for
+        return decode._SkipPlan(rank, frozenset(r + (r >= from_rank) for r in plan.droppable))
+
+    resumed = []
+    sample_all = decode._sample_all
+
+    def recording(*args):
+        resumed.append(args[5:])
+        return sample_all(*args)
 
     monkeypatch.setattr(decode, "_skip_plan", shifted)
+    monkeypatch.setattr(decode, "_sample_all", recording)
     assert _features(data, VideoDecodeOptions()) == full
+    assert resumed == [(-1, 0)] if from_rank == 0 else [(25, 2)]
