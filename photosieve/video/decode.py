@@ -54,6 +54,9 @@ except ImportError:  # pragma: no cover - exercised only without the dependency
     av = None
 
 SAMPLING_MODES = ("vpdq", "keyframes")
+# What reading packets can raise: FFmpeg's errors, and IndexError from PyAV
+# (18.1) when a stream first appears mid-file (MPEG-TS can announce one late).
+_DEMUX_ERRORS = (av.error.FFmpegError, IndexError) if av is not None else ()
 # PDQ (and vPDQ's frame hasher) cannot hash frames below 5 px per side.
 MIN_SIDE = 5
 
@@ -212,7 +215,8 @@ def _open(data: bytes):
             f"{sniff(data)} structure declares at least {short} bytes, the object has {len(data)}",
         )
     try:
-        return av.open(io.BytesIO(data), mode="r")
+        # Tags are free text: damaged ones must not stop the pictures being read.
+        return av.open(io.BytesIO(data), mode="r", metadata_errors="replace")
     except av.error.FFmpegError as exc:
         raise _opening_error(data, exc) from exc
 
@@ -317,6 +321,10 @@ def _frame_rate(stream) -> float:
 
 def _info(container, stream, options: VideoDecodeOptions) -> VideoInfo:
     ctx = stream.codec_context
+    if ctx is None:  # a codec id this FFmpeg build has no decoder for
+        raise VideoDecodeError(
+            FailureReason.UNSUPPORTED_FORMAT, f"no decoder for the video codec of a {container.format.name} stream"
+        )
     width, height = ctx.width, ctx.height
     if width <= 0 or height <= 0:
         raise VideoDecodeError(FailureReason.CORRUPT, f"video stream declares size {width}x{height}")
@@ -333,8 +341,6 @@ def _info(container, stream, options: VideoDecodeOptions) -> VideoInfo:
     rate = _frame_rate(stream)
     if not rate > 0:
         raise VideoDecodeError(FailureReason.CORRUPT, "video stream declares no frame rate")
-    if stream.codec_context.codec is None:  # pragma: no cover - every wheel codec has a decoder
-        raise VideoDecodeError(FailureReason.UNSUPPORTED_FORMAT, "no decoder for the video codec")
     duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else None
     return VideoInfo(
         container=container.format.name,
@@ -395,7 +401,7 @@ def _decoded(container, stream, budget: _Budget):
             frame = next(frames)
         except StopIteration:
             return
-        except av.error.FFmpegError as exc:
+        except _DEMUX_ERRORS as exc:
             raise VideoDecodeError(
                 FailureReason.CORRUPT, f"video data broken after {budget.decoded} frames ({exc})"
             ) from exc
@@ -405,12 +411,17 @@ def _decoded(container, stream, budget: _Budget):
 
 def _rgb(frame, info: VideoInfo, options: VideoDecodeOptions) -> np.ndarray:
     """RGB24 at the stream's declared (or requested) size, via swscale's area filter, like vPDQ."""
-    return frame.to_ndarray(
-        format="rgb24",
-        width=options.width or info.width,
-        height=options.height or info.height,
-        interpolation="AREA",
-    )
+    try:
+        return frame.to_ndarray(
+            format="rgb24",
+            width=options.width or info.width,
+            height=options.height or info.height,
+            interpolation="AREA",
+        )
+    except av.error.FFmpegError as exc:
+        raise VideoDecodeError(
+            FailureReason.CORRUPT, f"a {frame.width}x{frame.height} {frame.format.name} frame cannot be converted to RGB ({exc})"
+        ) from exc
 
 
 def _pts_seconds(frame) -> float | None:
@@ -442,7 +453,7 @@ def _sample_vpdq(data, container, stream, info, options, budget) -> Iterator[Sam
             # (The budget keeps counting: the work was done.)
             retry = _open(data)
             try:
-                stream = retry.streams.video[0]
+                stream = _reopened_stream(retry, stream.index)
                 _configure(stream, options)
                 yield from _sample_all(retry, stream, info, options, budget, *progress)
             finally:
@@ -468,6 +479,7 @@ class _SkipPlan:
 
     rank: dict[int, int]
     droppable: frozenset[int]
+    index: int = 0  # the stream's index in the container
 
 
 def _skip_plan(container, stream) -> _SkipPlan | None:
@@ -488,12 +500,12 @@ def _skip_plan(container, stream) -> _SkipPlan | None:
             pts.append(packet.pts)
             if nonref.is_nonreference_h264(bytes(packet), length_size):
                 droppable_pts.add(packet.pts)
-    except av.error.FFmpegError:
+    except _DEMUX_ERRORS:
         return None  # let the decoding pass report the damage
     if len(set(pts)) != len(pts) or not pts:
         return None
     rank = {p: i for i, p in enumerate(sorted(pts))}
-    return _SkipPlan(rank, frozenset(rank[p] for p in droppable_pts))
+    return _SkipPlan(rank, frozenset(rank[p] for p in droppable_pts), stream.index)
 
 
 def _sample_skipping(data, plan: _SkipPlan, info, options, budget):
@@ -502,9 +514,10 @@ def _sample_skipping(data, plan: _SkipPlan, info, options, budget):
     Returns None when every frame came out as planned, else (number of the
     last frame yielded or -1, frames yielded) so the caller can fall back.
     """
+    first_index = plan.index
     container = _open(data)
     try:
-        stream = container.streams.video[0]
+        stream = _reopened_stream(container, first_index)
         _configure(stream, options)
         ctx = stream.codec_context
         keep = sorted(r for r in plan.rank.values() if r % info.frame_mod == 0 or r not in plan.droppable)
@@ -543,6 +556,14 @@ def _sample_skipping(data, plan: _SkipPlan, info, options, budget):
         container.close()
 
 
+def _reopened_stream(container, index: int):
+    """The same video stream in a second opening of the object (damaged data may not give it)."""
+    streams = [s for s in container.streams.video if s.index == index]
+    if not streams:
+        raise VideoDecodeError(FailureReason.CORRUPT, "the video stream is not found when read again")
+    return streams[0]
+
+
 def _packets(container, stream):
     """The stream's non-empty packets, then None (the decoder's flush)."""
     packets = container.demux(stream)
@@ -551,7 +572,7 @@ def _packets(container, stream):
             packet = next(packets)
         except StopIteration:
             break
-        except av.error.FFmpegError as exc:
+        except _DEMUX_ERRORS as exc:
             raise VideoDecodeError(FailureReason.CORRUPT, f"container broken ({exc})") from exc
         if packet.size:
             yield packet
@@ -578,7 +599,7 @@ def _sample_intra_only(container, stream, info, options, budget) -> Iterator[Sam
             packet = next(packets)
         except StopIteration:
             break
-        except av.error.FFmpegError as exc:
+        except _DEMUX_ERRORS as exc:
             raise VideoDecodeError(FailureReason.CORRUPT, f"container broken after {number} frames ({exc})") from exc
         if packet.size == 0:  # the demuxer's end marker, or an empty AVI chunk
             continue
