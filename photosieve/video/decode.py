@@ -18,8 +18,12 @@ ffmpegwrapper.cpp).** vPDQ samples by *frame count*, not by timestamp:
 
 :func:`sample_frames` reproduces all of this with PyAV, so the same file
 gives the same frame numbers, timestamps and pixels (the tests check it
-against the ``vpdq`` package, where installed). Frames that are not sampled
-are decoded (later frames depend on them) but never converted to RGB.
+against the ``vpdq`` package, where installed). Unsampled frames are never
+converted to RGB, and only decoded when a later frame may depend on them
+(``skip_unsampled``): intra-only streams decode just the sampled packets;
+H.264 skips unsampled non-reference pictures, numbering frames by pts rank
+(the decoder's output order) and falling back to decoding everything if the
+decoder's output ever departs from that plan.
 
 ``sampling="keyframes"`` is the fast, *different* choice: the decoder skips
 every non-key frame (``skip_frame = NONKEY``), and the first key frame in
