@@ -15,7 +15,7 @@ from photosieve.video.decode import (
     vpdq_frame_mod,
     vpdq_timestamp,
 )
-from tests.photosieve.video.videos import RECIPES, audio_only, encode, frames, video
+from tests.photosieve.video.videos import RECIPES, TS_H264, audio_only, encode, frames, video
 
 FPS = 25
 SOURCE = frames(3 * FPS)
@@ -222,7 +222,7 @@ def _features(data: bytes, options: VideoDecodeOptions) -> list[tuple]:
     return [(f.frame_number, f.timestamp, f.rgb.tobytes()) for f in sample_frames(data, options)]
 
 
-@pytest.mark.parametrize("name", ["mp4-h264", "mkv-h264"])
+@pytest.mark.parametrize("name", ["mp4-h264", "mkv-h264", TS_H264])
 def test_h264_skips_unsampled_nonreference_pictures(name):
     data = encode(SOURCE, name, FPS)  # 3 B-frames between references: ~half the frames
     full = _features(data, VideoDecodeOptions(skip_unsampled=False))

@@ -22,7 +22,7 @@ import pytest
 
 from photosieve.video.decode import VideoDecodeOptions
 from photosieve.video.vpdq import hash_video, match
-from tests.photosieve.video.videos import RECIPES, encode, frames
+from tests.photosieve.video.videos import RECIPES, TS_H264, encode, frames
 
 vpdq = pytest.importorskip("vpdq", reason="vpdq (Meta's vPDQ) is not installed: see this module's docstring")
 
@@ -46,6 +46,11 @@ def test_same_features_as_vpdq(tmp_path, name, seconds_per_hash):
     expected = _oracle(tmp_path, data, name, seconds_per_hash=seconds_per_hash)
     assert expected  # the oracle did hash the file
     assert _ours(data, seconds_per_hash=seconds_per_hash) == expected
+
+
+def test_same_features_for_annex_b_h264(tmp_path):
+    data = encode(frames(75), TS_H264, 25)
+    assert _ours(data) == _oracle(tmp_path, data, "ts-h264")
 
 
 @pytest.mark.parametrize("fps", [10, 24, 30])

@@ -41,6 +41,9 @@ RECIPES = {
     "avi-mjpeg": Recipe("avi-mjpeg", "avi", "mjpeg", pix_fmt="yuvj420p"),
     "ts-mpeg2": Recipe("ts-mpeg2", "mpegts", "mpeg2video"),
 }
+# H.264 with Annex B start codes (not length prefixes): the other packet layout
+# photosieve.video.nonref parses. Kept out of RECIPES, whose tests it would only repeat.
+TS_H264 = Recipe("ts-h264", "mpegts", "libx264", options=_X264)
 
 
 def frames(count: int, size: tuple[int, int] = (160, 120), seed: int = 7, start: int = 0) -> list[np.ndarray]:
