@@ -18,6 +18,8 @@ a few pixel values and hashes by 0-4 bits (tolerance below: 8).
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
 from photosieve.video.decode import VideoDecodeOptions
@@ -53,9 +55,10 @@ def test_same_features_for_annex_b_h264(tmp_path):
     assert _ours(data) == _oracle(tmp_path, data, "ts-h264")
 
 
-@pytest.mark.parametrize("fps", [10, 24, 30])
+@pytest.mark.parametrize("fps", [10, 24, 30, Fraction(30000, 1001)])
 def test_same_features_at_other_frame_rates(tmp_path, fps):
-    data = encode(frames(fps * 3 + 1, size=(176, 144)), "mp4-h264", fps)
+    """NTSC's 29.97 fps: period int(29.97) = 29 frames, float32 timestamps like 0.9676333."""
+    data = encode(frames(int(fps * 3) + 1, size=(176, 144)), "mp4-h264", fps)
     assert _ours(data) == _oracle(tmp_path, data, "rate")
 
 

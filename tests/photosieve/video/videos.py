@@ -57,7 +57,7 @@ def frames(count: int, size: tuple[int, int] = (160, 120), seed: int = 7, start:
     return out
 
 
-def encode(pictures: list[np.ndarray], recipe: Recipe | str = "mp4-h264", fps: int = 25) -> bytes:
+def encode(pictures: list[np.ndarray], recipe: Recipe | str = "mp4-h264", fps: int | Fraction = 25) -> bytes:
     """The pictures as one video stream in the recipe's container."""
     recipe = RECIPES[recipe] if isinstance(recipe, str) else recipe
     height, width = pictures[0].shape[:2]
@@ -70,7 +70,7 @@ def encode(pictures: list[np.ndarray], recipe: Recipe | str = "mp4-h264", fps: i
         stream.codec_context.thread_count = 1  # x264 with threads is not deterministic
         for index, rgb in enumerate(pictures):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            frame.pts, frame.time_base = index, Fraction(1, fps)
+            frame.pts, frame.time_base = index, 1 / Fraction(fps)
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
