@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     paths = list_photos(args.photos, args.limit)
-    if len(paths) <= args.small:
+    if args.audit and len(paths) <= args.small:
         parser.error(f"need more than --small {args.small} photos, found {len(paths)}")
     items = [(str(p), p.read_bytes()) for p in paths]
     with threadpool_limits(1):

@@ -34,6 +34,11 @@ BENCHMARKS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("bench_pipeline", ("--copies", "2", "--repeats", "1"), True),
     ("false_match_curve", ("--limit", "4", "--hard-limit", "3"), True),
     ("bench_budget", ("--limit", "6"), True),
+    ("bench_mode_cost", ("--limit", "20", "--repeat", "1"), True),
+    ("bench_collision", ("--pairs", "2"), True),
+    ("bench_mapped_index", ("--sizes", "100000", "--processes", "2", "--queries", "20"), False),
+    ("bench_strategy", ("--sizes", "10000", "--queries", "500", "--planted", "5"), False),
+    ("bench_video", ("--seconds", "3", "--size", "320x240", "--repeats", "1"), False),
 )
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"
 
