@@ -360,10 +360,10 @@ class ImageHasher:
                 pending.failures.append(HashFailure(
                     pending.uri, "hash", FailureReason.TOO_SMALL, f"{name}: {exc}", (name,)))
         buffer = vpdq.frame_buffer(rgb) if "pdq" in self.plan.algorithms else None
-        notes = dict(frame=frame.frame_number, width=width, height=height,
-                     source_width=width, source_height=height, format=kind.upper(),
-                     source_mode="RGB", exif_transposed=False, scale=1.0,
-                     timestamp=frame.timestamp)
+        notes = {"frame": frame.frame_number, "width": width, "height": height,
+                 "source_width": width, "source_height": height, "format": kind.upper(),
+                 "source_mode": "RGB", "exif_transposed": False, "scale": 1.0,
+                 "timestamp": frame.timestamp}
         return notes, results, buffer
 
     def _finish_video(self, pending: _Pending, batch: list) -> None:

@@ -71,8 +71,8 @@ __all__ = [
     "hash_settings",
     "match_key",
     "settings_differences",
-    "video_differences",
     "summary_section",
+    "video_differences",
 ]
 
 # -- what happened to a listed file (the files table's ``state``) -----------------

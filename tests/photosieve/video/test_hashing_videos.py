@@ -58,7 +58,7 @@ def test_the_interval_chooses_the_frames(clip):
 def test_dihedral_plans_hash_eight_orientations_per_frame(clip):
     out = ImageHasher(HashPlan.parse("pdq-dihedral")).hash_bytes("a.mp4", clip)
     assert [len(f.results) for f in out.frames] == [8, 8, 8]
-    original = [r for r in out.frames[1].results if r.orientation == "original"][0]
+    original = next(r for r in out.frames[1].results if r.orientation == "original")
     assert original.hash.to_hex() == vpdq.hash_video(clip)[1].hex
 
 
