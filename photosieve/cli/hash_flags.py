@@ -50,7 +50,8 @@ def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
                         "frame), at most --max-frames frames. Default: "
                         f"{DEFAULT_VIDEO_INTERVAL_S:g}.")
     parser.add_argument("--no-videos", action="store_true",
-                        help="Do not decode videos: their bytes' digests only, and a not_an_image error row.")
+                        help="Do not decode videos: their bytes' digests only, and a not_an_image error row. "
+                        "Default: videos are hashed.")
     parser.add_argument("--max-pixels", type=at_least(1), default=DEFAULT_MAX_PIXELS,
                         help=f"Decompression-bomb limit in pixels. Default: {DEFAULT_MAX_PIXELS}.")
     parser.add_argument("--max-bytes", type=at_least(1), default=DEFAULT_MAX_OBJECT_BYTES,
