@@ -109,7 +109,7 @@ def query_bucket_keys(
 ) -> tuple[str, list[tuple[tuple, tuple]]]:
     """(query outcome, [((list, algorithm, chunk, probe key), query)]) of one hashes row.
 
-    The query is (hit key, hash, orientation, variant, quality); keys only when probed.
+    The query is (hit key, hash, orientation, variant, quality, frame timestamp); keys only when probed.
     """
     algorithm = row[schemas.ALGORITHM]
     listed = any(algorithm in info.sizes for info in infos)
@@ -123,6 +123,7 @@ def query_bucket_keys(
         row.get(schemas.ORIENTATION),
         row.get(schemas.VARIANT),
         row.get(schemas.QUALITY),
+        row.get(schemas.FRAME_TIMESTAMP),
     )
     nbits = len(bits) * 8
     value = int.from_bytes(bits, "big")
@@ -147,7 +148,7 @@ def verify_bucket(element, infos: list[ListInfo]) -> Iterator[tuple[tuple, Hit]]
     threshold, geometry = next((t, g) for n, t, g in list_geometries(infos, algorithm) if n == name)
     nbits = algorithms.get(algorithm).nbits
     t = math.floor(threshold)
-    for key, query_hex, orientation, variant, quality in queries:
+    for key, query_hex, orientation, variant, quality, timestamp in queries:
         query = int(query_hex, 16)
         query_keys = geometry.keys(query, nbits) if geometry is not None else None
         for item, bits, entry_ids, labels in entries:
@@ -170,5 +171,6 @@ def verify_bucket(element, infos: list[ListInfo]) -> Iterator[tuple[tuple, Hit]]
                 bits.hex(),
                 entry_ids,
                 labels,
+                timestamp,
             )
             yield key, hit

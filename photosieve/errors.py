@@ -61,6 +61,8 @@ class FailureReason(enum.Enum):
     ENCRYPTED = "encrypted"  # an encrypted archive member (no password is tried)
     OVERLAPPING_ENTRY = "overlapping_entry"  # a zip entry whose data overlaps another entry's
     ARCHIVE_LIMIT = "archive_limit"  # the archive's inflated-bytes budget was spent before it
+    # A video container (MP4, WebM...) holding no video stream (e.g. audio only): no pictures.
+    NO_VIDEO_STREAM = "no_video_stream"
 
 
 class DecodeError(PhotosieveError):

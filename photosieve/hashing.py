@@ -29,6 +29,9 @@ from photosieve.errors import ConfigError, DecodeError, FailureReason, HashFailu
 from photosieve.hashes import pdq, pdq_fast
 from photosieve.hashes.value import HashResult
 from photosieve.robust.expansion import QueryExpansion, query_hashes
+from photosieve.video import decode as video_decode
+from photosieve.video import detect as video_detect
+from photosieve.video import vpdq
 
 _LOG = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ _UNDO_EXIF = {
 }
 # Frames buffered before one batched PDQ DCT (amortises numpy call overhead).
 DEFAULT_BATCH_SIZE = 32
+# vPDQ's default sampling interval (python-threatexchange, HMA): one frame a second.
+DEFAULT_VIDEO_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,11 @@ class HashPlan:
             ``HashResult.variant`` set. None: none. Its ``dihedral`` must equal
             ``pdq_dihedral``. Match them with the threshold of the mode they
             belong to (:mod:`photosieve.robust.modes`), not PDQ's default.
+        video_interval_s: objects the image decoder does not recognise but
+            :mod:`photosieve.video.detect` does are hashed as videos: every
+            pixel algorithm on each frame vPDQ samples at this interval
+            (seconds; 0 = every frame). None: videos are not hashed (their
+            bytes' digests only, and a ``not_an_image`` failure, as before).
     """
 
     algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
@@ -87,10 +97,17 @@ class HashPlan:
     decode: DecodeOptions = field(default_factory=DecodeOptions)
     pdq_as_stored: bool = True
     query_expansion: QueryExpansion | None = None
+    video_interval_s: float | None = DEFAULT_VIDEO_INTERVAL_S
 
     def __post_init__(self) -> None:
         if not self.algorithms:
             raise ConfigError("no hash algorithm requested")
+        interval = self.video_interval_s
+        if interval is not None and not (
+            isinstance(interval, (int, float)) and not isinstance(interval, bool)
+            and np.isfinite(interval) and interval >= 0
+        ):
+            raise ConfigError(f"video_interval_s must be a finite number of seconds >= 0 or None, got {interval!r}")
         for name in self.algorithms:
             algorithms.get(name)  # raises ConfigError for unknown names
         if self.pdq_dihedral and "pdq" not in self.algorithms:
@@ -105,7 +122,13 @@ class HashPlan:
                 )
 
     @classmethod
-    def parse(cls, names: str | Iterable[str], decode: DecodeOptions | None = None) -> HashPlan:
+    def parse(
+        cls,
+        names: str | Iterable[str],
+        decode: DecodeOptions | None = None,
+        *,
+        video_interval_s: float | None = DEFAULT_VIDEO_INTERVAL_S,
+    ) -> HashPlan:
         """Build a plan from ``"pdq,md5"`` or a list of names (CLI/config form)."""
         if isinstance(names, str):
             names = [n for n in names.split(",")]
@@ -122,7 +145,7 @@ class HashPlan:
         # In the registry's order, each stored name once ("pdq" for pdq-dihedral too).
         ordered = tuple(dict.fromkeys(
             spec.name for spec in map(algorithms.choice, choices) if spec.name in stored))
-        return cls(ordered, dihedral, decode or DecodeOptions())
+        return cls(ordered, dihedral, decode or DecodeOptions(), video_interval_s=video_interval_s)
 
     @property
     def pixel_algorithms(self) -> tuple[str, ...]:
@@ -158,6 +181,8 @@ class FrameHashes:
         exif_transposed: an EXIF orientation other than 1 was applied.
         scale: linear downscale of the fast decode path (1.0 = none).
         results: one HashResult per algorithm (eight for dihedral PDQ).
+        timestamp: videos: vPDQ's timestamp of the frame (frame number over
+            frame rate, seconds); None for images.
     """
 
     frame: int
@@ -170,6 +195,7 @@ class FrameHashes:
     exif_transposed: bool
     scale: float
     results: tuple[HashResult, ...]
+    timestamp: float | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +292,10 @@ class ImageHasher:
         try:
             decoded = decode_frames(data, self._decode_options, warnings)
         except DecodeError as exc:
+            if (exc.reason is FailureReason.NOT_AN_IMAGE and plan.video_interval_s is not None
+                    and video_detect.is_video(data[: video_detect.SNIFF_BYTES])):
+                self._hash_video(pending, data)
+                return pending
             pending.failures.append(HashFailure(uri, "decode", exc.reason, exc.message, pixel_algorithms))
             return pending
         finally:
@@ -278,6 +308,79 @@ class ImageHasher:
             pending.failures.append(
                 HashFailure(uri, "decode", stop.reason, stop.message, pixel_algorithms))
         return pending
+
+    def _video_options(self) -> video_decode.VideoDecodeOptions:
+        """The plan's decode budgets applied to a video.
+
+        ``max_pixels`` limits each frame (a video's frames are not one
+        budget: a long video is not a bomb), ``max_frames`` caps the
+        *sampled* frames (FRAMES_CUT_OFF after them, as for animated images)
+        and ``max_cpu_seconds`` the decoding time of the whole object.
+        """
+        decode = self.plan.decode
+        return video_decode.VideoDecodeOptions(
+            seconds_per_hash=float(self.plan.video_interval_s),
+            max_pixels=decode.max_pixels,
+            max_sampled_frames=decode.max_frames,
+            max_cpu_seconds=float(decode.max_cpu_seconds),
+        )
+
+    def _hash_video(self, pending: _Pending, data: bytes) -> None:
+        """Hash the frames vPDQ samples, each like one frame of an animated image.
+
+        PDQ is computed as vPDQ does (full-size RGB24 frame, float32 luma,
+        bit-exact DCT), whatever the plan's decode mode, so a frame's hash
+        equals vPDQ's feature for it. The other pixel algorithms run on the
+        same RGB frame. A failure after some frames leaves those frames
+        hashed and adds a decode failure (the object is partial), as a
+        damaged frame of an animated image does.
+        """
+        uri, pixel_algorithms = pending.uri, self.plan.pixel_algorithms
+        kind = video_detect.sniff(data[: video_detect.SNIFF_BYTES]) or "video"
+        batch: list[tuple[dict, list[HashResult], np.ndarray | None]] = []
+        try:
+            for frame in video_decode.sample_frames(data, self._video_options()):
+                batch.append(self._video_frame(pending, frame, kind))
+                del frame
+                if len(batch) >= self.batch_size:
+                    self._finish_video(pending, batch)
+        except video_decode.VideoDecodeError as exc:
+            reason = FailureReason.NO_VIDEO_STREAM if exc.kind == "no_video_stream" else exc.reason
+            pending.failures.append(HashFailure(uri, "decode", reason, exc.message, pixel_algorithms))
+        self._finish_video(pending, batch)
+
+    def _video_frame(self, pending: _Pending, frame, kind: str) -> tuple[dict, list[HashResult], np.ndarray | None]:
+        rgb = frame.rgb
+        height, width = rgb.shape[:2]
+        results: list[HashResult] = []
+        for name, compute in self._pixel_computes.items():
+            try:
+                results.extend(compute([rgb]))
+            except ValueError as exc:
+                pending.failures.append(HashFailure(
+                    pending.uri, "hash", FailureReason.TOO_SMALL, f"{name}: {exc}", (name,)))
+        buffer = vpdq.frame_buffer(rgb) if "pdq" in self.plan.algorithms else None
+        notes = {"frame": frame.frame_number, "width": width, "height": height,
+                 "source_width": width, "source_height": height, "format": kind.upper(),
+                 "source_mode": "RGB", "exif_transposed": False, "scale": 1.0,
+                 "timestamp": frame.timestamp}
+        return notes, results, buffer
+
+    def _finish_video(self, pending: _Pending, batch: list) -> None:
+        """PDQ of a batch of video frames (bit-exact DCT, as vPDQ), appended as finished frames."""
+        buffers = [b for _, _, b in batch if b is not None]
+        if buffers:
+            hashes, quality = pdq.hash_buffers(np.stack(buffers), dihedral=self.plan.pdq_dihedral, exact=True)
+        row = 0
+        for notes, results, buffer in batch:
+            pdq_results: list[HashResult] = []
+            if buffer is not None:
+                found = pdq.results_from_hashes(hashes[row], int(quality[row]), self.plan.pdq_dihedral)
+                pdq_results = list(found) if self.plan.pdq_dihedral else [found]
+                row += 1
+            # Ready frames carry no buffers: _finish passes their results through.
+            pending.frames.append((notes, pdq_results + results, []))
+        batch.clear()
 
     def _hash_frame(self, pending: _Pending, image: DecodedImage) -> None:
         pixels = image.pixels

@@ -18,6 +18,13 @@ the previous runs' tables).
   hashes and errors be carried, or must it be read again, and why.
 * :class:`MatchClassifier`: why a match row is new since the previous run.
 
+Videos: pixel algorithms' settings record ``video_interval_s`` (the vPDQ
+sampling interval; None = videos not hashed). It decides the bits of video
+objects only, so a change of it does not re-read images: it re-reads the
+objects hashed as videos then (hash rows with a frame timestamp) and those
+that failed as ``not_an_image`` or ``no_video_stream`` (a run that did not hash
+videos filed every video as ``not_an_image``).
+
 Chains: several previous runs may be given (oldest first); for each file the
 latest run that has a ``files`` row for it wins, even when that row says the
 file was gone then (it is then new again).
@@ -65,6 +72,7 @@ __all__ = [
     "match_key",
     "settings_differences",
     "summary_section",
+    "video_differences",
 ]
 
 # -- what happened to a listed file (the files table's ``state``) -----------------
@@ -105,6 +113,7 @@ CARRIED_ERRORS = frozenset(
     for reason in (
         FailureReason.EMPTY,
         FailureReason.NOT_AN_IMAGE,
+        FailureReason.NO_VIDEO_STREAM,
         FailureReason.CORRUPT,
         FailureReason.TRUNCATED,
         FailureReason.TOO_SMALL,
@@ -118,6 +127,13 @@ CARRIED_READ_ERRORS = frozenset(
     reason.value for reason in (FailureReason.ENCRYPTED, FailureReason.OVERLAPPING_ENTRY)
 )
 READ_STAGE = "read"
+# The pixel setting that decides video objects' bits (and whether they are
+# hashed at all), compared on its own: images do not depend on it.
+VIDEO_SETTING = "video_interval_s"
+# Failures a run that hashes videos differently (or not at all) may not meet.
+_VIDEO_SENSITIVE_ERRORS = frozenset(
+    reason.value for reason in (FailureReason.NOT_AN_IMAGE, FailureReason.NO_VIDEO_STREAM)
+)
 
 
 def _json_form(value: Any) -> Any:
@@ -154,6 +170,8 @@ def hash_settings(plan: HashPlan) -> dict[str, dict]:
         pixels["frame_rule"] = _FRAME_RULE
     if decode.mode == "fast":
         pixels["fast_min_side"] = decode.fast_min_side
+    # Recorded even when None, so a later run sees that videos were not hashed.
+    pixels[VIDEO_SETTING] = plan.video_interval_s
     if plan.query_expansion is not None:  # adds rows, also of second-opinion algorithms
         pixels["query_expansion"] = dataclasses.asdict(plan.query_expansion)
     settings = {}
@@ -189,7 +207,9 @@ def settings_differences(
         then = previous.get(name)
         if then is None:
             out[name] = "not computed then"
-        elif then != now:
+            continue
+        then, now = _without_video(then), _without_video(now)
+        if then != now:
             keys = sorted(set(then) | set(now))
             out[name] = ", ".join(
                 f"{key} {then.get(key)} -> {now.get(key)}"
@@ -197,6 +217,26 @@ def settings_differences(
                 if then.get(key) != now.get(key)
             )
     return out
+
+
+def _without_video(entry: Mapping[str, Any]) -> dict:
+    return {key: value for key, value in entry.items() if key != VIDEO_SETTING}
+
+
+def video_differences(previous: Mapping[str, dict], current: Mapping[str, dict]) -> set[str]:
+    """The current algorithms whose ``video_interval_s`` differs from the previous run's.
+
+    A run made before videos were hashed has no such setting: it counts as
+    None (videos not hashed), which is what that run did.
+
+    >>> sorted(video_differences({"pdq": {"mode": "fast"}, "md5": {}},
+    ...                          {"pdq": {"mode": "fast", "video_interval_s": 1.0}, "md5": {}}))
+    ['pdq']
+    """
+    return {
+        name for name, now in current.items()
+        if name in previous and previous[name].get(VIDEO_SETTING) != now.get(VIDEO_SETTING)
+    }
 
 
 @dataclass(frozen=True)
@@ -377,6 +417,10 @@ class CarryPolicy:
         self.incompatible = {
             run.index: settings_differences(run.settings, self.settings) for run in self.runs
         }
+        # Per run: the algorithms whose video sampling differs (re-read videos, not images).
+        self.video_changed = {
+            run.index: video_differences(run.settings, self.settings) for run in self.runs
+        }
 
     def decide(
         self,
@@ -412,6 +456,9 @@ class CarryPolicy:
         hash_rows = [row for index, row in hashes if index == run.index]
         error_rows = [row for index, row in errors if index == run.index]
         wanted = set(self.algorithms)
+        if self._video_stale(run, hash_rows, error_rows):
+            decision.reread = REREAD_SETTINGS
+            return decision
         if any(
             self._retry(row, run)
             for row in error_rows
@@ -432,6 +479,23 @@ class CarryPolicy:
             if kept:
                 decision.errors.append({**row, **stamp, schemas.ALGORITHMS: kept})
         return decision
+
+    def _video_stale(self, run: PreviousRun, hash_rows: list[dict], error_rows: list[dict]) -> bool:
+        """Whether the file holds an object whose outcome depended on a video setting that changed.
+
+        Rows of tables written before the timestamp column existed lack it:
+        they are images (no run before then hashed videos).
+        """
+        changed = self.video_changed[run.index]
+        if not changed:
+            return False
+        if any(row[schemas.ALGORITHM] in changed and row.get(schemas.FRAME_TIMESTAMP) is not None
+               for row in hash_rows):
+            return True
+        return any(
+            row[schemas.ERROR] in _VIDEO_SENSITIVE_ERRORS and changed & set(row[schemas.ALGORITHMS] or ())
+            for row in error_rows
+        )
 
     def _retry(self, row: Mapping[str, Any], run: PreviousRun) -> bool:
         """Whether a previous failure must be tried again rather than carried."""

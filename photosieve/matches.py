@@ -75,6 +75,8 @@ class Hit(NamedTuple):
     matched_hash: str
     entry_ids: list
     labels: list
+    # Videos: the query frame's timestamp (seconds), carried into the match row.
+    timestamp: float | None = None
 
 
 def query_outcome(row: dict, quality_cutoff: int, listed: bool) -> str:
@@ -113,6 +115,7 @@ def query_hit(
         matched_hash,
         entry_ids,
         labels,
+        row.get(schemas.FRAME_TIMESTAMP),
     )
 
 
@@ -216,6 +219,7 @@ def resolve(
         yield {
             schemas.URI: uri,
             schemas.FRAME: None if frame == NO_FRAME else frame,
+            schemas.FRAME_TIMESTAMP: hit.timestamp,
             schemas.ALGORITHM: algorithm,
             schemas.QUERY_HASH: hit.query_hash,
             schemas.ORIENTATION: hit.orientation,

@@ -70,7 +70,10 @@ HASH = "hash"  # lowercase hex of the packed hash
 QUALITY = "quality"  # PDQ quality 0..100; null for other algorithms
 ORIENTATION = "orientation"  # dihedral PDQ: which transform of the image; else null
 VARIANT = "variant"  # robust query hashes: which part of the image (borders, region...); else null
-FRAME = "frame"  # frame index of animated / multi-page images; null for digests
+FRAME = "frame"  # frame index of animated / multi-page images, vPDQ frame number of videos; null for digests
+# Videos: the sampled frame's time in seconds (vPDQ's: frame number / frame rate);
+# null for images and digests, and in tables written before videos were hashed.
+FRAME_TIMESTAMP = "timestamp"
 WIDTH = "width"  # pixels hashed (after fast-decode scaling and EXIF)
 HEIGHT = "height"
 SOURCE_WIDTH = "source_width"  # as stored in the file
@@ -91,6 +94,7 @@ HASHES_SCHEMA = pa.schema(
         pa.field(ORIENTATION, pa.string()),
         pa.field(VARIANT, pa.string()),
         pa.field(FRAME, pa.int32()),
+        pa.field(FRAME_TIMESTAMP, pa.float64()),
         pa.field(WIDTH, pa.int32()),
         pa.field(HEIGHT, pa.int32()),
         pa.field(SOURCE_WIDTH, pa.int32()),
@@ -163,6 +167,7 @@ MATCHES_SCHEMA = pa.schema(
     [
         pa.field(URI, pa.string(), nullable=False),
         pa.field(FRAME, pa.int32()),
+        pa.field(FRAME_TIMESTAMP, pa.float64()),
         pa.field(ALGORITHM, pa.string(), nullable=False),
         pa.field(QUERY_HASH, pa.string(), nullable=False),
         pa.field(ORIENTATION, pa.string()),
@@ -222,6 +227,7 @@ def hash_rows(result: ObjectHashes, *, mtime_us: int | None, run_id: str) -> lis
         notes = {
             **base,
             FRAME: frame.frame,
+            FRAME_TIMESTAMP: frame.timestamp,
             WIDTH: frame.width,
             HEIGHT: frame.height,
             SOURCE_WIDTH: frame.source_width,

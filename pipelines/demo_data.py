@@ -11,6 +11,9 @@ photosieve's own hasher as a list maker would. The archive holds other
 reference images, edited copies of the known ones (resized, recompressed,
 trimmed, greyscale, mirrored, rotated, a byte-identical copy and one inside
 a zip file), a known-benign image with its suppress list, and broken files.
+One short video, made with PyAV when the data is made, shows a known image
+for a few seconds between two other pictures: its frames are matched like
+those of an animated image, and ``check`` wants its match (frame and time).
 ``check`` prints the matches and fails unless every planted copy is found.
 """
 
@@ -104,11 +107,49 @@ ZIPPED = (
     "bridge",
     lambda image, data: _jpeg(_scaled(image, 0.25), 75),
 )
+# A planted video: (file name, known image shown, the other image around it,
+# seconds of other / known / other). 25 fps, H.264 in MP4.
+VIDEO = ("uploads/street-clip.mp4", "street", OTHERS[1], (1, 2, 1))
+VIDEO_FPS = 25
+VIDEO_WIDTH = 320
 BROKEN = {
     "broken/truncated.jpg": lambda data: data[: len(data) // 3],
     "broken/empty.png": lambda data: b"",
     "broken/readme.txt": lambda data: b"Not an image: the errors table says so.\n",
 }
+
+
+def _video_frame(data: bytes, size: tuple[int, int]):
+    import numpy as np
+
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB").resize(size, Image.Resampling.LANCZOS))
+
+
+def _video(known: bytes, other: bytes, seconds: tuple[int, int, int]) -> bytes:
+    """An H.264 MP4 showing ``other``, then ``known``, then ``other`` (seconds of each), at 25 fps."""
+    import av  # only when making the data: a dependency, but a heavy import
+
+    with Image.open(io.BytesIO(known)) as image:
+        height = round(image.height * VIDEO_WIDTH / image.width / 2) * 2  # yuv420p needs even sides
+    size = (VIDEO_WIDTH, height)
+    pictures = [_video_frame(other, size), _video_frame(known, size), _video_frame(other, size)]
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4", options={"fflags": "+bitexact"}) as container:
+        stream = container.add_stream("libx264", rate=VIDEO_FPS)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        stream.codec_context.thread_count = 1  # the same bytes on every run
+        index = 0
+        for picture, count in zip(pictures, seconds):
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            for _ in range(count * VIDEO_FPS):
+                frame.pts = index
+                index += 1
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
 
 
 def make(root: Path, images: Path = REFERENCE_IMAGES) -> dict:
@@ -144,6 +185,9 @@ def make(root: Path, images: Path = REFERENCE_IMAGES) -> dict:
     ):
         zipped.writestr(member, edit(image.convert("RGB"), originals[name]))
     planted[f"{zip_name}!/{member}"] = name
+    video_name, name, other, seconds = VIDEO
+    (archive / video_name).write_bytes(_video(originals[name], (images / other).read_bytes(), seconds))
+    planted[video_name] = name
     sample = (images / OTHERS[0]).read_bytes()
     for path, damage in BROKEN.items():
         (archive / path).write_bytes(damage(sample))
@@ -171,6 +215,8 @@ def check(root: Path, run: Path | None = None) -> int:
         relative += "" if member is None else f"!/{member}"
         if row[schemas.LIST_NAME] == "known" and row[schemas.STATUS] == schemas.STATUS_MATCH:
             found.add(relative)
+        if row.get(schemas.FRAME_TIMESTAMP) is not None:  # a video frame: say when
+            relative = f"{relative} @{row[schemas.FRAME_TIMESTAMP]:.1f}s"
         lines.append(
             f"{relative:<42} {row[schemas.LIST_NAME]:<7} {row[schemas.ALGORITHM]:<4} {row[schemas.DISTANCE]:>4.0f}  "
             f"{row[schemas.ORIENTATION] or '-':<11} {','.join(row[schemas.LABELS]) or '-':<10} {row[schemas.STATUS]}"

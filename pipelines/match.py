@@ -39,6 +39,8 @@ REQUIRED = ("hashes", "list", "output")
 QUERY_COLUMNS = [
     schemas.URI,
     schemas.FRAME,
+    # Absent from tables written before videos were hashed: Parquet reading skips it (rows then lack it).
+    schemas.FRAME_TIMESTAMP,
     schemas.ALGORITHM,
     schemas.HASH,
     schemas.QUALITY,

@@ -14,7 +14,7 @@ from photosieve.decode import (
     DEFAULT_MAX_PIXELS,
     DecodeOptions,
 )
-from photosieve.hashing import ALGORITHM_CHOICES, DEFAULT_ALGORITHMS
+from photosieve.hashing import ALGORITHM_CHOICES, DEFAULT_ALGORITHMS, DEFAULT_VIDEO_INTERVAL_S
 from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES
 from photosieve.cli.values import at_least
 
@@ -44,6 +44,14 @@ def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
                         help="With --all-frames, hash at most this many frames per object; an object "
                         "with more gets a frames_cut_off error row (counted in summary.json). "
                         f"Default: {DEFAULT_MAX_FRAMES}.")
+    parser.add_argument("--video-interval", type=_seconds, default=DEFAULT_VIDEO_INTERVAL_S, metavar="SECONDS",
+                        help="Hash video objects (MP4, MOV, WebM, MKV, AVI, MPEG-TS/PS) as vPDQ does: the "
+                        "pixel algorithms on one frame every SECONDS (vPDQ's frame choice; 0 = every "
+                        "frame), at most --max-frames frames. Default: "
+                        f"{DEFAULT_VIDEO_INTERVAL_S:g}.")
+    parser.add_argument("--no-videos", action="store_true",
+                        help="Do not decode videos: their bytes' digests only, and a not_an_image error row. "
+                        "Default: videos are hashed.")
     parser.add_argument("--max-pixels", type=at_least(1), default=DEFAULT_MAX_PIXELS,
                         help=f"Decompression-bomb limit in pixels. Default: {DEFAULT_MAX_PIXELS}.")
     parser.add_argument("--max-bytes", type=at_least(1), default=DEFAULT_MAX_OBJECT_BYTES,
@@ -51,6 +59,23 @@ def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--fast-min-side", type=at_least(1), default=DEFAULT_FAST_MIN_SIDE,
                         help=f"Fast decode shrinks no further than this shorter side. Default: {DEFAULT_FAST_MIN_SIDE}.")
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0, got {text!r}")
+    return value
+
+
+def video_interval(args: argparse.Namespace) -> float | None:
+    """The plan's ``video_interval_s`` from --video-interval / --no-videos (None: videos not hashed)."""
+    if getattr(args, "no_videos", False):
+        return None
+    return getattr(args, "video_interval", DEFAULT_VIDEO_INTERVAL_S)
 
 
 def decode_options(args: argparse.Namespace) -> DecodeOptions:

@@ -42,6 +42,7 @@ def test_failure_reasons_keep_the_values_written_to_parquet():
         "encrypted",
         "overlapping_entry",
         "archive_limit",
+        "no_video_stream",
     ]
 
 

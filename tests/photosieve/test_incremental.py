@@ -455,3 +455,56 @@ def test_the_summary_section_adds_up():
 def test_the_core_does_not_import_apache_beam():
     code = "import sys, photosieve.incremental; sys.exit('apache_beam' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+# -- videos ------------------------------------------------------------------------
+
+
+def _without_video_setting(settings: dict) -> dict:
+    """Settings as a run made before videos were hashed recorded them."""
+    return {
+        name: {k: v for k, v in entry.items() if k != incremental.VIDEO_SETTING}
+        for name, entry in settings.items()
+    }
+
+
+def test_the_video_interval_is_a_pixel_setting_compared_apart():
+    no_videos = incremental.hash_settings(dataclasses.replace(PLAN, video_interval_s=None))
+    assert SETTINGS["pdq"][incremental.VIDEO_SETTING] == 1.0
+    assert no_videos["pdq"][incremental.VIDEO_SETTING] is None
+    assert incremental.VIDEO_SETTING not in SETTINGS["md5"]
+    # Images do not depend on it: no difference that would re-read them...
+    assert incremental.settings_differences(no_videos, SETTINGS) == {}
+    assert incremental.settings_differences(_without_video_setting(SETTINGS), SETTINGS) == {}
+    # ...but the video outcomes do.
+    assert incremental.video_differences(no_videos, SETTINGS) == {"pdq"}
+    assert incremental.video_differences(_without_video_setting(SETTINGS), SETTINGS) == {"pdq"}
+    assert incremental.video_differences(SETTINGS, SETTINGS) == set()
+
+
+@pytest.mark.parametrize("error", ["not_an_image", "no_video_stream"])
+def test_not_an_image_is_read_again_when_the_previous_run_did_not_hash_videos(error):
+    old = _run(settings=_without_video_setting(SETTINGS))
+    errors = [(0, _error(uri="v.mp4", error=error))]
+    hashes = [(0, _hash(uri="v.mp4", algorithm="md5"))]
+    decision = _policy([old]).decide("v.mp4", LISTED, files=[(0, _file("v.mp4"))], hashes=hashes, errors=errors)
+    assert decision.reread == "settings"
+    # Under the same video setting the failure would happen again: carried.
+    same = _policy([_run()]).decide("v.mp4", LISTED, files=[(0, _file("v.mp4"))], hashes=hashes, errors=errors)
+    assert same.carried and [r[schemas.ERROR] for r in same.errors] == [error]
+
+
+def test_images_are_carried_across_a_change_of_video_setting():
+    old = _run(settings=_without_video_setting(SETTINGS))
+    hashes = [(0, _hash()), (0, _hash(algorithm="md5"))]  # no timestamp key: an old table's rows
+    decision = _policy([old]).decide("a.jpg", LISTED, files=[(0, _file())], hashes=hashes)
+    assert decision.carried and len(decision.hashes) == 2
+
+
+def test_video_hashes_are_read_again_when_the_interval_changed():
+    hashes = [(0, {**_hash(uri="v.mp4"), schemas.FRAME: 25, schemas.FRAME_TIMESTAMP: 1.0}),
+              (0, _hash(uri="v.mp4", algorithm="md5"))]
+    files = [(0, _file("v.mp4"))]
+    other = _policy([_run()], plan=dataclasses.replace(PLAN, video_interval_s=2.0))
+    assert other.decide("v.mp4", LISTED, files=files, hashes=hashes).reread == "settings"
+    assert _policy([_run()]).decide("v.mp4", LISTED, files=files, hashes=hashes).carried

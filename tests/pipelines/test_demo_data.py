@@ -30,11 +30,14 @@ def _audit(root, output, *extra) -> int:
 
 def test_the_demo_finds_every_planted_copy(demo, capsys):
     root, planted = demo
-    assert len(planted) == len(demo_data.EDITS) + 1  # and the one inside the zip file
+    assert len(planted) == len(demo_data.EDITS) + 2  # and the one inside the zip file, and the video
     assert _audit(root, root / "run") == 0
     assert demo_data.check(root) == 0
     out = capsys.readouterr().out
     assert f"all {len(planted)} planted copies found" in out
+    # The known image is on screen from 1 s to 3 s: vPDQ's frames 25 and 50 show it.
+    video_lines = [line for line in out.splitlines() if line.startswith(demo_data.VIDEO[0])]
+    assert [line.split()[1] for line in video_lines if " known " in line] == ["@1.0s", "@2.0s"]
     summary = json.loads((root / "run" / "summary.json").read_text())
     assert summary["counts"]["errors"]["class"] == {"empty": 1, "not_an_image": 1, "truncated": 1}
 
@@ -45,3 +48,10 @@ def test_the_check_fails_when_a_planted_copy_is_missed(demo, tmp_path, capsys):
     assert _audit(root, tmp_path / "strict", "--threshold", "known:pdq=0") == 0
     assert demo_data.check(root, tmp_path / "strict") == 1
     assert "MISSED" in capsys.readouterr().out
+
+
+def test_the_check_misses_the_video_when_videos_are_not_hashed(demo, tmp_path, capsys):
+    root, _ = demo
+    assert _audit(root, tmp_path / "no-videos", "--no-videos") == 0
+    assert demo_data.check(root, tmp_path / "no-videos") == 1
+    assert f"MISSED 1 planted copies: {demo_data.VIDEO[0]}" in capsys.readouterr().out

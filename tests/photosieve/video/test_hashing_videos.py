@@ -1,0 +1,126 @@
+"""ImageHasher on video objects: vPDQ's frames, PDQ equal to vPDQ's features, budgets, typed failures."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from photosieve import schemas
+from photosieve.decode import DecodeOptions
+from photosieve.errors import ConfigError, FailureReason
+from photosieve.hashing import HashPlan, ImageHasher
+from photosieve.video import vpdq
+from tests.photosieve.video import videos
+from tests.transforms import samples
+
+
+@pytest.fixture(scope="module")
+def clip() -> bytes:
+    return videos.video("mp4-h264", seconds=3, fps=25)
+
+
+def _hasher(names="pdq,md5", **plan) -> ImageHasher:
+    decode = plan.pop("decode", None)
+    return ImageHasher(dataclasses.replace(HashPlan.parse(names, decode), **plan))
+
+
+def test_a_video_gives_one_frame_result_per_sampled_frame_with_vpdq_hashes(clip):
+    out = _hasher("pdq,phash,md5").hash_bytes("a.mp4", clip)
+    assert out.failures == ()
+    assert [d.hash.algorithm for d in out.digests] == ["md5"]
+    assert out.digests[0].hash.to_hex() == hashlib.md5(clip).hexdigest()  # digests of the bytes, as for any object
+    features = vpdq.hash_video(clip)
+    assert [f.frame for f in out.frames] == [f.frame_number for f in features] == [0, 25, 50]
+    assert [f.timestamp for f in out.frames] == [f.timestamp for f in features] == [0.0, 1.0, 2.0]
+    for frame, feature in zip(out.frames, features):
+        by_name = {r.hash.algorithm: r for r in frame.results}
+        assert set(by_name) == {"pdq", "phash"}
+        assert by_name["pdq"].hash.to_hex() == feature.hex  # bit-exact with vPDQ
+        assert by_name["pdq"].quality == feature.quality
+        assert (frame.format, frame.width, frame.height) == ("MP4", 160, 120)
+
+
+def test_pdq_of_video_frames_does_not_depend_on_the_image_decode_mode(clip):
+    fast = _hasher("pdq").hash_bytes("a.mp4", clip)
+    exact = _hasher("pdq", decode=DecodeOptions(mode="exact")).hash_bytes("a.mp4", clip)
+    assert [f.results for f in fast.frames] == [f.results for f in exact.frames]
+
+
+def test_the_interval_chooses_the_frames(clip):
+    out = _hasher("pdq", video_interval_s=0.5).hash_bytes("a.mp4", clip)
+    assert [f.frame for f in out.frames] == [0, 12, 24, 36, 48, 60, 72]
+
+
+def test_dihedral_plans_hash_eight_orientations_per_frame(clip):
+    out = ImageHasher(HashPlan.parse("pdq-dihedral")).hash_bytes("a.mp4", clip)
+    assert [len(f.results) for f in out.frames] == [8, 8, 8]
+    original = next(r for r in out.frames[1].results if r.orientation == "original")
+    assert original.hash.to_hex() == vpdq.hash_video(clip)[1].hex
+
+
+def test_max_frames_caps_the_sampled_frames_and_says_so(clip):
+    out = _hasher("pdq,md5", decode=DecodeOptions(max_frames=2)).hash_bytes("a.mp4", clip)
+    assert [f.frame for f in out.frames] == [0, 25]
+    assert [(f.stage, f.reason, f.algorithms) for f in out.failures] == [
+        ("decode", FailureReason.FRAMES_CUT_OFF, ("pdq",))
+    ]
+
+
+def test_max_pixels_limits_each_frame(clip):
+    out = _hasher("pdq,md5", decode=DecodeOptions(max_pixels=100 * 100)).hash_bytes("a.mp4", clip)
+    assert out.frames == ()
+    assert [(f.reason, f.algorithms) for f in out.failures] == [(FailureReason.DECOMPRESSION_BOMB, ("pdq",))]
+    assert [d.hash.algorithm for d in out.digests] == ["md5"]
+
+
+@pytest.mark.parametrize("data, reason", [
+    (videos.audio_only(), FailureReason.NO_VIDEO_STREAM),
+    (videos.video("mp4-h264", seconds=1)[:4000], FailureReason.TRUNCATED),
+])
+def test_failures_are_typed(data, reason):
+    out = _hasher("pdq,md5").hash_bytes("x.mp4", data)
+    assert [(f.stage, f.reason, f.algorithms) for f in out.failures] == [("decode", reason, ("pdq",))]
+    assert out.frames == () and len(out.digests) == 1
+
+
+def test_without_video_hashing_a_video_is_not_an_image(clip):
+    out = _hasher("pdq,md5", video_interval_s=None).hash_bytes("a.mp4", clip)
+    assert out.frames == ()
+    assert [f.reason for f in out.failures] == [FailureReason.NOT_AN_IMAGE]
+
+
+def test_bytes_that_are_neither_stay_not_an_image():
+    out = _hasher("pdq").hash_bytes("a.bin", b"\x00" * 2000)
+    assert [f.reason for f in out.failures] == [FailureReason.NOT_AN_IMAGE]
+
+
+@pytest.mark.parametrize("bad", [-1, float("nan"), float("inf"), "1", True])
+def test_bad_intervals_are_config_errors(bad):
+    with pytest.raises(ConfigError, match="video_interval_s"):
+        HashPlan(("pdq",), video_interval_s=bad)
+
+
+def test_videos_and_images_batch_together_in_order(clip):
+    png = samples.encode(samples.picture(3, (200, 150)), "PNG")
+    hasher = ImageHasher(HashPlan.parse("pdq"), batch_size=2)
+    together = list(hasher.hash_many([("a.png", png), ("v.mp4", clip), ("b.png", png)]))
+    alone = [hasher.hash_bytes(uri, data) for uri, data in (("a.png", png), ("v.mp4", clip), ("b.png", png))]
+    assert together == alone
+    assert [len(o.frames) for o in together] == [1, 3, 1]
+
+
+def test_hash_rows_carry_the_frame_timestamp_videos_only(clip):
+    hasher = _hasher("pdq,md5")
+    video_rows = schemas.hash_rows(hasher.hash_bytes("v.mp4", clip), mtime_us=None, run_id="r")
+    image = hasher.hash_bytes("a.png", samples.encode(samples.picture(3, (200, 150)), "PNG"))
+    image_rows = schemas.hash_rows(image, mtime_us=None, run_id="r")
+    assert [(r[schemas.ALGORITHM], r.get(schemas.FRAME), r.get(schemas.FRAME_TIMESTAMP)) for r in video_rows] == [
+        ("md5", None, None), ("pdq", 0, 0.0), ("pdq", 25, 1.0), ("pdq", 50, 2.0)]
+    assert [r.get(schemas.FRAME_TIMESTAMP) for r in image_rows] == [None, None]
+    table = pa.Table.from_pylist(video_rows + image_rows, schema=schemas.HASHES_SCHEMA)
+    assert table.column(schemas.FRAME_TIMESTAMP).type == pa.float64()
+    assert np.isnan(np.array(table.column(schemas.FRAME_TIMESTAMP).to_pylist(), dtype=float)).sum() == 3
