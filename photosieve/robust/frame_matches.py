@@ -42,7 +42,10 @@ def match_frames(
         for f, matches in enumerate(listed.matcher.match(frames)):
             found[f] += [(listed, m) for m in matches]
     for f, pairs in sorted(found.items()):
-        yield from frame_rows(keys[f], pairs, run_id=run_id, matched_at_us=matched_at_us)
+        yield from frame_rows(
+            keys[f], pairs, run_id=run_id, matched_at_us=matched_at_us,
+            timestamp=frames[f].timestamp,
+        )  # fmt: skip
 
 
 def frame_rows(
@@ -51,8 +54,12 @@ def frame_rows(
     *,
     run_id: str,
     matched_at_us: int,
+    timestamp: float | None = None,
 ) -> Iterator[dict]:
-    """One frame's match rows: suppression across its lists, ordered by list and listed image."""
+    """One frame's match rows: suppression across its lists, ordered by list and listed image.
+
+    ``timestamp``: the frame's time in a video (None for images), on every row.
+    """
     uri, frame = key
     suppressors = sorted(
         {listed.name for listed, _ in pairs if listed.role == ListRole.SUPPRESS.value}
@@ -68,4 +75,5 @@ def frame_rows(
             suppressed_by=suppressed_by,
             run_id=run_id,
             matched_at_us=matched_at_us,
+            timestamp=timestamp,
         )

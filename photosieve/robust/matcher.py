@@ -98,28 +98,33 @@ class FrameQuery:
         pdq: its PDQ hashes (plain and extra), whichever the mode uses.
         second: second-opinion hashes by (variant, orientation), of the
             mode's second algorithm (empty without one).
+        timestamp: the frame's time in a video (seconds), None for images.
     """
 
     pdq: tuple[QueryHash, ...]
     second: Mapping[tuple[str, str], bytes] = field(default_factory=dict)
+    timestamp: float | None = None
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple]) -> FrameQuery:
         """From a frame's :func:`query_row` tuples: PDQ hashes query, others are second opinions."""
-        pdq, second = [], {}
-        for algorithm, hex_hash, variant, orientation, quality in rows:
+        pdq, second, timestamp = [], {}, None
+        for algorithm, hex_hash, variant, orientation, quality, *rest in rows:
+            if rest and rest[0] is not None:
+                timestamp = rest[0]
             if algorithm == "pdq":
                 pdq.append(QueryHash(bytes.fromhex(hex_hash), variant, orientation, quality))
             else:
                 second[(variant, orientation)] = bytes.fromhex(hex_hash)
-        return cls(tuple(pdq), second)
+        return cls(tuple(pdq), second, timestamp)
 
 
 def query_row(row: Mapping) -> tuple:
     """What matching needs of a ``hashes`` row, small to shuffle.
 
-    (algorithm, hex hash, variant, orientation, quality), with ``""`` for a
-    null variant or orientation; :meth:`FrameQuery.from_rows` reads it back.
+    (algorithm, hex hash, variant, orientation, quality, timestamp), with
+    ``""`` for a null variant or orientation and None for an image's
+    timestamp; :meth:`FrameQuery.from_rows` reads it back.
     """
     return (
         row[schemas.ALGORITHM],
@@ -127,6 +132,7 @@ def query_row(row: Mapping) -> tuple:
         row.get(schemas.VARIANT) or "",
         row.get(schemas.ORIENTATION) or "",
         row.get(schemas.QUALITY),
+        row.get(schemas.FRAME_TIMESTAMP),
     )
 
 
@@ -228,6 +234,7 @@ def match_row(
     suppressed_by: list[str] | None,
     run_id: str,
     matched_at_us: int,
+    timestamp: float | None = None,
 ) -> dict:
     """The ``matches``-table row of one pair: one listed image, the query hash, the mode's config.
 
@@ -240,6 +247,7 @@ def match_row(
     return {
         schemas.URI: uri,
         schemas.FRAME: frame,
+        schemas.FRAME_TIMESTAMP: timestamp,
         schemas.ALGORITHM: "pdq",
         schemas.QUERY_HASH: m.query_hash,
         schemas.ORIENTATION: m.query_orientation or None,

@@ -16,7 +16,7 @@ from photosieve.hashing import ImageHasher
 from photosieve.index import Geometry, MultiIndex, build_index
 from photosieve.lists.entries import read_list_entries
 from photosieve.lists.from_images import has_windows
-from photosieve.robust import modes
+from photosieve.robust import frame_matches, modes
 from photosieve.robust.matcher import (
     TAKE_PART,
     FrameQuery,
@@ -309,7 +309,7 @@ def test_a_frames_rows_travel_compact_and_come_back_as_its_query():
         _hashes_row(algorithm="gradient", hex_hash="0f" * 8, orientation="original", quality=None),
     ]
     compact = [query_row(r) for r in rows]
-    assert compact[1] == ("pdq", "cd" * 32, "", "", 90)
+    assert compact[1] == ("pdq", "cd" * 32, "", "", 90, None)
     assert FrameQuery.from_rows(compact) == FrameQuery(
         (
             QueryHash(bytes.fromhex("ab" * 32), "borders 1,2,30,40", "original", 77),
@@ -317,6 +317,9 @@ def test_a_frames_rows_travel_compact_and_come_back_as_its_query():
         ),
         {("", "original"): bytes.fromhex("0f" * 8)},
     )
+    # A video frame's time travels with its rows and reaches its match rows.
+    timed = [query_row({**r, schemas.FRAME_TIMESTAMP: 2.5}) for r in rows]
+    assert FrameQuery.from_rows(timed).timestamp == 2.5
 
 
 def test_list_config_resolves_the_mode_per_list_and_names_a_list_it_refuses(lists, tmp_path):
@@ -370,4 +373,12 @@ def test_a_match_row_cites_the_listed_image_the_query_hash_and_the_mode(lists, f
         schemas.RUN_ID: "r1",
         schemas.MATCHED_AT: 7,
     }
+    assert row[schemas.FRAME_TIMESTAMP] is None  # an image
+    # A video frame: its time is on every row the batch gives it.
+    (frame,) = _frames({"c": files["copy-0.png"]}, plan, None).values()
+    video_frame = dataclasses.replace(frame, timestamp=3.0)
+    rows = list(
+        frame_matches.match_frames([listed], [("v.mp4", 90)], [video_frame], run_id="r", matched_at_us=0)
+    )
+    assert rows and {(r[schemas.FRAME], r[schemas.FRAME_TIMESTAMP]) for r in rows} == {(90, 3.0)}
     assert isinstance(row[schemas.DISTANCE], float) and row[schemas.DISTANCE] == m.distance
