@@ -569,16 +569,21 @@ def _reopened_stream(container, index: int):
 
 
 def _packets(container, stream):
-    """The stream's non-empty packets, then None (the decoder's flush)."""
+    """The stream's non-empty packets (not the demuxer's end marker or empty AVI chunks), then
+    None (the decoder's flush)."""
     packets = container.demux(stream)
+    count = 0
     while True:
         try:
             packet = next(packets)
         except StopIteration:
             break
         except _DEMUX_ERRORS as exc:
-            raise VideoDecodeError(FailureReason.CORRUPT, f"container broken ({exc})") from exc
+            raise VideoDecodeError(
+                FailureReason.CORRUPT, f"container broken after {count} packets ({exc})"
+            ) from exc
         if packet.size:
+            count += 1
             yield packet
     yield None
 
@@ -597,16 +602,9 @@ def _sample_intra_only(container, stream, info, options, budget) -> Iterator[Sam
     if ctx.thread_count != 1:
         ctx.thread_type = "SLICE"  # frame threading would hold frames back
     sampled = number = 0
-    packets = container.demux(stream)
-    while True:
-        try:
-            packet = next(packets)
-        except StopIteration:
+    for packet in _packets(container, stream):
+        if packet is None:  # the flush marker: intra-only frames are never held back
             break
-        except _DEMUX_ERRORS as exc:
-            raise VideoDecodeError(FailureReason.CORRUPT, f"container broken after {number} frames ({exc})") from exc
-        if packet.size == 0:  # the demuxer's end marker, or an empty AVI chunk
-            continue
         if number % info.frame_mod == 0:
             try:
                 decoded = ctx.decode(packet)
