@@ -55,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         **help_text.parser_options("match-files"),
         parents=[flags.list_parser()],
     )
-    for action in parser._actions:  # one process: no join strategy to choose
-        if action.dest == "strategy":
+    for action in parser._actions:  # one process: no join strategy to choose, nor its budget
+        if action.dest in ("strategy", "side_input_budget"):
             action.help = argparse.SUPPRESS
     parser.add_argument(
         "files", nargs="+", metavar="FILE",

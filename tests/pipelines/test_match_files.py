@@ -115,6 +115,7 @@ def test_help_says_what_the_exit_status_means(capsys):
     out = " ".join(capsys.readouterr().out.split())  # argparse reflows the description
     assert "1 at least one match" in out and "2 usage error" in out
     assert "[--strategy" not in out  # one process: no join strategy to choose
+    assert "--side-input-budget" not in out  # nor a budget for one
 
 
 def test_hash_output_as_a_list_gives_matches_with_the_paths_as_ids(case, tmp_path, capsys, monkeypatch):
