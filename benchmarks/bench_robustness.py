@@ -229,6 +229,18 @@ class PhotoHashes:
         return cls(**{k: z[k] for k in z.files if k != "seconds"}, seconds=seconds)
 
 
+def no_bordered() -> dict[str, np.ndarray]:
+    """The ``bordered_*`` fields of a photo hashed without the LISTED_EDITS versions (empty)."""
+    return {
+        "bordered_bits": np.zeros((0, pdq.PDQ_BYTES), np.uint8),
+        "bordered_listed": np.zeros(0, np.int8),
+        "bordered_kind": np.zeros(0, np.int8),
+        "bordered_window": np.zeros(0, np.int16),
+        "bordered_gradient": np.zeros((0, _SECOND_BYTES["gradient"]), np.uint8),
+        "bordered_phash": np.zeros((0, _SECOND_BYTES["phash"]), np.uint8),
+    }
+
+
 _UNCROP_INDEX = {w.label: i for i, w in enumerate(SUPERSET_UNCROPS)}
 _ORIENTATION_INDEX = {"": 0, **{name: i for i, name in enumerate(pdq.ORIENTATIONS)}}
 _WINDOW_INDEX = {w.label: i for i, w in enumerate(SUPERSET_WINDOWS)}

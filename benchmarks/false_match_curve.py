@@ -360,7 +360,6 @@ def template_photo(path: Path, template: str) -> robustness.PhotoHashes:
     templated = np.asarray(apply_all(original, TEMPLATE_SEED, [template])[template])
     queries, seconds = robustness.query_arrays([templated])
     listed = robustness._list_arrays(image_rows(path.name, templated, robustness.SUPERSET_LIST))
-    empty = np.zeros((0, pdq.PDQ_BYTES), np.uint8)
     return robustness.PhotoHashes(
         **queries,
         list_bits=listed["bits"],
@@ -368,12 +367,7 @@ def template_photo(path: Path, template: str) -> robustness.PhotoHashes:
         list_window=listed["window"],
         list_gradient=listed["gradient"],
         list_phash=listed["phash"],
-        bordered_bits=empty,
-        bordered_listed=np.zeros(0, np.int8),
-        bordered_kind=np.zeros(0, np.int8),
-        bordered_window=np.zeros(0, np.int16),
-        bordered_gradient=np.zeros((0, 144), np.uint8),
-        bordered_phash=np.zeros((0, 8), np.uint8),
+        **robustness.no_bordered(),
         seconds=seconds,
     )
 

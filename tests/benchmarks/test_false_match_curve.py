@@ -62,7 +62,6 @@ def _photo(rng: np.random.Generator, versions: int) -> robustness.PhotoHashes:
     list_kind = np.array([robustness.FULL, robustness.LIST_BORDERS] + [robustness.WINDOW] * 4, np.int8)
     list_window = np.array([-1, -1, window[0], window[7], window[30], outside[0]], np.int16)
     m = len(list_kind)
-    empty = np.zeros((0, 32), np.uint8)
     return robustness.PhotoHashes(
         bits=rng.integers(0, 256, (n, 32), dtype=np.uint8),
         version=np.array(c[0], np.int16),
@@ -76,12 +75,7 @@ def _photo(rng: np.random.Generator, versions: int) -> robustness.PhotoHashes:
         list_window=list_window,
         list_gradient=np.zeros((m, 144), np.uint8),
         list_phash=np.zeros((m, 8), np.uint8),
-        bordered_bits=empty,
-        bordered_listed=np.zeros(0, np.int8),
-        bordered_kind=np.zeros(0, np.int8),
-        bordered_window=np.zeros(0, np.int16),
-        bordered_gradient=np.zeros((0, 144), np.uint8),
-        bordered_phash=np.zeros((0, 8), np.uint8),
+        **robustness.no_bordered(),
     )
 
 
