@@ -29,11 +29,7 @@ import PIL
 import pyarrow as pa
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import (
-    GoogleCloudOptions,
-    PipelineOptions,
-    StandardOptions,
-)
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.portability.api import beam_provision_api_pb2
 from apache_beam.runners.portability.fn_api_runner import fn_runner
 from apache_beam.runners.portability.portable_runner import JobServiceHandle
@@ -52,7 +48,7 @@ from photosieve.pipelines import beam_options, quiet, redaction
 from photosieve.pipelines.closing import closing_block, failed_block
 from photosieve.pipelines.flags import DEFAULT_RUNNER
 from photosieve.pipelines.summary_file import write_summary
-from photosieve.transforms.known_lists import INDEX_FOLDER
+from photosieve.transforms.known_lists import temp_index_dir
 from photosieve.transforms.ledger import LEDGER_FILE
 from photosieve.transforms.progress import ProgressMonitor
 
@@ -115,10 +111,9 @@ def run_index_dir(config: RunConfig) -> tuple[str, bool]:
     change often). Otherwise a folder inside the output, which every worker
     of any runner can reach, removed when the run ends.
     """
-    options = PipelineOptions(list(config.pipeline_args)).view_as(GoogleCloudOptions)
-    for location in (options.temp_location, options.staging_location):
-        if location:
-            return FileSystems.join(location, INDEX_FOLDER), False
+    shared = temp_index_dir(PipelineOptions(list(config.pipeline_args)))
+    if shared is not None:
+        return shared, False
     output = config.output.path
     try:
         return FileSystems.join(output, OUTPUT_INDEX_FOLDER), True

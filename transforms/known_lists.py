@@ -48,6 +48,7 @@ __all__ = [
     "open_index",
     "open_stored",
     "read_known_list",
+    "temp_index_dir",
 ]
 
 _LOG = logging.getLogger(__name__)
@@ -143,19 +144,25 @@ class IndexHandle(NamedTuple):
     version: str
 
 
+def temp_index_dir(options: object | None) -> str | None:
+    """``<temp_location>/photosieve-index`` (or under the staging location), None without either."""
+    if options is not None:
+        cloud = options.view_as(GoogleCloudOptions)
+        for location in (cloud.temp_location, cloud.staging_location):
+            if location:
+                return FileSystems.join(location, INDEX_FOLDER)
+    return None
+
+
 def index_dir_for(options: object | None) -> str:
     """Where a run writes its index files: ``<temp_location>/photosieve-index``.
 
     Falls back to the staging location, then to this machine's temp folder,
     which serves every local runner (their workers share the machine); a
     remote runner needs ``--temp_location`` (Dataflow requires one anyway).
+    The jobs pass a folder of their own (``pipelines.running.run_index_dir``).
     """
-    if options is not None:
-        cloud = options.view_as(GoogleCloudOptions)
-        for location in (cloud.temp_location, cloud.staging_location):
-            if location:
-                return FileSystems.join(location, INDEX_FOLDER)
-    return os.path.join(tempfile.gettempdir(), INDEX_FOLDER)
+    return temp_index_dir(options) or os.path.join(tempfile.gettempdir(), INDEX_FOLDER)
 
 
 def _file_name(known: KnownList) -> str:
