@@ -117,8 +117,7 @@ class WriteTables(beam.PTransform):
             tables[name] | f"Tag{name.capitalize()}" >> beam.Map(lambda row, n=name: (n, row))
             for name in names
         ]
-        pipeline = tagged[0].pipeline if tagged else None
-        if pipeline is None:
+        if not tagged:
             return {}
         shards = (
             tuple(tagged)
@@ -138,7 +137,7 @@ class WriteTables(beam.PTransform):
 
 
 class _WriteShardsFn(beam.DoFn):
-    """(table, row) -> (table, temporary file, rows): one Parquet file per table per bundle.
+    """(table, row) -> (table, temporary file): one Parquet file per table per bundle.
 
     Rows are written in record batches of :data:`ROWS_PER_BATCH` through one
     open ``ParquetWriter`` per table, so a bundle's rows are never all held
@@ -163,8 +162,8 @@ class _WriteShardsFn(beam.DoFn):
 
     def finish_bundle(self):
         for name, writer in sorted(self._open.items()):
-            rows = writer.close()
-            yield GlobalWindows.windowed_value((name, writer.path, rows))
+            writer.close()
+            yield GlobalWindows.windowed_value((name, writer.path))
         self._open = {}
 
 
@@ -177,7 +176,6 @@ class _ShardWriter:
         self._handle = FileSystems.create(path)
         self._writer = pq.ParquetWriter(self._handle, schema)
         self._pending: list[dict] = []
-        self._rows = 0
 
     def add(self, row: dict) -> None:
         self._pending.append(row)
@@ -187,15 +185,13 @@ class _ShardWriter:
     def _flush(self) -> None:
         if self._pending:
             self._writer.write_table(pa.Table.from_pylist(self._pending, schema=self._schema))
-            self._rows += len(self._pending)
             self._pending = []
 
-    def close(self) -> int:
-        """Write what is pending, close the file, return its row count."""
+    def close(self) -> None:
+        """Write what is pending and close the file."""
         self._flush()
         self._writer.close()
         self._handle.close()
-        return self._rows
 
 
 class _CommitTablesFn(beam.DoFn):
@@ -225,9 +221,9 @@ class _CommitTablesFn(beam.DoFn):
         self._num_shards = num_shards
         self._template = shard_name_template
 
-    def process(self, shards: list[tuple[str, str, int]]):
+    def process(self, shards: list[tuple[str, str]]):
         by_table: dict[str, list[str]] = {name: [] for name in self._names}
-        for name, path, _rows in shards:
+        for name, path in shards:
             by_table[name].append(path)
         for name, paths in by_table.items():
             self._commit(name, sorted(paths))

@@ -171,13 +171,14 @@ def test_num_shards_gives_exactly_that_many_files_with_every_row(tmp_path):
     assert _uris(tmp_path / schemas.HASHES) == sorted(r[schemas.URI] for r in rows)
 
 
-def _shard(temp_dir, name: str, rows: list[dict]) -> tuple[str, str, int]:
+def _shard(temp_dir, name: str, rows: list[dict]) -> tuple[str, str]:
     writer = tables_module._ShardWriter(
         str(temp_dir / name / f"{len(rows)}.parquet"), schemas.TABLES[name]
     )
     for row in rows:
         writer.add(row)
-    return name, writer.path, writer.close()
+    writer.close()
+    return name, writer.path
 
 
 def test_only_committed_bundles_files_are_kept_and_a_repeated_commit_changes_nothing(tmp_path):
