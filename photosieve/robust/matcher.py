@@ -109,9 +109,9 @@ class FrameQuery:
     def from_rows(cls, rows: Iterable[tuple]) -> FrameQuery:
         """From a frame's :func:`query_row` tuples: PDQ hashes query, others are second opinions."""
         pdq, second, timestamp = [], {}, None
-        for algorithm, hex_hash, variant, orientation, quality, *rest in rows:
-            if rest and rest[0] is not None:
-                timestamp = rest[0]
+        for algorithm, hex_hash, variant, orientation, quality, frame_time in rows:
+            if frame_time is not None:
+                timestamp = frame_time
             if algorithm == "pdq":
                 pdq.append(QueryHash(bytes.fromhex(hex_hash), variant, orientation, quality))
             else:
