@@ -292,9 +292,11 @@ class ImageHasher:
         try:
             decoded = decode_frames(data, self._decode_options, warnings)
         except DecodeError as exc:
-            if (exc.reason is FailureReason.NOT_AN_IMAGE and plan.video_interval_s is not None
-                    and video_detect.is_video(data[: video_detect.SNIFF_BYTES])):
-                self._hash_video(pending, data)
+            kind = None
+            if exc.reason is FailureReason.NOT_AN_IMAGE and plan.video_interval_s is not None:
+                kind = video_detect.sniff(data[: video_detect.SNIFF_BYTES])
+            if kind is not None:
+                self._hash_video(pending, data, kind)
                 return pending
             pending.failures.append(HashFailure(uri, "decode", exc.reason, exc.message, pixel_algorithms))
             return pending
@@ -325,7 +327,7 @@ class ImageHasher:
             max_cpu_seconds=float(decode.max_cpu_seconds),
         )
 
-    def _hash_video(self, pending: _Pending, data: bytes) -> None:
+    def _hash_video(self, pending: _Pending, data: bytes, kind: str) -> None:
         """Hash the frames vPDQ samples, each like one frame of an animated image.
 
         PDQ is computed as vPDQ does (full-size RGB24 frame, float32 luma,
@@ -336,7 +338,6 @@ class ImageHasher:
         damaged frame of an animated image does.
         """
         uri, pixel_algorithms = pending.uri, self.plan.pixel_algorithms
-        kind = video_detect.sniff(data[: video_detect.SNIFF_BYTES]) or "video"
         batch: list[tuple[dict, list[HashResult], np.ndarray | None]] = []
         try:
             for frame in video_decode.sample_frames(data, self._video_options()):
