@@ -31,6 +31,7 @@ demo: $(VENV)/.installed
 	$(BIN)/python -m photosieve.pipelines.demo_data make $(DEMO)
 	$(BIN)/photosieve audit --config configs/local.yaml --input $(DEMO)/archive --archives --dihedral \
 		--list known=$(DEMO)/lists/known.csv --suppress-list benign=$(DEMO)/lists/benign.txt \
+		--video-list 'known-videos=$(DEMO)/lists/known-videos/*.txt' \
 		--output $(DEMO)/run
 	$(BIN)/python -m photosieve.pipelines.demo_data check $(DEMO)
 

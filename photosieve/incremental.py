@@ -535,7 +535,14 @@ def file_row(path: str, listing: Listing | None, decision: Decision, run_id: str
 
 
 def match_key(row: Mapping[str, Any]) -> tuple:
-    """A match's identity across runs: the same object and frame matching the same list hash."""
+    """A match's identity across runs: the same object and frame matching the same list hash.
+
+    A video-list row's identity is the (video, listed video) pair: which frame
+    is its closest pair may change with the list's other videos, not the match.
+    """
+    if row[schemas.ALGORITHM] == schemas.VPDQ:
+        return (row[schemas.URI], None, schemas.VPDQ, row[schemas.LIST_NAME],
+                tuple(row.get(schemas.ENTRY_IDS) or ()))
     return (
         row[schemas.URI],
         row.get(schemas.FRAME),

@@ -37,6 +37,8 @@ from photosieve.strategy import (
     Choice,
 )
 from photosieve.summary import RunSettings
+from photosieve.video.video_list import VideoListSpec
+from photosieve.video.video_match import VideoRule
 
 __all__ = [
     "AUTO",
@@ -137,6 +139,9 @@ class Matching:
         false_match_budget: expected false matches per scanned image each
             list may cost (a list's own budget wins); its PDQ threshold is
             chosen from it (:mod:`photosieve.robust.budget`).
+        video_lists: lists of known videos (vPDQ), matched video to video
+            (``--video-list``); their names are unique among all the lists.
+        video_rule: vPDQ's quality tolerance and share thresholds for them.
     """
 
     lists: tuple[ListSpec, ...]
@@ -149,13 +154,16 @@ class Matching:
     false_match_budget: float = DEFAULT_BUDGET
     side_input_budget: int = DEFAULT_SIDE_INPUT_BUDGET
     strategy_reason: str | None = None
+    video_lists: tuple[VideoListSpec, ...] = ()
+    video_rule: VideoRule = field(default_factory=VideoRule)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lists", tuple(self.lists))
+        object.__setattr__(self, "video_lists", tuple(self.video_lists))
         object.__setattr__(self, "false_match_budget", parse_budget(self.false_match_budget))
         if not self.lists:
             raise ConfigError("--list is required (on the command line or in the --config profile)")
-        names = [spec.name for spec in self.lists]
+        names = [spec.name for spec in self.lists] + [spec.name for spec in self.video_lists]
         if len(set(names)) != len(names):
             raise ConfigError(f"two lists share a name: {', '.join(sorted(names))}")
         if self.strategy not in CHOICES:

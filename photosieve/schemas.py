@@ -10,7 +10,9 @@ directory (see the README's "Output tables" section for a column guide):
   list's threshold: the closest of the object's hashes (orientations) to it,
   the list entries carrying that hash, and the suppression status. With
   ``--match-mode``, PDQ rows are one per (object, frame, list, listed image):
-  its best pair, with the part of the listed image that matched.
+  its best pair, with the part of the listed image that matched. Against
+  video lists, one row per (video, listed video) that vPDQ's rule matches,
+  with both shares and the matched segments.
 * ``files`` (audits): one row per listed file (an archive is one file), with
   its identity and what this run did with it compared with the previous
   runs (``audit --previous``), plus one row per file gone since them.
@@ -154,6 +156,20 @@ LIST_VARIANT = "list_variant"
 # What the threshold was compared with: the distance, or the second opinion's score.
 SCORE = "score"
 SECOND_DISTANCE = "second_distance"  # the second opinion's distance (gradient, phash)
+# Rows of video lists (algorithm "vpdq", one per (video, listed video), match_mode
+# "vpdq"): vPDQ's two shares, in percent, and where the pair matched (seconds).
+# Such a row's distance is its closest frame pair's, its score the query share and
+# its threshold the query share required; null in other rows.
+QUERY_MATCH_PERCENT = "query_match_percent"  # of the video's frames, matched in the listed video
+LIST_MATCH_PERCENT = "list_match_percent"  # of the listed video's frames, matched in the video
+SEGMENT_START = "segment_start"  # first and last matched frame of the video
+SEGMENT_END = "segment_end"
+LIST_SEGMENT_START = "list_segment_start"  # first and last matched frame of the listed video
+LIST_SEGMENT_END = "list_segment_end"
+VIDEO_MATCH_COLUMNS = (QUERY_MATCH_PERCENT, LIST_MATCH_PERCENT, SEGMENT_START, SEGMENT_END,
+                       LIST_SEGMENT_START, LIST_SEGMENT_END)
+# The algorithm and match_mode of video-list rows.
+VPDQ = "vpdq"
 
 # A row against a `match` list is "match" (report it) or, when the same query
 # hash (object, frame, algorithm) also hits a `suppress` list, "suppressed";
@@ -190,6 +206,12 @@ MATCHES_SCHEMA = pa.schema(
         pa.field(LIST_VARIANT, pa.string()),
         pa.field(SCORE, pa.float64()),
         pa.field(SECOND_DISTANCE, pa.float64()),
+        pa.field(QUERY_MATCH_PERCENT, pa.float64()),
+        pa.field(LIST_MATCH_PERCENT, pa.float64()),
+        pa.field(SEGMENT_START, pa.float64()),
+        pa.field(SEGMENT_END, pa.float64()),
+        pa.field(LIST_SEGMENT_START, pa.float64()),
+        pa.field(LIST_SEGMENT_END, pa.float64()),
     ]
 )
 

@@ -22,6 +22,9 @@ from photosieve.lists import ListRole, ListSpec, load_list_specs
 from photosieve.pipelines import flags, redaction
 from photosieve.robust.modes import plan_for_mode
 from photosieve.run_config import Inputs, Matching, Output, Previous, RunConfig
+from photosieve.video.video_list import VideoListSpec
+from photosieve.video.video_match import VideoRule
+from photosieve.video.vpdq import VPDQ_DISTANCE_THRESHOLD
 
 __all__ = ["hash_plan", "list_specs", "parse_run", "run_config"]
 
@@ -76,7 +79,25 @@ def _matching(args: argparse.Namespace) -> Matching:
         max_list_bytes=args.max_list_bytes,
         false_match_budget=args.false_match_budget,
         side_input_budget=args.side_input_budget,
+        video_lists=video_list_specs(args),
+        video_rule=VideoRule(args.quality_cutoff, *getattr(args, "video_share", (80.0, 0.0))),
     )
+
+
+def video_list_specs(args: argparse.Namespace) -> tuple[VideoListSpec, ...]:
+    """The run's video lists from ``--video-list`` (or the profile), with ``--video-distance``."""
+    distance = getattr(args, "video_distance", VPDQ_DISTANCE_THRESHOLD)
+    max_bytes = getattr(args, "max_list_bytes", None)
+    specs = []
+    for entry in getattr(args, "video_list", None) or ():
+        if isinstance(entry, str):
+            spec = dataclasses.replace(VideoListSpec.parse(entry), distance=distance, max_bytes=max_bytes)
+        elif isinstance(entry, dict) and set(entry) <= {"path", "name", "distance"}:
+            spec = VideoListSpec(**{"distance": distance, "max_bytes": max_bytes, **entry})
+        else:
+            raise ConfigError(f"video_list entries are NAME=PATH or {{path, name, distance}}, got {entry!r}")
+        specs.append(spec)
+    return tuple(specs)
 
 
 def hash_plan(args: argparse.Namespace) -> HashPlan:

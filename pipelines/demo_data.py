@@ -14,6 +14,9 @@ a zip file), a known-benign image with its suppress list, and broken files.
 One short video, made with PyAV when the data is made, shows a known image
 for a few seconds between two other pictures: its frames are matched like
 those of an animated image, and ``check`` wants its match (frame and time).
+A known video's vPDQ hash file makes a video list (``lists/known-videos``),
+and a trimmed, smaller, re-encoded copy of it is in the archive: ``check``
+wants its video-to-video match (``--video-list``) too.
 ``check`` prints the matches and fails unless every planted copy is found.
 """
 
@@ -112,6 +115,13 @@ ZIPPED = (
 VIDEO = ("uploads/street-clip.mp4", "street", OTHERS[1], (1, 2, 1))
 VIDEO_FPS = 25
 VIDEO_WIDTH = 320
+# A known video (the list holds its vPDQ hash file, as Meta's tools write it)
+# and a copy of it in the archive: seconds 1-5 of it, smaller, re-encoded.
+# The video pans across two reference images, cut from one to the other.
+KNOWN_VIDEO = ("case-v01", ("reg-test-input/labelme-subset/q0291.jpg", "reg-test-input/labelme-subset/q1050.jpg"))
+KNOWN_VIDEO_SECONDS = 6
+VIDEO_COPY = ("uploads/reposted-clip.mp4", 1, 5, 0.75)  # name, first and last second kept, scale
+VIDEO_LIST = "known-videos"
 BROKEN = {
     "broken/truncated.jpg": lambda data: data[: len(data) // 3],
     "broken/empty.png": lambda data: b"",
@@ -124,6 +134,45 @@ def _video_frame(data: bytes, size: tuple[int, int]):
 
     with Image.open(io.BytesIO(data)) as image:
         return np.asarray(image.convert("RGB").resize(size, Image.Resampling.LANCZOS))
+
+
+def _encode(pictures, size: tuple[int, int], crf: int = 23) -> bytes:
+    """H.264 in MP4 at VIDEO_FPS, the same bytes on every run."""
+    import av  # only when making the data: a dependency, but a heavy import
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4", options={"fflags": "+bitexact"}) as container:
+        stream = container.add_stream("libx264", rate=VIDEO_FPS)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        stream.options = {"crf": str(crf)}
+        stream.codec_context.thread_count = 1  # the same bytes on every run
+        for index, picture in enumerate(pictures):
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = index
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def _pan(images: Path, paths: tuple[str, ...], seconds: int, size: tuple[int, int]):
+    """Frames panning slowly across each image in turn (a hard cut between them), RGB arrays."""
+    import numpy as np
+
+    width, height = size
+    per = seconds * VIDEO_FPS // len(paths)
+    for path in paths:
+        with Image.open(images / path) as image:
+            scene = np.asarray(image.convert("RGB").resize((width * 3 // 2, height * 3 // 2), Image.Resampling.LANCZOS))
+        for i in range(per):
+            x = (width // 2) * i // per
+            yield np.ascontiguousarray(scene[: height, x : x + width])
+
+
+def known_video(images: Path = REFERENCE_IMAGES) -> list:
+    """The known video's frames (320x240)."""
+    return list(_pan(images, KNOWN_VIDEO[1], KNOWN_VIDEO_SECONDS, (VIDEO_WIDTH, 240)))
 
 
 def _video(known: bytes, other: bytes, seconds: tuple[int, int, int]) -> bytes:
@@ -155,6 +204,8 @@ def _video(known: bytes, other: bytes, seconds: tuple[int, int, int]) -> bytes:
 def make(root: Path, images: Path = REFERENCE_IMAGES) -> dict:
     """Write ``root/archive``, ``root/lists`` and ``root/planted.json``; return the planted names."""
     archive, lists = root / "archive", root / "lists"
+    import numpy as np
+
     for directory in (archive / "photos", archive / "uploads", archive / "broken", lists):
         directory.mkdir(parents=True, exist_ok=True)
     hasher = ImageHasher(HashPlan.parse("pdq,md5"))
@@ -188,6 +239,18 @@ def make(root: Path, images: Path = REFERENCE_IMAGES) -> dict:
     video_name, name, other, seconds = VIDEO
     (archive / video_name).write_bytes(_video(originals[name], (images / other).read_bytes(), seconds))
     planted[video_name] = name
+    frames = known_video(images)
+    from photosieve.video import vpdq
+
+    (lists / VIDEO_LIST).mkdir(exist_ok=True)
+    original = _encode(frames, (VIDEO_WIDTH, 240))
+    vpdq.write_hash_file(lists / VIDEO_LIST / f"{KNOWN_VIDEO[0]}.txt", vpdq.hash_video(original))
+    copy_name, first, last, scale = VIDEO_COPY
+    size = (round(VIDEO_WIDTH * scale / 2) * 2, round(240 * scale / 2) * 2)
+    kept = [np.asarray(Image.fromarray(f).resize(size, Image.Resampling.BILINEAR))
+            for f in frames[first * VIDEO_FPS : (last + 1) * VIDEO_FPS]]
+    (archive / copy_name).write_bytes(_encode(kept, size, crf=30))
+    (root / "planted-videos.json").write_text(json.dumps({copy_name: KNOWN_VIDEO[0]}, indent=2) + "\n")
     sample = (images / OTHERS[0]).read_bytes()
     for path, damage in BROKEN.items():
         (archive / path).write_bytes(damage(sample))
@@ -207,7 +270,7 @@ def check(root: Path, run: Path | None = None) -> int:
     lines = [
         f"{'object':<42} {'list':<7} {'algo':<4} {'dist':>4}  {'orientation':<11} {'labels':<10} status"
     ]
-    found = set()
+    found, found_videos = set(), set()
     for row in rows:
         # Uris are absolute and escaped: the archive's own path, resolved, is cut off.
         outer, member = split_member(row[schemas.URI])
@@ -215,7 +278,12 @@ def check(root: Path, run: Path | None = None) -> int:
         relative += "" if member is None else f"!/{member}"
         if row[schemas.LIST_NAME] == "known" and row[schemas.STATUS] == schemas.STATUS_MATCH:
             found.add(relative)
-        if row.get(schemas.FRAME_TIMESTAMP) is not None:  # a video frame: say when
+        if row[schemas.LIST_NAME] == VIDEO_LIST and row[schemas.ALGORITHM] == schemas.VPDQ:
+            found_videos.add((relative, tuple(row[schemas.ENTRY_IDS])))
+            relative = (f"{relative} {row[schemas.SEGMENT_START]:.0f}-{row[schemas.SEGMENT_END]:.0f}s = "
+                        f"{row[schemas.LIST_SEGMENT_START]:.0f}-{row[schemas.LIST_SEGMENT_END]:.0f}s of it")
+        if row.get(schemas.FRAME_TIMESTAMP) is not None and row[schemas.ALGORITHM] != schemas.VPDQ:
+            # a video frame matching an image: say when
             relative = f"{relative} @{row[schemas.FRAME_TIMESTAMP]:.1f}s"
         lines.append(
             f"{relative:<42} {row[schemas.LIST_NAME]:<7} {row[schemas.ALGORITHM]:<4} {row[schemas.DISTANCE]:>4.0f}  "
@@ -229,14 +297,18 @@ def check(root: Path, run: Path | None = None) -> int:
         f"({', '.join(f'{n} {c}' for c, n in sorted(errors.items()))}), {summary['tables']['matches']} match rows "
         f"in {summary['wall_seconds']:.1f} s; accounting {'balanced' if summary['accounting']['balanced'] else 'NOT balanced'}"
     )
-    missing = sorted(set(planted) - found)
+    videos_path = root / "planted-videos.json"
+    planted_videos = json.loads(videos_path.read_text()) if videos_path.exists() else {}
+    missing = sorted(set(planted) - found) + sorted(
+        f"{path} (video {video})" for path, video in planted_videos.items() if (path, (video,)) not in found_videos)
     unexpected = sorted(found - set(planted))
     if missing:
         print(f"MISSED {len(missing)} planted copies: {', '.join(missing)}")
     if unexpected:
         print(f"{len(unexpected)} unexpected matches: {', '.join(unexpected)}")
     if not missing:
-        print(f"all {len(planted)} planted copies found")
+        print(f"all {len(planted)} planted copies found"
+              + (f", and the {len(planted_videos)} planted copy of a known video" if planted_videos else ""))
     return 1 if missing or not summary["accounting"]["balanced"] else 0
 
 

@@ -29,7 +29,7 @@ from photosieve.summary import LIST_BUDGET, LIST_MATCH_MODE
 from photosieve.transforms.known_lists import open_stored
 from photosieve.transforms.mode_matching import shuffle_refusal
 
-__all__ = ["check_lists", "list_sizes", "resolve_strategy", "with_budget_thresholds"]
+__all__ = ["check_lists", "check_video_lists", "list_sizes", "resolve_strategy", "with_budget_thresholds"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -286,3 +286,37 @@ def _settings(config: MatchConfig) -> dict:
         "second_opinion": None if opinion is None else dataclasses.asdict(opinion),
         "query_expansion": dataclasses.asdict(config.expansion),
     }
+
+
+def check_video_lists(matching: Matching, plan_algorithms: Sequence[str] | None,
+                      warnings: list[str] | None = None) -> list[dict]:
+    """Read every video list once (``--video-list``); return their summaries for summary.json.
+
+    Raises:
+        ConfigError: an unreadable list, bad lines in strict mode, or video
+            lists in a run that does not compute PDQ (they could match nothing).
+    """
+    from photosieve.transforms.video_matching import expand_pattern  # as the workers expand it
+    from photosieve.video.video_list import read_video_list
+
+    warnings = [] if warnings is None else warnings
+    if matching.video_lists and plan_algorithms is not None and "pdq" not in plan_algorithms:
+        raise ConfigError("--video-list needs PDQ among --algorithms: vPDQ is PDQ of sampled frames")
+    summaries = []
+    for spec in matching.video_lists:
+        try:
+            listed = read_video_list(spec, strict=matching.strict_lists, open_fn=open_stored, expand_fn=expand_pattern)
+        except ListFormatError as exc:
+            hint = "" if exc.whole_file else "\n(pass --lenient-lists to skip bad videos and count them)"
+            raise ConfigError(f"--video-list {spec.name}: {exc}{hint}") from exc
+        except ConfigError as exc:
+            raise ConfigError(f"--video-list {spec.name}: {exc}") from exc
+        summary = {**listed.summary(), "path": spec.path, "role": "match",
+                   "rule": dataclasses.asdict(matching.video_rule)}
+        if listed.skipped:
+            summary["problems"] = [str(p) for p in listed.problems]
+        if not len(listed):
+            warnings.append(f"video list {spec.name} ({spec.path}) holds no video: it can match nothing")
+            _LOG.warning("%s", warnings[-1])
+        summaries.append(summary)
+    return summaries

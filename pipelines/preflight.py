@@ -30,6 +30,7 @@ from photosieve.listing import is_local as is_local_path
 from photosieve.names import escape
 from photosieve.pipelines.list_preflight import (
     check_lists,
+    check_video_lists,
     resolve_strategy,
     with_budget_thresholds,
 )
@@ -141,6 +142,7 @@ def check_run(config: RunConfig) -> Checked:
         )
         matching = with_budget_thresholds(matching, summaries)
         matching, _ = resolve_strategy(matching, [hash_list for hash_list, _ in read], warnings)
+        summaries += tuple(check_video_lists(matching, plan_algorithms, warnings))
     previous = tuple(load_previous(list(config.previous.outputs), config.output.path))
     prepare_output(
         config.output.path, overwrite=config.output.overwrite, mode=config.output.mode

@@ -5,7 +5,9 @@ and picks the matcher: :class:`~photosieve.transforms.matching.MatchHashes`
 (each list's thresholds), or with a matching mode
 :class:`~photosieve.transforms.mode_matching.MatchInMode` (PDQ at the mode's
 calibrated threshold, the other algorithms as usual). Both jobs build their
-matching from this one transform, so they cannot drift apart.
+matching from this one transform, so they cannot drift apart. With video
+lists, :class:`~photosieve.transforms.video_matching.MatchVideos` adds
+their rows to the same outputs.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 
 import apache_beam as beam
 
+from photosieve import schemas
 from photosieve.cli import values
 from photosieve.errors import ConfigError
 from photosieve.hashes.pdq import PDQ_QUALITY_MAX, PDQ_QUALITY_THRESHOLD
@@ -22,8 +25,10 @@ from photosieve.robust.budget import DEFAULT_BUDGET, parse_budget
 from photosieve.robust.modes import CONFIGS, TARGET_FPR
 from photosieve.run_config import AUTO, SHUFFLE, SIDE_INPUT, STRATEGY_CHOICES, Matching
 from photosieve.strategy import DEFAULT_SIDE_INPUT_BUDGET
+from photosieve.transforms.ledger import LEDGER
 from photosieve.transforms.matching import MatchHashes
 from photosieve.transforms.mode_matching import MatchInMode
+from photosieve.transforms.video_matching import MatchVideos
 
 __all__ = ["MatchLists"]
 
@@ -33,6 +38,17 @@ def _budget(text: str) -> float:
         return parse_budget(text)
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _shares(text: str) -> tuple[float, float]:
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        values_ = [float(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected QUERY[,LISTED] percents, got {text!r}") from None
+    if len(values_) not in (1, 2) or not all(0 <= v <= 100 for v in values_):
+        raise argparse.ArgumentTypeError(f"expected one or two percents from 0 to 100, got {text!r}")
+    return values_[0], values_[1] if len(values_) == 2 else 0.0
 
 
 class MatchLists(beam.PTransform):
@@ -139,6 +155,35 @@ class MatchLists(beam.PTransform):
             f"Default: {DEFAULT_BUDGET:g}.",
         )
         values.add_max_list_bytes(parser)
+        parser.add_argument(
+            "--video-list",
+            nargs="+",
+            action=values.ExtendOrReplace,
+            metavar="[NAME=]FILE",
+            help="List of known videos as vPDQ hashes: a ThreatExchange CSV (rows of signal type "
+            "vpdq), JSON Lines ({id, labels, vpdq}), or a glob of Meta's vPDQ hash files, one video "
+            "each (known/*.txt); any Beam filesystem; repeatable. Each video of the run is matched "
+            "by vPDQ's rule (see --video-share): one matches row per (video, listed video), with "
+            "both shares and the matched segments. Frames of videos are matched against --list "
+            "image lists in any case. Default: none.",
+        )
+        parser.add_argument(
+            "--video-share",
+            type=_shares,
+            default=(80.0, 0.0),
+            metavar="QUERY[,LISTED]",
+            help="vPDQ's rule: the percent of a video's frames that must be within --video-distance "
+            "of a listed video's, and of the listed video's frames that must be within it of the "
+            "video's (a trimmed copy covers part of the original: keep LISTED low). Frames below "
+            "--quality-cutoff are not counted. Default: 80,0 (python-threatexchange's).",
+        )
+        parser.add_argument(
+            "--video-distance",
+            type=values.int_range(0, 256),
+            default=31,
+            metavar="BITS",
+            help="vPDQ's per-frame PDQ distance (inclusive) for --video-list matching. Default: 31.",
+        )
         thresholds = ", ".join(f"{name} {config.threshold:g}" for name, config in CONFIGS.items())
         parser.add_argument(
             "--match-mode",
@@ -184,5 +229,20 @@ class MatchLists(beam.PTransform):
     def expand(self, hashes):
         lists, mode = list(self._matching.lists), self._matching.match_mode
         if mode is not None:
-            return hashes | "MatchInMode" >> MatchInMode(lists, mode, **self._options)
-        return hashes | "MatchHashes" >> MatchHashes(lists, **self._options)
+            matched = hashes | "MatchInMode" >> MatchInMode(lists, mode, **self._options)
+        else:
+            matched = hashes | "MatchHashes" >> MatchHashes(lists, **self._options)
+        if not self._matching.video_lists:
+            return matched
+        videos = hashes | "MatchVideos" >> MatchVideos(
+            self._matching.video_lists,
+            rule=self._matching.video_rule,
+            run_id=self._options["run_id"],
+            matched_at_us=self._options["matched_at_us"],
+            strict_lists=self._matching.strict_lists,
+            expected_versions=self._options["expected_versions"],
+        )
+        return {
+            name: (matched[name], videos[name]) | f"Flatten{name.capitalize()}WithVideos" >> beam.Flatten()
+            for name in (schemas.MATCHES, LEDGER)
+        }

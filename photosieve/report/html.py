@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from photosieve.report.labels import distance_caption, started_label
+from photosieve import schemas
+from photosieve.report.labels import distance_caption, started_label, video_caption
 from photosieve.report.model import (
     ERROR_EXAMPLES,
     MAX_LISTED_MATCHES,
@@ -149,6 +150,9 @@ def render_html(report: Report) -> str:
         parts.append(f"<figure>{distance_histogram_svg(algorithm, values, threshold)}"
                      f"<figcaption>{e(distance_caption(algorithm, values, threshold, scored=algorithm in report.scored))}"
                      "</figcaption></figure>")
+    videos = [m for m in report.run.matches if m[schemas.ALGORITHM] == schemas.VPDQ]
+    if videos:
+        parts.append(f"<figure><figcaption>{e(video_caption(videos))}</figcaption></figure>")
     if report.history:
         more = "; the runs table below names each in full" if len(report.history) > 1 else ""
         parts.append(f"<figure>{history_svg(report.history)}<figcaption>Matches (status match) in each "

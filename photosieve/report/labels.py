@@ -30,6 +30,7 @@ __all__ = [
     "started_label",
     "status_label",
     "variant_label",
+    "video_caption",
 ]
 
 # Orientation of the matching query hash -> what the copy is.
@@ -151,6 +152,20 @@ def started_label(started_at: str) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc)
     return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def video_caption(rows: Sequence[Mapping[str, Any]]) -> str:
+    """What the video-list rows say, as sentences (they have shares of frames, not a distance)."""
+    shares = sorted(float(r.get(schemas.QUERY_MATCH_PERCENT) or 0) for r in rows)
+    whole = sum(1 for r in rows if (r.get(schemas.LIST_MATCH_PERCENT) or 0) >= 99.95)
+    return (
+        f"vpdq: {len(rows)} video matches (vPDQ, one per video and listed video). Each says which share of "
+        "the video's sampled frames has a frame of the listed video within the frame distance, and which "
+        f"share of the listed video's frames the video covers: {whole} cover the whole listed video, "
+        f"{len(rows) - whole} a part of it (a trimmed copy or an excerpt; the segment columns say which "
+        f"seconds). Lowest share of the video's frames: {shares[0]:.0f}%." if rows else
+        "vpdq: no video match."
+    )
 
 
 def distance_caption(algorithm: str, values: Sequence[float], threshold: float, *, scored: bool = False) -> str:

@@ -8,7 +8,8 @@ ones under the reason they are new.
 
 from __future__ import annotations
 
-from photosieve.report.labels import distance_caption, started_label
+from photosieve import schemas
+from photosieve.report.labels import distance_caption, started_label, video_caption
 from photosieve.report.model import (
     MAX_LISTED_MATCHES,
     Report,
@@ -71,7 +72,10 @@ def render_markdown(report: Report) -> str:
     lines += ["", "## Match distances", ""]
     for algorithm, (values, threshold) in sorted(report.distances.items()):
         lines.append(f"- {t(distance_caption(algorithm, values, threshold, scored=algorithm in report.scored))}")
-    if not report.distances:
+    videos = [m for m in report.run.matches if m[schemas.ALGORITHM] == schemas.VPDQ]
+    if videos:
+        lines.append(f"- {t(video_caption(videos))}")
+    if not report.distances and not videos:
         lines.append("No distance to show (no match by a similarity hash).")
     lines += ["", "## Errors", ""]
     if report.errors_by_class:

@@ -44,7 +44,14 @@ import pyarrow.parquet as pq
 from photosieve import ledger as keys
 from photosieve import schemas
 from photosieve.ledger import Ledger
-from photosieve.report.labels import how_matched, is_exact, listed_part, started_label, status_label
+from photosieve.report.labels import (
+    ORIENTATION_LABELS,
+    how_matched,
+    is_exact,
+    listed_part,
+    started_label,
+    status_label,
+)
 from photosieve.summary import SUMMARY_FILE, Summary, read_summary
 
 # Examples of each error class shown in the report (paths and messages only).
@@ -212,6 +219,8 @@ def build_report(run_dir: str, previous_dir: str | None = None) -> Report:
     for m in run.matches:
         if m.get(schemas.STATUS) == schemas.STATUS_SUPPRESS or is_exact(m[schemas.ALGORITHM]):
             continue  # digests match at distance 0 or not at all: nothing to plot
+        if m[schemas.ALGORITHM] == schemas.VPDQ:
+            continue  # video pairs are decided by shares of frames: video_caption says so
         values, threshold = distances.get(m[schemas.ALGORITHM], ([], 0.0))
         # A --match-mode row compared its score with the threshold (the
         # distance itself, or the second opinion's combined score).
@@ -349,7 +358,8 @@ def list_rows(report: Report, quote) -> list[tuple[str, str, str, str, str]]:
     """(name, role, version, distinct hashes, thresholds) of each list the run matched."""
     q = quote
     return [
-        (q(l.get("name")), q(l.get("role", "")), q(str(l.get("version", ""))[:12]), q(l.get("distinct", "")),
+        (q(l.get("name")), q(l.get("role", "")), q(str(l.get("version", ""))[:12]),
+         q(f"{l.get('videos')} videos" if l.get("kind") == "video" else l.get("distinct", "")),
          ", ".join(f"{q(a)} {_format(t, q)}" for a, t in sorted((l.get("thresholds") or {}).items(), key=str)))
         for l in report.run.summary.lists or ()
     ]
@@ -362,13 +372,17 @@ def match_cells(m: dict) -> dict[str, str]:
     ``mode`` and ``status`` keep the row's own values beside it, so a
     reader can check the words against the columns.
     """
+    if m[schemas.ALGORITHM] == schemas.VPDQ:
+        return _video_cells(m)
     frame = m.get(schemas.FRAME)
+    stamp = m.get(schemas.FRAME_TIMESTAMP)
     distance = float(m[schemas.DISTANCE])
     score = m.get(schemas.SCORE)
     shown = f"{distance:g}" + (f" (score {score:g})" if score is not None and score != distance else "")
     return {
-        "object": m[schemas.URI] + (f" (frame {frame})" if frame not in (None, 0) else ""),
-        "how": how_matched(m),
+        "object": m[schemas.URI] + (f" (at {stamp:g} s, frame {frame})" if stamp is not None
+                                    else f" (frame {frame})" if frame not in (None, 0) else ""),
+        "how": how_matched(m) + ("; a frame of a video" if stamp is not None else ""),
         "list": m[schemas.LIST_NAME],
         "algorithm": m[schemas.ALGORITHM],
         "distance": "0 (exact)" if is_exact(m[schemas.ALGORITHM]) else f"{shown} of {float(m[schemas.THRESHOLD]):g}",
@@ -379,6 +393,35 @@ def match_cells(m: dict) -> dict[str, str]:
         "entries": ", ".join(m.get(schemas.ENTRY_IDS) or []),
         "labels": ", ".join(m.get(schemas.LABELS) or []),
     }
+
+
+def _video_cells(m: dict) -> dict[str, str]:
+    """A (video, listed video) row: which shares of frames matched, and where, in words."""
+    start, end = m.get(schemas.SEGMENT_START), m.get(schemas.SEGMENT_END)
+    listed_start, listed_end = m.get(schemas.LIST_SEGMENT_START), m.get(schemas.LIST_SEGMENT_END)
+    query, listed = m.get(schemas.QUERY_MATCH_PERCENT) or 0.0, m.get(schemas.LIST_MATCH_PERCENT) or 0.0
+    part = "the whole listed video" if listed >= 99.95 else f"{listed:.0f}% of the listed video's frames"
+    orientation = m.get(schemas.ORIENTATION)
+    turned = f"{ORIENTATION_LABELS.get(orientation, orientation)}; " if orientation not in (None, "", "original") else ""
+    return {
+        "object": f"{m[schemas.URI]} ({_seconds(start)}-{_seconds(end)} s)",
+        "how": f"{turned}video: {query:.0f}% of its frames match {part} "
+               f"({_seconds(listed_start)}-{_seconds(listed_end)} s of it)",
+        "list": m[schemas.LIST_NAME],
+        "algorithm": m[schemas.ALGORITHM],
+        "distance": f"{query:.0f}% of frames (needs {float(m[schemas.THRESHOLD]):g}%), closest frame "
+                    f"{float(m[schemas.DISTANCE]):g} bits",
+        "variant": orientation or "",
+        "listed part": f"{_seconds(listed_start)}-{_seconds(listed_end)} s",
+        "mode": m.get(schemas.MATCH_MODE) or schemas.VPDQ,
+        "status": status_label(m),
+        "entries": ", ".join(m.get(schemas.ENTRY_IDS) or []),
+        "labels": ", ".join(m.get(schemas.LABELS) or []),
+    }
+
+
+def _seconds(value: Any) -> str:
+    return f"{float(value):g}" if isinstance(value, (int, float)) else "?"
 
 
 def _objects(n: int) -> str:

@@ -351,8 +351,8 @@ def test_a_match_row_cites_the_listed_image_the_query_hash_and_the_mode(lists, f
         run_id="r1",
         matched_at_us=7,
     )
-    # Every column of the table but the one a repeat audit fills in later.
-    assert set(schemas.MATCHES_SCHEMA.names) - set(row) == {schemas.NEW_REASON}
+    # Every column of the table but the one a repeat audit fills in later, and the video lists' own.
+    assert set(schemas.MATCHES_SCHEMA.names) - set(row) == {schemas.NEW_REASON, *schemas.VIDEO_MATCH_COLUMNS}
     m = found.match
     assert row == {
         **row,
