@@ -34,6 +34,9 @@ from photosieve.robust.budget import query_hashes_per_image
 from photosieve.run_config import Matching
 from photosieve.text import printable, spreadsheet_cell
 from photosieve.transforms.known_lists import open_stored
+from photosieve.video.match_rows import features_by_orientation, video_frame, video_rows
+from photosieve.video.video_list import read_video_list
+from photosieve.video.video_match import VideoIndex, VideoRule
 
 FORMATS = ("text", "csv", "json")
 # The matches table's columns, less the run's own (there is no run here).
@@ -98,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             strict=not args.lenient_lists,
             open_fn=open_stored,
         )
+        videos = _video_indexes(args)
     except ListFormatError as exc:
         hint = "" if exc.whole_file else "\n(pass --lenient-lists to skip bad lines and count them)"
         parser.error(f"--list: {exc}{hint}")
@@ -123,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
         rows = schemas.hash_rows(result, mtime_us=None, run_id=RUN_ID)
-        for row in matcher.match(rows, run_id=RUN_ID, matched_at_us=matched_at_us):
+        matched = matcher.match(rows, run_id=RUN_ID, matched_at_us=matched_at_us)
+        if videos:
+            matched += _video_matches(result.uri, rows, videos, matched_at_us)
+        for row in matched:
             found += row[schemas.STATUS] == schemas.STATUS_MATCH
             if writer:
                 writer.writerow({k: _cell(v) for k, v in row.items()})
@@ -159,6 +166,24 @@ def _budget_thresholds(args, plan, specs, read: list) -> list:
     return list(with_budget_thresholds(matching, summaries).lists)
 
 
+def _video_indexes(args) -> list[VideoIndex]:
+    """Each ``--video-list`` read and indexed once (ConfigError, ListFormatError as the image lists)."""
+    matching = configure.video_list_specs(args)
+    rule = VideoRule(args.quality_cutoff, *args.video_share)
+    return [VideoIndex.build(read_video_list(spec, strict=not args.lenient_lists, open_fn=open_stored), rule)
+            for spec in matching]
+
+
+def _video_matches(uri: str, rows: list[dict], indexes: list[VideoIndex], matched_at_us: int) -> list[dict]:
+    """The rows of one object's video frames against the video lists (none for images)."""
+    frames = [frame for frame in map(video_frame, rows) if frame is not None]
+    if not frames:
+        return []
+    by_orientation = features_by_orientation(frames)
+    return [row for index in indexes
+            for row in video_rows(uri, by_orientation, index, run_id=RUN_ID, matched_at_us=matched_at_us)]
+
+
 def describe(row: dict) -> str:
     """One match as a line: file, status, list, entry ids, algorithm, distance, threshold, how."""
     ids = ",".join(printable(i) for i in row[schemas.ENTRY_IDS]) or "-"
@@ -170,6 +195,11 @@ def describe(row: dict) -> str:
         f"{row[schemas.ALGORITHM]} distance {row[schemas.DISTANCE]:g}"
         f" (threshold {row[schemas.THRESHOLD]:g})",
     ]
+    if row[schemas.ALGORITHM] == schemas.VPDQ:
+        parts[-1] = (f"vpdq {row[schemas.QUERY_MATCH_PERCENT]:.0f}% of frames (threshold {row[schemas.THRESHOLD]:g}%), "
+                     f"{row[schemas.LIST_MATCH_PERCENT]:.0f}% of the listed video's; seconds "
+                     f"{row[schemas.SEGMENT_START]:g}-{row[schemas.SEGMENT_END]:g} = listed "
+                     f"{row[schemas.LIST_SEGMENT_START]:g}-{row[schemas.LIST_SEGMENT_END]:g}")
     for label, key in (("mode", schemas.MATCH_MODE), ("variant", schemas.VARIANT),
                        ("orientation", schemas.ORIENTATION), ("listed", schemas.LIST_VARIANT)):
         value = row.get(key)

@@ -32,6 +32,7 @@ PREVIOUS_MATCH_COLUMNS = [
     schemas.LIST_NAME,
     schemas.MATCHED_HASH,
     schemas.STATUS,
+    schemas.ENTRY_IDS,  # a video-list row's identity is the listed video (incremental.match_key)
 ]
 
 

@@ -27,7 +27,6 @@ per distinct listed frame hash plus the index), one copy per SDK process.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
 import apache_beam as beam
@@ -36,22 +35,25 @@ from apache_beam.pvalue import AsList
 
 from photosieve import ledger as keys
 from photosieve import schemas
-from photosieve.hashes.value import HashValue
 from photosieve.lists.known import check_version
 from photosieve.lists.spec import ListSpec
 from photosieve.transforms.known_lists import open_stored
 from photosieve.transforms.ledger import LEDGER, Tally
+from photosieve.video.match_rows import (
+    features_by_orientation,
+    has_good_frame,
+    video_frame,
+    video_rows,
+)
 from photosieve.video.video_list import VideoListSpec, read_video_list
-from photosieve.video.video_match import VideoIndex, VideoMatch, VideoRule
-from photosieve.video.vpdq import VpdqFeature
+from photosieve.video.video_match import VideoIndex, VideoRule
 
-__all__ = ["MatchVideos", "ReadVideoLists", "expand_pattern", "read_video_index", "video_match_row"]
+__all__ = ["MatchVideos", "ReadVideoLists", "expand_pattern", "read_video_index"]
 
 # Ledger: videos whose frames were matched against the video lists, per orientation count.
 VIDEOS_QUERIED = ("videos", "queried")
 # ... and videos with no frame of good enough quality to match (counted, not matched).
 VIDEOS_NO_GOOD_FRAME = ("videos", "no_good_frame")
-_UPRIGHT = ("", "original")
 
 
 def expand_pattern(pattern: str) -> list[str]:
@@ -89,59 +91,11 @@ class ReadVideoLists(beam.PTransform):
         )
 
 
-def video_match_row(uri: str, found: VideoMatch, index: VideoIndex, orientation: str | None, *,
-                    run_id: str, matched_at_us: int) -> dict:
-    """The ``matches`` row of one (video, listed video) pair (see ``schemas.VIDEO_MATCH_COLUMNS``)."""
-    query = found.query_feature
-    return {
-        schemas.URI: uri,
-        schemas.FRAME: query.frame_number,
-        schemas.FRAME_TIMESTAMP: query.timestamp,
-        schemas.ALGORITHM: schemas.VPDQ,
-        schemas.QUERY_HASH: query.hex,
-        schemas.ORIENTATION: orientation,
-        schemas.VARIANT: None,
-        schemas.QUALITY: query.quality,
-        schemas.LIST_NAME: index.name,
-        schemas.LIST_VERSION: index.version,
-        schemas.LIST_ROLE: "match",
-        schemas.ENTRY_IDS: [found.video_id],
-        schemas.LABELS: list(found.labels),
-        schemas.MATCHED_HASH: found.listed_hash.hex(),
-        schemas.DISTANCE: float(found.distance),
-        schemas.THRESHOLD: float(index.rule.query_percent),
-        schemas.STATUS: schemas.STATUS_MATCH,
-        schemas.SUPPRESSED_BY: None,
-        schemas.RUN_ID: run_id,
-        schemas.MATCHED_AT: matched_at_us,
-        schemas.MATCH_MODE: schemas.VPDQ,
-        schemas.LIST_VARIANT: None,
-        schemas.SCORE: found.query_match_percent,
-        schemas.SECOND_DISTANCE: None,
-        schemas.QUERY_MATCH_PERCENT: found.query_match_percent,
-        schemas.LIST_MATCH_PERCENT: found.compared_match_percent,
-        schemas.SEGMENT_START: found.segment_start,
-        schemas.SEGMENT_END: found.segment_end,
-        schemas.LIST_SEGMENT_START: found.listed_start,
-        schemas.LIST_SEGMENT_END: found.listed_end,
-    }
-
-
 def _video_frame(row: dict) -> Iterable[tuple[str, tuple]]:
-    """(uri, (orientation, frame, timestamp, hash, quality)) of a video frame's PDQ row; else nothing."""
-    if (row[schemas.ALGORITHM] != "pdq" or row.get(schemas.FRAME_TIMESTAMP) is None
-            or row.get(schemas.VARIANT)):
-        return
-    yield row[schemas.URI], (row.get(schemas.ORIENTATION) or "", row.get(schemas.FRAME) or 0,
-                             row[schemas.FRAME_TIMESTAMP], row[schemas.HASH], row.get(schemas.QUALITY) or 0)
-
-
-def features_by_orientation(frames: Iterable[tuple]) -> dict[str, list[VpdqFeature]]:
-    """A video's grouped frames as vPDQ features per orientation, in frame order."""
-    by: dict[str, list[VpdqFeature]] = defaultdict(list)
-    for orientation, frame, timestamp, hex_hash, quality in sorted(frames, key=lambda f: (f[0], f[1])):
-        by[orientation].append(VpdqFeature(frame, quality, HashValue("pdq", bytes.fromhex(hex_hash)), timestamp))
-    return by
+    """(uri, frame) of a video frame's PDQ row (see :func:`~photosieve.video.match_rows.video_frame`); else nothing."""
+    frame = video_frame(row)
+    if frame is not None:
+        yield row[schemas.URI], frame
 
 
 class _MatchVideoFn(beam.DoFn):
@@ -159,21 +113,11 @@ class _MatchVideoFn(beam.DoFn):
         by_orientation = features_by_orientation(frames)
         self._tally.add(VIDEOS_QUERIED)
         for index in sorted(indexes, key=lambda i: i.name):
-            if not any(f.quality >= index.rule.quality for fs in by_orientation.values() for f in fs):
+            if not has_good_frame(by_orientation, index):
                 self._tally.add((*VIDEOS_NO_GOOD_FRAME, index.name))
                 continue
-            best: dict[str, tuple[tuple, VideoMatch, str]] = {}
-            for orientation, features in sorted(by_orientation.items()):
-                for found in index.match(features):
-                    # Upright first, then the larger shares; a tie keeps the earlier orientation.
-                    rank = (orientation not in _UPRIGHT, -found.query_match_percent,
-                            -found.compared_match_percent)
-                    if found.video_id not in best or rank < best[found.video_id][0]:
-                        best[found.video_id] = (rank, found, orientation)
-            for video_id in sorted(best):
-                _, found, orientation = best[video_id]
-                row = video_match_row(uri, found, index, orientation or None,
-                                      run_id=self._run_id, matched_at_us=self._matched_at_us)
+            for row in video_rows(uri, by_orientation, index, run_id=self._run_id,
+                                  matched_at_us=self._matched_at_us):
                 self._tally.add((*keys.MATCHES_STATUS, schemas.STATUS_MATCH))
                 self._tally.add((*keys.MATCHES_LIST, index.name, schemas.STATUS_MATCH))
                 self._tally.add((*keys.MATCHES_MODE, schemas.VPDQ))
