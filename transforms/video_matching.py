@@ -70,7 +70,19 @@ def read_video_index(spec: VideoListSpec, rule: VideoRule, *, strict: bool = Tru
 
 
 class ReadVideoLists(beam.PTransform):
-    """Each video list read and indexed once, on one worker: a PCollection of VideoIndex."""
+    """Each video list read and indexed once, on one worker: a PCollection of VideoIndex.
+
+    Example (a JSON Lines list of one video with two frames):
+
+    >>> import json, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "videos.jsonl"
+    >>> signal = [f"{'0f' * 32},90,0.0", f"{'f0' * 32},90,1.0"]
+    >>> _ = path.write_text(json.dumps({"id": "v1", "vpdq": signal}) + "\\n")
+    >>> with beam.Pipeline() as p:
+    ...     indexes = p | ReadVideoLists([VideoListSpec(str(path))], VideoRule())
+    ...     _ = indexes | beam.Map(lambda i: print(i.name, len(i), i.hashes))
+    videos 1 2
+    """
 
     def __init__(self, lists: Sequence[VideoListSpec], rule: VideoRule, *, strict: bool = True,
                  expected_versions: Mapping[str, str] | None = None):
@@ -131,6 +143,21 @@ class _MatchVideoFn(beam.DoFn):
 
 class MatchVideos(beam.PTransform):
     """Videos' frame rows against video lists: one ``matches`` row per matching (video, listed video).
+
+    Example (a listed video of two frames; a video showing one of them, and nothing else):
+
+    >>> import json, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "known.jsonl"
+    >>> signal = [f"{'0f' * 32},90,0.0", f"{'f0' * 32},90,1.0"]
+    >>> _ = path.write_text(json.dumps({"id": "case-9", "vpdq": signal}) + "\\n")
+    >>> row = {"uri": "clip.mp4", "algorithm": "pdq", "hash": "0f" * 31 + "0e", "quality": 90,
+    ...        "frame": 0, "timestamp": 0.0}
+    >>> with beam.Pipeline() as p:
+    ...     matched = p | beam.Create([row]) | MatchVideos(
+    ...         [VideoListSpec(str(path))], run_id="r1", matched_at_us=0)
+    ...     _ = matched["matches"] | beam.Map(lambda r: print(
+    ...         r["uri"], r["entry_ids"], r["query_match_percent"], r["list_match_percent"]))
+    clip.mp4 ['case-9'] 100.0 50.0
 
     Args:
         lists: the video lists.

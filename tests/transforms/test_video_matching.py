@@ -18,7 +18,9 @@ from photosieve.transforms.video_matching import (
 from photosieve.video import vpdq
 from photosieve.video.video_list import VideoListSpec
 from photosieve.video.video_match import VideoRule
+from photosieve.transforms import video_matching
 from tests.photosieve.video import videos
+from tests.transforms import docstring_examples
 
 RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
 
@@ -133,3 +135,7 @@ def test_names_must_be_unique(video_list):
     with pytest.raises(ValueError, match="unique"):
         MatchVideos([video_list, video_list], run_id="r1", matched_at_us=0)
     assert ConfigError  # the spec's own checks are in tests/photosieve/video/test_video_list.py
+
+
+def test_docstring_examples():
+    docstring_examples.check(video_matching)

@@ -222,3 +222,28 @@ def test_a_match_run_counts_the_hash_rows_it_read_not_objects(tmp_path):
     summary["command"] = "match"
     (run / "summary.json").write_text(json.dumps(summary))
     assert [(c.label, c.value) for c in build_report(str(run)).counts] == [("hash rows read", 40)]
+
+
+def _video_match(uri, query, listed, segment, listed_segment, **extra):
+    return _match(uri, 4, lst="videos", algorithm=schemas.VPDQ, **{
+        schemas.THRESHOLD: 80.0, schemas.SCORE: query, schemas.MATCH_MODE: schemas.VPDQ,
+        schemas.QUERY_MATCH_PERCENT: query, schemas.LIST_MATCH_PERCENT: listed,
+        schemas.SEGMENT_START: segment[0], schemas.SEGMENT_END: segment[1],
+        schemas.LIST_SEGMENT_START: listed_segment[0], schemas.LIST_SEGMENT_END: listed_segment[1], **extra})
+
+
+def test_video_matches_say_shares_and_seconds_not_a_distance_plot(tmp_path):
+    rows = [_video_match("clip.mp4", 100.0, 40.0, (0.0, 4.0), (3.0, 7.0)),
+            _video_match("flip.mp4", 85.0, 100.0, (0.0, 9.0), (0.0, 9.0), **{schemas.ORIENTATION: "flipy"}),
+            _match("a.jpg", 3, **{schemas.FRAME_TIMESTAMP: 2.0, schemas.FRAME: 50})]
+    report = build_report(str(_write_run(tmp_path / "run", rows)))
+    assert set(report.distances) == {"pdq"}  # the video pairs have shares, not distances to plot
+    markdown = render_markdown(report)
+    assert "clip.mp4 \\(0-4 s\\)" in markdown
+    assert "video\\: 100% of its frames match 40% of the listed video's frames \\(3-7 s of it\\)" in markdown
+    assert "mirror" in markdown.split("flip.mp4")[1].split("\n")[0]
+    assert "the whole listed video" in markdown
+    assert "2 video matches" in markdown and "1 cover the whole listed video, 1 a part of it" in markdown
+    assert "a.jpg \\(at 2 s, frame 50\\)" in markdown and "a frame of a video" in markdown
+    page = render_html(report)
+    assert "2 video matches" in page and "clip.mp4 (0-4 s)" in page
