@@ -38,6 +38,7 @@ from photosieve.cli.hash_flags import add_hash_arguments, decode_options, video_
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan, ImageHasher, ObjectHashes
 from photosieve.lists.columns import HASH_OUTPUT_COLUMNS
+from photosieve.video.vpdq import VpdqFeature
 from photosieve.pipelines import help_text, local_files
 from photosieve.text import printable, spreadsheet_cell
 
@@ -45,8 +46,9 @@ COLUMNS = HASH_OUTPUT_COLUMNS  # lists read this header back with paths as ids
 # Columns that hold text (names, messages, labels of photosieve's own): the
 # ones a CSV cell must neutralise. The others hold numbers and booleans.
 TEXT_COLUMNS = frozenset({"path", "algorithm", "orientation", "hash", "format", "error", "message"})
-# Output formats; "te" is threatexchange hash's: one "<algorithm> <hash>" line per hash.
-FORMATS = ("csv", "jsonl", "te")
+# Output formats; "te" is threatexchange hash's: one "<algorithm> <hash>" line per hash;
+# "video-list" one JSON line per video object, {"id": path, "vpdq": signal}: a --video-list file.
+FORMATS = ("csv", "jsonl", "te", "video-list")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,8 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-f", "--format", choices=FORMATS, default="csv",
         help="Output format: csv or jsonl (one row per hash or failure; both read back as lists, "
-        "ids from path), or te ('<algorithm> <hash>' lines as threatexchange hash prints, "
-        "failures on stderr). Default: csv.",
+        "ids from path), te ('<algorithm> <hash>' lines as threatexchange hash prints, "
+        "failures on stderr), or video-list (one JSON line per video, its path as id and its "
+        "vPDQ signal: a --video-list file of the videos given; images and failures on stderr). "
+        "Default: csv.",
     )
     parser.add_argument("-o", "--output", default="-", help="Output file. Default: - (standard output).")
     return parser
@@ -77,7 +81,8 @@ def rows(result: ObjectHashes) -> Iterator[dict]:
     for d in result.digests:
         yield {**blank, "path": result.uri, "frame": 0, "algorithm": d.hash.algorithm, "hash": d.hash.to_hex()}
     for frame in result.frames:
-        notes = {"frame": frame.frame, "width": frame.width, "height": frame.height, "format": frame.format,
+        notes = {"frame": frame.frame, "timestamp": "" if frame.timestamp is None else frame.timestamp,
+                 "width": frame.width, "height": frame.height, "format": frame.format,
                  "exif_transposed": frame.exif_transposed, "scale": frame.scale}
         for r in frame.results:
             yield {**blank, "path": result.uri, **notes, "algorithm": r.hash.algorithm,
@@ -105,6 +110,25 @@ def write_te(row: dict, out) -> None:
     print(note, file=sys.stderr)
 
 
+def write_video(result: ObjectHashes, out) -> None:
+    """One video's line of a JSON Lines video list (``--video-list``); anything else a note on stderr."""
+    features = [VpdqFeature(frame.frame, r.quality or 0, r.hash, frame.timestamp)
+                for frame in result.frames if frame.timestamp is not None
+                for r in frame.results if r.hash.algorithm == "pdq" and r.orientation in (None, "", "original")]
+    for failure in result.failures:
+        print(f"photosieve hash: {printable(result.uri)}: {failure.reason.value}: {printable(failure.message)}",
+              file=sys.stderr)
+    if not features:
+        if not result.failures:
+            print(f"photosieve hash: {printable(result.uri)}: not a video (no vPDQ frames): left out",
+                  file=sys.stderr)
+        return
+    # python-threatexchange's signal items, with the timestamp to the millisecond (its own
+    # writer keeps three significant digits, which blurs the seconds of long videos).
+    signal = [f"{f.hex},{f.quality},{f.timestamp:.3f}" for f in features]
+    out.write(json.dumps({"id": result.uri, "vpdq": signal}) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -112,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         hasher = ImageHasher(HashPlan.parse(args.algorithms, decode_options(args), video_interval_s=video_interval(args)))
     except ConfigError as exc:
         parser.error(str(exc))  # exits 2
+    if args.format == "video-list" and "pdq" not in hasher.plan.algorithms:
+        parser.error("--format video-list needs pdq among --algorithms (vPDQ is PDQ of sampled frames)")
 
     problem = local_files.check_paths(args.paths)
     if problem:
@@ -124,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         if writer:
             writer.writeheader()
         for result in hasher.hash_many(items):
+            if args.format == "video-list":
+                write_video(result, out)
+                continue
             for row in rows(result):
                 if writer:
                     writer.writerow(csv_row(row))

@@ -39,7 +39,7 @@ LABEL_SEPARATORS = r"[\s,;|]+"
 # ``'`` before a leading ``= + - @ ' TAB CR``), so its ``path``, read as an
 # id, drops that ``'`` (:func:`unguard`) to be the name the tables hold.
 HASH_OUTPUT_COLUMNS = (
-    "path", "frame", "algorithm", "orientation", "hash", "quality",
+    "path", "frame", "timestamp", "algorithm", "orientation", "hash", "quality",
     "width", "height", "format", "exif_transposed", "scale", "error", "message",
 )
 _GUARDED = r"^'([=+\-@\t\r'])"

@@ -172,3 +172,37 @@ def test_te_output_reads_back_as_a_plain_text_list(folder, capsys, tmp_path):
     assert cli.main(["hash", str(root), "-a", "pdq,md5", "-f", "te", "-o", str(out)]) == 0
     hash_list = read_list(str(out))
     assert hash_list.format == "text" and sorted(hash_list.groups) == ["md5", "pdq"]
+
+
+def test_video_frames_have_their_timestamp_and_images_none(folder, capsys):
+    from tests.photosieve.video import videos
+
+    root, _ = folder
+    (root / "clip.mp4").write_bytes(videos.video("mp4-h264", seconds=3))
+    assert cli.main(["hash", str(root / "clip.mp4"), str(root / "a.png"), "-a", "pdq"]) == 0
+    rows = _csv(capsys.readouterr().out)
+    stamps = [(r["path"].split("/")[-1], r["frame"], r["timestamp"]) for r in rows if r["hash"]]
+    assert stamps == [("clip.mp4", "0", "0.0"), ("clip.mp4", "25", "1.0"), ("clip.mp4", "50", "2.0"),
+                      ("a.png", "0", "")]
+
+
+def test_video_list_format_writes_a_list_the_audit_reads(folder, capsys, tmp_path):
+    from photosieve.video import vpdq
+    from photosieve.video.video_list import VideoListSpec, read_video_list
+    from tests.photosieve.video import videos
+
+    root, _ = folder
+    data = videos.video("mp4-h264", seconds=3)
+    (root / "clip.mp4").write_bytes(data)
+    out = tmp_path / "videos.jsonl"
+    assert cli.main(["hash", str(root / "clip.mp4"), str(root / "a.png"), "--format", "video-list",
+                     "-o", str(out)]) == 0
+    assert "a.png: not a video" in capsys.readouterr().err
+    listed = read_video_list(VideoListSpec(str(out)))
+    assert listed.ids == (str(root / "clip.mp4"),)
+    expected = vpdq.hash_video(data)
+    got = listed.features[0]
+    assert [(f.hex, f.quality, f.timestamp) for f in got] == [(f.hex, f.quality, f.timestamp) for f in expected]
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["hash", str(root / "clip.mp4"), "-a", "md5", "--format", "video-list"])
+    assert exit_.value.code == 2 and "needs pdq" in capsys.readouterr().err
