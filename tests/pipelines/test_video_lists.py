@@ -83,3 +83,15 @@ def test_match_files_finds_the_copy_of_the_known_video(demo, capsys):
     assert status == 1
     assert f"list={demo_data.VIDEO_LIST}" in out and "vpdq 100% of frames" in out
     assert "seconds 0-4 = listed 1-5" in out
+
+
+def test_match_on_stored_hashes_finds_the_same_video_pair(demo, tmp_path):
+    audited, rematched = tmp_path / "audit", tmp_path / "match"
+    assert _audit(demo, audited, "--video-list", _videos(demo)) == 0
+    assert cli.main(["match", "--hashes", str(audited / schemas.HASHES), "--list",
+                     f"known={demo / 'lists' / 'known.csv'}", "--video-list", _videos(demo),
+                     "--output", str(rematched)]) == 0
+    columns = (schemas.URI, schemas.ENTRY_IDS, *schemas.VIDEO_MATCH_COLUMNS, schemas.DISTANCE)
+    assert [tuple(str(r[c]) for c in columns) for r in _video_rows(rematched)] == [
+        tuple(str(r[c]) for c in columns) for r in _video_rows(audited)]
+    assert len(_video_rows(rematched)) == 1
