@@ -38,9 +38,9 @@ from photosieve.cli.hash_flags import add_hash_arguments, decode_options, video_
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan, ImageHasher, ObjectHashes
 from photosieve.lists.columns import HASH_OUTPUT_COLUMNS
-from photosieve.video.vpdq import VpdqFeature
 from photosieve.pipelines import help_text, local_files
 from photosieve.text import printable, spreadsheet_cell
+from photosieve.video.vpdq import VpdqFeature
 
 COLUMNS = HASH_OUTPUT_COLUMNS  # lists read this header back with paths as ids
 # Columns that hold text (names, messages, labels of photosieve's own): the
