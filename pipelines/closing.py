@@ -235,6 +235,9 @@ def _budgets(summary: Summary) -> list[str]:
     """Per list whose PDQ threshold came from the false-match budget: the threshold, and its bound."""
     texts = []
     for entry in summary.lists or ():
+        if isinstance(entry, Mapping) and entry.get("kind") == "video":
+            texts.append(_video_rule(entry))
+            continue
         budget = entry.get(LIST_BUDGET) if isinstance(entry, Mapping) else None
         if not isinstance(budget, Mapping) or not budget.get("applied"):
             continue
@@ -250,6 +253,19 @@ def _budgets(summary: Summary) -> list[str]:
             text += "strictest measured point"
         texts.append(text)
     return texts
+
+
+def _video_rule(entry: Mapping) -> str:
+    """A video list's rule in words (vPDQ: shares of frames, not one distance); the summary is read, not trusted."""
+    rule = entry.get("rule") if isinstance(entry.get("rule"), Mapping) else {}
+    thresholds = entry.get("thresholds") if isinstance(entry.get("thresholds"), Mapping) else {}
+
+    def number(value) -> str:
+        return f"{value:g}" if isinstance(value, (int, float)) else "?"
+
+    return (f"{printable(entry.get('name'))}: vpdq, {number(rule.get('query_percent'))}% of a video's frames "
+            f"within {number(thresholds.get('vpdq'))} bits of a listed video's (and "
+            f"{number(rule.get('compared_percent'))}% of its), {number(entry.get('videos'))} listed videos")
 
 
 def _strategy(summary: Summary) -> str | None:

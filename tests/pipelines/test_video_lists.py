@@ -95,3 +95,10 @@ def test_match_on_stored_hashes_finds_the_same_video_pair(demo, tmp_path):
     assert [tuple(str(r[c]) for c in columns) for r in _video_rows(rematched)] == [
         tuple(str(r[c]) for c in columns) for r in _video_rows(audited)]
     assert len(_video_rows(rematched)) == 1
+
+
+def test_closing_block_states_the_video_rule(demo, tmp_path, capsys):
+    assert _audit(demo, tmp_path / "o", "--video-list", _videos(demo), "--video-share", "70,10") == 0
+    out = capsys.readouterr().out
+    assert (f"{demo_data.VIDEO_LIST}: vpdq, 70% of a video's frames within 31 bits of a listed video's "
+            "(and 10% of its), 1 listed videos") in out
