@@ -40,7 +40,7 @@ from photosieve.hashing import HashPlan, ImageHasher, ObjectHashes
 from photosieve.lists.columns import HASH_OUTPUT_COLUMNS
 from photosieve.pipelines import help_text, local_files
 from photosieve.text import printable, spreadsheet_cell
-from photosieve.video.vpdq import VpdqFeature
+from photosieve.video.vpdq import VpdqFeature, format_hash_file
 
 COLUMNS = HASH_OUTPUT_COLUMNS  # lists read this header back with paths as ids
 # Columns that hold text (names, messages, labels of photosieve's own): the
@@ -48,7 +48,8 @@ COLUMNS = HASH_OUTPUT_COLUMNS  # lists read this header back with paths as ids
 TEXT_COLUMNS = frozenset({"path", "algorithm", "orientation", "hash", "format", "error", "message"})
 # Output formats; "te" is threatexchange hash's: one "<algorithm> <hash>" line per hash;
 # "video-list" one JSON line per video object, {"id": path, "vpdq": signal}: a --video-list file.
-FORMATS = ("csv", "jsonl", "te", "video-list")
+# "vpdq" Meta's vPDQ hash file of one video (frame_number,quality,hash,timestamp lines).
+FORMATS = ("csv", "jsonl", "te", "video-list", "vpdq")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,8 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="Output format: csv or jsonl (one row per hash or failure; both read back as lists, "
         "ids from path), te ('<algorithm> <hash>' lines as threatexchange hash prints, "
         "failures on stderr), or video-list (one JSON line per video, its path as id and its "
-        "vPDQ signal: a --video-list file of the videos given; images and failures on stderr). "
-        "Default: csv.",
+        "vPDQ signal: a --video-list file of the videos given; images and failures on stderr), or "
+        "vpdq (Meta's vPDQ hash file of ONE video, as its C++ tools write it; a folder of such "
+        "files is a --video-list glob). Default: csv.",
     )
     parser.add_argument("-o", "--output", default="-", help="Output file. Default: - (standard output).")
     return parser
@@ -110,11 +112,16 @@ def write_te(row: dict, out) -> None:
     print(note, file=sys.stderr)
 
 
-def write_video(result: ObjectHashes, out) -> None:
-    """One video's line of a JSON Lines video list (``--video-list``); anything else a note on stderr."""
-    features = [VpdqFeature(frame.frame, r.quality or 0, r.hash, frame.timestamp)
+def video_features(result: ObjectHashes) -> list[VpdqFeature]:
+    """The upright PDQ features of a video's sampled frames (none for an image)."""
+    return [VpdqFeature(frame.frame, r.quality or 0, r.hash, frame.timestamp)
                 for frame in result.frames if frame.timestamp is not None
                 for r in frame.results if r.hash.algorithm == "pdq" and r.orientation in (None, "", "original")]
+
+
+def write_video(result: ObjectHashes, out) -> None:
+    """One video's line of a JSON Lines video list (``--video-list``); anything else a note on stderr."""
+    features = video_features(result)
     for failure in result.failures:
         print(f"photosieve hash: {printable(result.uri)}: {failure.reason.value}: {printable(failure.message)}",
               file=sys.stderr)
@@ -129,6 +136,24 @@ def write_video(result: ObjectHashes, out) -> None:
     out.write(json.dumps({"id": result.uri, "vpdq": signal}) + "\n")
 
 
+def _write_hash_file(results, out) -> int:
+    """Meta's hash file of the one video given: 0, or 2 when the objects are not exactly one video."""
+    videos = []
+    for result in results:
+        features = video_features(result)
+        for failure in result.failures:
+            print(f"photosieve hash: {printable(result.uri)}: {failure.reason.value}: "
+                  f"{printable(failure.message)}", file=sys.stderr)
+        if features:
+            videos.append((result.uri, features))
+    if len(videos) != 1:
+        print(f"photosieve hash: --format vpdq writes the hash file of one video; {len(videos)} videos "
+              "were hashed (use --format video-list for several)", file=sys.stderr)
+        return 2
+    out.write(format_hash_file(videos[0][1]))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -136,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         hasher = ImageHasher(HashPlan.parse(args.algorithms, decode_options(args), video_interval_s=video_interval(args)))
     except ConfigError as exc:
         parser.error(str(exc))  # exits 2
-    if args.format == "video-list" and "pdq" not in hasher.plan.algorithms:
-        parser.error("--format video-list needs pdq among --algorithms (vPDQ is PDQ of sampled frames)")
+    if args.format in ("video-list", "vpdq") and "pdq" not in hasher.plan.algorithms:
+        parser.error(f"--format {args.format} needs pdq among --algorithms (vPDQ is PDQ of sampled frames)")
 
     problem = local_files.check_paths(args.paths)
     if problem:
@@ -149,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
         writer = csv.DictWriter(out, fieldnames=COLUMNS) if args.format == "csv" else None
         if writer:
             writer.writeheader()
-        for result in hasher.hash_many(items):
+        results = hasher.hash_many(items)
+        if args.format == "vpdq":
+            return _write_hash_file(results, out)
+        for result in results:
             if args.format == "video-list":
                 write_video(result, out)
                 continue

@@ -206,3 +206,20 @@ def test_video_list_format_writes_a_list_the_audit_reads(folder, capsys, tmp_pat
     with pytest.raises(SystemExit) as exit_:
         cli.main(["hash", str(root / "clip.mp4"), "-a", "md5", "--format", "video-list"])
     assert exit_.value.code == 2 and "needs pdq" in capsys.readouterr().err
+
+
+def test_vpdq_format_writes_meta_s_hash_file_of_one_video(folder, capsys, tmp_path):
+    from photosieve.video import vpdq
+    from tests.photosieve.video import videos
+
+    root, _ = folder
+    data = videos.video("mp4-h264", seconds=3)
+    (root / "clip.mp4").write_bytes(data)
+    out = tmp_path / "clip.txt"
+    assert cli.main(["hash", str(root / "clip.mp4"), "--format", "vpdq", "-o", str(out)]) == 0
+    assert out.read_text() == vpdq.format_hash_file(vpdq.hash_video(data))
+    assert out.read_text().splitlines()[1].startswith("25,")  # frame_number,quality,hash,timestamp
+    assert cli.main(["hash", str(root), "--format", "vpdq", "-o", str(tmp_path / "x.txt")]) == 0  # one video
+    (root / "clip2.mp4").write_bytes(data)
+    assert cli.main(["hash", str(root), "--format", "vpdq", "-o", str(tmp_path / "y.txt")]) == 2
+    assert "2 videos were hashed" in capsys.readouterr().err
