@@ -238,6 +238,7 @@ def edits(size: tuple[int, int]) -> tuple[Edit, ...]:
     """The copies made of each original; borders are sized from the original's frame size."""
     width, height = size
     bar = 2 * round(height / 6 / 2)  # letterbox: 16:9 in ~4:3; pillarbox: 1/8 of the width each side
+    thin = 2 * round(height / 24 / 2)  # ~4% of the height each side: where PDQ's tolerance is tried
     side = 2 * round(width / 8 / 2)
     return (
         Edit("crf38", "H.264 re-encoded at CRF 38 (original CRF 20)", recipe=H264_LOW),
@@ -247,8 +248,10 @@ def edits(size: tuple[int, int]) -> tuple[Edit, ...]:
         Edit("trim-middle-50", "middle 50% (25% to 75%)", trim(0.25, 0.75)),
         Edit("trim-first-30", "first 30%", trim(0.0, 0.30)),
         Edit("letterbox", f"black bars {bar} px top and bottom", _mapped(_padded(bar, 0))),
+        Edit("letterbox-thin", f"black bars {thin} px top and bottom", _mapped(_padded(thin, 0))),
         Edit("pillarbox", f"black bars {side} px left and right", _mapped(_padded(0, side))),
         Edit("crop-80", "central 80% crop (not rescaled)", _mapped(_cropped(0.8))),
+        Edit("crop-95", "central 95% crop (not rescaled)", _mapped(_cropped(0.95))),
         Edit("webm-vp9", "VP9 in WebM (CRF 36, realtime)", recipe=VP9),
         Edit("mirror", "left-right mirror", _mapped(lambda rgb: rgb[:, ::-1])),
     )
