@@ -12,7 +12,8 @@ Measures, at python-threatexchange's defaults (distance <= 31, quality >= 50,
 query share >= 80%, compared share >= 0%):
 
 * per edit kind, the share of copies found: ``match(query=copy,
-  compared=original).is_match()``. That direction is the one an audit runs:
+  compared=original).is_match()``, and how far each query frame is from
+  its nearest original frame (the distance <= 31 is tried on). That direction is the one an audit runs:
   the query is the archive's video, the compared side the list's known
   original. Trims are also shown the other way round (query = original),
   which is how a list of short clips would miss long archive videos;
@@ -297,17 +298,27 @@ def best_orientation(query: dict[str, list[VpdqFeature]],
     return name, results[name]
 
 
-def frame_distances(a: Sequence[VpdqFeature], b: Sequence[VpdqFeature],
+def distance_matrix(a: Sequence[VpdqFeature], b: Sequence[VpdqFeature],
                     quality: int = VPDQ_QUALITY_THRESHOLD) -> np.ndarray:
-    """Hamming distances of every pair of frames kept by vPDQ's quality filter, flattened."""
+    """Hamming distances between the frames of ``a`` and of ``b`` kept by vPDQ's quality filter."""
     def bits(features: Sequence[VpdqFeature]) -> np.ndarray:
         kept = [np.frombuffer(f.pdq.bits, dtype=np.uint8) for f in features if f.quality >= quality]
         return np.unpackbits(np.stack(kept), axis=1) if kept else np.zeros((0, 256), dtype=np.uint8)
 
     x, y = bits(a), bits(b)
-    if not len(x) or not len(y):
-        return np.zeros(0, dtype=np.int64)
-    return (x[:, None, :] != y[None, :, :]).sum(axis=2).ravel()
+    return (x[:, None, :] != y[None, :, :]).sum(axis=2, dtype=np.int64)
+
+
+def frame_distances(a: Sequence[VpdqFeature], b: Sequence[VpdqFeature],
+                    quality: int = VPDQ_QUALITY_THRESHOLD) -> np.ndarray:
+    """Every pair's distance (:func:`distance_matrix`), flattened."""
+    return distance_matrix(a, b, quality).ravel()
+
+
+def nearest_distances(query: Sequence[VpdqFeature], compared: Sequence[VpdqFeature]) -> np.ndarray:
+    """For each kept query frame, the distance to the nearest kept compared frame (what <= 31 is tried on)."""
+    d = distance_matrix(query, compared)
+    return d.min(axis=1) if d.size else np.zeros(0, dtype=np.int64)
 
 
 # --- photos ---------------------------------------------------------------------------------------
@@ -383,26 +394,33 @@ def recall_rows(corpus: Corpus) -> list[dict]:
     rows = []
     originals = [o["original"] for o in corpus.originals]
     for name, copies in corpus.copies.items():
-        rows.append(_recall(name, [match(c["original"], o) for c, o in zip(copies, originals)],
-                            corpus.seconds[name]))
+        pairs = [(c["original"], o) for c, o in zip(copies, originals)]
+        rows.append(_recall(name, pairs, corpus.seconds[name]))
         if name.startswith("trim"):
             rows.append(_recall(f"{name}, reversed (query = original)",
-                                [match(o, c["original"]) for c, o in zip(copies, originals)],
+                                [(o, c["original"]) for c, o in zip(copies, originals)],
                                 corpus.seconds["original"]))
         if name == "mirror":
-            best = [best_orientation(c, o) for c, o in zip(copies, originals)]
-            row = _recall(f"{name}, any of 8 orientations", [m for _, m in best], corpus.seconds[name])
-            row["orientations"] = sorted({n for n, _ in best})
+            best = [best_orientation(c, o)[0] for c, o in zip(copies, originals)]
+            row = _recall(f"{name}, any of 8 orientations",
+                          [(c[b], o) for c, o, b in zip(copies, originals, best)], corpus.seconds[name])
+            row["orientations"] = sorted(set(best))
             rows.append(row)
     return rows
 
 
-def _recall(name: str, results: Sequence[VpdqMatch], seconds: Sequence[float]) -> dict:
+def _recall(name: str, pairs: Sequence[tuple[Sequence[VpdqFeature], Sequence[VpdqFeature]]],
+            seconds: Sequence[float]) -> dict:
+    """One row: decisions and shares of (query, compared) pairs, and the query frames' nearest distances."""
+    results = [match(query, compared) for query, compared in pairs]
     q = [m.query_match_percent for m in results]
     c = [m.compared_match_percent for m in results]
+    nearest = np.concatenate([nearest_distances(query, compared) for query, compared in pairs])
     return {
         "edit": name, "copies": len(results), "found": sum(m.is_match() for m in results),
         "mean_query": statistics.fmean(q), "min_query": min(q), "mean_compared": statistics.fmean(c),
+        "nearest_median": float(np.median(nearest)) if len(nearest) else None,
+        "nearest_p90": float(np.percentile(nearest, 90)) if len(nearest) else None,
         "mean_seconds": statistics.fmean(seconds),
     }
 
@@ -506,7 +524,9 @@ def markdown(rows: Sequence[dict], columns: Sequence[tuple[str, str, str]]) -> s
 
 RECALL_COLUMNS = (("edit", "edit", ""), ("copies", "copies", "d"), ("found (80/0)", "found", "d"),
                   ("mean query %", "mean_query", ".1f"), ("min query %", "min_query", ".1f"),
-                  ("mean compared %", "mean_compared", ".1f"), ("mean s", "mean_seconds", ".1f"),
+                  ("mean compared %", "mean_compared", ".1f"),
+                  ("nearest bits, median", "nearest_median", ".0f"),
+                  ("90th pct", "nearest_p90", ".0f"), ("mean s", "mean_seconds", ".1f"),
                   ("best orientation", "orientations", ""))
 FALSE_COLUMNS = (("pairs", "pairs", ""), ("count", "count", "d"), ("say match", "matches", "d"),
                  ("max query %", "max_query", ".1f"), ("99th pct query %", "p99_query", ".1f"),

@@ -98,6 +98,8 @@ def test_frame_distances_are_the_pairwise_hamming_distances(clips):
     got = bench.frame_distances(a, b, quality=0)
     assert got.tolist() == [x.distance(y) for x in a for y in b]
     assert len(bench.frame_distances(a, b, quality=101)) == 0
+    nearest = bench.nearest_distances(a, b)
+    assert nearest.tolist() == [min(x.distance(y) for y in b) for x in a if x.quality >= 50]
 
 
 def test_the_measures_on_a_small_corpus(clips, kinds):
@@ -108,6 +110,8 @@ def test_the_measures_on_a_small_corpus(clips, kinds):
     assert recall["crf38"]["found"] == 2 and recall["trim-first-30"]["found"] == 2
     assert recall["trim-first-30, reversed (query = original)"]["found"] == 0  # 2 of 6 frames
     assert recall["mirror, any of 8 orientations"]["orientations"] == [bench.MIRROR]
+    assert recall["mirror, any of 8 orientations"]["nearest_median"] <= 31
+    assert recall["mirror"]["nearest_median"] > 31
     false = {row["pairs"]: row for row in bench.false_match_rows(corpus)}
     assert [false[k]["count"] for k in false] == [2, 6, 8]
     assert all(row["matches"] == 0 for row in false.values())
