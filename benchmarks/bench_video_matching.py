@@ -28,9 +28,10 @@ query share >= 80%, compared share >= 0%):
 * cost: process CPU seconds (all threads) of photosieve's hashing per hour
   of video, against Meta's ``vpdq.computeHash`` (one thread) on the same files.
 
-No parameter is tuned: all thresholds are upstream defaults. Photos are
-drawn from a seeded permutation of the folder (the first ``K x clips``), so
-another seed draws other photos.
+No parameter is tuned or picked on the photos: all thresholds are upstream
+defaults. Photos are drawn from a seeded permutation of half B of the folder
+(bench_robustness.split_of; half A holds the false-match curve's counts), the
+first ``K x clips`` of it, so different originals share no photo.
 
     .venv/bin/python -m benchmarks.bench_video_matching --photos /work/shared/data/photos \\
         --clips 10 --size 640x360 --cost-sizes 640x360,1280x720 --out /tmp/video_matching.json
@@ -57,6 +58,7 @@ import av
 import numpy as np
 from PIL import Image, ImageOps
 
+from benchmarks.bench_robustness import split_of
 from photosieve.hashes import pdq
 from photosieve.hashes.value import HashValue
 from photosieve.video.decode import VideoDecodeOptions, sample_frames
@@ -341,11 +343,16 @@ def default_photos() -> Path:
     return repo.parent / "shared" / "data" / "photos"
 
 
-def load_photos(folder: Path, count: int, seed: int) -> list[Image.Image]:
-    """``count`` photos in a seeded order of the folder's images (RGB, EXIF orientation applied)."""
-    names = sorted(p for p in folder.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
+def load_photos(folder: Path, count: int, seed: int, half: str = "B") -> list[Image.Image]:
+    """``count`` photos in a seeded order of one half's images (RGB, EXIF orientation applied).
+
+    ``half`` is bench_robustness's split by name ("A", "B" or "all"); B, the
+    half the false-match curve was not counted on, by default.
+    """
+    names = sorted(p for p in folder.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"}
+                   and half in ("all", split_of(p)))
     if len(names) < count:
-        raise SystemExit(f"need {count} photos, {folder} has {len(names)}")
+        raise SystemExit(f"need {count} photos, {folder} has {len(names)} in half {half}")
     order = np.random.default_rng(seed).permutation(len(names))
     out = []
     for i in order[:count]:
@@ -561,6 +568,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cost-clips", type=int, default=3,
                         help="Originals hashed per cost size (default: 3).")
     parser.add_argument("--seed", type=int, default=1, help="Photo order and camera paths (default: 1).")
+    parser.add_argument("--half", choices=("A", "B", "all"), default="B",
+                        help="Which half of the photos (bench_robustness.split_of) to draw from (default: B).")
     parser.add_argument("--out", type=Path, help="Write every figure to this JSON file.")
     args = parser.parse_args(argv)
     folder = args.photos or default_photos()
@@ -568,7 +577,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"no photo folder at {folder} (give --photos or set PHOTOSIEVE_PHOTOS)")
     _check_mirror_orientation()
     k = args.photos_per_clip
-    photos = load_photos(folder, k * args.clips, args.seed)
+    photos = load_photos(folder, k * args.clips, args.seed, args.half)
 
     def originals(size: tuple[int, int], count: int) -> list[bytes]:
         return [encode_frames(clip_frames(photos[i * k : (i + 1) * k], size, args.fps, args.seconds_per_photo,
@@ -588,7 +597,7 @@ def main(argv: list[str] | None = None) -> None:
         cost += cost_rows(files, f"{size[0]}x{size[1]}")
     header = (f"{args.clips} originals of {k} photos x {args.seconds_per_photo:g} s, "
               f"{args.size[0]}x{args.size[1]}, {args.fps} fps H.264 CRF 20; {len(kinds)} copies each; "
-              f"seed {args.seed}; "
+              f"photos of half {args.half}; seed {args.seed}; "
               f"vpdq {'present' if vpdq is not None else 'absent'}; {time.monotonic() - clock:.0f} s")
     print(header, "\n")
     print(markdown(recall, RECALL_COLUMNS), "\n")
