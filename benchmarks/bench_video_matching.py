@@ -569,7 +569,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="Originals hashed per cost size (default: 3).")
     parser.add_argument("--seed", type=int, default=1, help="Photo order and camera paths (default: 1).")
     parser.add_argument("--half", choices=("A", "B", "all"), default="B",
-                        help="Which half of the photos (bench_robustness.split_of) to draw from (default: B).")
+                        help="Half of the photos to draw from (bench_robustness.split_of; default: B).")
     parser.add_argument("--out", type=Path, help="Write every figure to this JSON file.")
     args = parser.parse_args(argv)
     folder = args.photos or default_photos()
