@@ -39,6 +39,8 @@ BENCHMARKS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("bench_mapped_index", ("--sizes", "100000", "--processes", "2", "--queries", "20"), False),
     ("bench_strategy", ("--sizes", "10000", "--queries", "500", "--planted", "5"), False),
     ("bench_video", ("--seconds", "3", "--size", "320x240", "--repeats", "1"), False),
+    ("bench_video_matching",
+     ("--clips", "2", "--size", "320x180", "--cost-sizes", "320x180", "--cost-clips", "1"), True),
 )
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"
 
