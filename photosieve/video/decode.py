@@ -267,7 +267,9 @@ def probe(data: bytes, options: VideoDecodeOptions | None = None) -> VideoInfo:
         container.close()
 
 
-def plan_segments(data: bytes, options: VideoDecodeOptions | None = None, segment_frames: int = 300) -> list[Segment]:
+def plan_segments(
+    data: bytes, options: VideoDecodeOptions | None = None, segment_frames: int = 300
+) -> list[Segment]:
     """Cut the video into segments of about ``segment_frames`` sampled frames, reading packets only.
 
     Only where vPDQ's frame numbering is known without decoding from the
@@ -332,7 +334,9 @@ def plan_segments(data: bytes, options: VideoDecodeOptions | None = None, segmen
     ]
 
 
-def _sample_segment(data, container, stream, info, options, budget, segment: Segment) -> Iterator[SampledFrame]:
+def _sample_segment(
+    data, container, stream, info, options, budget, segment: Segment
+) -> Iterator[SampledFrame]:
     """One segment of a plan: decode from its key frame, yield its sampled frames, check the plan."""
     if not (options.sampling == "vpdq" and options.skip_unsampled and info.frame_mod > 1):
         raise SegmentDeparted("the options do not allow segments")
@@ -362,10 +366,13 @@ def _segment_intra_only(container, stream, info, options, budget, segment: Segme
             try:
                 decoded = ctx.decode(packet)
             except av.error.FFmpegError as exc:
-                raise VideoDecodeError(FailureReason.CORRUPT, f"frame {number} does not decode ({exc})") from exc
+                raise VideoDecodeError(
+                    FailureReason.CORRUPT, f"frame {number} does not decode ({exc})"
+                ) from exc
             if len(decoded) != 1:
                 raise VideoDecodeError(
-                    FailureReason.CORRUPT, f"packet {number} of an intra-only stream gave {len(decoded)} frames"
+                    FailureReason.CORRUPT,
+                    f"packet {number} of an intra-only stream gave {len(decoded)} frames",
                 )
             budget.frame(decoded[0])
             yield _sampled(decoded[0], number, info, options, number // info.frame_mod)
