@@ -319,7 +319,7 @@ class ImageHasher:
         except DecodeError as exc:
             if exc.reason is not FailureReason.NOT_AN_IMAGE:
                 return None
-        segments = video_decode.plan_segments(data, self._video_options(), plan.video_segment_frames)
+        segments = video_decode.plan_segments(data, self.video_options(), plan.video_segment_frames)
         if len(segments) < 2:
             return None
         digests = tuple(compute(data) for compute in self._digest_computes)
@@ -372,22 +372,37 @@ class ImageHasher:
                 HashFailure(uri, "decode", stop.reason, stop.message, pixel_algorithms))
         return pending
 
-    def _video_options(self) -> video_decode.VideoDecodeOptions:
-        """The plan's budgets applied to a video.
+    def video_options(self, data: bytes | None = None) -> video_decode.VideoDecodeOptions:
+        """The plan's budgets applied to a video (``data``: to one decoded whole).
 
         ``max_pixels`` limits each frame (a video's frames are not one
         budget: a long video is not a bomb), ``video_max_frames`` caps the
         *sampled* frames (FRAMES_CUT_OFF after them) and ``max_cpu_seconds``
-        the decoding time of one segment (of the whole object when it is
-        not cut into segments).
+        the decoding time of one segment of ``video_segment_frames`` sampled
+        frames. A video decoded whole (a codec that is not cut, a pipeline
+        without segments, a fallback) gets the budget of the segments it
+        would make, as its container declares its length (frames, else
+        duration), at most ``video_max_frames`` worth: the same total
+        whether or not it is cut, and a declared length cannot raise it
+        beyond that.
         """
         decode = self.plan.decode
-        return video_decode.VideoDecodeOptions(
+        options = video_decode.VideoDecodeOptions(
             seconds_per_hash=float(self.plan.video_interval_s),
             max_pixels=decode.max_pixels,
             max_sampled_frames=self.plan.video_max_frames,
             max_cpu_seconds=float(decode.max_cpu_seconds),
         )
+        if data is None:
+            return options
+        try:
+            info = video_decode.probe(data, options)
+        except video_decode.VideoDecodeError:
+            return options  # decoding says why
+        frames = max(0, info.declared_frames or round((info.duration_seconds or 0) * info.frame_rate))
+        sampled = min(-(-frames // info.frame_mod), self.plan.video_max_frames)
+        parts = max(1, -(-sampled // self.plan.video_segment_frames))
+        return dataclasses.replace(options, max_cpu_seconds=options.max_cpu_seconds * parts)
 
     def _hash_video(self, pending: _Pending, data: bytes, kind: str,
                     segment: video_decode.Segment | None = None) -> None:
@@ -398,12 +413,15 @@ class ImageHasher:
         equals vPDQ's feature for it. The other pixel algorithms run on the
         same RGB frame. A failure after some frames leaves those frames
         hashed and adds a decode failure (the object is partial), as a
-        damaged frame of an animated image does.
+        damaged frame of an animated image does. ``segment``: that part of
+        the video only (see :meth:`hash_segment`).
         """
         uri, pixel_algorithms = pending.uri, self.plan.pixel_algorithms
         batch: list[tuple[dict, list[HashResult], np.ndarray | None]] = []
         try:
-            for frame in video_decode.sample_frames(data, self._video_options(), segment):
+            whole = segment is None or segment.whole
+            options = self.video_options(data) if whole else self.video_options()
+            for frame in video_decode.sample_frames(data, options, segment):
                 batch.append(self._video_frame(pending, frame, kind))
                 del frame
                 if len(batch) >= self.batch_size:

@@ -297,6 +297,8 @@ def plan_segments(
         info = _info(container, stream, options)
         if info.frame_mod <= 1:
             return [WHOLE]
+        if info.declared_frames and -(-info.declared_frames // info.frame_mod) <= segment_frames:
+            return [WHOLE]  # short by its own index: not worth reading its packets
         if stream.codec_context.codec.intra_only:
             packets = sum(1 for packet in _packets(container, stream) if packet is not None)
             starts = None  # every packet is a key frame

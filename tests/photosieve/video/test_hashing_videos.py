@@ -161,3 +161,15 @@ def test_hash_rows_carry_the_frame_timestamp_videos_only(clip):
     table = pa.Table.from_pylist(video_rows + image_rows, schema=schemas.HASHES_SCHEMA)
     assert table.column(schemas.FRAME_TIMESTAMP).type == pa.float64()
     assert np.isnan(np.array(table.column(schemas.FRAME_TIMESTAMP).to_pylist(), dtype=float)).sum() == 3
+
+
+def test_the_cpu_budget_is_per_segment_and_a_video_hashed_whole_gets_its_segments_worth():
+    data = videos.video("mp4-h264", seconds=12, fps=25)  # 12 sampled frames
+    budget = DecodeOptions().max_cpu_seconds
+    assert _hasher(video_segment_frames=4).video_options().max_cpu_seconds == budget  # one segment's
+    assert _hasher(video_segment_frames=4).video_options(data).max_cpu_seconds == 3 * budget
+    assert _hasher(video_segment_frames=5).video_options(data).max_cpu_seconds == 3 * budget  # 5 + 5 + 2
+    assert _hasher().video_options(data).max_cpu_seconds == budget  # 12 frames: one segment of 300
+    # No more than video_max_frames worth, whatever the container declares.
+    assert _hasher(video_segment_frames=4, video_max_frames=5).video_options(data).max_cpu_seconds == 2 * budget
+    assert _hasher(video_segment_frames=4).video_options(b"not a video").max_cpu_seconds == budget
