@@ -146,6 +146,9 @@ class _HashObjectsFn(beam.DoFn):
     PDQ's DCT once per batch, measured at 4-6% less CPU per photo than one
     object per call. The buffer is bounded in objects and in bytes, and
     emptied at the end of every bundle; outputs keep each object's window.
+    A long video the core cuts into segments is not buffered: its digest
+    rows go out at once and its segments to the ``video_segments`` output
+    (see the module docstring).
     """
 
     # Objects per hash_many call (the core batches this many frames per DCT).
@@ -413,8 +416,8 @@ class HashImages(beam.PTransform):
         progress_dir: a local directory for live progress counts (local
             runs only; see :mod:`photosieve.transforms.progress`). Default: None (off).
 
-    Returns a tuple-like result with outputs ``hashes`` (main), ``errors``
-    and ``ledger``. Every requested algorithm of every object ends in
+    Returns a :class:`HashOutputs` with outputs ``hashes``, ``errors``
+    and ``ledger`` (by key or attribute). Every requested algorithm of every object ends in
     ``hashes`` or ``errors``; the ledger's ``("units", algorithm, outcome)``
     counts let the run check it.
 
