@@ -196,8 +196,14 @@ def hash_settings(plan: HashPlan) -> dict[str, dict]:
 
 
 def hash_limits(plan: HashPlan, max_bytes: int) -> dict[str, int]:
-    """The limits that decide which objects fail, not their bits (JSON-ready)."""
-    return {"max_pixels": plan.decode.max_pixels, "max_bytes": max_bytes}
+    """The limits that decide which objects fail, not their bits (JSON-ready).
+
+    ``video_segment_frames`` is recorded here, never compared: it changes no
+    row, only the CPU budget a video's parts get (an over_budget failure is
+    retried anyway).
+    """
+    return {"max_pixels": plan.decode.max_pixels, "max_bytes": max_bytes,
+            "video_segment_frames": plan.video_segment_frames}
 
 
 def settings_differences(

@@ -515,8 +515,9 @@ def test_the_video_frame_cap_is_a_video_setting_and_the_segment_length_is_none()
     assert SETTINGS["pdq"]["video_max_frames"] == PLAN.video_max_frames
     assert incremental.settings_differences(capped, SETTINGS) == {}  # images are carried
     assert incremental.video_differences(capped, SETTINGS) == {"pdq"}  # videos are read again
-    # Segments change no row: another length is the same settings.
+    # Segments change no row: another length is the same settings (recorded with the limits).
     assert incremental.hash_settings(dataclasses.replace(PLAN, video_segment_frames=7)) == SETTINGS
+    assert incremental.hash_limits(dataclasses.replace(PLAN, video_segment_frames=7), 10)["video_segment_frames"] == 7
     # Without video hashing the cap decides nothing: not recorded, no re-read for it.
     off = dataclasses.replace(PLAN, video_interval_s=None)
     assert incremental.hash_settings(off) == incremental.hash_settings(dataclasses.replace(off, video_max_frames=5))
