@@ -29,8 +29,9 @@ hashed. A segment whose decoder output departs from the plan
 (:class:`~photosieve.video.decode.SegmentDeparted`) hashes the whole video
 in its element instead, and that result replaces all the segments' (when
 several depart, the lowest segment's is kept). Rows are therefore those of
-hashing the object whole; only a video broken in the middle differs: its
-segments after the damage are hashed too (whole, reading stopped there).
+hashing the object whole; only a video broken in the middle differs: hashed
+whole, reading stops at the damage; in segments, those after it are hashed
+too (and each broken segment gives an error row).
 
 On Dataflow the hashing step carries a ``min_ram`` resource hint
 (:func:`decode_min_ram`): what one decode at the plan's ``max_pixels`` may
@@ -320,7 +321,8 @@ class _HashSegmentFn(beam.DoFn):
                 work.uri, "hash", FailureReason.HASH_ERROR, message, self._plan.pixel_algorithms
             )
             result = ObjectHashes(work.uri, len(work.data), failures=(failure,))
-        yield work.uri, _SegmentDone(segment.index, segment.count, whole, len(work.data), work.mtime_us, result)
+        done = _SegmentDone(segment.index, segment.count, whole, len(work.data), work.mtime_us, result)
+        yield work.uri, done
 
 
 def merge_segments(uri: str, done: list[_SegmentDone]) -> ObjectHashes:

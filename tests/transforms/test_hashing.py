@@ -452,9 +452,11 @@ def test_merging_segments_keeps_frames_in_order_and_every_failure():
         return hashing_transforms._SegmentDone(index, 3, whole, 10, None, result)
 
     broken = HashFailure("v", "decode", FailureReason.CORRUPT, "frame 50", ("pdq",))
-    merged = hashing_transforms.merge_segments("v", [done(2, [50], (broken,)), done(0, [0, 10]), done(1, [20])])
+    merged = hashing_transforms.merge_segments(
+        "v", [done(2, [50], (broken,)), done(0, [0, 10]), done(1, [20])])
     assert [f.frame for f in merged.frames] == [0, 10, 20, 50] and merged.failures == (broken,)
-    replaced = hashing_transforms.merge_segments("v", [done(0, [0]), done(1, [0, 10, 20, 30, 50], whole=True)])
+    replaced = hashing_transforms.merge_segments(
+        "v", [done(0, [0]), done(1, [0, 10, 20, 30, 50], whole=True)])
     assert [f.frame for f in replaced.frames] == [0, 10, 20, 30, 50] and replaced.failures == ()
 
 
