@@ -62,6 +62,11 @@ _UNDO_EXIF = {
 DEFAULT_BATCH_SIZE = 32
 # vPDQ's default sampling interval (python-threatexchange, HMA): one frame a second.
 DEFAULT_VIDEO_INTERVAL_S = 1.0
+# Sampled frames hashed per video: 4 hours at one frame a second (FRAMES_CUT_OFF beyond).
+DEFAULT_VIDEO_MAX_FRAMES = 4 * 3600
+# Sampled frames per segment of a long video (5 minutes at one a second): the
+# unit one worker decodes, and what max_cpu_seconds budgets.
+DEFAULT_VIDEO_SEGMENT_FRAMES = 300
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,15 @@ class HashPlan:
             pixel algorithm on each frame vPDQ samples at this interval
             (seconds; 0 = every frame). None: videos are not hashed (their
             bytes' digests only, and a ``not_an_image`` failure, as before).
+        video_max_frames: sampled frames hashed per video; a longer one
+            gets a FRAMES_CUT_OFF failure after them (its earlier frames are
+            hashed). Videos do not use ``decode.max_frames``, an image limit.
+        video_segment_frames: sampled frames per segment when a pipeline
+            cuts a long video into parts hashed apart (see
+            :func:`photosieve.video.decode.plan_segments`). It changes no
+            hash row, only how the work is spread; ``decode.max_cpu_seconds``
+            budgets each segment's decode (or a whole video's, when it is
+            not cut).
     """
 
     algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
@@ -98,10 +112,16 @@ class HashPlan:
     pdq_as_stored: bool = True
     query_expansion: QueryExpansion | None = None
     video_interval_s: float | None = DEFAULT_VIDEO_INTERVAL_S
+    video_max_frames: int = DEFAULT_VIDEO_MAX_FRAMES
+    video_segment_frames: int = DEFAULT_VIDEO_SEGMENT_FRAMES
 
     def __post_init__(self) -> None:
         if not self.algorithms:
             raise ConfigError("no hash algorithm requested")
+        for name in ("video_max_frames", "video_segment_frames"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
         interval = self.video_interval_s
         if interval is not None and not (
             isinstance(interval, (int, float)) and not isinstance(interval, bool)
@@ -128,6 +148,8 @@ class HashPlan:
         decode: DecodeOptions | None = None,
         *,
         video_interval_s: float | None = DEFAULT_VIDEO_INTERVAL_S,
+        video_max_frames: int = DEFAULT_VIDEO_MAX_FRAMES,
+        video_segment_frames: int = DEFAULT_VIDEO_SEGMENT_FRAMES,
     ) -> HashPlan:
         """Build a plan from ``"pdq,md5"`` or a list of names (CLI/config form)."""
         if isinstance(names, str):
@@ -145,7 +167,8 @@ class HashPlan:
         # In the registry's order, each stored name once ("pdq" for pdq-dihedral too).
         ordered = tuple(dict.fromkeys(
             spec.name for spec in map(algorithms.choice, choices) if spec.name in stored))
-        return cls(ordered, dihedral, decode or DecodeOptions(), video_interval_s=video_interval_s)
+        return cls(ordered, dihedral, decode or DecodeOptions(), video_interval_s=video_interval_s,
+                   video_max_frames=video_max_frames, video_segment_frames=video_segment_frames)
 
     @property
     def pixel_algorithms(self) -> tuple[str, ...]:
@@ -275,6 +298,44 @@ class ImageHasher:
                 pending, frames_waiting = [], 0
         yield from self._finish(pending)
 
+    def video_segments(self, uri: str, data: bytes) -> tuple[ObjectHashes, list[video_decode.Segment]] | None:
+        """For a video the plan hashes and cuts into several segments: its digests, and the segments.
+
+        None for everything else (images, videos of one segment, plans
+        without videos or pixel algorithms): hash those with
+        :meth:`hash_many`. The returned ObjectHashes holds the object's
+        digests (and the image decoder's warnings) only; the segments'
+        frames come from :meth:`hash_segment`. Reads packets, decodes no frame.
+        """
+        plan = self.plan
+        if plan.video_interval_s is None or not plan.pixel_algorithms:
+            return None
+        if video_detect.sniff(data[: video_detect.SNIFF_BYTES]) is None:
+            return None
+        warnings: Counter = Counter()
+        try:  # an object the image decoder reads is an image, whatever its first bytes say
+            decode_frames(data, self._decode_options, warnings)
+            return None
+        except DecodeError as exc:
+            if exc.reason is not FailureReason.NOT_AN_IMAGE:
+                return None
+        segments = video_decode.plan_segments(data, self.video_options(), plan.video_segment_frames)
+        if len(segments) < 2:
+            return None
+        digests = tuple(compute(data) for compute in self._digest_computes)
+        return ObjectHashes(uri, len(data), digests, decode_warnings=tuple(sorted(warnings.items()))), segments
+
+    def hash_segment(self, uri: str, data: bytes, segment: video_decode.Segment) -> ObjectHashes:
+        """The frames (and pixel failures) of one segment from :meth:`video_segments`; no digests.
+
+        Raises :class:`photosieve.video.decode.SegmentDeparted` when the
+        segment cannot be decoded as planned: hash the whole object then.
+        """
+        kind = video_detect.sniff(data[: video_detect.SNIFF_BYTES]) or "video"
+        pending = _Pending(uri, len(data), ())
+        self._hash_video(pending, data, kind, segment)
+        return next(self._finish([pending]))
+
     def read_failure(self, uri: str, reason: FailureReason, message: str) -> HashFailure:
         """The failure for an object whose bytes could not be read: covers every algorithm."""
         return HashFailure(uri, "read", reason, message, self.plan.algorithms)
@@ -311,23 +372,40 @@ class ImageHasher:
                 HashFailure(uri, "decode", stop.reason, stop.message, pixel_algorithms))
         return pending
 
-    def _video_options(self) -> video_decode.VideoDecodeOptions:
-        """The plan's decode budgets applied to a video.
+    def video_options(self, data: bytes | None = None) -> video_decode.VideoDecodeOptions:
+        """The plan's budgets applied to a video (``data``: to one decoded whole).
 
         ``max_pixels`` limits each frame (a video's frames are not one
-        budget: a long video is not a bomb), ``max_frames`` caps the
-        *sampled* frames (FRAMES_CUT_OFF after them, as for animated images)
-        and ``max_cpu_seconds`` the decoding time of the whole object.
+        budget: a long video is not a bomb), ``video_max_frames`` caps the
+        *sampled* frames (FRAMES_CUT_OFF after them) and ``max_cpu_seconds``
+        the decoding time of one segment of ``video_segment_frames`` sampled
+        frames. A video decoded whole (a codec that is not cut, a pipeline
+        without segments, a fallback) gets the budget of the segments it
+        would make, as its container declares its length (frames, else
+        duration), at most ``video_max_frames`` worth: the same total
+        whether or not it is cut, and a declared length cannot raise it
+        beyond that.
         """
         decode = self.plan.decode
-        return video_decode.VideoDecodeOptions(
+        options = video_decode.VideoDecodeOptions(
             seconds_per_hash=float(self.plan.video_interval_s),
             max_pixels=decode.max_pixels,
-            max_sampled_frames=decode.max_frames,
+            max_sampled_frames=self.plan.video_max_frames,
             max_cpu_seconds=float(decode.max_cpu_seconds),
         )
+        if data is None:
+            return options
+        try:
+            info = video_decode.probe(data, options)
+        except video_decode.VideoDecodeError:
+            return options  # decoding says why
+        frames = max(0, info.declared_frames or round((info.duration_seconds or 0) * info.frame_rate))
+        sampled = min(-(-frames // info.frame_mod), self.plan.video_max_frames)
+        parts = max(1, -(-sampled // self.plan.video_segment_frames))
+        return dataclasses.replace(options, max_cpu_seconds=options.max_cpu_seconds * parts)
 
-    def _hash_video(self, pending: _Pending, data: bytes, kind: str) -> None:
+    def _hash_video(self, pending: _Pending, data: bytes, kind: str,
+                    segment: video_decode.Segment | None = None) -> None:
         """Hash the frames vPDQ samples, each like one frame of an animated image.
 
         PDQ is computed as vPDQ does (full-size RGB24 frame, float32 luma,
@@ -335,12 +413,15 @@ class ImageHasher:
         equals vPDQ's feature for it. The other pixel algorithms run on the
         same RGB frame. A failure after some frames leaves those frames
         hashed and adds a decode failure (the object is partial), as a
-        damaged frame of an animated image does.
+        damaged frame of an animated image does. ``segment``: that part of
+        the video only (see :meth:`hash_segment`).
         """
         uri, pixel_algorithms = pending.uri, self.plan.pixel_algorithms
         batch: list[tuple[dict, list[HashResult], np.ndarray | None]] = []
         try:
-            for frame in video_decode.sample_frames(data, self._video_options()):
+            whole = segment is None or segment.whole
+            options = self.video_options(data) if whole else self.video_options()
+            for frame in video_decode.sample_frames(data, options, segment):
                 batch.append(self._video_frame(pending, frame, kind))
                 del frame
                 if len(batch) >= self.batch_size:

@@ -19,11 +19,13 @@ the previous runs' tables).
 * :class:`MatchClassifier`: why a match row is new since the previous run.
 
 Videos: pixel algorithms' settings record ``video_interval_s`` (the vPDQ
-sampling interval; None = videos not hashed). It decides the bits of video
-objects only, so a change of it does not re-read images: it re-reads the
+sampling interval; None = videos not hashed) and ``video_max_frames`` (the
+sampled frames hashed per video; None when videos are not hashed). They
+decide the rows of video objects only, so a change of them does not re-read images: it re-reads the
 objects hashed as videos then (hash rows with a frame timestamp) and those
 that failed as ``not_an_image`` or ``no_video_stream`` (a run that did not hash
-videos filed every video as ``not_an_image``).
+videos filed every video as ``not_an_image``). The segment length of long
+videos changes no row and is not recorded.
 
 Chains: several previous runs may be given (oldest first); for each file the
 latest run that has a ``files`` row for it wins, even when that row says the
@@ -130,6 +132,9 @@ READ_STAGE = "read"
 # The pixel setting that decides video objects' bits (and whether they are
 # hashed at all), compared on its own: images do not depend on it.
 VIDEO_SETTING = "video_interval_s"
+# ...and the other video settings compared with it (a run that did not record
+# one counts as None: before it, videos were cut off at the image max_frames).
+VIDEO_SETTINGS = (VIDEO_SETTING, "video_max_frames")
 # Failures a run that hashes videos differently (or not at all) may not meet.
 _VIDEO_SENSITIVE_ERRORS = frozenset(
     reason.value for reason in (FailureReason.NOT_AN_IMAGE, FailureReason.NO_VIDEO_STREAM)
@@ -172,6 +177,7 @@ def hash_settings(plan: HashPlan) -> dict[str, dict]:
         pixels["fast_min_side"] = decode.fast_min_side
     # Recorded even when None, so a later run sees that videos were not hashed.
     pixels[VIDEO_SETTING] = plan.video_interval_s
+    pixels["video_max_frames"] = plan.video_max_frames if plan.video_interval_s is not None else None
     if plan.query_expansion is not None:  # adds rows, also of second-opinion algorithms
         pixels["query_expansion"] = dataclasses.asdict(plan.query_expansion)
     settings = {}
@@ -190,8 +196,14 @@ def hash_settings(plan: HashPlan) -> dict[str, dict]:
 
 
 def hash_limits(plan: HashPlan, max_bytes: int) -> dict[str, int]:
-    """The limits that decide which objects fail, not their bits (JSON-ready)."""
-    return {"max_pixels": plan.decode.max_pixels, "max_bytes": max_bytes}
+    """The limits that decide which objects fail, not their bits (JSON-ready).
+
+    ``video_segment_frames`` is recorded here, never compared: it changes no
+    row, only the CPU budget a video's parts get (an over_budget failure is
+    retried anyway).
+    """
+    return {"max_pixels": plan.decode.max_pixels, "max_bytes": max_bytes,
+            "video_segment_frames": plan.video_segment_frames}
 
 
 def settings_differences(
@@ -220,11 +232,11 @@ def settings_differences(
 
 
 def _without_video(entry: Mapping[str, Any]) -> dict:
-    return {key: value for key, value in entry.items() if key != VIDEO_SETTING}
+    return {key: value for key, value in entry.items() if key not in VIDEO_SETTINGS}
 
 
 def video_differences(previous: Mapping[str, dict], current: Mapping[str, dict]) -> set[str]:
-    """The current algorithms whose ``video_interval_s`` differs from the previous run's.
+    """The current algorithms whose video settings (``video_interval_s``, ``video_max_frames``) differ.
 
     A run made before videos were hashed has no such setting: it counts as
     None (videos not hashed), which is what that run did.
@@ -235,7 +247,8 @@ def video_differences(previous: Mapping[str, dict], current: Mapping[str, dict])
     """
     return {
         name for name, now in current.items()
-        if name in previous and previous[name].get(VIDEO_SETTING) != now.get(VIDEO_SETTING)
+        if name in previous
+        and any(previous[name].get(key) != now.get(key) for key in VIDEO_SETTINGS)
     }
 
 

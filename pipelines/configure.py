@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 
 from photosieve.cli import values
-from photosieve.cli.hash_flags import decode_options, video_interval
+from photosieve.cli.hash_flags import decode_options, video_settings
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan
 from photosieve.lists import ListRole, ListSpec, load_list_specs
@@ -102,7 +102,7 @@ def video_list_specs(args: argparse.Namespace) -> tuple[VideoListSpec, ...]:
 
 def hash_plan(args: argparse.Namespace) -> HashPlan:
     """The HashPlan of the hash flags, ``--dihedral`` and ``--match-mode`` (ConfigError names the bad option)."""
-    plan = HashPlan.parse(args.algorithms, decode_options(args), video_interval_s=video_interval(args))
+    plan = HashPlan.parse(args.algorithms, decode_options(args), **video_settings(args))
     if getattr(args, "dihedral", False):
         if "pdq" not in plan.algorithms:
             raise ConfigError("--dihedral needs pdq among --algorithms")

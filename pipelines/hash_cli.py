@@ -34,7 +34,7 @@ import json
 import sys
 from collections.abc import Iterator
 
-from photosieve.cli.hash_flags import add_hash_arguments, decode_options, video_interval
+from photosieve.cli.hash_flags import add_hash_arguments, decode_options, video_settings
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan, ImageHasher, ObjectHashes
 from photosieve.lists.columns import HASH_OUTPUT_COLUMNS
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        hasher = ImageHasher(HashPlan.parse(args.algorithms, decode_options(args), video_interval_s=video_interval(args)))
+        hasher = ImageHasher(HashPlan.parse(args.algorithms, decode_options(args), **video_settings(args)))
     except ConfigError as exc:
         parser.error(str(exc))  # exits 2
     if args.format in ("video-list", "vpdq") and "pdq" not in hasher.plan.algorithms:

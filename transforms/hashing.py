@@ -10,7 +10,28 @@ Transforms:
   whose frames were cut off by ``max_frames`` as ``("frames", "cut_off")``).
 
 Each object is decoded once for all requested hashes (the core's
-:class:`~photosieve.hashing.ImageHasher`); nothing is shuffled.
+:class:`~photosieve.hashing.ImageHasher`); nothing is shuffled, except the
+segments of long videos:
+
+**Long videos.** A video the core cuts into several segments
+(:func:`photosieve.video.decode.plan_segments`: more than
+``plan.video_segment_frames`` sampled frames, H.264 or an intra-only codec)
+is not hashed in the element that read it. That element emits the
+object's digest rows and one element per segment, which a
+``beam.Reshuffle`` spreads over the workers. Each segment element carries
+the object's bytes (archive members have no path of their own to read
+again), so a video of B bytes in K segments is shipped K x B bytes, once.
+Each segment hashes its frames and sends them, keyed by uri, to a
+``GroupByKey`` (videos only, a few rows per sampled frame), after which one
+call writes the object's pixel rows and error rows and accounts it, once:
+HASHED if a frame hashed, PARTIAL if a segment also failed, FAILED if none
+hashed. A segment whose decoder output departs from the plan
+(:class:`~photosieve.video.decode.SegmentDeparted`) hashes the whole video
+in its element instead, and that result replaces all the segments' (when
+several depart, the lowest segment's is kept). Rows are therefore those of
+hashing the object whole; only a video broken in the middle differs: hashed
+whole, reading stops at the damage; in segments, those after it are hashed
+too (and each broken segment gives an error row).
 
 On Dataflow the hashing step carries a ``min_ram`` resource hint
 (:func:`decode_min_ram`): what one decode at the plan's ``max_pixels`` may
@@ -38,8 +59,11 @@ from photosieve.names import split_member
 from photosieve.transforms.ledger import LEDGER, Tally
 from photosieve.transforms.progress import ProgressFile
 from photosieve.transforms.reading import ObjectRecord
+from photosieve.video.decode import Segment, SegmentDeparted
 
-__all__ = ["HashImages", "account", "decode_min_ram", "honours_min_ram", "outcomes"]
+__all__ = [
+    "HashImages", "HashOutputs", "account", "decode_min_ram", "honours_min_ram", "merge_segments", "outcomes",
+]
 
 # Outcomes of one (object, algorithm) unit in the ledger ("units", algorithm, outcome).
 HASHED = "hashed"  # at least one hash row, no failure
@@ -47,6 +71,8 @@ FAILED = "failed"  # a failure row, no hash row
 PARTIAL = "partial"  # hashes for some frames, a failure for another (animated images only)
 MISSING = "missing"  # neither: an object lost (never expected; the run fails)
 UNEXPECTED = "unexpected"  # an algorithm nobody asked for (never expected; the run fails)
+# The tagged output of _HashObjectsFn that carries long videos' segments (internal).
+_SEGMENTS = "video_segments"
 
 
 # Memory one decode may hold per declared pixel, as photosieve.decode bounds it
@@ -121,6 +147,9 @@ class _HashObjectsFn(beam.DoFn):
     PDQ's DCT once per batch, measured at 4-6% less CPU per photo than one
     object per call. The buffer is bounded in objects and in bytes, and
     emptied at the end of every bundle; outputs keep each object's window.
+    A long video the core cuts into segments is not buffered: its digest
+    rows go out at once and its segments to the ``video_segments`` output
+    (see the module docstring).
     """
 
     # Objects per hash_many call (the core batches this many frames per DCT).
@@ -146,6 +175,11 @@ class _HashObjectsFn(beam.DoFn):
     def process(
         self, record: ObjectRecord, window=beam.DoFn.WindowParam, timestamp=beam.DoFn.TimestampParam
     ):
+        if not isinstance(record.data, HashFailure):
+            planned = self._segments(record)
+            if planned is not None:
+                yield from self._emit_segments(record, *planned)
+                return
         self._pending.append((record, window, timestamp))
         if not isinstance(record.data, HashFailure):
             self._pending_bytes += len(record.data)
@@ -174,6 +208,26 @@ class _HashObjectsFn(beam.DoFn):
                     )
                 else:
                     yield WindowedValue(output, timestamp, (window,))
+
+    def _segments(self, record: ObjectRecord) -> tuple[ObjectHashes, list[Segment]] | None:
+        try:
+            return self._hasher.video_segments(record.uri, record.data)
+        except Exception:  # noqa: BLE001 - planning is a shortcut: hash the object whole instead
+            return None
+
+    def _emit_segments(self, record: ObjectRecord, digests: ObjectHashes, segments: list[Segment]):
+        """A long video's digest rows (accounted now) and its segments (accounted by _FinishVideoFn)."""
+        tally = self._tally
+        hashed, failed = schemas.covered_algorithms(digests)
+        for name, outcome in outcomes(hashed, failed, self._plan.digest_algorithms).items():
+            tally.add((*keys.UNITS, name, outcome))
+        for category, count in digests.decode_warnings:
+            tally.add((*keys.WARNINGS_DECODE, category), count)
+        for row in schemas.hash_rows(digests, mtime_us=record.mtime_us, run_id=self._run_id):
+            tally.add((*keys.HASHES_ALGORITHM, row[schemas.ALGORITHM]))
+            yield row
+        for segment in segments:
+            yield TaggedOutput(_SEGMENTS, _SegmentWork(record.uri, record.mtime_us, record.data, segment))
 
     def _item(self, record: ObjectRecord) -> tuple[str, bytes | HashFailure]:
         data = record.data
@@ -222,6 +276,125 @@ class _HashObjectsFn(beam.DoFn):
             yield TaggedOutput(schemas.ERRORS, row)
 
 
+@dataclasses.dataclass(frozen=True)
+class _SegmentWork:
+    """One segment of a long video to hash; carries the whole object's bytes (see the module docstring)."""
+
+    uri: str
+    mtime_us: int | None
+    data: bytes
+    segment: Segment
+
+
+@dataclasses.dataclass(frozen=True)
+class _SegmentDone:
+    """What one segment element found: its frames and failures, or the whole video's (``whole``)."""
+
+    index: int
+    count: int
+    whole: bool
+    size: int
+    mtime_us: int | None
+    result: ObjectHashes
+
+
+class _HashSegmentFn(beam.DoFn):
+    """_SegmentWork -> (uri, _SegmentDone): one segment's frames, or the whole video's if it departs."""
+
+    def __init__(self, plan: HashPlan):
+        self._plan = plan
+
+    def setup(self) -> None:
+        self._hasher = ImageHasher(self._plan)
+
+    def process(self, work: _SegmentWork):
+        segment, whole = work.segment, False
+        try:
+            try:
+                result = self._hasher.hash_segment(work.uri, work.data, segment)
+            except SegmentDeparted:
+                result, whole = self._hasher.hash_bytes(work.uri, work.data), True
+                result = dataclasses.replace(result, digests=(), decode_warnings=())  # emitted already
+        except Exception as exc:  # noqa: BLE001 - one bad segment must not fail the bundle
+            message = f"unexpected {type(exc).__name__} while hashing segment {segment.index}: {exc}"[:300]
+            failure = HashFailure(
+                work.uri, "hash", FailureReason.HASH_ERROR, message, self._plan.pixel_algorithms
+            )
+            result = ObjectHashes(work.uri, len(work.data), failures=(failure,))
+        done = _SegmentDone(segment.index, segment.count, whole, len(work.data), work.mtime_us, result)
+        yield work.uri, done
+
+
+def merge_segments(uri: str, done: list[_SegmentDone]) -> ObjectHashes:
+    """One video's pixel result from its segments': their frames in order and their failures.
+
+    A segment that fell back to the whole video replaces them all (the
+    lowest such one).
+    """
+    done = sorted(done, key=lambda d: d.index)
+    wholes = [d for d in done if d.whole]
+    parts = wholes[:1] or done
+    frames = tuple(sorted((f for d in parts for f in d.result.frames), key=lambda f: f.frame))
+    failures = tuple(f for d in parts for f in d.result.failures)
+    return ObjectHashes(uri, done[0].size, (), frames, failures)
+
+
+class _FinishVideoFn(beam.DoFn):
+    """(uri, [_SegmentDone]) -> one segmented video's pixel rows (main), errors rows and ledger (tagged).
+
+    The object's one accounting: objects hashed, pixel algorithms' units,
+    frames cut off, progress (its digests were accounted when it was read).
+    """
+
+    def __init__(self, plan: HashPlan, run_id: str, progress_dir: str | None):
+        self._plan = plan
+        self._run_id = run_id
+        self._progress_dir = progress_dir
+
+    def setup(self) -> None:
+        self._tally = Tally()
+        self._progress = ProgressFile(self._progress_dir) if self._progress_dir else None
+
+    def process(self, element):
+        uri, done = element
+        done = list(done)
+        result = merge_segments(uri, done)
+        mtime_us = done[0].mtime_us
+        if self._progress is not None:
+            container, member = split_member(uri)
+            self._progress.add(1, 1 if result.failures else 0, size=result.size,
+                               container=container if member is not None else None)
+        tally = self._tally
+        tally.add(keys.OBJECTS_HASHED)
+        hashed, failed = schemas.covered_algorithms(result)
+        for name, outcome in outcomes(hashed, failed, self._plan.pixel_algorithms).items():
+            tally.add((*keys.UNITS, name, outcome))
+        if any(f.reason is FailureReason.FRAMES_CUT_OFF for f in result.failures):
+            tally.add(keys.FRAMES_CUT_OFF)
+        for row in schemas.hash_rows(result, mtime_us=mtime_us, run_id=self._run_id):
+            tally.add((*keys.HASHES_ALGORITHM, row[schemas.ALGORITHM]))
+            yield row
+        for row in schemas.error_rows(result, mtime_us=mtime_us, run_id=self._run_id):
+            tally.add((*keys.ERRORS_CLASS, row[schemas.ERROR]))
+            tally.add((*keys.ERRORS_STAGE, row[schemas.STAGE]))
+            yield TaggedOutput(schemas.ERRORS, row)
+
+    def finish_bundle(self):
+        if self._progress is not None:
+            self._progress.write()
+        yield from self._tally.flush()
+
+
+class HashOutputs(dict):
+    """HashImages' outputs by tag (``hashes``, ``errors``, ``ledger``), also as attributes."""
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class HashImages(beam.PTransform):
     """Hashes each object's bytes: every requested algorithm from one decode.
 
@@ -245,8 +418,8 @@ class HashImages(beam.PTransform):
         progress_dir: a local directory for live progress counts (local
             runs only; see :mod:`photosieve.transforms.progress`). Default: None (off).
 
-    Returns a tuple-like result with outputs ``hashes`` (main), ``errors``
-    and ``ledger``. Every requested algorithm of every object ends in
+    Returns a :class:`HashOutputs` with outputs ``hashes``, ``errors``
+    and ``ledger`` (by key or attribute). Every requested algorithm of every object ends in
     ``hashes`` or ``errors``; the ledger's ``("units", algorithm, outcome)``
     counts let the run check it.
 
@@ -271,12 +444,26 @@ class HashImages(beam.PTransform):
 
     def expand(self, objects):
         fn = _HashObjectsFn(self._plan, self._run_id, self._progress_dir)
-        step = beam.ParDo(fn)
+        step, segment_step = beam.ParDo(fn), beam.ParDo(_HashSegmentFn(self._plan))
         if honours_min_ram(objects.pipeline):
             step = step.with_resource_hints(min_ram=decode_min_ram(self._plan))
-        return objects | "HashObjects" >> step.with_outputs(
-            schemas.ERRORS, LEDGER, main=schemas.HASHES
+            segment_step = segment_step.with_resource_hints(min_ram=decode_min_ram(self._plan))
+        hashed = objects | "HashObjects" >> step.with_outputs(
+            schemas.ERRORS, LEDGER, _SEGMENTS, main=schemas.HASHES
         )
+        videos = (
+            hashed[_SEGMENTS]
+            | "SpreadSegments" >> beam.Reshuffle()
+            | "HashSegments" >> segment_step
+            | "GroupSegments" >> beam.GroupByKey()
+            | "FinishVideos" >> beam.ParDo(
+                _FinishVideoFn(self._plan, self._run_id, self._progress_dir)
+            ).with_outputs(schemas.ERRORS, LEDGER, main=schemas.HASHES)
+        )
+        return HashOutputs({
+            name: (hashed[name], videos[name]) | f"Flatten{name.capitalize()}" >> beam.Flatten()
+            for name in (schemas.HASHES, schemas.ERRORS, LEDGER)
+        })
 
     def display_data(self):
         return {"algorithms": ",".join(self._plan.algorithms), "decode": self._plan.decode.mode}

@@ -14,7 +14,13 @@ from photosieve.decode import (
     DEFAULT_MAX_PIXELS,
     DecodeOptions,
 )
-from photosieve.hashing import ALGORITHM_CHOICES, DEFAULT_ALGORITHMS, DEFAULT_VIDEO_INTERVAL_S
+from photosieve.hashing import (
+    ALGORITHM_CHOICES,
+    DEFAULT_ALGORITHMS,
+    DEFAULT_VIDEO_INTERVAL_S,
+    DEFAULT_VIDEO_MAX_FRAMES,
+    DEFAULT_VIDEO_SEGMENT_FRAMES,
+)
 from photosieve.reading import DEFAULT_MAX_OBJECT_BYTES
 from photosieve.cli.values import at_least
 
@@ -47,8 +53,18 @@ def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--video-interval", type=_seconds, default=DEFAULT_VIDEO_INTERVAL_S, metavar="SECONDS",
                         help="Hash video objects (MP4, MOV, WebM, MKV, AVI, MPEG-TS/PS) as vPDQ does: the "
                         "pixel algorithms on one frame every SECONDS (vPDQ's frame choice; 0 = every "
-                        "frame), at most --max-frames frames. Default: "
+                        "frame), at most --max-video-frames frames. Default: "
                         f"{DEFAULT_VIDEO_INTERVAL_S:g}.")
+    parser.add_argument("--max-video-frames", type=at_least(1), default=DEFAULT_VIDEO_MAX_FRAMES, metavar="N",
+                        help="Hash at most N sampled frames per video; a longer one gets a frames_cut_off "
+                        "error row (its earlier frames are hashed). --max-frames is for images. Default: "
+                        f"{DEFAULT_VIDEO_MAX_FRAMES} (4 hours at one frame a second).")
+    parser.add_argument("--video-segment-frames", type=at_least(1), default=DEFAULT_VIDEO_SEGMENT_FRAMES,
+                        metavar="N",
+                        help="Pipelines cut a video of more than N sampled frames into segments of about N, "
+                        "hashed by different workers (H.264 and intra-only codecs such as MJPEG; others are "
+                        "hashed whole). The decoder's CPU-time limit applies per segment. Changes no hash. "
+                        f"Default: {DEFAULT_VIDEO_SEGMENT_FRAMES}.")
     parser.add_argument("--no-videos", action="store_true",
                         help="Do not decode videos: their bytes' digests only, and a not_an_image error row. "
                         "Default: videos are hashed.")
@@ -76,6 +92,16 @@ def video_interval(args: argparse.Namespace) -> float | None:
     if getattr(args, "no_videos", False):
         return None
     return getattr(args, "video_interval", DEFAULT_VIDEO_INTERVAL_S)
+
+
+def video_settings(args: argparse.Namespace) -> dict:
+    """HashPlan.parse's video keywords from --video-interval, --no-videos, --max-video-frames and
+    --video-segment-frames (defaults for namespaces without them)."""
+    return {
+        "video_interval_s": video_interval(args),
+        "video_max_frames": getattr(args, "max_video_frames", DEFAULT_VIDEO_MAX_FRAMES),
+        "video_segment_frames": getattr(args, "video_segment_frames", DEFAULT_VIDEO_SEGMENT_FRAMES),
+    }
 
 
 def decode_options(args: argparse.Namespace) -> DecodeOptions:

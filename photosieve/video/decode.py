@@ -32,6 +32,19 @@ small fraction of the frames, but the frames are not vPDQ's, so the hashes
 are not comparable frame by frame (see benchmarks/README.md, "Video
 hashing", for the measured match shares).
 
+**Segments.** :func:`plan_segments` cuts a long video into parts of about
+``segment_frames`` sampled frames each, from its packets alone (no frame is
+decoded), so that the parts can be decoded apart (by different workers) and
+their frames together are exactly :func:`sample_frames`'s. It cuts only
+where the frame numbering is known without decoding from the start:
+intra-only codecs (frame ``n`` is the ``n``-th non-empty packet) and H.264
+with a pts plan (frame ``n`` has the ``n``-th smallest pts); each part starts
+decoding at a key frame (for H.264 an IDR picture that no earlier packet
+follows in output order) at or before its first sampled frame. Elsewhere
+(VP9, MPEG-4, damaged indexes, repeated pts...) the plan is one segment, the
+whole video. A part whose decoder output departs from the plan raises
+:class:`SegmentDeparted`: the caller then decodes the whole video instead.
+
 Every failure is a :class:`VideoDecodeError` (a DecodeError, so callers file
 it with a FailureReason like any decode failure).
 """
@@ -75,6 +88,43 @@ class VideoDecodeError(DecodeError):
     def __init__(self, reason: FailureReason, message: str, *, kind: str | None = None):
         super().__init__(reason, message)
         self.kind = kind or reason.value
+
+
+class SegmentDeparted(Exception):
+    """A segment's decoder output is not what its plan said (frames missing, out of order, unknown pts).
+
+    Not a decode failure: the video may be fine, only the shortcut is not.
+    The caller decodes the whole video in one piece instead, never a segment
+    whose frames may be numbered differently from vPDQ's.
+    """
+
+
+@dataclasses.dataclass(frozen=True)
+class Segment:
+    """One part of a video's sampled frames, decodable on its own (see :func:`plan_segments`).
+
+    Attributes:
+        index, count: its position in the plan and the plan's length.
+        first: the first frame number it yields (a sampled frame).
+        last: the last frame number it yields; None = to the end of the
+            video (the last segment, which also makes the video's end checks:
+            truncation, ``max_sampled_frames``).
+        start: non-empty packets (in demux order) not decoded before its key frame.
+    """
+
+    index: int
+    count: int
+    first: int
+    last: int | None
+    start: int
+
+    @property
+    def whole(self) -> bool:
+        return self.count == 1
+
+
+# The plan of a video that is not cut: one segment, decoded as sample_frames(data) does.
+WHOLE = Segment(0, 1, 0, None, 0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,11 +225,18 @@ def vpdq_timestamp(frame_number: int, frame_rate: float) -> float:
     return float(np.float32(frame_number) / np.float32(frame_rate))
 
 
-def sample_frames(data: bytes, options: VideoDecodeOptions | None = None) -> Iterator[SampledFrame]:
-    """Yield the sampled frames of one video object, in frame order.
+def sample_frames(
+    data: bytes, options: VideoDecodeOptions | None = None, segment: Segment | None = None
+) -> Iterator[SampledFrame]:
+    """Yield the sampled frames of one video object (or of one segment of it), in frame order.
+
+    ``segment`` (from :func:`plan_segments` with the same data and options):
+    decode only that part; its budgets (decoded frames, CPU time) count for
+    that part alone. None or a one-segment plan: the whole video.
 
     Raises VideoDecodeError (possibly after some frames were yielded, for
-    budgets and data broken mid-stream).
+    budgets and data broken mid-stream), and SegmentDeparted when a segment
+    cannot be decoded as planned (decode the whole video then).
     """
     options = options or VideoDecodeOptions()
     container = _open(data)
@@ -188,6 +245,9 @@ def sample_frames(data: bytes, options: VideoDecodeOptions | None = None) -> Ite
         info = _info(container, stream, options)
         _configure(stream, options)
         budget = _Budget(options)
+        if segment is not None and not segment.whole:
+            yield from _sample_segment(data, container, stream, info, options, budget, segment)
+            return
         # Every frame of an intra-only codec is a key frame: both samplings agree.
         if options.sampling == "vpdq" or stream.codec_context.codec.intra_only:
             yield from _sample_vpdq(data, container, stream, info, options, budget)
@@ -203,6 +263,184 @@ def probe(data: bytes, options: VideoDecodeOptions | None = None) -> VideoInfo:
     container = _open(data)
     try:
         return _info(container, _video_stream(container), options)
+    finally:
+        container.close()
+
+
+def plan_segments(
+    data: bytes, options: VideoDecodeOptions | None = None, segment_frames: int = 300
+) -> list[Segment]:
+    """Cut the video into segments of about ``segment_frames`` sampled frames, reading packets only.
+
+    Only where vPDQ's frame numbering is known without decoding from the
+    start (``sampling="vpdq"``, ``skip_unsampled``, a sampling period above
+    one frame, and an intra-only codec or H.264 with a pts plan); anything
+    else, including a video that does not open, gives ``[WHOLE]`` (decoding
+    it reports what is wrong). An H.264 segment keeps its sampled frames and
+    starts decoding at the last usable IDR picture at or before its first
+    one; a boundary with no IDR picture of its own since the previous one is
+    dropped (the previous segment runs on). Segments after the
+    one where ``max_sampled_frames`` is reached are not planned: that
+    segment is the last, and raises FRAMES_CUT_OFF as the whole video would.
+    """
+    options = options or VideoDecodeOptions()
+    if not (isinstance(segment_frames, int) and segment_frames >= 1):
+        raise ConfigError(f"segment_frames must be an integer >= 1, got {segment_frames!r}")
+    if options.sampling != "vpdq" or not options.skip_unsampled:
+        return [WHOLE]
+    try:
+        container = _open(data)
+    except VideoDecodeError:
+        return [WHOLE]
+    try:
+        stream = _video_stream(container)
+        info = _info(container, stream, options)
+        if info.frame_mod <= 1:
+            return [WHOLE]
+        if info.declared_frames and -(-info.declared_frames // info.frame_mod) <= segment_frames:
+            return [WHOLE]  # short by its own index: not worth reading its packets
+        if stream.codec_context.codec.intra_only:
+            packets = sum(1 for packet in _packets(container, stream) if packet is not None)
+            starts = None  # every packet is a key frame
+        elif stream.codec_context.name == "h264":
+            plan = _skip_plan(container, stream)
+            if plan is None:
+                return [WHOLE]
+            packets, starts = len(plan.rank), plan.starts
+        else:
+            return [WHOLE]
+    except VideoDecodeError:
+        return [WHOLE]
+    finally:
+        container.close()
+    mod = info.frame_mod
+    # Sampled frames reached: all of them, or up to the one that is cut off.
+    reached = min(-(-packets // mod), options.max_sampled_frames + 1)
+    cuts: list[tuple[int, int]] = []  # (first sampled frame, key frame position)
+    for k in range(0, reached, segment_frames):
+        first = k * mod
+        if starts is None:
+            cuts.append((first, first))
+            continue
+        key = max((p for p in starts if p <= first), default=None)
+        if key is None or (cuts and key <= cuts[-1][1]):
+            if not cuts:
+                return [WHOLE]  # no IDR picture to start at
+            continue
+        cuts.append((first, key))
+    if len(cuts) <= 1:
+        return [WHOLE]
+    return [
+        Segment(i, len(cuts), first, cuts[i + 1][0] - mod if i + 1 < len(cuts) else None, key)
+        for i, (first, key) in enumerate(cuts)
+    ]
+
+
+def _sample_segment(
+    data, container, stream, info, options, budget, segment: Segment
+) -> Iterator[SampledFrame]:
+    """One segment of a plan: decode from its key frame, yield its sampled frames, check the plan."""
+    if not (options.sampling == "vpdq" and options.skip_unsampled and info.frame_mod > 1):
+        raise SegmentDeparted("the options do not allow segments")
+    if stream.codec_context.codec.intra_only:
+        yield from _segment_intra_only(container, stream, info, options, budget, segment)
+        return
+    plan = _skip_plan(container, stream) if stream.codec_context.name == "h264" else None
+    if plan is None or segment.start not in plan.starts:
+        raise SegmentDeparted(f"segment {segment.index} has no key frame at packet {segment.start}")
+    yield from _segment_h264(data, plan, info, options, budget, segment)
+
+
+def _in_segment(number: int, segment: Segment) -> bool:
+    return number >= segment.first and (segment.last is None or number <= segment.last)
+
+
+def _segment_intra_only(container, stream, info, options, budget, segment: Segment) -> Iterator[SampledFrame]:
+    """:func:`_sample_intra_only` from packet ``segment.first`` on (frame n is packet n)."""
+    ctx = stream.codec_context
+    if ctx.thread_count != 1:
+        ctx.thread_type = "SLICE"
+    number, yielded = 0, 0
+    for packet in _packets(container, stream):
+        if packet is None:
+            break
+        if number % info.frame_mod == 0 and _in_segment(number, segment):
+            try:
+                decoded = ctx.decode(packet)
+            except av.error.FFmpegError as exc:
+                raise VideoDecodeError(
+                    FailureReason.CORRUPT, f"frame {number} does not decode ({exc})"
+                ) from exc
+            if len(decoded) != 1:
+                raise VideoDecodeError(
+                    FailureReason.CORRUPT,
+                    f"packet {number} of an intra-only stream gave {len(decoded)} frames",
+                )
+            budget.frame(decoded[0])
+            yield _sampled(decoded[0], number, info, options, number // info.frame_mod)
+            yielded += 1
+            if number == segment.last:
+                return
+        number += 1
+    if segment.last is not None or yielded == 0:
+        # The plan counted these packets: reading them again gave fewer.
+        raise SegmentDeparted(f"segment {segment.index} ended at packet {number}")
+    if info.declared_frames and number < info.declared_frames:
+        raise VideoDecodeError(
+            FailureReason.TRUNCATED,
+            f"found {number} of the {info.declared_frames} frames the container declares",
+        )
+
+
+def _segment_h264(data, plan: _SkipPlan, info, options, budget, segment: Segment) -> Iterator[SampledFrame]:
+    """:func:`_sample_skipping` from the segment's IDR packet on, until its last sampled frame.
+
+    The packets before ``segment.start`` are demuxed but never sent to the
+    decoder. The decoder must return exactly the planned frames from the
+    IDR picture's number on, in order, else SegmentDeparted.
+    """
+    container = _open(data)
+    try:
+        stream = _reopened_stream(container, plan.index)
+        _configure(stream, options)
+        ctx = stream.codec_context
+        mod = info.frame_mod
+        keep = sorted(r for r in plan.rank.values()
+                      if r >= segment.start and (r % mod == 0 or r not in plan.droppable))
+        expected = iter(keep)
+        position = -1
+        for packet in _packets(container, stream):
+            if packet is not None:
+                position += 1
+                if position < segment.start:
+                    continue
+                number = plan.rank.get(packet.pts)
+                if number is None:
+                    raise SegmentDeparted(f"packet {position} has a pts the plan does not know")
+                if number % mod and number in plan.droppable:
+                    continue
+            try:
+                frames = ctx.decode(packet)
+            except av.error.FFmpegError as exc:
+                raise VideoDecodeError(
+                    FailureReason.CORRUPT, f"video data broken after {budget.decoded} frames ({exc})"
+                ) from exc
+            for frame in frames:
+                number = plan.rank.get(frame.pts) if frame.pts is not None else None
+                if number is None or number != next(expected, None):
+                    raise SegmentDeparted(f"segment {segment.index}: the decoder returned an unplanned frame")
+                budget.frame(frame)
+                if number % mod == 0 and _in_segment(number, segment):
+                    yield _sampled(frame, number, info, options, number // mod)
+                if number == segment.last:
+                    return
+        if segment.last is not None or next(expected, None) is not None:
+            raise SegmentDeparted(f"segment {segment.index}: frames the plan expected never came")
+        if info.declared_frames and len(plan.rank) < info.declared_frames:
+            raise VideoDecodeError(
+                FailureReason.TRUNCATED,
+                f"found {len(plan.rank)} of the {info.declared_frames} frames the container declares",
+            )
     finally:
         container.close()
 
@@ -484,6 +722,9 @@ class _SkipPlan:
     rank: dict[int, int]
     droppable: frozenset[int]
     index: int = 0  # the stream's index in the container
+    # Where decoding may start (non-empty packet positions in demux order): IDR
+    # pictures such that the packets before them are exactly frames 0..p-1.
+    starts: tuple[int, ...] = (0,)
 
 
 def _skip_plan(container, stream) -> _SkipPlan | None:
@@ -494,7 +735,7 @@ def _skip_plan(container, stream) -> _SkipPlan | None:
     or marked discard (MP4 edit lists) leave that mapping uncertain: no plan.
     """
     length_size = nonref.avcc_length_size(stream.codec_context.extradata)
-    pts, droppable_pts = [], set()
+    pts, droppable_pts, idr = [], set(), []
     try:
         for packet in container.demux(stream):
             if packet.size == 0:
@@ -502,14 +743,33 @@ def _skip_plan(container, stream) -> _SkipPlan | None:
             if packet.pts is None or packet.is_discard or packet.is_corrupt:
                 return None
             pts.append(packet.pts)
-            if nonref.is_nonreference_h264(bytes(packet), length_size):
+            payload = bytes(packet)
+            if nonref.is_nonreference_h264(payload, length_size):
                 droppable_pts.add(packet.pts)
+            if packet.is_keyframe and _is_idr(payload, length_size):
+                idr.append(len(pts) - 1)
     except _DEMUX_ERRORS:
         return None  # let the decoding pass report the damage
     if len(set(pts)) != len(pts) or not pts:
         return None
     rank = {p: i for i, p in enumerate(sorted(pts))}
-    return _SkipPlan(rank, frozenset(rank[p] for p in droppable_pts), stream.index)
+    # Position p may start a segment when its packet is frame p and the p
+    # packets before it are frames 0..p-1 (their largest rank is p-1): an IDR
+    # picture there is then decoded with every later frame and no earlier one.
+    ranks = [rank[p] for p in pts]
+    prefix_max, starts = -1, []
+    idr_set = set(idr)
+    for position, r in enumerate(ranks):
+        if position in idr_set and r == position and prefix_max == position - 1:
+            starts.append(position)
+        prefix_max = max(prefix_max, r)
+    return _SkipPlan(rank, frozenset(rank[p] for p in droppable_pts), stream.index, tuple(starts))
+
+
+def _is_idr(payload: bytes, length_size: int | None) -> bool:
+    """True if the H.264 packet holds an IDR slice (NAL type 5): no later picture refers before it."""
+    headers = nonref._avcc_headers(payload, length_size) if length_size else nonref._annex_b_headers(payload)
+    return bool(headers) and any(h & 0x1F == 5 for h in headers)
 
 
 def _sample_skipping(data, plan: _SkipPlan, info, options, budget):

@@ -508,3 +508,24 @@ def test_video_hashes_are_read_again_when_the_interval_changed():
     other = _policy([_run()], plan=dataclasses.replace(PLAN, video_interval_s=2.0))
     assert other.decide("v.mp4", LISTED, files=files, hashes=hashes).reread == "settings"
     assert _policy([_run()]).decide("v.mp4", LISTED, files=files, hashes=hashes).carried
+
+
+def test_the_video_frame_cap_is_a_video_setting_and_the_segment_length_is_none():
+    capped = incremental.hash_settings(dataclasses.replace(PLAN, video_max_frames=50))
+    assert SETTINGS["pdq"]["video_max_frames"] == PLAN.video_max_frames
+    assert incremental.settings_differences(capped, SETTINGS) == {}  # images are carried
+    assert incremental.video_differences(capped, SETTINGS) == {"pdq"}  # videos are read again
+    # Segments change no row: another length is the same settings (recorded with the limits).
+    assert incremental.hash_settings(dataclasses.replace(PLAN, video_segment_frames=7)) == SETTINGS
+    assert incremental.hash_limits(dataclasses.replace(PLAN, video_segment_frames=7), 10)["video_segment_frames"] == 7
+    # Without video hashing the cap decides nothing: not recorded, no re-read for it.
+    off = dataclasses.replace(PLAN, video_interval_s=None)
+    assert incremental.hash_settings(off) == incremental.hash_settings(dataclasses.replace(off, video_max_frames=5))
+
+
+def test_video_hashes_are_read_again_when_the_frame_cap_changed():
+    hashes = [(0, {**_hash(uri="v.mp4"), schemas.FRAME: 25, schemas.FRAME_TIMESTAMP: 1.0}),
+              (0, _hash(uri="v.mp4", algorithm="md5"))]
+    files = [(0, _file("v.mp4"))]
+    other = _policy([_run()], plan=dataclasses.replace(PLAN, video_max_frames=100))
+    assert other.decide("v.mp4", LISTED, files=files, hashes=hashes).reread == "settings"

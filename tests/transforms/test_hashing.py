@@ -327,3 +327,139 @@ def test_runners_that_ignore_min_ram_get_no_hint(runner):
 
 def test_docstring_examples():
     docstring_examples.check(hashing_transforms)
+
+
+# -- long videos, hashed as segments ---------------------------------------------
+
+
+def _video_records():
+    from tests.photosieve.video import videos
+
+    source = videos.frames(12 * 25)
+    zeroed = bytearray(videos.encode(source, "mp4-h264"))
+    half, three_quarters = len(zeroed) // 2, len(zeroed) * 3 // 4
+    zeroed[half:three_quarters] = bytes(three_quarters - half)  # frame data zeroed; the index intact
+    png = samples.encode(samples.picture(3), "PNG")
+    objects = {
+        "mem://long.mp4": videos.encode(source, "mp4-h264"),  # 12 sampled frames: 3 segments, cut off at 10
+        "mem://long.avi": videos.encode(source[: 8 * 25], "avi-mjpeg"),  # 8: 2 segments
+        "mem://short.mp4": videos.video("mp4-h264", seconds=2),  # 2: hashed whole
+        "mem://damaged.mp4": bytes(zeroed),  # its later segments fail
+        "mem://truncated.mp4": videos.video("mp4-h264", seconds=6)[:20000],  # fails before any plan
+        "mem://a.png": png,
+    }
+    return [ObjectRecord(uri, len(data), 1_700_000_000_000_000, data) for uri, data in objects.items()]
+
+
+def _video_plan(segment_frames: int) -> HashPlan:
+    return HashPlan.parse("pdq,phash,md5", video_max_frames=10, video_segment_frames=segment_frames)
+
+
+def _all_columns(row: dict) -> tuple:
+    return tuple(sorted(row.items()))
+
+
+# What _run_hash_images' pipelines found, by run and output (FnApiRunner runs in this process).
+_FOUND: dict[tuple[int, str], object] = {}
+
+
+def _keep(value, key):
+    _FOUND[key] = value
+
+
+def _run_hash_images(records, plan: HashPlan):
+    """(hash rows, error rows, summed ledger) of HashImages on ``records``."""
+    run = len(_FOUND)
+    with BeamTestPipeline(runner=RUNNER) as p:
+        hashed = p | beam.Create(records) | HashImages(plan, run_id="r")
+        for name in ("hashes", "errors"):
+            _ = (hashed[name] | f"Collect{name}" >> beam.combiners.ToList()
+                 | f"Keep{name}" >> beam.Map(_keep, (run, name)))
+        _ = (hashed.ledger | beam.CombineGlobally(_sum_counters) | beam.Map(dict)
+             | "KeepLedger" >> beam.Map(_keep, (run, "ledger")))
+    return tuple(_FOUND.pop((run, name)) for name in ("hashes", "errors", "ledger"))
+
+
+def test_long_videos_hashed_as_segments_give_the_rows_and_ledger_of_hashing_them_whole():
+    records = _video_records()
+    segmented, whole = _video_plan(4), _video_plan(10_000)
+    hasher = ImageHasher(segmented)
+    cut = {r.uri: len(hasher.video_segments(r.uri, r.data)[1])
+           for r in records if hasher.video_segments(r.uri, r.data) is not None}
+    assert cut == {"mem://long.mp4": 3, "mem://long.avi": 2, "mem://damaged.mp4": 3}
+    assert all(ImageHasher(whole).video_segments(r.uri, r.data) is None for r in records)
+
+    hashes, errors, ledger = _run_hash_images(records, segmented)
+    hashes_whole, errors_whole, ledger_whole = _run_hash_images(records, whole)
+    intact = lambda rows: sorted(_all_columns(r) for r in rows if r[schemas.URI] != "mem://damaged.mp4")
+    assert intact(hashes) == intact(hashes_whole)  # every column: frame numbers, timestamps, hashes...
+    assert intact(errors) == intact(errors_whole)
+    core = sorted(_all_columns(row) for r in records if r.uri != "mem://damaged.mp4"
+                  for row in schemas.hash_rows(ImageHasher(whole).hash_bytes(r.uri, r.data),
+                                               mtime_us=r.mtime_us, run_id="r"))
+    assert intact(hashes) == core
+    frames = lambda uri: sorted(r[schemas.FRAME] for r in hashes if r[schemas.URI] == uri
+                                and r[schemas.ALGORITHM] == "pdq")
+    assert frames("mem://long.mp4") == list(range(0, 250, 25))  # 10 frames, then cut off
+    assert frames("mem://long.avi") == list(range(0, 200, 25))
+
+    # One object each, each (object, algorithm) once; the damaged video is partial.
+    assert ledger["objects", "hashed"] == len(records)
+    for name in ("pdq", "phash", "md5"):
+        assert sum(n for k, n in ledger.items() if k[:2] == ("units", name)) == len(records)
+    assert ledger["frames", "cut_off"] == 1
+    assert ledger["units", "md5", "hashed"] == len(records)
+    assert ledger["units", "pdq", "partial"] == 2  # long.mp4 (cut off) and damaged.mp4
+    assert ledger["units", "pdq", "failed"] == 1  # truncated.mp4
+    assert ledger["units", "pdq", "hashed"] == 3
+    # The counts that do not involve the damaged video are those of the whole-object run.
+    differ = {k for k in set(ledger) | set(ledger_whole) if ledger.get(k) != ledger_whole.get(k)}
+    assert differ <= {("errors", "class", "corrupt"), ("errors", "stage", "decode")}
+
+    damaged = sorted((r[schemas.ERROR], tuple(r[schemas.ALGORITHMS]))
+                     for r in errors if r[schemas.URI] == "mem://damaged.mp4")
+    assert damaged == [("corrupt", ("pdq", "phash"))] * 2  # segments 1 and 2 each broke
+    damaged_frames = frames("mem://damaged.mp4")
+    assert damaged_frames[:4] == [0, 25, 50, 75] and 200 not in damaged_frames
+
+
+def test_a_segment_departing_from_its_plan_hashes_the_whole_video_instead(monkeypatch):
+    from photosieve.video.decode import SegmentDeparted
+
+    records = [r for r in _video_records() if r.uri in ("mem://long.mp4", "mem://long.avi")]
+    hash_segment = ImageHasher.hash_segment
+
+    departed = []
+
+    def departing(self, uri, data, segment):
+        if segment.index == 1:
+            departed.append(uri)
+            raise SegmentDeparted("planned frames did not come")
+        return hash_segment(self, uri, data, segment)
+
+    expected = _run_hash_images(records, _video_plan(10_000))
+    monkeypatch.setattr(ImageHasher, "hash_segment", departing)
+    hashes, errors, ledger = _run_hash_images(records, _video_plan(4))
+    assert sorted(departed) == ["mem://long.avi", "mem://long.mp4"]  # FnApiRunner: in this process
+    assert sorted(map(_all_columns, hashes)) == sorted(map(_all_columns, expected[0]))
+    assert sorted(map(_all_columns, errors)) == sorted(map(_all_columns, expected[1]))
+    assert ledger == expected[2]
+
+
+def test_merging_segments_keeps_frames_in_order_and_every_failure():
+    def done(index, frames, failures=(), whole=False):
+        result = ObjectHashes("v", 10, (), tuple(_frame(n) for n in frames), failures)
+        return hashing_transforms._SegmentDone(index, 3, whole, 10, None, result)
+
+    broken = HashFailure("v", "decode", FailureReason.CORRUPT, "frame 50", ("pdq",))
+    merged = hashing_transforms.merge_segments(
+        "v", [done(2, [50], (broken,)), done(0, [0, 10]), done(1, [20])])
+    assert [f.frame for f in merged.frames] == [0, 10, 20, 50] and merged.failures == (broken,)
+    replaced = hashing_transforms.merge_segments(
+        "v", [done(0, [0]), done(1, [0, 10, 20, 30, 50], whole=True)])
+    assert [f.frame for f in replaced.frames] == [0, 10, 20, 30, 50] and replaced.failures == ()
+
+
+def _frame(number: int) -> FrameHashes:
+    bits = HashValue("pdq", bytes(32))
+    return FrameHashes(number, 8, 8, 8, 8, "MP4", "RGB", False, 1.0, (HashResult(bits, 100),), number / 25)

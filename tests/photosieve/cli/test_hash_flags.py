@@ -44,3 +44,19 @@ def test_hash_cli_reports_frames_past_max_frames(tmp_path, capsys):
     assert [r["frame"] for r in rows if r["hash"]] == ["0", "1", "2", "3", "4"]
     [cut] = [r for r in rows if r["error"]]
     assert cut["error"] == "frames_cut_off" and "frame 5" in cut["message"]
+
+
+def test_video_limits_reach_the_plan_and_are_checked():
+    from photosieve.cli.hash_flags import video_settings
+    from photosieve.hashing import DEFAULT_VIDEO_MAX_FRAMES, DEFAULT_VIDEO_SEGMENT_FRAMES, HashPlan
+
+    settings = video_settings(_parse("--max-video-frames", "40", "--video-segment-frames", "9"))
+    plan = HashPlan.parse("pdq", **settings)
+    assert (plan.video_max_frames, plan.video_segment_frames, plan.video_interval_s) == (40, 9, 1.0)
+    assert video_settings(_parse()) == {"video_interval_s": 1.0, "video_max_frames": DEFAULT_VIDEO_MAX_FRAMES,
+                                        "video_segment_frames": DEFAULT_VIDEO_SEGMENT_FRAMES}
+    assert DEFAULT_VIDEO_MAX_FRAMES == 4 * 3600
+    assert video_settings(argparse.Namespace())["video_max_frames"] == DEFAULT_VIDEO_MAX_FRAMES
+    for flag in ("--max-video-frames", "--video-segment-frames"):
+        with pytest.raises(SystemExit):
+            _parse(flag, "0")

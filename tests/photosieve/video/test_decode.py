@@ -7,9 +7,13 @@ import pytest
 
 from photosieve.errors import ConfigError, FailureReason
 from photosieve.video.decode import (
+    WHOLE,
+    Segment,
+    SegmentDeparted,
     VideoDecodeError,
     VideoDecodeOptions,
     declared_end,
+    plan_segments,
     probe,
     sample_frames,
     vpdq_frame_mod,
@@ -303,3 +307,101 @@ def test_mutated_videos_give_frames_or_a_typed_error():
         except VideoDecodeError as exc:
             reasons.add(exc.reason)
     assert {FailureReason.CORRUPT, FailureReason.TRUNCATED} <= reasons
+
+
+# -- segments -------------------------------------------------------------------
+
+SEGMENTED = ("mp4-h264", "mkv-h264", "avi-mjpeg")  # H.264 with B-frames (IDR every 24), intra-only
+LONG = frames(20 * FPS)
+
+
+def _flat(sampled) -> list[tuple]:
+    return [(f.frame_number, f.timestamp, f.pts_seconds) for f in sampled]
+
+
+def _segmented(data: bytes, options: VideoDecodeOptions | None, segments) -> list:
+    return [f for segment in segments for f in sample_frames(data, options, segment)]
+
+
+@pytest.fixture(scope="module", params=[*SEGMENTED, "ts-h264", "webm-vp9", "mov-mpeg4"])
+def long_clip(request):
+    recipe = TS_H264 if request.param == "ts-h264" else request.param
+    return request.param, encode(LONG, recipe, FPS)
+
+
+@pytest.mark.parametrize("interval, segment_frames", [(1.0, 3), (0.5, 7), (1.0, 19)])
+def test_the_segments_together_give_the_whole_videos_frames(long_clip, interval, segment_frames):
+    name, data = long_clip
+    options = VideoDecodeOptions(seconds_per_hash=interval)
+    whole = list(sample_frames(data, options))
+    segments = plan_segments(data, options, segment_frames)
+    if name in ("webm-vp9", "mov-mpeg4"):  # numbering not known without decoding: not cut
+        assert segments == [WHOLE]
+    else:
+        assert len(segments) == -(-len(whole) // segment_frames)
+        assert [s.index for s in segments] == list(range(len(segments)))
+        assert {s.count for s in segments} == {len(segments)}
+    parts = _segmented(data, options, segments)
+    assert _flat(parts) == _flat(whole)
+    assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(parts, whole))
+
+
+def test_h264_segments_start_at_an_idr_picture_at_or_before_their_first_sampled_frame():
+    data = encode(LONG, "mp4-h264", FPS)
+    segments = plan_segments(data, None, 3)
+    assert [(s.first, s.last) for s in segments[:3]] == [(0, 50), (75, 125), (150, 200)]
+    assert all(s.start % 24 == 0 and s.start <= s.first for s in segments)  # x264: an IDR picture every 24
+    assert [s.start for s in segments[:3]] == [0, 72, 144]
+    assert segments[-1].last is None
+
+
+def test_each_sampled_frame_is_in_exactly_one_segment():
+    data = encode(LONG, "avi-mjpeg", FPS)
+    segments = plan_segments(data, None, 4)
+    numbers = [[f.frame_number for f in sample_frames(data, None, s)] for s in segments]
+    assert numbers[0] == [0, 25, 50, 75] and numbers[-1] == [400, 425, 450, 475]
+    assert [n for part in numbers for n in part] == list(range(0, 20 * FPS, FPS))
+
+
+@pytest.mark.parametrize("name", SEGMENTED)
+def test_the_frames_cut_off_are_the_same_and_only_the_last_segment_says_so(name):
+    data = encode(LONG, name, FPS)
+    options = VideoDecodeOptions(max_sampled_frames=7)
+    whole = []
+    with pytest.raises(VideoDecodeError) as cut:
+        whole.extend(sample_frames(data, options))
+    segments = plan_segments(data, options, 3)
+    assert len(segments) == 3  # frames 0-2, 3-5, and 6 followed by the cut-off: no segment beyond
+    parts = _segmented(data, options, segments[:-1])
+    with pytest.raises(VideoDecodeError) as cut_too:
+        parts.extend(sample_frames(data, options, segments[-1]))
+    assert cut.value.reason is cut_too.value.reason is FailureReason.FRAMES_CUT_OFF
+    assert _flat(parts) == _flat(whole) and len(parts) == 7
+
+
+def test_short_videos_and_other_samplings_are_one_segment():
+    data = encode(LONG, "mp4-h264", FPS)
+    assert plan_segments(data, None, 20) == [WHOLE]  # 20 sampled frames: one segment of 20
+    assert plan_segments(data, VideoDecodeOptions(sampling="keyframes"), 3) == [WHOLE]
+    assert plan_segments(data, VideoDecodeOptions(skip_unsampled=False), 3) == [WHOLE]
+    assert plan_segments(data, VideoDecodeOptions(seconds_per_hash=0), 3) == [WHOLE]  # every frame
+    assert plan_segments(b"not a video at all", None, 3) == [WHOLE]
+    assert plan_segments(data[:5000], None, 3) == [WHOLE]  # truncated: decoding it says so
+    with pytest.raises(ConfigError, match="segment_frames"):
+        plan_segments(data, None, 0)
+
+
+def test_a_segment_that_does_not_fit_the_video_departs_from_its_plan():
+    h264, mjpeg = encode(LONG, "mp4-h264", FPS), encode(LONG, "avi-mjpeg", FPS)
+    # Packet 30 is no IDR picture: the frames decoded from there are not known.
+    with pytest.raises(SegmentDeparted):
+        list(sample_frames(h264, None, Segment(1, 2, 50, None, 30)))
+    # A segment planned for a longer video: the packets end before its last frame.
+    for data in (h264, mjpeg):
+        with pytest.raises(SegmentDeparted):
+            list(sample_frames(data, None, Segment(1, 3, 475, 600, 475 if data is mjpeg else 480)))
+    # Options that number frames differently from the plan's.
+    with pytest.raises(SegmentDeparted):
+        list(sample_frames(mjpeg, VideoDecodeOptions(skip_unsampled=False), Segment(1, 2, 50, None, 50)))
+    # The whole-video plan is no shortcut: it decodes as without one.
+    assert _flat(sample_frames(h264, None, WHOLE)) == _flat(sample_frames(h264))

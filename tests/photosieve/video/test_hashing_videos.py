@@ -62,12 +62,49 @@ def test_dihedral_plans_hash_eight_orientations_per_frame(clip):
     assert original.hash.to_hex() == vpdq.hash_video(clip)[1].hex
 
 
-def test_max_frames_caps_the_sampled_frames_and_says_so(clip):
-    out = _hasher("pdq,md5", decode=DecodeOptions(max_frames=2)).hash_bytes("a.mp4", clip)
+def test_video_max_frames_caps_the_sampled_frames_and_says_so(clip):
+    out = _hasher("pdq,md5", video_max_frames=2).hash_bytes("a.mp4", clip)
     assert [f.frame for f in out.frames] == [0, 25]
     assert [(f.stage, f.reason, f.algorithms) for f in out.failures] == [
         ("decode", FailureReason.FRAMES_CUT_OFF, ("pdq",))
     ]
+
+
+def test_the_image_max_frames_does_not_cap_videos(clip):
+    out = _hasher("pdq,md5", decode=DecodeOptions(max_frames=2)).hash_bytes("a.mp4", clip)
+    assert [f.frame for f in out.frames] == [0, 25, 50]
+    assert out.failures == ()
+
+
+@pytest.mark.parametrize("name", ["video_max_frames", "video_segment_frames"])
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "10"])
+def test_bad_video_limits_are_config_errors(name, bad):
+    with pytest.raises(ConfigError, match=name):
+        HashPlan(("pdq",), **{name: bad})
+
+
+def test_segments_hashed_apart_give_the_whole_videos_frames():
+    data = videos.video("mp4-h264", seconds=12, fps=25)
+    hasher = _hasher("pdq,phash,md5", video_segment_frames=4)
+    whole = hasher.hash_bytes("v.mp4", data)
+    digests, segments = hasher.video_segments("v.mp4", data)
+    assert len(segments) == 3
+    assert digests.digests == whole.digests and digests.frames == () and digests.failures == ()
+    parts = [hasher.hash_segment("v.mp4", data, s) for s in segments]
+    assert [f for p in parts for f in p.frames] == list(whole.frames)
+    assert [[f.frame for f in p.frames] for p in parts] == [[0, 25, 50, 75], [100, 125, 150, 175],
+                                                            [200, 225, 250, 275]]
+    assert all(p.digests == () and p.failures == () for p in parts)
+
+
+def test_only_long_videos_of_segmentable_codecs_get_segments(clip):
+    hasher = _hasher("pdq,md5", video_segment_frames=2)
+    png = samples.encode(samples.picture(3, (200, 150)), "PNG")
+    assert hasher.video_segments("a.png", png) is None
+    assert hasher.video_segments("v.webm", videos.video("webm-vp9", seconds=3)) is None  # numbering unknown
+    assert _hasher("pdq,md5").video_segments("a.mp4", clip) is None  # 3 sampled frames: one segment
+    assert _hasher("md5", video_segment_frames=2).video_segments("a.mp4", clip) is None  # no pixels wanted
+    assert len(hasher.video_segments("a.mp4", clip)[1]) == 2
 
 
 def test_max_pixels_limits_each_frame(clip):
@@ -124,3 +161,15 @@ def test_hash_rows_carry_the_frame_timestamp_videos_only(clip):
     table = pa.Table.from_pylist(video_rows + image_rows, schema=schemas.HASHES_SCHEMA)
     assert table.column(schemas.FRAME_TIMESTAMP).type == pa.float64()
     assert np.isnan(np.array(table.column(schemas.FRAME_TIMESTAMP).to_pylist(), dtype=float)).sum() == 3
+
+
+def test_the_cpu_budget_is_per_segment_and_a_video_hashed_whole_gets_its_segments_worth():
+    data = videos.video("mp4-h264", seconds=12, fps=25)  # 12 sampled frames
+    budget = DecodeOptions().max_cpu_seconds
+    assert _hasher(video_segment_frames=4).video_options().max_cpu_seconds == budget  # one segment's
+    assert _hasher(video_segment_frames=4).video_options(data).max_cpu_seconds == 3 * budget
+    assert _hasher(video_segment_frames=5).video_options(data).max_cpu_seconds == 3 * budget  # 5 + 5 + 2
+    assert _hasher().video_options(data).max_cpu_seconds == budget  # 12 frames: one segment of 300
+    # No more than video_max_frames worth, whatever the container declares.
+    assert _hasher(video_segment_frames=4, video_max_frames=5).video_options(data).max_cpu_seconds == 2 * budget
+    assert _hasher(video_segment_frames=4).video_options(b"not a video").max_cpu_seconds == budget

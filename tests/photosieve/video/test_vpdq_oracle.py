@@ -22,8 +22,8 @@ from fractions import Fraction
 
 import pytest
 
-from photosieve.video.decode import VideoDecodeOptions
-from photosieve.video.vpdq import hash_video, match
+from photosieve.video.decode import VideoDecodeOptions, plan_segments, sample_frames
+from photosieve.video.vpdq import hash_frames, hash_video, match
 from tests.photosieve.video.videos import RECIPES, TS_H264, encode, frames
 
 vpdq = pytest.importorskip("vpdq", reason="vpdq (Meta's vPDQ) is not installed: see this module's docstring")
@@ -53,6 +53,18 @@ def test_same_features_as_vpdq(tmp_path, name, seconds_per_hash):
 def test_same_features_for_annex_b_h264(tmp_path):
     data = encode(frames(75), TS_H264, 25)
     assert _ours(data) == _oracle(tmp_path, data, "ts-h264")
+
+
+@pytest.mark.parametrize("recipe", ["mp4-h264", "mkv-h264", "avi-mjpeg", TS_H264])
+@pytest.mark.parametrize("fps", [25, Fraction(30000, 1001)])
+def test_segments_hashed_apart_give_vpdqs_features(tmp_path, recipe, fps):
+    """A long video cut into segments of 3 sampled frames: together, vPDQ's features of the whole."""
+    data = encode(frames(int(fps * 12) + 5, size=(128, 96)), recipe, fps)
+    segments = plan_segments(data, None, 3)
+    assert len(segments) >= 3
+    parts = [f for s in segments for f in hash_frames(sample_frames(data, None, s))]
+    ours = [(f.frame_number, f.quality, f.hex, f.timestamp) for f in parts]
+    assert ours == _oracle(tmp_path, data, "segmented")
 
 
 @pytest.mark.parametrize("fps", [10, 24, 30, Fraction(30000, 1001)])
