@@ -134,7 +134,7 @@ READ_STAGE = "read"
 VIDEO_SETTING = "video_interval_s"
 # ...and the other video settings compared with it (a run that did not record
 # one counts as None: before it, videos were cut off at the image max_frames).
-VIDEO_SETTINGS = (VIDEO_SETTING, "video_max_frames")
+VIDEO_SETTINGS = (VIDEO_SETTING, "video_max_frames", "video_borders")
 # Failures a run that hashes videos differently (or not at all) may not meet.
 _VIDEO_SENSITIVE_ERRORS = frozenset(
     reason.value for reason in (FailureReason.NOT_AN_IMAGE, FailureReason.NO_VIDEO_STREAM)
@@ -178,6 +178,8 @@ def hash_settings(plan: HashPlan) -> dict[str, dict]:
     # Recorded even when None, so a later run sees that videos were not hashed.
     pixels[VIDEO_SETTING] = plan.video_interval_s
     pixels["video_max_frames"] = plan.video_max_frames if plan.video_interval_s is not None else None
+    # Borders rows of video frames (HashPlan.video_borders); runs before them made none.
+    pixels["video_borders"] = plan.video_borders if plan.video_interval_s is not None else None
     if plan.query_expansion is not None:  # adds rows, also of second-opinion algorithms
         pixels["query_expansion"] = dataclasses.asdict(plan.query_expansion)
     settings = {}

@@ -116,7 +116,8 @@ def video_features(result: ObjectHashes) -> list[VpdqFeature]:
     """The upright PDQ features of a video's sampled frames (none for an image)."""
     return [VpdqFeature(frame.frame, r.quality or 0, r.hash, frame.timestamp)
                 for frame in result.frames if frame.timestamp is not None
-                for r in frame.results if r.hash.algorithm == "pdq" and r.orientation in (None, "", "original")]
+                for r in frame.results
+                if r.hash.algorithm == "pdq" and r.orientation in (None, "", "original") and not r.variant]
 
 
 def write_video(result: ObjectHashes, out) -> None:

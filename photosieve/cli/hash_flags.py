@@ -68,6 +68,11 @@ def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--no-videos", action="store_true",
                         help="Do not decode videos: their bytes' digests only, and a not_an_image error row. "
                         "Default: videos are hashed.")
+    parser.add_argument("--no-video-borders", action="store_true",
+                        help="Do not also hash video frames inside their uniform borders. By default a frame "
+                        "with borders (letterbox, pillarbox, a frame around a re-posted clip) gets a second PDQ "
+                        "row (variant 'borders x,y,w,h', the box most often found in the video so far), so "
+                        "bordered copies of listed videos and images match; vPDQ alone misses them.")
     parser.add_argument("--max-pixels", type=at_least(1), default=DEFAULT_MAX_PIXELS,
                         help=f"Decompression-bomb limit in pixels. Default: {DEFAULT_MAX_PIXELS}.")
     parser.add_argument("--max-bytes", type=at_least(1), default=DEFAULT_MAX_OBJECT_BYTES,
@@ -101,6 +106,7 @@ def video_settings(args: argparse.Namespace) -> dict:
         "video_interval_s": video_interval(args),
         "video_max_frames": getattr(args, "max_video_frames", DEFAULT_VIDEO_MAX_FRAMES),
         "video_segment_frames": getattr(args, "video_segment_frames", DEFAULT_VIDEO_SEGMENT_FRAMES),
+        "video_borders": not getattr(args, "no_video_borders", False),
     }
 
 

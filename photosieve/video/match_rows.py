@@ -3,8 +3,8 @@
 Shared by the pipeline (:mod:`photosieve.transforms.video_matching`) and
 ``photosieve match-files``, so both write the same rows.
 
->>> frames = [("", 25, 1.0, "0f" * 32, 90), ("", 0, 0.0, "f0" * 32, 80)]
->>> [f.frame_number for f in features_by_orientation(frames)[""]]
+>>> frames = [("", 25, 1.0, "0f" * 32, 90, ""), ("", 0, 0.0, "f0" * 32, 80, "")]
+>>> [f.frame_number for f in features_by_orientation(frames)[Track("", False)]]
 [0, 25]
 """
 
@@ -12,59 +12,103 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from typing import NamedTuple
 
 from photosieve import schemas
 from photosieve.hashes.value import HashValue
+from photosieve.robust.expansion import BORDERS
 from photosieve.video.video_match import VideoIndex, VideoMatch
 from photosieve.video.vpdq import VpdqFeature
 
-__all__ = ["features_by_orientation", "has_good_frame", "video_frame", "video_match_row", "video_rows"]
+__all__ = ["Track", "features_by_orientation", "has_good_frame", "video_frame", "video_match_row", "video_rows"]
 
 _UPRIGHT = ("", "original")
 
 
 def video_frame(row: Mapping) -> tuple | None:
-    """(orientation, frame, timestamp, hash, quality) of a video frame's PDQ ``hashes`` row, else None."""
+    """(orientation, frame, timestamp, hash, quality, variant) of a video frame's PDQ ``hashes`` row.
+
+    None for other rows: digests, images, and variants other than the
+    frame inside its borders (``borders x,y,w,h``, see ``HashPlan.video_borders``).
+    """
+    variant = row.get(schemas.VARIANT) or ""
     if (row[schemas.ALGORITHM] != "pdq" or row.get(schemas.FRAME_TIMESTAMP) is None
-            or row.get(schemas.VARIANT)):
+            or (variant and not variant.startswith(BORDERS + " "))):
         return None
     return (row.get(schemas.ORIENTATION) or "", row.get(schemas.FRAME) or 0, row[schemas.FRAME_TIMESTAMP],
-            row[schemas.HASH], row.get(schemas.QUALITY) or 0)
+            row[schemas.HASH], row.get(schemas.QUALITY) or 0, variant)
 
 
-def features_by_orientation(frames: Iterable[tuple]) -> dict[str, list[VpdqFeature]]:
-    """A video's grouped frames as vPDQ features per orientation, in frame order."""
-    by: dict[str, list[VpdqFeature]] = defaultdict(list)
-    for orientation, frame, timestamp, hex_hash, quality in sorted(frames, key=lambda f: (f[0], f[1])):
-        by[orientation].append(VpdqFeature(frame, quality, HashValue("pdq", bytes.fromhex(hex_hash)), timestamp))
-    return by
+class Track(NamedTuple):
+    """One way of reading a video's frames: an orientation, whole or inside the borders found."""
+
+    orientation: str
+    borders: bool
 
 
-def has_good_frame(by_orientation: Mapping[str, list[VpdqFeature]], index: VideoIndex) -> bool:
-    """Whether any frame reaches the list's quality tolerance (else the video cannot match it)."""
-    return any(f.quality >= index.rule.quality for fs in by_orientation.values() for f in fs)
+def features_by_orientation(frames: Iterable[tuple]) -> dict[Track, list[VpdqFeature]]:
+    """A video's grouped frames as vPDQ features per track, in frame order.
 
-
-def video_rows(uri: str, by_orientation: Mapping[str, list[VpdqFeature]], index: VideoIndex, *,
-               run_id: str, matched_at_us: int) -> Iterator[dict]:
-    """One row per listed video the video matches, in id order, from its best orientation.
-
-    Upright frames win a tie; otherwise the larger shares (``--dihedral``
-    hashes the frames of mirrored and rotated copies too).
+    Each orientation is one track of whole frames; where some frames had
+    uniform borders, a second track takes their inside instead (the other
+    frames whole): a letterboxed copy matches through it.
     """
-    best: dict[str, tuple[tuple, VideoMatch, str]] = {}
-    for orientation, features in sorted(by_orientation.items()):
+    whole: dict[str, dict[int, VpdqFeature]] = defaultdict(dict)
+    inner: dict[str, dict[int, VpdqFeature]] = defaultdict(dict)
+    variants: dict[tuple[str, bytes], str] = {}
+    for orientation, frame, timestamp, hex_hash, quality, *rest in frames:
+        variant = rest[0] if rest else ""
+        feature = VpdqFeature(frame, quality, HashValue("pdq", bytes.fromhex(hex_hash)), timestamp)
+        (inner if variant else whole)[orientation][frame] = feature
+        if variant:
+            variants[(orientation, feature.pdq.bits)] = variant
+    tracks: dict[Track, list[VpdqFeature]] = {}
+    for orientation in sorted(whole):
+        tracks[Track(orientation, False)] = [whole[orientation][n] for n in sorted(whole[orientation])]
+        if inner.get(orientation):
+            merged = {**whole[orientation], **inner[orientation]}
+            tracks[Track(orientation, True)] = [merged[n] for n in sorted(merged)]
+    return _Tracks(tracks, variants)
+
+
+class _Tracks(dict):
+    """The tracks, and which query hashes are a frame's inside (their variant label)."""
+
+    def __init__(self, tracks: dict, variants: dict):
+        super().__init__(tracks)
+        self.variants = variants
+
+
+def has_good_frame(by_track: Mapping[Track, list[VpdqFeature]], index: VideoIndex) -> bool:
+    """Whether any frame reaches the list's quality tolerance (else the video cannot match it)."""
+    return any(f.quality >= index.rule.quality for fs in by_track.values() for f in fs)
+
+
+def video_rows(uri: str, by_track: Mapping[Track, list[VpdqFeature]], index: VideoIndex, *,
+               run_id: str, matched_at_us: int) -> Iterator[dict]:
+    """One row per listed video the video matches, in id order, from its best track.
+
+    Whole upright frames win a tie; otherwise the larger shares (``--dihedral``
+    hashes the frames of mirrored and rotated copies too, ``video_borders``
+    their insides).
+    """
+    best: dict[str, tuple[tuple, VideoMatch, Track]] = {}
+    for track, features in sorted(by_track.items()):
         for found in index.match(features):
-            rank = (orientation not in _UPRIGHT, -found.query_match_percent, -found.compared_match_percent)
+            rank = (track.orientation not in _UPRIGHT or track.borders, -found.query_match_percent,
+                    -found.compared_match_percent, track.borders)
             if found.video_id not in best or rank < best[found.video_id][0]:
-                best[found.video_id] = (rank, found, orientation)
+                best[found.video_id] = (rank, found, track)
+    variants = getattr(by_track, "variants", {})
     for video_id in sorted(best):
-        _, found, orientation = best[video_id]
-        yield video_match_row(uri, found, index, orientation or None, run_id=run_id, matched_at_us=matched_at_us)
+        _, found, track = best[video_id]
+        variant = variants.get((track.orientation, found.query_feature.pdq.bits)) if track.borders else None
+        yield video_match_row(uri, found, index, track.orientation or None, variant=variant,
+                              run_id=run_id, matched_at_us=matched_at_us)
 
 
 def video_match_row(uri: str, found: VideoMatch, index: VideoIndex, orientation: str | None, *,
-                    run_id: str, matched_at_us: int) -> dict:
+                    run_id: str, matched_at_us: int, variant: str | None = None) -> dict:
     """The ``matches`` row of one (video, listed video) pair (see ``schemas.VIDEO_MATCH_COLUMNS``)."""
     query = found.query_feature
     return {
@@ -74,7 +118,7 @@ def video_match_row(uri: str, found: VideoMatch, index: VideoIndex, orientation:
         schemas.ALGORITHM: schemas.VPDQ,
         schemas.QUERY_HASH: query.hex,
         schemas.ORIENTATION: orientation,
-        schemas.VARIANT: None,
+        schemas.VARIANT: variant,  # the closest pair's frame, inside its borders; None: whole
         schemas.QUALITY: query.quality,
         schemas.LIST_NAME: index.name,
         schemas.LIST_VERSION: index.version,

@@ -529,3 +529,13 @@ def test_video_hashes_are_read_again_when_the_frame_cap_changed():
     files = [(0, _file("v.mp4"))]
     other = _policy([_run()], plan=dataclasses.replace(PLAN, video_max_frames=100))
     assert other.decide("v.mp4", LISTED, files=files, hashes=hashes).reread == "settings"
+
+
+def test_hashing_video_frames_inside_their_borders_is_a_video_setting():
+    from photosieve.hashing import HashPlan
+    from photosieve.incremental import hash_settings, settings_differences, video_differences
+
+    on, off = HashPlan.parse("pdq,md5"), HashPlan.parse("pdq,md5", video_borders=False)
+    then, now = hash_settings(off), hash_settings(on)
+    assert video_differences(then, now) == {"pdq"}  # videos are read again...
+    assert settings_differences(then, now) == {}  # ...images are not

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import apache_beam as beam
+import numpy as np
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -10,11 +13,8 @@ from photosieve import schemas
 from photosieve.errors import ConfigError
 from photosieve.hashing import HashPlan, ImageHasher
 from photosieve.transforms.ledger import LEDGER
-from photosieve.transforms.video_matching import (
-    VIDEOS_QUERIED,
-    MatchVideos,
-    features_by_orientation,
-)
+from photosieve.transforms.video_matching import VIDEOS_QUERIED, MatchVideos
+from photosieve.video.match_rows import Track, features_by_orientation
 from photosieve.video import vpdq
 from photosieve.video.video_list import VideoListSpec
 from photosieve.video.video_match import VideoRule
@@ -25,8 +25,9 @@ from tests.transforms import docstring_examples
 RUNNER = "FnApiRunner"  # see tests/transforms/test_reading.py
 
 
-def _rows(uri: str, data: bytes, plan: str = "pdq,md5", dihedral: bool = False) -> list[dict]:
-    hasher = ImageHasher(HashPlan.parse(plan.replace("pdq", "pdq-dihedral") if dihedral else plan))
+def _rows(uri: str, data: bytes, plan: str = "pdq,md5", dihedral: bool = False, borders: bool = True) -> list[dict]:
+    parsed = HashPlan.parse(plan.replace("pdq", "pdq-dihedral") if dihedral else plan)
+    hasher = ImageHasher(dataclasses.replace(parsed, video_borders=borders))
     return schemas.hash_rows(hasher.hash_bytes(uri, data), mtime_us=None, run_id="r1")
 
 
@@ -36,10 +37,12 @@ def clips():
     original = videos.frames(200, seed=7)
     trimmed = videos.encode(original[50:175], "mkv-h264")
     mirrored = videos.encode([frame[:, ::-1].copy() for frame in original[50:175]], "mp4-h264")
+    letterboxed = videos.encode([np.pad(frame, ((24, 24), (0, 0), (0, 0))) for frame in original], "mp4-h264")
     return {
         "original": videos.encode(original, "mp4-h264"),
         "trimmed": trimmed,
         "mirrored": mirrored,
+        "letterboxed": letterboxed,
         "other": videos.video("mp4-h264", seconds=6, seed=11),
     }
 
@@ -101,6 +104,25 @@ def test_mirrored_copy_matches_only_with_dihedral_frames(clips, video_list):
             assert_that(found, equal_to(expected))
 
 
+def test_letterboxed_copy_matches_through_its_frames_inside_the_borders(clips, video_list):
+    bordered = _rows("up/letterboxed.mp4", clips["letterboxed"])
+    variants = {r[schemas.VARIANT] for r in bordered if r[schemas.ALGORITHM] == "pdq"}
+    assert None in variants and any(v and v.startswith("borders 0.000,0.1") for v in variants)
+    for rows, expected in ((bordered, [True]), (_rows("up/letterboxed.mp4", clips["letterboxed"], borders=False), [])):
+        with beam.Pipeline(RUNNER) as p:
+            matched = p | beam.Create(rows) | MatchVideos([video_list], run_id="r1", matched_at_us=5)
+            found = matched[schemas.MATCHES] | beam.Map(
+                lambda r: r[schemas.VARIANT].startswith("borders ") and r[schemas.QUERY_MATCH_PERCENT] >= 80)
+            assert_that(found, equal_to(expected))
+
+
+def test_whole_frames_win_over_their_inside_when_both_match(clips, video_list):
+    rows = _rows("up/original.mp4", clips["original"])
+    with beam.Pipeline(RUNNER) as p:
+        matched = p | beam.Create(rows) | MatchVideos([video_list], run_id="r1", matched_at_us=5)
+        assert_that(matched[schemas.MATCHES] | beam.Map(lambda r: r[schemas.VARIANT]), equal_to([None]))
+
+
 def test_listed_share_threshold_refuses_a_short_excerpt(clips, video_list):
     rows = _rows("up/trimmed.mkv", clips["trimmed"])
     with beam.Pipeline(RUNNER) as p:
@@ -119,9 +141,9 @@ def test_image_rows_and_digests_are_not_video_queries():
 
 
 def test_frames_sorted_into_features_per_orientation():
-    frames = [("", 25, 1.0, "0f" * 32, 90), ("", 0, 0.0, "f0" * 32, 80), ("mirror", 0, 0.0, "00" * 32, 70)]
+    frames = [("", 25, 1.0, "0f" * 32, 90, ""), ("", 0, 0.0, "f0" * 32, 80, ""), ("mirror", 0, 0.0, "00" * 32, 70, "")]
     by = features_by_orientation(frames)
-    assert [f.frame_number for f in by[""]] == [0, 25] and by["mirror"][0].quality == 70
+    assert [f.frame_number for f in by[Track("", False)]] == [0, 25] and by[Track("mirror", False)][0].quality == 70
 
 
 def test_a_list_that_changed_since_preflight_fails_the_run(clips, video_list):

@@ -54,7 +54,8 @@ def test_video_limits_reach_the_plan_and_are_checked():
     plan = HashPlan.parse("pdq", **settings)
     assert (plan.video_max_frames, plan.video_segment_frames, plan.video_interval_s) == (40, 9, 1.0)
     assert video_settings(_parse()) == {"video_interval_s": 1.0, "video_max_frames": DEFAULT_VIDEO_MAX_FRAMES,
-                                        "video_segment_frames": DEFAULT_VIDEO_SEGMENT_FRAMES}
+                                        "video_segment_frames": DEFAULT_VIDEO_SEGMENT_FRAMES, "video_borders": True}
+    assert HashPlan.parse("pdq", **video_settings(_parse("--no-video-borders"))).video_borders is False
     assert DEFAULT_VIDEO_MAX_FRAMES == 4 * 3600
     assert video_settings(argparse.Namespace())["video_max_frames"] == DEFAULT_VIDEO_MAX_FRAMES
     for flag in ("--max-video-frames", "--video-segment-frames"):

@@ -173,3 +173,22 @@ def test_the_cpu_budget_is_per_segment_and_a_video_hashed_whole_gets_its_segment
     # No more than video_max_frames worth, whatever the container declares.
     assert _hasher(video_segment_frames=4, video_max_frames=5).video_options(data).max_cpu_seconds == 2 * budget
     assert _hasher(video_segment_frames=4).video_options(b"not a video").max_cpu_seconds == budget
+
+
+def test_letterboxed_frames_get_a_borders_row_with_the_video_s_most_frequent_box():
+    import numpy as np
+
+    from photosieve.hashing import HashPlan, ImageHasher
+    from tests.photosieve.video import videos
+
+    bars = [np.pad(frame, ((24, 24), (0, 0), (0, 0))) for frame in videos.frames(150)]
+    data = videos.encode(bars, "mp4-h264")
+    result = ImageHasher(HashPlan.parse("pdq")).hash_bytes("lb.mp4", data)
+    variants = [[r.variant for r in frame.results] for frame in result.frames]
+    assert all(v[0] == "" for v in variants) and len(variants) == 6
+    boxes = [v[1] for v in variants if len(v) == 2]
+    assert len(boxes) >= 5 and boxes[-1] == "borders 0.000,0.143,1.000,0.714"  # rows 24-144 of 168
+    plain = ImageHasher(HashPlan.parse("pdq", video_borders=False)).hash_bytes("lb.mp4", data)
+    assert [[r.variant for r in f.results] for f in plain.frames] == [[""]] * 6
+    # The whole-frame rows are vPDQ's in both.
+    assert [f.results[0].hash for f in result.frames] == [f.results[0].hash for f in plain.frames]
