@@ -419,12 +419,7 @@ def _segment_h264(data, plan: _SkipPlan, info, options, budget, segment: Segment
                     raise SegmentDeparted(f"packet {position} has a pts the plan does not know")
                 if number % mod and number in plan.droppable:
                     continue
-            try:
-                frames = ctx.decode(packet)
-            except av.error.FFmpegError as exc:
-                raise VideoDecodeError(
-                    FailureReason.CORRUPT, f"video data broken after {budget.decoded} frames ({exc})"
-                ) from exc
+            frames = _decode_packet(ctx, packet, budget)
             for frame in frames:
                 number = plan.rank.get(frame.pts) if frame.pts is not None else None
                 if number is None or number != next(expected, None):
@@ -794,12 +789,7 @@ def _sample_skipping(data, plan: _SkipPlan, info, options, budget):
                     return last, sampled
                 if number % info.frame_mod and number in plan.droppable:
                     continue
-            try:
-                frames = ctx.decode(packet)
-            except av.error.FFmpegError as exc:
-                raise VideoDecodeError(
-                    FailureReason.CORRUPT, f"video data broken after {budget.decoded} frames ({exc})"
-                ) from exc
+            frames = _decode_packet(ctx, packet, budget)
             for frame in frames:
                 number = plan.rank.get(frame.pts) if frame.pts is not None else None
                 if number is None or number != next(expected, None):
@@ -818,6 +808,16 @@ def _sample_skipping(data, plan: _SkipPlan, info, options, budget):
         return None
     finally:
         container.close()
+
+
+def _decode_packet(ctx, packet, budget: _Budget) -> list:
+    """The frames one packet (or the flush, None) gives; FFmpeg's refusal is a CORRUPT VideoDecodeError."""
+    try:
+        return ctx.decode(packet)
+    except av.error.FFmpegError as exc:
+        raise VideoDecodeError(
+            FailureReason.CORRUPT, f"video data broken after {budget.decoded} frames ({exc})"
+        ) from exc
 
 
 def _reopened_stream(container, index: int):
