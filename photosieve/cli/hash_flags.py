@@ -72,7 +72,8 @@ def add_hash_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
                         help="Do not also hash video frames inside their uniform borders. By default a frame "
                         "with borders (letterbox, pillarbox, a frame around a re-posted clip) gets a second PDQ "
                         "row (variant 'borders x,y,w,h', the box most often found in the video so far), so "
-                        "bordered copies of listed videos and images match; vPDQ alone misses them.")
+                        "bordered copies of listed videos and images match; vPDQ alone misses them. "
+                        "Default: borders hashed.")
     parser.add_argument("--max-pixels", type=at_least(1), default=DEFAULT_MAX_PIXELS,
                         help=f"Decompression-bomb limit in pixels. Default: {DEFAULT_MAX_PIXELS}.")
     parser.add_argument("--max-bytes", type=at_least(1), default=DEFAULT_MAX_OBJECT_BYTES,
