@@ -249,31 +249,48 @@ class _HashObjectsFn(beam.DoFn):
 
     def _outputs(self, result: ObjectHashes, mtime_us: int | None, listed_size: int | None):
         """The rows of one hashed object (hashes untagged, errors tagged), counted."""
-        if self._progress is not None:
-            container, member = split_member(result.uri)
-            self._progress.add(
-                1,
-                1 if result.failures else 0,
-                size=0 if listed_size is not None else result.size,  # bytes read, not listed
-                container=container if member is not None else None,
-            )
-        tally = self._tally
-        tally.add(keys.OBJECTS_HASHED)
-        for name, outcome in account(result, self._plan).items():
-            tally.add((*keys.UNITS, name, outcome))
-        for category, count in result.decode_warnings:  # kept off stderr, counted here
-            tally.add((*keys.WARNINGS_DECODE, category), count)
-        if any(f.reason is FailureReason.FRAMES_CUT_OFF for f in result.failures):
-            tally.add(keys.FRAMES_CUT_OFF)  # objects with frames past max_frames, unread
-        for row in schemas.hash_rows(result, mtime_us=mtime_us, run_id=self._run_id):
-            tally.add((*keys.HASHES_ALGORITHM, row[schemas.ALGORITHM]))
-            yield row
-        for row in schemas.error_rows(
-            result, mtime_us=mtime_us, run_id=self._run_id, size=listed_size
-        ):
-            tally.add((*keys.ERRORS_CLASS, row[schemas.ERROR]))
-            tally.add((*keys.ERRORS_STAGE, row[schemas.STAGE]))
-            yield TaggedOutput(schemas.ERRORS, row)
+        return _object_outputs(result, self._plan.algorithms, self._tally, self._progress,
+                               mtime_us=mtime_us, run_id=self._run_id, listed_size=listed_size)
+
+
+def _object_outputs(
+    result: ObjectHashes,
+    requested: Sequence[str],
+    tally: Tally,
+    progress: ProgressFile | None,
+    *,
+    mtime_us: int | None,
+    run_id: str,
+    listed_size: int | None = None,
+):
+    """One object's rows (hashes untagged, errors tagged), its accounting over ``requested`` and its progress.
+
+    Shared by whole objects (every algorithm) and segmented videos, whose
+    digests were accounted when they were read (the pixel algorithms).
+    """
+    if progress is not None:
+        container, member = split_member(result.uri)
+        progress.add(
+            1,
+            1 if result.failures else 0,
+            size=0 if listed_size is not None else result.size,  # bytes read, not listed
+            container=container if member is not None else None,
+        )
+    tally.add(keys.OBJECTS_HASHED)
+    hashed, failed = schemas.covered_algorithms(result)
+    for name, outcome in outcomes(hashed, failed, requested).items():
+        tally.add((*keys.UNITS, name, outcome))
+    for category, count in result.decode_warnings:  # kept off stderr, counted here
+        tally.add((*keys.WARNINGS_DECODE, category), count)
+    if any(f.reason is FailureReason.FRAMES_CUT_OFF for f in result.failures):
+        tally.add(keys.FRAMES_CUT_OFF)  # objects with frames past max_frames, unread
+    for row in schemas.hash_rows(result, mtime_us=mtime_us, run_id=run_id):
+        tally.add((*keys.HASHES_ALGORITHM, row[schemas.ALGORITHM]))
+        yield row
+    for row in schemas.error_rows(result, mtime_us=mtime_us, run_id=run_id, size=listed_size):
+        tally.add((*keys.ERRORS_CLASS, row[schemas.ERROR]))
+        tally.add((*keys.ERRORS_STAGE, row[schemas.STAGE]))
+        yield TaggedOutput(schemas.ERRORS, row)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -358,26 +375,8 @@ class _FinishVideoFn(beam.DoFn):
     def process(self, element):
         uri, done = element
         done = list(done)
-        result = merge_segments(uri, done)
-        mtime_us = done[0].mtime_us
-        if self._progress is not None:
-            container, member = split_member(uri)
-            self._progress.add(1, 1 if result.failures else 0, size=result.size,
-                               container=container if member is not None else None)
-        tally = self._tally
-        tally.add(keys.OBJECTS_HASHED)
-        hashed, failed = schemas.covered_algorithms(result)
-        for name, outcome in outcomes(hashed, failed, self._plan.pixel_algorithms).items():
-            tally.add((*keys.UNITS, name, outcome))
-        if any(f.reason is FailureReason.FRAMES_CUT_OFF for f in result.failures):
-            tally.add(keys.FRAMES_CUT_OFF)
-        for row in schemas.hash_rows(result, mtime_us=mtime_us, run_id=self._run_id):
-            tally.add((*keys.HASHES_ALGORITHM, row[schemas.ALGORITHM]))
-            yield row
-        for row in schemas.error_rows(result, mtime_us=mtime_us, run_id=self._run_id):
-            tally.add((*keys.ERRORS_CLASS, row[schemas.ERROR]))
-            tally.add((*keys.ERRORS_STAGE, row[schemas.STAGE]))
-            yield TaggedOutput(schemas.ERRORS, row)
+        yield from _object_outputs(merge_segments(uri, done), self._plan.pixel_algorithms, self._tally,
+                                   self._progress, mtime_us=done[0].mtime_us, run_id=self._run_id)
 
     def finish_bundle(self):
         if self._progress is not None:
