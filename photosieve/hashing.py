@@ -486,15 +486,15 @@ class ImageHasher:
         height, width = rgb.shape[:2]
         found = find_borders(rgb)
         if found is not None:
-            pending.video_boxes[(found.left, found.top, found.right, found.bottom)] += 1
+            pending.video_boxes[found] += 1
         if not pending.video_boxes:
             return None
         # Ties go to the tighter box: a blurred bar line stops the peeling early, it does not go on.
-        (left, top, right, bottom), _ = max(
-            pending.video_boxes.items(), key=lambda kv: (kv[1], -(kv[0][2] - kv[0][0]) * (kv[0][3] - kv[0][1]), kv[0]))
-        if right > width or bottom > height:  # the frame size changed mid-stream
+        box = max(pending.video_boxes, key=lambda b: (pending.video_boxes[b], -b.width * b.height,
+                                                       b.left, b.top, b.right, b.bottom))
+        if box.right > width or box.bottom > height:  # the frame size changed mid-stream
             return found
-        return Box(left, top, right, bottom)
+        return box
 
     def _finish_video(self, pending: _Pending, batch: list) -> None:
         """PDQ of a batch of video frames (bit-exact DCT, as vPDQ), appended as finished frames."""
