@@ -20,7 +20,7 @@ from photosieve.robust.expansion import BORDERS
 from photosieve.video.video_match import VideoIndex, VideoMatch
 from photosieve.video.vpdq import VpdqFeature
 
-__all__ = ["Track", "features_by_orientation", "has_good_frame", "video_frame", "video_match_row", "video_rows"]
+__all__ = ["Track", "VideoTracks", "features_by_orientation", "has_good_frame", "video_frame", "video_match_row", "video_rows"]
 
 _UPRIGHT = ("", "original")
 
@@ -46,7 +46,7 @@ class Track(NamedTuple):
     borders: bool
 
 
-def features_by_orientation(frames: Iterable[tuple]) -> dict[Track, list[VpdqFeature]]:
+def features_by_orientation(frames: Iterable[tuple]) -> VideoTracks:
     """A video's grouped frames as vPDQ features per track, in frame order.
 
     Each orientation is one track of whole frames; where some frames had
@@ -68,23 +68,23 @@ def features_by_orientation(frames: Iterable[tuple]) -> dict[Track, list[VpdqFea
         if inner.get(orientation):
             merged = {**whole[orientation], **inner[orientation]}
             tracks[Track(orientation, True)] = [merged[n] for n in sorted(merged)]
-    return _Tracks(tracks, variants)
+    return VideoTracks(tracks, variants)
 
 
-class _Tracks(dict):
-    """The tracks, and which query hashes are a frame's inside (their variant label)."""
+class VideoTracks(dict):
+    """Track -> its features, and ``variants``: (orientation, hash bits) -> the borders label of a frame's inside."""
 
-    def __init__(self, tracks: dict, variants: dict):
+    def __init__(self, tracks: Mapping[Track, list[VpdqFeature]], variants: Mapping[tuple[str, bytes], str]):
         super().__init__(tracks)
-        self.variants = variants
+        self.variants = dict(variants)
 
 
-def has_good_frame(by_track: Mapping[Track, list[VpdqFeature]], index: VideoIndex) -> bool:
+def has_good_frame(by_track: VideoTracks, index: VideoIndex) -> bool:
     """Whether any frame reaches the list's quality tolerance (else the video cannot match it)."""
     return any(f.quality >= index.rule.quality for fs in by_track.values() for f in fs)
 
 
-def video_rows(uri: str, by_track: Mapping[Track, list[VpdqFeature]], index: VideoIndex, *,
+def video_rows(uri: str, by_track: VideoTracks, index: VideoIndex, *,
                run_id: str, matched_at_us: int) -> Iterator[dict]:
     """One row per listed video the video matches, in id order, from its best track.
 
@@ -99,10 +99,9 @@ def video_rows(uri: str, by_track: Mapping[Track, list[VpdqFeature]], index: Vid
                     -found.compared_match_percent, track.borders)
             if found.video_id not in best or rank < best[found.video_id][0]:
                 best[found.video_id] = (rank, found, track)
-    variants = getattr(by_track, "variants", {})
     for video_id in sorted(best):
         _, found, track = best[video_id]
-        variant = variants.get((track.orientation, found.query_feature.pdq.bits)) if track.borders else None
+        variant = by_track.variants.get((track.orientation, found.query_feature.pdq.bits)) if track.borders else None
         yield video_match_row(uri, found, index, track.orientation or None, variant=variant,
                               run_id=run_id, matched_at_us=matched_at_us)
 
