@@ -55,7 +55,7 @@ from photosieve.transforms.known_lists import (
 from photosieve.transforms.ledger import LEDGER, Tally
 from photosieve.transforms.shuffle_join import ShuffleJoin
 
-__all__ = ["SHUFFLE", "SIDE_INPUT", "STRATEGIES", "MatchHashes", "ProbeIndexes"]
+__all__ = ["SHUFFLE", "SIDE_INPUT", "STRATEGIES", "MatchHashes", "ProbeIndexes", "count_match"]
 
 # Query hashes per index probe: large enough to amortise numpy's per-call
 # cost, small enough to keep a batch's candidate arrays in cache.
@@ -151,6 +151,17 @@ class ProbeIndexes(beam.PTransform):
         return {"hits": probed.hits, LEDGER: probed[LEDGER]}
 
 
+def count_match(tally: Tally, row: dict) -> None:
+    """A matches row's counts: by status, by list and status, by mode (rows that have one), by label."""
+    name, status = row[schemas.LIST_NAME], row[schemas.STATUS]
+    tally.add((*keys.MATCHES_STATUS, status))
+    tally.add((*keys.MATCHES_LIST, name, status))
+    if row.get(schemas.MATCH_MODE) is not None:
+        tally.add((*keys.MATCHES_MODE, row[schemas.MATCH_MODE]))
+    for label in row[schemas.LABELS]:
+        tally.add((*keys.MATCHES_LABEL, name, label))
+
+
 class _ResolveMatchesFn(beam.DoFn):
     """((uri, frame, algorithm), hits) -> matches rows: best orientation, suppression."""
 
@@ -166,11 +177,7 @@ class _ResolveMatchesFn(beam.DoFn):
         for row in resolve(
             key, hits, infos, run_id=self._run_id, matched_at_us=self._matched_at_us
         ):
-            name, status = row[schemas.LIST_NAME], row[schemas.STATUS]
-            self._tally.add((*keys.MATCHES_STATUS, status))
-            self._tally.add((*keys.MATCHES_LIST, name, status))
-            for label in row[schemas.LABELS]:
-                self._tally.add((*keys.MATCHES_LABEL, name, label))
+            count_match(self._tally, row)
             yield row
 
     def finish_bundle(self):

@@ -70,7 +70,7 @@ from photosieve.robust.modes import CONFIGS, MatchConfig, mode_algorithms
 from photosieve.lists.known import check_version
 from photosieve.transforms.known_lists import open_stored
 from photosieve.transforms.ledger import LEDGER, Tally
-from photosieve.transforms.matching import DEFAULT_BATCH_SIZE, SIDE_INPUT, MatchHashes
+from photosieve.transforms.matching import DEFAULT_BATCH_SIZE, SIDE_INPUT, MatchHashes, count_match
 
 __all__ = [
     "MatchInMode",
@@ -198,12 +198,7 @@ class _MatchFramesFn(beam.DoFn):
             run_id=self._run_id,
             matched_at_us=self._matched_at_us,
         ):
-            name, status = row[schemas.LIST_NAME], row[schemas.STATUS]
-            self._tally.add((*keys.MATCHES_STATUS, status))
-            self._tally.add((*keys.MATCHES_LIST, name, status))
-            self._tally.add((*keys.MATCHES_MODE, row[schemas.MATCH_MODE]))
-            for label in row[schemas.LABELS]:
-                self._tally.add((*keys.MATCHES_LABEL, name, label))
+            count_match(self._tally, row)
             yield row
 
     def finish_bundle(self):

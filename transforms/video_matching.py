@@ -33,12 +33,12 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.pvalue import AsList
 
-from photosieve import ledger as keys
 from photosieve import schemas
 from photosieve.lists.known import check_version
 from photosieve.lists.spec import ListSpec
 from photosieve.transforms.known_lists import open_stored
 from photosieve.transforms.ledger import LEDGER, Tally
+from photosieve.transforms.matching import count_match
 from photosieve.video.match_rows import (
     features_by_orientation,
     has_good_frame,
@@ -130,11 +130,7 @@ class _MatchVideoFn(beam.DoFn):
                 continue
             for row in video_rows(uri, by_orientation, index, run_id=self._run_id,
                                   matched_at_us=self._matched_at_us):
-                self._tally.add((*keys.MATCHES_STATUS, schemas.STATUS_MATCH))
-                self._tally.add((*keys.MATCHES_LIST, index.name, schemas.STATUS_MATCH))
-                self._tally.add((*keys.MATCHES_MODE, schemas.VPDQ))
-                for label in row[schemas.LABELS]:
-                    self._tally.add((*keys.MATCHES_LABEL, index.name, label))
+                count_match(self._tally, row)
                 yield row
 
     def finish_bundle(self):
