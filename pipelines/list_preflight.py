@@ -28,6 +28,8 @@ from photosieve.strategy import Choice, ListSize, choose_strategy
 from photosieve.summary import LIST_BUDGET, LIST_MATCH_MODE
 from photosieve.transforms.known_lists import open_stored
 from photosieve.transforms.mode_matching import shuffle_refusal
+from photosieve.transforms.video_matching import expand_pattern
+from photosieve.video.video_list import read_video_list
 
 __all__ = ["check_lists", "check_video_lists", "list_sizes", "resolve_strategy", "with_budget_thresholds"]
 
@@ -296,9 +298,6 @@ def check_video_lists(matching: Matching, plan_algorithms: Sequence[str] | None,
         ConfigError: an unreadable list, bad lines in strict mode, or video
             lists in a run that does not compute PDQ (they could match nothing).
     """
-    from photosieve.transforms.video_matching import expand_pattern  # as the workers expand it
-    from photosieve.video.video_list import read_video_list
-
     warnings = [] if warnings is None else warnings
     if matching.video_lists and plan_algorithms is not None and "pdq" not in plan_algorithms:
         raise ConfigError("--video-list needs PDQ among --algorithms: vPDQ is PDQ of sampled frames")

@@ -36,9 +36,11 @@ match.
 from __future__ import annotations
 
 import csv
+import glob
 import hashlib
 import io
 import json
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -180,20 +182,12 @@ def expand_paths(path: str, expand_fn: ExpandFn | None = None) -> list[str]:
     if expand_fn is not None:
         found = sorted(expand_fn(path))
     else:
-        import glob
-
-        found = sorted(p for p in glob.glob(path, recursive=True) if not _is_dir(p))
+        found = sorted(p for p in glob.glob(path, recursive=True) if not os.path.isdir(p))
     if not found:
         raise ConfigError(f"video list {path}: the pattern matches no file")
     if len(found) > MAX_FILES:
         raise ConfigError(f"video list {path}: the pattern matches {len(found):,} files, over {MAX_FILES:,}")
     return found
-
-
-def _is_dir(path: str) -> bool:
-    import os
-
-    return os.path.isdir(path)
 
 
 def sniff(text: str, path: str = "") -> str:
