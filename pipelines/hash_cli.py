@@ -115,17 +115,22 @@ def write_te(row: dict, out) -> None:
 def video_features(result: ObjectHashes) -> list[VpdqFeature]:
     """The upright PDQ features of a video's sampled frames (none for an image)."""
     return [VpdqFeature(frame.frame, r.quality or 0, r.hash, frame.timestamp)
-                for frame in result.frames if frame.timestamp is not None
-                for r in frame.results
-                if r.hash.algorithm == "pdq" and r.orientation in (None, "", "original") and not r.variant]
+            for frame in result.frames if frame.timestamp is not None
+            for r in frame.results
+            if r.hash.algorithm == "pdq" and r.orientation in (None, "", "original") and not r.variant]
+
+
+def _note_failures(result: ObjectHashes) -> None:
+    """The video formats' failures, one stderr line each (their output has no error rows)."""
+    for failure in result.failures:
+        print(f"photosieve hash: {printable(result.uri)}: {failure.reason.value}: {printable(failure.message)}",
+              file=sys.stderr)
 
 
 def write_video(result: ObjectHashes, out) -> None:
     """One video's line of a JSON Lines video list (``--video-list``); anything else a note on stderr."""
     features = video_features(result)
-    for failure in result.failures:
-        print(f"photosieve hash: {printable(result.uri)}: {failure.reason.value}: {printable(failure.message)}",
-              file=sys.stderr)
+    _note_failures(result)
     if not features:
         if not result.failures:
             print(f"photosieve hash: {printable(result.uri)}: not a video (no vPDQ frames): left out",
@@ -142,9 +147,7 @@ def _write_hash_file(results, out) -> int:
     videos = []
     for result in results:
         features = video_features(result)
-        for failure in result.failures:
-            print(f"photosieve hash: {printable(result.uri)}: {failure.reason.value}: "
-                  f"{printable(failure.message)}", file=sys.stderr)
+        _note_failures(result)
         if features:
             videos.append((result.uri, features))
     if len(videos) != 1:
