@@ -168,10 +168,9 @@ def _budget_thresholds(args, plan, specs, read: list) -> list:
 
 def _video_indexes(args) -> list[VideoIndex]:
     """Each ``--video-list`` read and indexed once (ConfigError, ListFormatError as the image lists)."""
-    matching = configure.video_list_specs(args)
     rule = VideoRule(args.quality_cutoff, *args.video_share)
     return [VideoIndex.build(read_video_list(spec, strict=not args.lenient_lists, open_fn=open_stored), rule)
-            for spec in matching]
+            for spec in configure.video_list_specs(args)]
 
 
 def _video_matches(uri: str, rows: list[dict], indexes: list[VideoIndex], matched_at_us: int) -> list[dict]:

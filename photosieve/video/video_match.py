@@ -41,6 +41,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from photosieve.errors import ConfigError
 from photosieve.index import MultiIndex
 from photosieve.video.video_list import VideoList
 from photosieve.video.vpdq import (
@@ -68,8 +69,6 @@ class VideoRule:
     compared_percent: float = VPDQ_INDEX_MATCH_THRESHOLD_PERCENT
 
     def __post_init__(self) -> None:
-        from photosieve.errors import ConfigError
-
         if isinstance(self.quality, bool) or not isinstance(self.quality, int) or not 0 <= self.quality <= 100:
             raise ConfigError(f"the vPDQ quality tolerance must be an integer 0..100, got {self.quality!r}")
         for name in ("query_percent", "compared_percent"):
